@@ -1,0 +1,838 @@
+// Copyright 2024 The Kestrel Authors.
+//
+// The decoder is a descriptor walk over a yaml-cpp node tree. yaml-cpp also
+// reads JSON, so one walk serves both. Everything that can go wrong on input
+// becomes an absl::Status; yaml-cpp's exceptions stop at this file.
+
+#include "api/decode.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "api/coordination.pb.h"
+#include "api/core.pb.h"
+#include "api/policy.pb.h"
+#include "api/quantity.h"
+#include "api/scheduling.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "yaml-cpp/anchor.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/yaml.h"
+
+namespace kestrel::api {
+namespace {
+
+namespace pb = google::protobuf;
+using pb::FieldDescriptor;
+
+// Deeper than any Kubernetes object; stops recursion on hostile input.
+constexpr int kMaxDepth = 200;
+// Aliases let a small file name a huge tree ("billion laughs"). Real files
+// need about one node visit per few bytes, so this only stops expansion.
+constexpr int64_t kMinNodeBudget = 1'000'000;
+constexpr int64_t kNodeBudgetPerByte = 16;
+
+constexpr absl::string_view kQuantity =
+    "k8s.io.apimachinery.pkg.api.resource.Quantity";
+constexpr absl::string_view kTime = "k8s.io.apimachinery.pkg.apis.meta.v1.Time";
+constexpr absl::string_view kMicroTime =
+    "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime";
+constexpr absl::string_view kIntOrString =
+    "k8s.io.apimachinery.pkg.util.intstr.IntOrString";
+constexpr absl::string_view kRawExtension =
+    "k8s.io.apimachinery.pkg.runtime.RawExtension";
+
+// Fields that Go embeds with `json:",inline"`: their members appear directly
+// in the parent object.
+constexpr absl::string_view kInlineFields[] = {
+    "k8s.io.api.core.v1.Volume.volumeSource",
+};
+
+bool IsInline(const FieldDescriptor* field) {
+  for (absl::string_view name : kInlineFields) {
+    if (field->full_name() == name) return true;
+  }
+  return false;
+}
+
+// The top-level kinds we decode, with the API group they must come from.
+struct KnownKind {
+  absl::string_view kind;
+  absl::string_view group;
+  const pb::Message* prototype;
+};
+
+const std::vector<KnownKind>& KnownKinds() {
+  namespace core = ::k8s::io::api::core::v1;
+  static const auto* kinds = new std::vector<KnownKind>{
+      {"Pod", "", &core::Pod::default_instance()},
+      {"Node", "", &core::Node::default_instance()},
+      {"Namespace", "", &core::Namespace::default_instance()},
+      {"Binding", "", &core::Binding::default_instance()},
+      {"Event", "", &core::Event::default_instance()},
+      {"PriorityClass", "scheduling.k8s.io",
+       &::k8s::io::api::scheduling::v1::PriorityClass::default_instance()},
+      {"PodDisruptionBudget", "policy",
+       &::k8s::io::api::policy::v1::PodDisruptionBudget::default_instance()},
+      {"Lease", "coordination.k8s.io",
+       &::k8s::io::api::coordination::v1::Lease::default_instance()},
+  };
+  return *kinds;
+}
+
+// "policy/v1" -> "policy"; "v1" -> "".
+absl::string_view GroupOf(absl::string_view api_version) {
+  const size_t slash = api_version.rfind('/');
+  return slash == absl::string_view::npos ? "" : api_version.substr(0, slash);
+}
+
+// Returns the prototype for kind/apiVersion, or null for kinds we skip. An
+// empty apiVersion matches by kind alone.
+const pb::Message* PrototypeFor(absl::string_view kind,
+                                absl::string_view api_version) {
+  for (const KnownKind& known : KnownKinds()) {
+    if (known.kind == kind &&
+        (api_version.empty() || GroupOf(api_version) == known.group)) {
+      return known.prototype;
+    }
+  }
+  return nullptr;
+}
+
+// --- Node helpers -----------------------------------------------------------
+
+// A plain scalar is unquoted: `5` may be a number, `"5"` is a string.
+bool IsPlainScalar(const YAML::Node& node) {
+  return node.IsScalar() && node.Tag() != "!";
+}
+
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "an object";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar: {
+      // Quoted and escaped, so that an error stays one readable line.
+      constexpr size_t kMaxShown = 64;
+      const std::string& text = node.Scalar();
+      return absl::StrCat(
+          "\"", absl::CHexEscape(absl::string_view(text).substr(0, kMaxShown)),
+          text.size() > kMaxShown ? "...\"" : "\"");
+    }
+    default:
+      return "null";
+  }
+}
+
+// Looks `key` up in a mapping without yaml-cpp's throwing operator[].
+YAML::Node FindKey(const YAML::Node& map, absl::string_view key) {
+  if (!map.IsMap()) return YAML::Node();
+  for (const auto& pair : map) {
+    if (pair.first.IsScalar() && pair.first.Scalar() == key) return pair.second;
+  }
+  return YAML::Node();
+}
+
+// The scalar's text escaped for a one-line message; "" for other nodes.
+std::string ScalarOrEmpty(const YAML::Node& node) {
+  return node.IsScalar() ? absl::CHexEscape(node.Scalar()) : "";
+}
+
+// go-yaml (YAML 1.1) booleans, which Kubernetes accepts, plus JSON's.
+bool ParseYamlBool(absl::string_view text, bool* out) {
+  static constexpr absl::string_view kTrue[] = {
+      "true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"};
+  static constexpr absl::string_view kFalse[] = {
+      "false", "False", "FALSE", "no", "No", "NO", "n", "N", "off", "Off", "OFF"};
+  for (absl::string_view t : kTrue) {
+    if (text == t) return *out = true, true;
+  }
+  for (absl::string_view f : kFalse) {
+    if (text == f) return *out = false, true;
+  }
+  return false;
+}
+
+// An optional sign and decimal digits, as JSON and YAML integers are.
+bool IsIntegerText(absl::string_view text) {
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Splits an absl::Time into protobuf-style seconds and non-negative nanos.
+void SplitTime(absl::Time t, int64_t* seconds, int32_t* nanos) {
+  *seconds = absl::ToUnixSeconds(t);
+  *nanos = static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(*seconds)));
+}
+
+// --- MessageDecoder ---------------------------------------------------------
+
+// Decodes one node tree into one message. Errors name the field path.
+class MessageDecoder {
+ public:
+  explicit MessageDecoder(int64_t node_budget) : budget_(node_budget) {}
+
+  absl::Status Decode(const YAML::Node& node, pb::Message* msg) {
+    path_.clear();
+    return DecodeMessage(node, msg, /*depth=*/0);
+  }
+
+ private:
+  // Appends a path segment for the lifetime of the scope.
+  class PathScope {
+   public:
+    PathScope(std::string* path, absl::string_view field)
+        : path_(path), size_(path->size()) {
+      if (!path->empty()) path->push_back('.');
+      path->append(absl::CHexEscape(field));  // Map keys are user text.
+    }
+    PathScope(std::string* path, int index) : path_(path), size_(path->size()) {
+      absl::StrAppend(path, "[", index, "]");
+    }
+    ~PathScope() { path_->resize(size_); }
+
+   private:
+    std::string* path_;
+    size_t size_;
+  };
+
+  absl::Status Error(absl::string_view message) const {
+    return absl::InvalidArgumentError(
+        path_.empty() ? std::string(message) : absl::StrCat(path_, ": ", message));
+  }
+
+  absl::Status TypeError(absl::string_view expected, const YAML::Node& node) const {
+    return Error(absl::StrCat("expected ", expected, ", got ", Describe(node)));
+  }
+
+  // Charges one node visit and checks the nesting depth.
+  absl::Status Enter(int depth) {
+    if (depth > kMaxDepth) {
+      return Error(absl::StrCat("nested deeper than ", kMaxDepth, " levels"));
+    }
+    if (--budget_ < 0) {
+      return Error("document expands to too many nodes (alias expansion?)");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status DecodeMessage(const YAML::Node& node, pb::Message* msg, int depth);
+  absl::Status DecodeKey(absl::string_view key, const YAML::Node& value,
+                         pb::Message* msg, int depth);
+  absl::Status DecodeField(const YAML::Node& node, pb::Message* msg,
+                           const FieldDescriptor* field, int depth);
+  absl::Status DecodeRepeated(const YAML::Node& node, pb::Message* msg,
+                              const FieldDescriptor* field, int depth);
+  absl::Status DecodeMap(const YAML::Node& node, pb::Message* msg,
+                         const FieldDescriptor* field, int depth);
+  absl::Status DecodeValue(const YAML::Node& node, pb::Message* msg,
+                           const FieldDescriptor* field, int depth);
+  absl::Status DecodeScalar(const YAML::Node& node, pb::Message* msg,
+                            const FieldDescriptor* field);
+
+  // Types whose JSON form is not an object.
+  absl::Status DecodeQuantity(const YAML::Node& node, pb::Message* msg);
+  absl::Status DecodeTime(const YAML::Node& node, pb::Message* msg);
+  absl::Status DecodeIntOrString(const YAML::Node& node, pb::Message* msg);
+  absl::Status DecodeRawExtension(const YAML::Node& node, pb::Message* msg,
+                                  int depth);
+  // Walks a subtree only to charge its size and depth.
+  absl::Status CheckTree(const YAML::Node& node, int depth);
+
+  template <typename T>
+  absl::Status ParseInteger(const YAML::Node& node, absl::string_view type_name,
+                            T* out) const;
+
+  std::string path_;
+  int64_t budget_;
+};
+
+absl::Status MessageDecoder::DecodeMessage(const YAML::Node& node,
+                                           pb::Message* msg, int depth) {
+  if (absl::Status s = Enter(depth); !s.ok()) return s;
+  const absl::string_view type = msg->GetDescriptor()->full_name();
+  if (type == kQuantity) return DecodeQuantity(node, msg);
+  if (type == kTime || type == kMicroTime) return DecodeTime(node, msg);
+  if (type == kIntOrString) return DecodeIntOrString(node, msg);
+  if (type == kRawExtension) return DecodeRawExtension(node, msg, depth);
+
+  if (!node.IsMap()) return TypeError("an object", node);
+  for (const auto& pair : node) {
+    if (!pair.first.IsScalar()) continue;  // Not a field name: ignore.
+    absl::Status s = DecodeKey(pair.first.Scalar(), pair.second, msg, depth);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Matches one key to a field, looking through inline fields too. Unknown keys
+// are ignored, as the API server's decoder does by default.
+absl::Status MessageDecoder::DecodeKey(absl::string_view key,
+                                       const YAML::Node& value,
+                                       pb::Message* msg, int depth) {
+  const pb::Descriptor* descriptor = msg->GetDescriptor();
+  if (const FieldDescriptor* field = descriptor->FindFieldByName(std::string(key))) {
+    PathScope scope(&path_, key);
+    return DecodeField(value, msg, field, depth);
+  }
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* inline_field = descriptor->field(i);
+    if (!IsInline(inline_field)) continue;
+    if (inline_field->message_type()->FindFieldByName(std::string(key)) == nullptr) {
+      continue;
+    }
+    pb::Message* inner = msg->GetReflection()->MutableMessage(msg, inline_field);
+    return DecodeKey(key, value, inner, depth);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::DecodeField(const YAML::Node& node,
+                                         pb::Message* msg,
+                                         const FieldDescriptor* field,
+                                         int depth) {
+  if (node.IsNull()) return absl::OkStatus();  // null: leave unset.
+  if (field->is_map()) return DecodeMap(node, msg, field, depth + 1);
+  if (field->is_repeated()) return DecodeRepeated(node, msg, field, depth + 1);
+  return DecodeValue(node, msg, field, depth);
+}
+
+absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
+                                            pb::Message* msg,
+                                            const FieldDescriptor* field,
+                                            int depth) {
+  if (absl::Status s = Enter(depth); !s.ok()) return s;
+  if (!node.IsSequence()) return TypeError("a list", node);
+  int index = 0;
+  for (const YAML::Node& element : node) {
+    PathScope scope(&path_, index++);
+    if (absl::Status s = DecodeValue(element, msg, field, depth); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::DecodeMap(const YAML::Node& node, pb::Message* msg,
+                                       const FieldDescriptor* field, int depth) {
+  if (absl::Status s = Enter(depth); !s.ok()) return s;
+  if (!node.IsMap()) return TypeError("an object", node);
+  const pb::Reflection* reflection = msg->GetReflection();
+  for (const auto& pair : node) {
+    if (!pair.first.IsScalar()) return TypeError("a string key", pair.first);
+    PathScope scope(&path_, pair.first.Scalar());
+    pb::Message* entry = reflection->AddMessage(msg, field);
+    const pb::Descriptor* entry_type = entry->GetDescriptor();
+    if (absl::Status s = DecodeScalar(pair.first, entry, entry_type->map_key());
+        !s.ok()) {
+      return s;
+    }
+    if (pair.second.IsNull()) continue;  // null value: the zero value.
+    if (absl::Status s = DecodeValue(pair.second, entry, entry_type->map_value(), depth);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Sets a singular field, or appends to a repeated one.
+absl::Status MessageDecoder::DecodeValue(const YAML::Node& node,
+                                         pb::Message* msg,
+                                         const FieldDescriptor* field,
+                                         int depth) {
+  if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+    return DecodeScalar(node, msg, field);
+  }
+  const pb::Reflection* reflection = msg->GetReflection();
+  pb::Message* child = field->is_repeated() ? reflection->AddMessage(msg, field)
+                                            : reflection->MutableMessage(msg, field);
+  if (node.IsNull()) return absl::OkStatus();  // A null list element.
+  return DecodeMessage(node, child, depth + 1);
+}
+
+template <typename T>
+absl::Status MessageDecoder::ParseInteger(const YAML::Node& node,
+                                          absl::string_view type_name,
+                                          T* out) const {
+  if (!IsPlainScalar(node) || !IsIntegerText(node.Scalar())) {
+    return TypeError(absl::StrCat("an integer (", type_name, ")"), node);
+  }
+  if (!absl::SimpleAtoi(node.Scalar(), out)) {
+    return Error(absl::StrCat("value ", node.Scalar(), " is out of range for ",
+                              type_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
+                                          pb::Message* msg,
+                                          const FieldDescriptor* field) {
+  const pb::Reflection* r = msg->GetReflection();
+  const bool add = field->is_repeated();
+  if (node.IsNull()) {
+    // A null map key reads as "", but a null list element has no value to
+    // append without shifting the indexes that later errors name.
+    if (add) return TypeError("a value", node);
+    return absl::OkStatus();
+  }
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (absl::Status s = ParseInteger(node, "int32", &v); !s.ok()) return s;
+      add ? r->AddInt32(msg, field, v) : r->SetInt32(msg, field, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (absl::Status s = ParseInteger(node, "int64", &v); !s.ok()) return s;
+      add ? r->AddInt64(msg, field, v) : r->SetInt64(msg, field, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      uint32_t v;
+      if (absl::Status s = ParseInteger(node, "uint32", &v); !s.ok()) return s;
+      add ? r->AddUInt32(msg, field, v) : r->SetUInt32(msg, field, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v;
+      if (absl::Status s = ParseInteger(node, "uint64", &v); !s.ok()) return s;
+      add ? r->AddUInt64(msg, field, v) : r->SetUInt64(msg, field, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      double v;
+      if (!IsPlainScalar(node) || !absl::SimpleAtod(node.Scalar(), &v)) {
+        return TypeError("a number", node);
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
+        add ? r->AddFloat(msg, field, static_cast<float>(v))
+            : r->SetFloat(msg, field, static_cast<float>(v));
+      } else {
+        add ? r->AddDouble(msg, field, v) : r->SetDouble(msg, field, v);
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (!IsPlainScalar(node) || !ParseYamlBool(node.Scalar(), &v)) {
+        return TypeError("a boolean", node);
+      }
+      add ? r->AddBool(msg, field, v) : r->SetBool(msg, field, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const pb::EnumValueDescriptor* value =
+          node.IsScalar() ? field->enum_type()->FindValueByName(node.Scalar())
+                          : nullptr;
+      if (value == nullptr) return TypeError(field->enum_type()->name(), node);
+      add ? r->AddEnum(msg, field, value) : r->SetEnum(msg, field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      // Kubernetes' JSON is strict about `name: 123`; we accept any scalar
+      // for a string, which loses nothing.
+      if (!node.IsScalar()) return TypeError("a string", node);
+      std::string v = node.Scalar();
+      if (field->type() == FieldDescriptor::TYPE_BYTES &&
+          !absl::Base64Unescape(node.Scalar(), &v)) {
+        return TypeError("base64 data", node);
+      }
+      add ? r->AddString(msg, field, std::move(v))
+          : r->SetString(msg, field, std::move(v));
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      break;
+  }
+  return Error("unsupported field type");
+}
+
+absl::Status MessageDecoder::DecodeQuantity(const YAML::Node& node,
+                                            pb::Message* msg) {
+  // "100m" and 0.5 are both quantities: any scalar, quoted or not.
+  if (!node.IsScalar()) return TypeError("a quantity", node);
+  absl::StatusOr<Quantity> quantity = Quantity::Parse(node.Scalar());
+  if (!quantity.ok()) {
+    return Error(absl::StrCat(quantity.status().message(), " (got ",
+                              Describe(node), ")"));
+  }
+  const FieldDescriptor* text = msg->GetDescriptor()->FindFieldByName("string");
+  msg->GetReflection()->SetString(msg, text, node.Scalar());
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::DecodeTime(const YAML::Node& node,
+                                        pb::Message* msg) {
+  absl::Time t;
+  std::string err;
+  if (!node.IsScalar() ||
+      !absl::ParseTime(absl::RFC3339_full, node.Scalar(), &t, &err)) {
+    return TypeError("an RFC 3339 time like \"2024-01-02T03:04:05Z\"", node);
+  }
+  int64_t seconds;
+  int32_t nanos;
+  SplitTime(t, &seconds, &nanos);
+  const pb::Descriptor* d = msg->GetDescriptor();
+  const pb::Reflection* r = msg->GetReflection();
+  r->SetInt64(msg, d->FindFieldByName("seconds"), seconds);
+  r->SetInt32(msg, d->FindFieldByName("nanos"), nanos);
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::DecodeIntOrString(const YAML::Node& node,
+                                               pb::Message* msg) {
+  if (!node.IsScalar()) return TypeError("an integer or a string", node);
+  const pb::Descriptor* d = msg->GetDescriptor();
+  const pb::Reflection* r = msg->GetReflection();
+  if (IsPlainScalar(node) && IsIntegerText(node.Scalar())) {
+    int32_t v;
+    if (absl::Status s = ParseInteger(node, "int32", &v); !s.ok()) return s;
+    r->SetInt64(msg, d->FindFieldByName("type"), 0);
+    r->SetInt32(msg, d->FindFieldByName("intVal"), v);
+    return absl::OkStatus();
+  }
+  r->SetInt64(msg, d->FindFieldByName("type"), 1);
+  r->SetString(msg, d->FindFieldByName("strVal"), node.Scalar());
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::CheckTree(const YAML::Node& node, int depth) {
+  if (absl::Status s = Enter(depth); !s.ok()) return s;
+  if (node.IsMap()) {
+    for (const auto& pair : node) {
+      if (absl::Status s = CheckTree(pair.first, depth + 1); !s.ok()) return s;
+      if (absl::Status s = CheckTree(pair.second, depth + 1); !s.ok()) return s;
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& element : node) {
+      if (absl::Status s = CheckTree(element, depth + 1); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MessageDecoder::DecodeRawExtension(const YAML::Node& node,
+                                                pb::Message* msg, int depth) {
+  // The emitter recurses without limits; an alias can even make a cycle.
+  if (absl::Status s = CheckTree(node, depth); !s.ok()) return s;
+  // Kept as flow-style YAML (which is also what DecodeInto reads back).
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  if (!out.good()) return Error(absl::StrCat("cannot re-encode: ", out.GetLastError()));
+  const FieldDescriptor* raw = msg->GetDescriptor()->FindFieldByName("raw");
+  msg->GetReflection()->SetString(msg, raw, std::string(out.c_str(), out.size()));
+  return absl::OkStatus();
+}
+
+// --- Documents and objects --------------------------------------------------
+
+// Builds node trees from parser events. It stands in for yaml-cpp's
+// LoadAll(), which loops forever on some malformed streams (e.g. `{"a"},`):
+// owning the loop lets us stop a parser that makes no progress.
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  // YAML::Node's operator= writes through to the node it refers to, so
+  // this class rebinds handles with reset() and copy construction only.
+  YAML::Node TakeRoot() {
+    YAML::Node root(root_);
+    root_.reset();
+    return root;
+  }
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    root_.reset();
+    stack_.clear();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override {
+    Add(Anchor(YAML::Node(YAML::NodeType::Null), anchor));
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    Add(it == anchors_.end() ? YAML::Node() : it->second);
+  }
+  void OnScalar(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    YAML::Node node(value);
+    node.SetTag(tag);  // "!" marks a quoted scalar, "?" a plain one.
+    Add(Anchor(node, anchor));
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string& tag,
+                       YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(YAML::NodeType::Sequence, tag, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(YAML::NodeType::Map, tag, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    YAML::Node node;
+    YAML::Node key;
+    bool has_key = false;
+  };
+
+  // Registered before the children, as yaml-cpp does: `&a [*a]` is a cycle.
+  YAML::Node Anchor(YAML::Node node, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) {
+      anchors_.erase(anchor);
+      anchors_.emplace(anchor, node);
+    }
+    return node;
+  }
+
+  void Open(YAML::NodeType::value type, const std::string& tag,
+            YAML::anchor_t anchor) {
+    YAML::Node node(type);
+    node.SetTag(tag);
+    stack_.push_back({Anchor(node, anchor), YAML::Node(), false});
+  }
+
+  void Close() {
+    if (stack_.empty()) return;
+    YAML::Node node = stack_.back().node;
+    stack_.pop_back();
+    Add(node);
+  }
+
+  void Add(const YAML::Node& value) {
+    if (stack_.empty()) {
+      root_.reset(value);
+      return;
+    }
+    Frame& top = stack_.back();
+    if (top.node.IsSequence()) {
+      top.node.push_back(value);
+    } else if (!top.has_key) {
+      top.key.reset(value);
+      top.has_key = true;
+    } else {
+      top.node.force_insert(top.key, value);  // O(1); lookups come later.
+      top.has_key = false;
+    }
+  }
+
+  YAML::Node root_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, YAML::Node> anchors_;
+};
+
+// Parses a whole YAML stream; syntax errors become "file:line:col: message".
+absl::StatusOr<std::vector<YAML::Node>> ParseStream(absl::string_view file_name,
+                                                    absl::string_view content) {
+  try {
+    std::istringstream input{std::string(content)};
+    YAML::Parser parser(input);
+    std::vector<YAML::Node> documents;
+    TreeBuilder builder;
+    while (parser.HandleNextDocument(builder)) {
+      documents.push_back(builder.TakeRoot());
+      // Every real document consumes input; more documents than bytes means
+      // the parser is stuck.
+      if (documents.size() > content.size() + 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(file_name, ": malformed YAML stream"));
+      }
+    }
+    return documents;
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) {
+      return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.msg));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.what()));
+  }
+}
+
+// Splits documents and lists into objects and decodes the known kinds.
+class ObjectCollector {
+ public:
+  ObjectCollector(absl::string_view file_name, int64_t node_budget)
+      : file_name_(file_name), decoder_(node_budget) {}
+
+  // `where` names the node when it has no name: "document 2", "... items[3]".
+  absl::Status Collect(const YAML::Node& node, const std::string& where, int depth);
+
+  std::vector<Object> Take() { return std::move(objects_); }
+
+ private:
+  absl::Status CollectList(const YAML::Node& node, const std::string& where,
+                           int depth);
+  std::string Label(absl::string_view kind, const YAML::Node& node,
+                    const std::string& where) const;
+
+  std::string file_name_;
+  MessageDecoder decoder_;
+  std::vector<Object> objects_;
+};
+
+// "Pod default/web-1", "Node n1", or "Pod (document 2)" without a name.
+std::string ObjectCollector::Label(absl::string_view kind,
+                                   const YAML::Node& node,
+                                   const std::string& where) const {
+  const YAML::Node metadata = FindKey(node, "metadata");
+  const std::string name = ScalarOrEmpty(FindKey(metadata, "name"));
+  const std::string ns = ScalarOrEmpty(FindKey(metadata, "namespace"));
+  if (name.empty()) return absl::StrCat(kind, " (", where, ")");
+  if (ns.empty()) return absl::StrCat(kind, " ", name);
+  return absl::StrCat(kind, " ", ns, "/", name);
+}
+
+absl::Status ObjectCollector::Collect(const YAML::Node& node,
+                                      const std::string& where, int depth) {
+  if (node.IsNull()) return absl::OkStatus();
+  if (depth > kMaxDepth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name_, ": ", where, ": lists nested deeper than ", kMaxDepth));
+  }
+  if (!node.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name_, ": ", where, ": expected an object, got ", Describe(node)));
+  }
+  const YAML::Node kind_node = FindKey(node, "kind");
+  if (!kind_node.IsScalar() || kind_node.Scalar().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file_name_, ": ", where, ": missing \"kind\""));
+  }
+  const std::string kind = absl::CHexEscape(kind_node.Scalar());
+  const std::string api_version = ScalarOrEmpty(FindKey(node, "apiVersion"));
+
+  const pb::Message* prototype = PrototypeFor(kind, api_version);
+  if (prototype == nullptr) {
+    if (absl::EndsWith(kind, "List")) return CollectList(node, where, depth);
+    return absl::OkStatus();  // A kind the scheduler does not read.
+  }
+  Object object;
+  object.kind = kind;
+  object.api_version = api_version;
+  object.origin = absl::StrCat(file_name_, ": ", Label(kind, node, where));
+  object.message.reset(prototype->New());
+  if (absl::Status s = decoder_.Decode(node, object.message.get()); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(object.origin, ": ", s.message()));
+  }
+  objects_.push_back(std::move(object));
+  return absl::OkStatus();
+}
+
+absl::Status ObjectCollector::CollectList(const YAML::Node& node,
+                                          const std::string& where, int depth) {
+  const YAML::Node items = FindKey(node, "items");
+  if (items.IsNull() || !items.IsDefined()) return absl::OkStatus();
+  if (!items.IsSequence()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name_, ": ", where, ": items: expected a list, got ", Describe(items)));
+  }
+  int index = 0;
+  for (const YAML::Node& item : items) {
+    const std::string item_where = absl::StrCat(where, " items[", index++, "]");
+    if (absl::Status s = Collect(item, item_where, depth + 1); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+int64_t NodeBudget(absl::string_view content) {
+  return kMinNodeBudget + kNodeBudgetPerByte * static_cast<int64_t>(content.size());
+}
+
+absl::StatusOr<std::vector<Object>> DecodeStream(absl::string_view file_name,
+                                                 absl::string_view content) {
+  absl::StatusOr<std::vector<YAML::Node>> documents = ParseStream(file_name, content);
+  if (!documents.ok()) return documents.status();
+  ObjectCollector collector(file_name, NodeBudget(content));
+  for (size_t i = 0; i < documents->size(); ++i) {
+    const std::string where = absl::StrCat("document ", i + 1);
+    if (absl::Status s = collector.Collect((*documents)[i], where, 0); !s.ok()) {
+      return s;
+    }
+  }
+  return collector.Take();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
+                                                  absl::string_view content) {
+  // yaml-cpp reports misuse (e.g. of a malformed alias) by throwing from
+  // node accessors too, not only from the parser.
+  try {
+    return DecodeStream(file_name, content);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.what()));
+  }
+}
+
+absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  }
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
+  return DecodeObjects(path, buffer.str());
+}
+
+absl::Status DecodeInto(absl::string_view content, pb::Message* msg,
+                        absl::string_view context) {
+  try {
+    absl::StatusOr<std::vector<YAML::Node>> documents = ParseStream(context, content);
+    if (!documents.ok()) return documents.status();
+    std::vector<YAML::Node> non_empty;
+    for (const YAML::Node& document : *documents) {
+      if (!document.IsNull()) non_empty.push_back(document);
+    }
+    if (non_empty.empty()) return absl::OkStatus();
+    if (non_empty.size() > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          context, ": expected one document, found ", non_empty.size()));
+    }
+    MessageDecoder decoder(NodeBudget(content));
+    if (absl::Status s = decoder.Decode(non_empty[0], msg); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(context, ": ", s.message()));
+    }
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(context, ": ", e.what()));
+  }
+}
+
+}  // namespace kestrel::api

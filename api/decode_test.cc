@@ -1,0 +1,510 @@
+// Copyright 2024 The Kestrel Authors.
+
+#include "api/decode.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "api/coordination.pb.h"
+#include "api/core.pb.h"
+#include "api/meta.pb.h"
+#include "api/policy.pb.h"
+#include "api/quantity.h"
+#include "api/scheduling.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kestrel::api {
+namespace {
+
+namespace core = ::k8s::io::api::core::v1;
+namespace meta = ::k8s::io::apimachinery::pkg::apis::meta::v1;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kPodYaml[] = R"yaml(
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-1
+  namespace: default
+  labels: {app: web, tier: "1"}
+  creationTimestamp: "2024-01-02T03:04:05Z"
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: web, uid: u1, controller: true}
+spec:
+  schedulerName: kestrel
+  priority: 1000
+  terminationGracePeriodSeconds: 30
+  hostNetwork: false
+  nodeSelector: {disk: ssd}
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: data-web-1}
+  - name: scratch
+    emptyDir: {sizeLimit: 1Gi}
+  initContainers:
+  - name: init
+    image: busybox
+  containers:
+  - name: app
+    image: nginx:1.25
+    ports: [{containerPort: 80, protocol: TCP}]
+    resources:
+      requests: {cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}
+      limits: {cpu: 0.5}
+  tolerations:
+  - {key: dedicated, operator: Equal, value: web, effect: NoSchedule, tolerationSeconds: 60}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions:
+          - {key: zone, operator: In, values: [a, b]}
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 10
+        preference:
+          matchExpressions: [{key: gen, operator: Gt, values: ["3"]}]
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: kubernetes.io/hostname
+        namespaceSelector: {}
+        matchLabelKeys: [pod-template-hash]
+        mismatchLabelKeys: [tenant]
+  topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: DoNotSchedule
+    minDomains: 3
+    nodeAffinityPolicy: Honor
+    nodeTaintsPolicy: Ignore
+    matchLabelKeys: [version]
+    labelSelector:
+      matchExpressions: [{key: app, operator: Exists}]
+  unknownField: {ignored: [1, 2]}
+status:
+  phase: Pending
+  nominatedNodeName: node-3
+  startTime: 2024-01-02T03:04:05.5Z
+  conditions: [{type: PodScheduled, status: "False", reason: Unschedulable}]
+)yaml";
+
+const core::Pod& AsPod(const Object& object) {
+  return static_cast<const core::Pod&>(*object.message);
+}
+
+TEST(DecodeObjectsTest, DecodesFullPod) {
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("pods.yaml", kPodYaml);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 1);
+  const Object& object = (*objects)[0];
+  EXPECT_EQ(object.kind, "Pod");
+  EXPECT_EQ(object.api_version, "v1");
+  EXPECT_EQ(object.origin, "pods.yaml: Pod default/web-1");
+  const core::Pod& pod = AsPod(object);
+
+  EXPECT_EQ(pod.metadata().name(), "web-1");
+  EXPECT_EQ(pod.metadata().labels().at("tier"), "1");
+  EXPECT_EQ(pod.metadata().creationtimestamp().seconds(), 1704164645);
+  EXPECT_TRUE(pod.metadata().ownerreferences(0).controller());
+
+  const core::PodSpec& spec = pod.spec();
+  EXPECT_EQ(spec.schedulername(), "kestrel");
+  EXPECT_EQ(spec.priority(), 1000);
+  EXPECT_EQ(spec.terminationgraceperiodseconds(), 30);
+  EXPECT_TRUE(spec.has_hostnetwork());
+  EXPECT_EQ(spec.nodeselector().at("disk"), "ssd");
+  ASSERT_EQ(spec.volumes_size(), 2);
+  EXPECT_EQ(spec.volumes(0).volumesource().persistentvolumeclaim().claimname(),
+            "data-web-1");
+  EXPECT_EQ(spec.volumes(1).volumesource().emptydir().sizelimit().string(), "1Gi");
+  EXPECT_EQ(spec.initcontainers(0).image(), "busybox");
+
+  const core::Container& app = spec.containers(0);
+  EXPECT_EQ(app.ports(0).containerport(), 80);
+  EXPECT_EQ(app.resources().requests().at("cpu").string(), "100m");
+  EXPECT_EQ(app.resources().requests().at("memory").string(), "128Mi");
+  EXPECT_EQ(app.resources().requests().at("nvidia.com/gpu").string(), "1");
+  EXPECT_EQ(app.resources().limits().at("cpu").string(), "0.5");
+
+  EXPECT_EQ(spec.tolerations(0).tolerationseconds(), 60);
+  const core::NodeSelectorRequirement& zone = spec.affinity()
+      .nodeaffinity().requiredduringschedulingignoredduringexecution()
+      .nodeselectorterms(0).matchexpressions(0);
+  EXPECT_EQ(zone.operator_(), "In");
+  EXPECT_THAT(zone.values(), ::testing::ElementsAre("a", "b"));
+  EXPECT_EQ(spec.affinity().nodeaffinity()
+                .preferredduringschedulingignoredduringexecution(0).weight(), 10);
+  const core::PodAffinityTerm& anti = spec.affinity().podantiaffinity()
+      .requiredduringschedulingignoredduringexecution(0);
+  EXPECT_EQ(anti.topologykey(), "kubernetes.io/hostname");
+  EXPECT_TRUE(anti.has_namespaceselector());
+  EXPECT_THAT(anti.matchlabelkeys(), ::testing::ElementsAre("pod-template-hash"));
+  EXPECT_THAT(anti.mismatchlabelkeys(), ::testing::ElementsAre("tenant"));
+
+  const core::TopologySpreadConstraint& tsc = spec.topologyspreadconstraints(0);
+  EXPECT_EQ(tsc.mindomains(), 3);
+}
+
+TEST(DecodeObjectsTest, DecodesStatusAndTimes) {
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("pods.yaml", kPodYaml);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  const core::Pod& pod = AsPod((*objects)[0]);
+  EXPECT_EQ(pod.status().phase(), "Pending");
+  EXPECT_EQ(pod.status().nominatednodename(), "node-3");
+  EXPECT_EQ(pod.status().starttime().seconds(), 1704164645);
+  EXPECT_EQ(pod.status().starttime().nanos(), 500000000);
+  EXPECT_EQ(pod.status().conditions(0).status(), "False");
+  const core::TopologySpreadConstraint& tsc = pod.spec().topologyspreadconstraints(0);
+  EXPECT_EQ(tsc.nodeaffinitypolicy(), "Honor");
+  EXPECT_EQ(tsc.nodetaintspolicy(), "Ignore");
+  EXPECT_EQ(tsc.labelselector().matchexpressions(0).operator_(), "Exists");
+}
+
+TEST(DecodeObjectsTest, SplitsStreamsAndListsAndSkipsOtherKinds) {
+  constexpr char kStream[] = R"yaml(
+---
+# empty document
+---
+apiVersion: v1
+kind: Service
+metadata: {name: skipped}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Node, metadata: {name: n1}}
+- apiVersion: v1
+  kind: PodList
+  items:
+  - {apiVersion: v1, kind: Pod, metadata: {name: p1, namespace: ns}}
+  - {apiVersion: apps/v1, kind: Deployment, metadata: {name: d}}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000000
+globalDefault: true
+preemptionPolicy: Never
+description: important
+---
+apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: other-group-event}
+...
+)yaml";
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("all.yaml", kStream);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 3);
+  EXPECT_EQ((*objects)[0].origin, "all.yaml: Node n1");
+  EXPECT_EQ((*objects)[1].origin, "all.yaml: Pod ns/p1");
+  EXPECT_EQ((*objects)[2].kind, "PriorityClass");
+  const auto& pc = static_cast<const ::k8s::io::api::scheduling::v1::PriorityClass&>(
+      *(*objects)[2].message);
+  EXPECT_EQ(pc.value(), 1000000);
+  EXPECT_TRUE(pc.globaldefault());
+  EXPECT_EQ(pc.preemptionpolicy(), "Never");
+  EXPECT_EQ(pc.description(), "important");
+}
+
+TEST(DecodeObjectsTest, DecodesJson) {
+  constexpr char kJson[] = R"json({
+  "apiVersion": "v1",
+  "kind": "Node",
+  "metadata": {"name": "n1", "labels": {"zone": "a"}},
+  "spec": {"unschedulable": true, "podCIDR": "10.0.0.0/24",
+           "taints": [{"key": "k", "value": "v", "effect": "NoSchedule",
+                       "timeAdded": "2024-01-02T03:04:05Z"}]},
+  "status": {
+    "capacity": {"cpu": "4", "memory": "16Gi", "pods": 110},
+    "allocatable": {"cpu": "3500m", "memory": "15Gi"},
+    "conditions": [{"type": "Ready", "status": "True",
+                    "lastHeartbeatTime": "2024-01-02T03:04:05Z"}],
+    "images": [{"names": ["nginx:1.25"], "sizeBytes": 71000000}]
+  }
+})json";
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("node.json", kJson);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 1);
+  const auto& node = static_cast<const core::Node&>(*(*objects)[0].message);
+  EXPECT_TRUE(node.spec().unschedulable());
+  EXPECT_EQ(node.spec().taints(0).effect(), "NoSchedule");
+  EXPECT_EQ(node.spec().taints(0).timeadded().seconds(), 1704164645);
+  EXPECT_EQ(node.status().capacity().at("pods").string(), "110");
+  EXPECT_EQ(Quantity::Parse(node.status().allocatable().at("cpu").string())
+                ->MilliValue(), 3500);
+  EXPECT_EQ(node.status().conditions(0).type(), "Ready");
+  EXPECT_EQ(node.status().images(0).sizebytes(), 71000000);
+}
+
+TEST(DecodeObjectsTest, DecodesPodDisruptionBudgetIntOrString) {
+  constexpr char kPdbs[] = R"yaml(
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: a, namespace: ns}
+spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
+status: {disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: b, namespace: ns}
+spec: {maxUnavailable: "25%"}
+)yaml";
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("pdb.yaml", kPdbs);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 2);
+  using ::k8s::io::api::policy::v1::PodDisruptionBudget;
+  const auto& a = static_cast<const PodDisruptionBudget&>(*(*objects)[0].message);
+  EXPECT_EQ(a.spec().minavailable().type(), 0);
+  EXPECT_EQ(a.spec().minavailable().intval(), 2);
+  EXPECT_EQ(a.status().disruptionsallowed(), 1);
+  EXPECT_EQ(a.status().expectedpods(), 3);
+  const auto& b = static_cast<const PodDisruptionBudget&>(*(*objects)[1].message);
+  EXPECT_EQ(b.spec().maxunavailable().type(), 1);
+  EXPECT_EQ(b.spec().maxunavailable().strval(), "25%");
+}
+
+TEST(DecodeObjectsTest, DecodesLeaseMicroTime) {
+  constexpr char kLease[] = R"yaml(
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: kestrel, namespace: kube-system}
+spec:
+  holderIdentity: kestrel-0
+  leaseDurationSeconds: 15
+  renewTime: "2024-01-02T03:04:05.123456Z"
+)yaml";
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("lease.yaml", kLease);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  const auto& lease =
+      static_cast<const ::k8s::io::api::coordination::v1::Lease&>(*(*objects)[0].message);
+  EXPECT_EQ(lease.spec().holderidentity(), "kestrel-0");
+  EXPECT_EQ(lease.spec().renewtime().seconds(), 1704164645);
+  EXPECT_EQ(lease.spec().renewtime().nanos(), 123456000);
+}
+
+TEST(DecodeObjectsTest, NullLeavesFieldsUnset) {
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects(
+      "p.yaml", "kind: Pod\nmetadata: {name: p}\nspec:\n  nodeName: null\n"
+                "  priority: ~\n  affinity:\n  tolerations: null\n");
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  const core::Pod& pod = AsPod((*objects)[0]);
+  EXPECT_TRUE(pod.has_spec());
+  EXPECT_FALSE(pod.spec().has_nodename());
+  EXPECT_FALSE(pod.spec().has_priority());
+  EXPECT_FALSE(pod.spec().has_affinity());
+  EXPECT_EQ(pod.spec().tolerations_size(), 0);
+}
+
+TEST(DecodeObjectsTest, EmptyInputHasNoObjects) {
+  for (const char* content : {"", "---\n", "# only a comment\n", "null\n", "~"}) {
+    absl::StatusOr<std::vector<Object>> objects = DecodeObjects("e.yaml", content);
+    ASSERT_TRUE(objects.ok()) << content << ": " << objects.status();
+    EXPECT_TRUE(objects->empty()) << content;
+  }
+}
+
+struct ErrorCase {
+  std::string name;
+  std::string content;
+  std::string error;  // The whole message must start with this.
+};
+
+class DecodeErrorTest : public testing::TestWithParam<ErrorCase> {};
+
+TEST_P(DecodeErrorTest, NamesFileObjectAndField) {
+  const ErrorCase& c = GetParam();
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("pods.yaml", c.content);
+  ASSERT_FALSE(objects.ok());
+  EXPECT_EQ(objects.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(objects.status().message()), StartsWith(c.error));
+  EXPECT_EQ(std::string(objects.status().message()).find('\n'), std::string::npos);
+}
+
+constexpr char kPodHead[] =
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1, namespace: default}\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, DecodeErrorTest,
+    testing::Values(
+        ErrorCase{"BadQuantity",
+                  absl::StrCat(kPodHead, "spec:\n  containers:\n  - name: a\n"
+                               "    resources: {requests: {cpu: 1.5.5}}\n"),
+                  "pods.yaml: Pod default/web-1: "
+                  "spec.containers[0].resources.requests.cpu: quantities must "
+                  "match the regular expression "
+                  "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (got \"1.5.5\")"},
+        ErrorCase{"BadQuantitySuffix",
+                  absl::StrCat(kPodHead, "spec: {overhead: {memory: 1i}}\n"),
+                  "pods.yaml: Pod default/web-1: spec.overhead.memory: unable "
+                  "to parse quantity's suffix (got \"1i\")"},
+        ErrorCase{"QuantityIsObject",
+                  absl::StrCat(kPodHead, "spec: {overhead: {memory: {a: 1}}}\n"),
+                  "pods.yaml: Pod default/web-1: spec.overhead.memory: expected "
+                  "a quantity, got an object"},
+        ErrorCase{"StringForInt",
+                  absl::StrCat(kPodHead, "spec: {priority: high}\n"),
+                  "pods.yaml: Pod default/web-1: spec.priority: expected an "
+                  "integer (int32), got \"high\""},
+        ErrorCase{"QuotedNumberForInt",
+                  absl::StrCat(kPodHead, "spec: {priority: \"5\"}\n"),
+                  "pods.yaml: Pod default/web-1: spec.priority: expected an "
+                  "integer (int32), got \"5\""},
+        ErrorCase{"FloatForInt",
+                  absl::StrCat(kPodHead, "spec: {priority: 1.5}\n"),
+                  "pods.yaml: Pod default/web-1: spec.priority: expected an integer"},
+        ErrorCase{"Int32Overflow",
+                  absl::StrCat(kPodHead, "spec: {priority: 3000000000}\n"),
+                  "pods.yaml: Pod default/web-1: spec.priority: value 3000000000 "
+                  "is out of range for int32"},
+        ErrorCase{"BadBool",
+                  absl::StrCat(kPodHead, "spec: {hostNetwork: maybe}\n"),
+                  "pods.yaml: Pod default/web-1: spec.hostNetwork: expected a "
+                  "boolean, got \"maybe\""},
+        ErrorCase{"ObjectForList",
+                  absl::StrCat(kPodHead, "spec: {containers: {name: a}}\n"),
+                  "pods.yaml: Pod default/web-1: spec.containers: expected a "
+                  "list, got an object"},
+        ErrorCase{"ScalarForObject",
+                  absl::StrCat(kPodHead, "spec: nope\n"),
+                  "pods.yaml: Pod default/web-1: spec: expected an object, got "
+                  "\"nope\""},
+        ErrorCase{"ListForString",
+                  absl::StrCat(kPodHead, "spec: {nodeName: [a]}\n"),
+                  "pods.yaml: Pod default/web-1: spec.nodeName: expected a "
+                  "string, got a list"},
+        ErrorCase{"BadTime",
+                  absl::StrCat(kPodHead, "status: {startTime: yesterday}\n"),
+                  "pods.yaml: Pod default/web-1: status.startTime: expected an "
+                  "RFC 3339 time"},
+        ErrorCase{"NoName",
+                  "kind: Pod\nspec: {priority: x}\n",
+                  "pods.yaml: Pod (document 1): spec.priority: expected an integer"},
+        ErrorCase{"SecondDocument",
+                  "kind: Service\n---\nkind: Node\nmetadata: {labels: []}\n",
+                  "pods.yaml: Node (document 2): metadata.labels: expected an "
+                  "object, got a list"},
+        ErrorCase{"ListItem",
+                  "kind: List\nitems:\n- kind: Pod\n- kind: Node\n  spec: 1\n",
+                  "pods.yaml: Node (document 1 items[1]): spec: expected an object"},
+        ErrorCase{"MissingKind", "metadata: {name: x}\n",
+                  "pods.yaml: document 1: missing \"kind\""},
+        ErrorCase{"TopLevelScalar", "hello\n",
+                  "pods.yaml: document 1: expected an object, got \"hello\""},
+        ErrorCase{"SyntaxError", "kind: Pod\nmetadata:\n  name: [a, b\n",
+                  "pods.yaml:4:1: "},
+        ErrorCase{"BadIndentation", "kind: Pod\nmetadata:\n  name: a\n bad: b\n",
+                  "pods.yaml:4:"},
+        ErrorCase{"NestingBeyondYamlCpp",
+                  absl::StrCat("kind: Pod\nspec: ", std::string(5000, '['),
+                               std::string(5000, ']'), "\n"),
+                  "pods.yaml:2:"}),
+    [](const testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(DecodeObjectsTest, AliasCycleIsRejected) {
+  // yaml-cpp registers the anchor before the node's children, so this list
+  // contains itself.
+  absl::StatusOr<std::vector<Object>> objects =
+      DecodeObjects("l.yaml", "&a {kind: List, items: [*a]}\n");
+  ASSERT_FALSE(objects.ok());
+  EXPECT_THAT(std::string(objects.status().message()),
+              HasSubstr("lists nested deeper than 200"));
+}
+
+TEST(DecodeIntoTest, DeepRawObjectIsRejected) {
+  meta::WatchEvent event;
+  absl::Status s = DecodeInto(absl::StrCat("{type: ADDED, object: ",
+                                           std::string(300, '['),
+                                           std::string(300, ']'), "}"),
+                              &event, "watch");
+  EXPECT_THAT(std::string(s.message()), HasSubstr("nested deeper than 200"));
+  s = DecodeInto("&e {type: ADDED, object: [*e]}", &event, "watch");
+  EXPECT_THAT(std::string(s.message()), HasSubstr("nested deeper than 200"));
+}
+
+TEST(DecodeObjectsTest, AliasBombIsBounded) {
+  // Each level doubles the tree: 2^40 nodes if expanded naively.
+  std::string content = "a0: &a0 [{kind: Pod}]\n";
+  for (int i = 1; i <= 40; ++i) {
+    content += absl::StrCat("a", i, ": &a", i, " [*a", i - 1, ", *a", i - 1, "]\n");
+  }
+  content += "kind: List\nitems: *a40\n";
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("bomb.yaml", content);
+  ASSERT_FALSE(objects.ok());
+}
+
+TEST(DecodeObjectsTest, AliasesAreResolved) {
+  constexpr char kYaml[] = R"yaml(
+kind: Pod
+metadata: {name: p, labels: &labels {app: web}}
+spec:
+  nodeSelector: *labels
+  containers:
+  - &c {name: a, resources: {requests: {cpu: 1}}}
+  - *c
+)yaml";
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("a.yaml", kYaml);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  const core::Pod& pod = AsPod((*objects)[0]);
+  EXPECT_EQ(pod.spec().nodeselector().at("app"), "web");
+  EXPECT_EQ(pod.spec().containers_size(), 2);
+}
+
+TEST(DecodeIntoTest, DecodesAnyMessage) {
+  meta::LabelSelector selector;
+  ASSERT_TRUE(DecodeInto("matchLabels: {a: b}\nmatchExpressions: [{key: k, "
+                         "operator: NotIn, values: [x]}]\n",
+                         &selector, "sel.yaml")
+                  .ok());
+  EXPECT_EQ(selector.matchlabels().at("a"), "b");
+  EXPECT_EQ(selector.matchexpressions(0).values(0), "x");
+}
+
+TEST(DecodeIntoTest, ErrorsCarryContext) {
+  core::PodSpec spec;
+  absl::Status s = DecodeInto("priority: [1]\n", &spec, "config.yaml");
+  EXPECT_EQ(s.message(), "config.yaml: priority: expected an integer (int32), got a list");
+  s = DecodeInto("a: 1\n---\nb: 2\n", &spec, "config.yaml");
+  EXPECT_EQ(s.message(), "config.yaml: expected one document, found 2");
+  s = DecodeInto("a: [\n", &spec, "config.yaml");
+  EXPECT_THAT(std::string(s.message()), StartsWith("config.yaml:2:1: "));
+}
+
+TEST(DecodeIntoTest, WatchEventKeepsRawObject) {
+  meta::WatchEvent event;
+  ASSERT_TRUE(DecodeInto(R"({"type": "ADDED", "object": {"kind": "Pod",
+                           "metadata": {"name": "p"}}})",
+                         &event, "watch")
+                  .ok());
+  EXPECT_EQ(event.type(), "ADDED");
+  absl::StatusOr<std::vector<Object>> objects =
+      DecodeObjects("watch", event.object().raw());
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 1);
+  EXPECT_EQ(AsPod((*objects)[0]).metadata().name(), "p");
+}
+
+TEST(DecodeFileTest, MissingFileIsNotFound) {
+  absl::StatusOr<std::vector<Object>> objects = DecodeFile("/nonexistent/pods.yaml");
+  EXPECT_EQ(objects.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(objects.status().message()), HasSubstr("/nonexistent/pods.yaml"));
+}
+
+TEST(DecodeFileTest, ReadsFile) {
+  const std::string path = ::testing::TempDir() + "/node.yaml";
+  {
+    std::ofstream out(path);
+    out << "kind: Node\nmetadata: {name: n1}\n";
+  }
+  absl::StatusOr<std::vector<Object>> objects = DecodeFile(path);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 1);
+  EXPECT_EQ((*objects)[0].origin, path + ": Node n1");
+}
+
+}  // namespace
+}  // namespace kestrel::api

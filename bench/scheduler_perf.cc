@@ -1,0 +1,146 @@
+// The scheduler_perf suite: upstream's workloads (BENCHMARKS.md), generated
+// as Kubernetes YAML, loaded through the same decoder and compiler as
+// `kestrel simulate`, then the measured pods scheduled one by one with the
+// virtual binder. Init pods arrive bound. API-server cost is excluded, unlike
+// upstream's in-process API server: say so next to any comparison.
+//
+//   bazel run -c opt //bench:scheduler_perf -- [--workload=NAME] [--runs=3]
+//       [--threads=N] [--nodes=N --init-pods=N --pods=N]
+//
+// One row per workload: pods/s (median of the runs), p50/p99 per-pod
+// latency of the median run, peak RSS of the process, upstream's threshold.
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "scheduler/profile.h"
+#include "sim/cluster.h"
+#include "sim/generate.h"
+#include "sim/simulator.h"
+
+namespace kestrel {
+namespace {
+
+struct Workload {
+  const char* name;
+  int nodes;
+  int init_pods;
+  int pods;
+  int upstream_threshold;  // pods/s upstream's CI accepts
+};
+
+// Workloads whose plugins exist; the rest of BENCHMARKS.md joins as their
+// plugins land.
+const Workload kWorkloads[] = {
+    {"SchedulingBasic", 5000, 1000, 10000, 680},
+};
+
+struct RunResult {
+  double pods_per_second = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  int scheduled = 0;
+};
+
+double PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+bool RunOnce(const Workload& w, uint64_t seed, int threads, RunResult* out) {
+  std::ostringstream yaml;
+  sim::GenerateOptions g{w.name, w.nodes, w.init_pods, w.pods, seed};
+  absl::Status s = sim::Generate(g, yaml);
+  if (!s.ok()) {
+    std::cerr << "generate " << w.name << ": " << s << "\n";
+    return false;
+  }
+  auto cluster = sim::LoadContents({{std::string(w.name) + ".yaml", yaml.str()}});
+  if (!cluster.ok()) {
+    std::cerr << "load " << w.name << ": " << cluster.status() << "\n";
+    return false;
+  }
+  sim::SimOptions options{seed, threads};
+  auto host = sim::Host::Create(*cluster, scheduler::DefaultConfig(), options);
+  if (!host.ok()) {
+    std::cerr << "host: " << host.status() << "\n";
+    return false;
+  }
+  std::vector<double> latencies;
+  latencies.reserve(cluster->pending_pods.size());
+  const absl::Time start = absl::Now();
+  for (const model::PodPtr& pod : cluster->pending_pods) {
+    const absl::Time t0 = absl::Now();
+    scheduler::ScheduleResult r = (*host)->Schedule(pod);
+    latencies.push_back(absl::ToDoubleMicroseconds(absl::Now() - t0));
+    if (!r.node.empty()) ++out->scheduled;
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::sort(latencies.begin(), latencies.end());
+  out->pods_per_second = latencies.size() / seconds;
+  out->p50_us = latencies[latencies.size() / 2];
+  out->p99_us = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  std::string only;
+  int runs = 3, threads = 0, nodes = 0, init_pods = -1, pods = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* prefix, int* out) {
+      if (!absl::StartsWith(arg, prefix)) return false;
+      return absl::SimpleAtoi(arg.substr(strlen(prefix)), out);
+    };
+    if (absl::StartsWith(arg, "--workload=")) {
+      only = arg.substr(strlen("--workload="));
+    } else if (!value("--runs=", &runs) && !value("--threads=", &threads) &&
+               !value("--nodes=", &nodes) && !value("--init-pods=", &init_pods) &&
+               !value("--pods=", &pods)) {
+      std::cerr << "unknown or malformed flag " << arg << "\n";
+      return 2;
+    }
+  }
+  const int hw_threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  std::printf("# kestrel scheduler_perf: %d run(s) per workload, median reported; threads=%d; "
+              "seed=1; 100%% of nodes evaluated; virtual binder (no API server)\n",
+              runs, hw_threads);
+  std::printf("%-36s %7s %9s %9s %10s %9s %9s %9s %10s\n", "workload", "nodes", "init", "measured",
+              "pods/s", "p50(us)", "p99(us)", "rss(MiB)", "upstream");
+  for (Workload w : kWorkloads) {
+    if (!only.empty() && only != w.name) continue;
+    if (nodes > 0) w.nodes = nodes;
+    if (init_pods >= 0) w.init_pods = init_pods;
+    if (pods > 0) w.pods = pods;
+    std::vector<RunResult> results;
+    for (int r = 0; r < runs; ++r) {
+      RunResult res;
+      if (!RunOnce(w, 1, threads, &res)) return 1;
+      results.push_back(res);
+    }
+    std::sort(results.begin(), results.end(), [](const RunResult& a, const RunResult& b) {
+      return a.pods_per_second < b.pods_per_second;
+    });
+    const RunResult& median = results[results.size() / 2];
+    std::printf("%-36s %7d %9d %9d %10.0f %9.1f %9.1f %9.0f %10d\n", w.name, w.nodes,
+                w.init_pods, w.pods, median.pods_per_second, median.p50_us, median.p99_us,
+                PeakRssMiB(), w.upstream_threshold);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace kestrel
+
+int main(int argc, char** argv) { return kestrel::Main(argc, argv); }

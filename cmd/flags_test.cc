@@ -1,0 +1,30 @@
+#include "cmd/flags.h"
+
+#include "gtest/gtest.h"
+
+namespace kestrel::cmd {
+namespace {
+
+TEST(FlagsTest, ParsesValuesAndBooleans) {
+  auto f = Flags::Parse({"--cluster=a.yaml", "--summary", "--seed=7"},
+                        {"cluster", "summary", "seed"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->Get("cluster"), "a.yaml");
+  EXPECT_EQ(f->Get("summary"), "true");
+  EXPECT_EQ(*f->Int("seed", 1), 7);
+  EXPECT_EQ(*f->Int("missing", 3), 3);
+}
+
+TEST(FlagsTest, Rejects) {
+  const std::set<std::string> known = {"a", "n"};
+  EXPECT_FALSE(Flags::Parse({"--b=1"}, known).ok());
+  EXPECT_FALSE(Flags::Parse({"positional"}, known).ok());
+  EXPECT_FALSE(Flags::Parse({"--a=1", "--a=2"}, known).ok());
+  auto f = Flags::Parse({"--n=x"}, known);
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->Int("n", 0).ok());
+  EXPECT_FALSE(f->Required("a").ok());
+}
+
+}  // namespace
+}  // namespace kestrel::cmd

@@ -1,0 +1,169 @@
+// The `kestrel` binary: flags and wiring only. See DESIGN.md section 7.
+//
+// Exit status: 0 success, 2 bad input or usage, 1 an internal failure.
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "cmd/flags.h"
+#include "scheduler/profile.h"
+#include "sim/cluster.h"
+#include "sim/explain.h"
+#include "sim/generate.h"
+#include "sim/report.h"
+#include "sim/simulator.h"
+
+namespace kestrel::cmd {
+namespace {
+
+constexpr char kUsage[] = R"(usage: kestrel <command> [flags]
+
+commands:
+  simulate  --cluster=F [--pods=F] [--config=F] [--seed=N] [--threads=N] [--output=text|json] [--summary]
+            schedule every unbound pod offline, in file order
+  explain   --cluster=F --pod=NS/NAME [--pods=F] [--config=F] [--seed=N] [--output=text|json]
+            per node: every filter verdict, every score, the selected node
+  generate  --workload=NAME --nodes=N [--init-pods=M] [--pods=K] [--seed=N]
+            write a synthetic cluster (scheduler_perf workloads) as YAML
+)";
+
+int Fail(const absl::Status& s) {
+  std::cerr << "kestrel: " << s.message() << "\n";
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+int Usage(const std::string& problem) {
+  std::cerr << "kestrel: " << problem << "\n\n" << kUsage;
+  return 2;
+}
+
+absl::StatusOr<config::KubeSchedulerConfiguration> ConfigFromFlags(const Flags& flags) {
+  if (!flags.Has("config")) return scheduler::DefaultConfig();
+  return scheduler::LoadConfig(flags.Get("config"));
+}
+
+absl::StatusOr<sim::Cluster> ClusterFromFlags(const Flags& flags) {
+  absl::StatusOr<std::string> cluster = flags.Required("cluster");
+  if (!cluster.ok()) return cluster.status();
+  std::vector<std::string> files = {*cluster};
+  if (flags.Has("pods")) files.push_back(flags.Get("pods"));
+  return sim::LoadFiles(files);
+}
+
+absl::StatusOr<sim::SimOptions> OptionsFromFlags(const Flags& flags) {
+  sim::SimOptions options;
+  absl::StatusOr<int64_t> seed = flags.Int("seed", 1);
+  if (!seed.ok()) return seed.status();
+  absl::StatusOr<int64_t> threads = flags.Int("threads", 0);
+  if (!threads.ok()) return threads.status();
+  if (*threads < 0) return absl::InvalidArgumentError("flag --threads: must be >= 0");
+  options.seed = static_cast<uint64_t>(*seed);
+  options.threads = static_cast<int>(*threads);
+  return options;
+}
+
+absl::Status CheckOutput(const Flags& flags) {
+  const std::string output = flags.Get("output", "text");
+  if (output != "text" && output != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --output: \"", output, "\": want text or json"));
+  }
+  return absl::OkStatus();
+}
+
+int Simulate(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(
+      args, {"cluster", "pods", "config", "seed", "threads", "output", "summary"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto options = OptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto config = ConfigFromFlags(*flags);
+  if (!config.ok()) return Fail(config.status());
+  auto cluster = ClusterFromFlags(*flags);
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto report = sim::Simulate(*cluster, *config, *options);
+  if (!report.ok()) return Fail(report.status());
+  if (flags->Get("output", "text") == "json") {
+    std::cout << sim::SimulateJson(*report);
+  } else {
+    std::cout << sim::SimulateText(*report, !flags->Has("summary"));
+  }
+  return 0;
+}
+
+int Explain(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "pods", "pod", "config", "seed", "threads", "output"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto pod = flags->Required("pod");
+  if (!pod.ok()) return Fail(pod.status());
+  auto options = OptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto config = ConfigFromFlags(*flags);
+  if (!config.ok()) return Fail(config.status());
+  auto cluster = ClusterFromFlags(*flags);
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto explanation = sim::Explain(*cluster, *config, *pod, *options);
+  if (!explanation.ok()) return Fail(explanation.status());
+  if (flags->Get("output", "text") == "json") {
+    std::cout << sim::ExplainJson(*explanation);
+  } else {
+    std::cout << sim::ExplainText(*explanation);
+  }
+  return 0;
+}
+
+int Generate(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"workload", "nodes", "init-pods", "pods", "seed"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  sim::GenerateOptions options;
+  auto workload = flags->Required("workload");
+  if (!workload.ok()) return Fail(workload.status());
+  options.workload = *workload;
+  auto nodes = flags->Int("nodes", 0);
+  auto init_pods = flags->Int("init-pods", 0);
+  auto pods = flags->Int("pods", 0);
+  auto seed = flags->Int("seed", 1);
+  for (const auto* v : {&nodes, &init_pods, &pods, &seed}) {
+    if (!v->ok()) return Fail(v->status());
+  }
+  options.nodes = static_cast<int>(*nodes);
+  options.init_pods = static_cast<int>(*init_pods);
+  options.pods = static_cast<int>(*pods);
+  options.seed = static_cast<uint64_t>(*seed);
+  absl::Status s = sim::Generate(options, std::cout);
+  if (!s.ok()) return Fail(s);
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
+}  // namespace kestrel::cmd
+
+int main(int argc, char** argv) {
+  if (argc < 2) return kestrel::cmd::Usage("missing command");
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "simulate") return kestrel::cmd::Simulate(args);
+  if (command == "explain") return kestrel::cmd::Explain(args);
+  if (command == "generate") return kestrel::cmd::Generate(args);
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << kestrel::cmd::kUsage;
+    return 0;
+  }
+  return kestrel::cmd::Usage(absl::StrCat("unknown command \"", command, "\""));
+}

@@ -1,0 +1,458 @@
+#include "model/compile.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/quantity.h"
+
+namespace kestrel::model {
+namespace {
+
+using ::google::protobuf::Map;
+using QuantityProto = ::k8s::io::apimachinery::pkg::api::resource::Quantity;
+
+absl::Status FieldError(absl::string_view object, absl::string_view field,
+                        absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(object, ": ", field, ": ", message));
+}
+
+absl::Status Unsupported(absl::string_view object, absl::string_view field,
+                         absl::string_view value, absl::string_view supported) {
+  return FieldError(object, field,
+                    absl::StrCat("Unsupported value: \"", value,
+                                 "\": supported values: ", supported));
+}
+
+absl::Time ToTime(int64_t seconds, int32_t nanos) {
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+}
+
+Labels CompileLabels(const Map<std::string, std::string>& map, Interner& names) {
+  std::vector<Label> labels;
+  labels.reserve(map.size());
+  for (const auto& [k, v] : map) {
+    Label l{names.Intern(k), names.Intern(v), std::nullopt};
+    int64_t n;
+    if (absl::SimpleAtoi(v, &n)) l.number = n;
+    labels.push_back(l);
+  }
+  return Labels(std::move(labels));
+}
+
+// Upstream schedutil.IsScalarResourceName: extended resources (a domain-
+// prefixed name outside kubernetes.io), hugepages-*, prefixed native
+// resources and attachable volumes.
+bool IsScalarResourceName(absl::string_view name) {
+  if (absl::StartsWith(name, "hugepages-")) return true;
+  if (absl::StartsWith(name, "attachable-volumes-")) return true;
+  if (absl::StrContains(name, "kubernetes.io/")) return true;
+  if (absl::StartsWith(name, "requests.")) return false;
+  return absl::StrContains(name, "/");
+}
+
+// A resource list in "milli units" of every resource (millicores, millibytes,
+// ...), so that sums and maxima round once, at the end, as Quantity
+// arithmetic does.
+struct MilliList {
+  int64_t cpu = 0, memory = 0, ephemeral = 0;
+  std::vector<std::pair<Id, int64_t>> scalar;  // unsorted, unique ids
+
+  int64_t* Slot(Id id) {
+    for (auto& [k, v] : scalar) {
+      if (k == id) return &v;
+    }
+    scalar.push_back({id, 0});
+    return &scalar.back().second;
+  }
+  void Add(const MilliList& o) {
+    cpu = SaturatingAdd(cpu, o.cpu);
+    memory = SaturatingAdd(memory, o.memory);
+    ephemeral = SaturatingAdd(ephemeral, o.ephemeral);
+    for (const auto& [k, v] : o.scalar) {
+      int64_t* s = Slot(k);
+      *s = SaturatingAdd(*s, v);
+    }
+  }
+  void Max(const MilliList& o) {
+    cpu = std::max(cpu, o.cpu);
+    memory = std::max(memory, o.memory);
+    ephemeral = std::max(ephemeral, o.ephemeral);
+    for (const auto& [k, v] : o.scalar) {
+      int64_t* s = Slot(k);
+      *s = std::max(*s, v);
+    }
+  }
+};
+
+int64_t CeilMilli(int64_t milli) {
+  if (milli <= 0) return milli / 1000;
+  return milli / 1000 + (milli % 1000 != 0 ? 1 : 0);
+}
+
+absl::StatusOr<api::Quantity> ParseQuantity(const QuantityProto& q, absl::string_view object,
+                                            absl::string_view field) {
+  absl::StatusOr<api::Quantity> parsed = api::Quantity::Parse(q.string());
+  if (!parsed.ok()) return FieldError(object, field, parsed.status().message());
+  return parsed;
+}
+
+// Reads a requests/overhead map. `cpu_set`/`memory_set` report whether the
+// keys were present (upstream's non-zero defaults apply to missing keys only).
+absl::Status ReadResourceList(const Map<std::string, QuantityProto>& map, Interner& names,
+                              absl::string_view object, absl::string_view field,
+                              MilliList* out, bool* cpu_set, bool* memory_set) {
+  for (const auto& [name, q] : map) {
+    absl::StatusOr<api::Quantity> v =
+        ParseQuantity(q, object, absl::StrCat(field, ".", name));
+    if (!v.ok()) return v.status();
+    const int64_t milli = v->MilliValue();
+    if (name == "cpu") {
+      out->cpu = milli;
+      if (cpu_set) *cpu_set = true;
+    } else if (name == "memory") {
+      out->memory = milli;
+      if (memory_set) *memory_set = true;
+    } else if (name == "ephemeral-storage") {
+      out->ephemeral = milli;
+    } else if (IsScalarResourceName(name)) {
+      *out->Slot(names.Intern(name)) = milli;
+    }
+  }
+  return absl::OkStatus();
+}
+
+Resources ToResources(const MilliList& m) {
+  Resources r;
+  r.milli_cpu = m.cpu;
+  r.memory = CeilMilli(m.memory);
+  r.ephemeral_storage = CeilMilli(m.ephemeral);
+  for (const auto& [id, v] : m.scalar) r.SetScalar(id, CeilMilli(v));
+  return r;
+}
+
+// Upstream resourcehelper.PodRequests, computed twice: as is, and with the
+// non-zero defaults for containers that name no cpu or memory request.
+absl::Status ComputeRequests(const v1::Pod& api, Interner& names, absl::string_view object,
+                             Pod* pod) {
+  const v1::PodSpec& spec = api.spec();
+  MilliList sum, sum_nz;
+  auto container = [&](const v1::Container& c, absl::string_view field, MilliList* req,
+                       MilliList* req_nz) -> absl::Status {
+    bool cpu_set = false, memory_set = false;
+    absl::Status s = ReadResourceList(c.resources().requests(), names, object,
+                                      absl::StrCat(field, ".resources.requests"), req,
+                                      &cpu_set, &memory_set);
+    if (!s.ok()) return s;
+    *req_nz = *req;
+    if (!cpu_set) req_nz->cpu = kDefaultMilliCpuRequest * 1000;
+    if (!memory_set) req_nz->memory = kDefaultMemoryRequest * 1000;
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < spec.containers_size(); ++i) {
+    MilliList r, r_nz;
+    absl::Status s = container(spec.containers(i), absl::StrCat("spec.containers[", i, "]"), &r, &r_nz);
+    if (!s.ok()) return s;
+    sum.Add(r);
+    sum_nz.Add(r_nz);
+  }
+  // Init containers run one at a time before the app containers; sidecars
+  // (restartPolicy: Always) keep running, so they add to everything after.
+  MilliList init_max, init_max_nz, sidecars, sidecars_nz;
+  for (int i = 0; i < spec.initcontainers_size(); ++i) {
+    const v1::Container& c = spec.initcontainers(i);
+    MilliList r, r_nz;
+    absl::Status s = container(c, absl::StrCat("spec.initContainers[", i, "]"), &r, &r_nz);
+    if (!s.ok()) return s;
+    if (c.restartpolicy() == "Always") {
+      sum.Add(r);
+      sum_nz.Add(r_nz);
+      sidecars.Add(r);
+      sidecars_nz.Add(r_nz);
+      init_max.Max(sidecars);
+      init_max_nz.Max(sidecars_nz);
+    } else {
+      r.Add(sidecars);
+      r_nz.Add(sidecars_nz);
+      init_max.Max(r);
+      init_max_nz.Max(r_nz);
+    }
+  }
+  sum.Max(init_max);
+  sum_nz.Max(init_max_nz);
+  MilliList overhead;
+  absl::Status s = ReadResourceList(spec.overhead(), names, object, "spec.overhead", &overhead,
+                                    nullptr, nullptr);
+  if (!s.ok()) return s;
+  sum.Add(overhead);
+  sum_nz.Add(overhead);
+  pod->requests = ToResources(sum);
+  pod->non_zero_milli_cpu = sum_nz.cpu;
+  pod->non_zero_memory = CeilMilli(sum_nz.memory);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TaintEffect> ParseEffect(const std::string& effect, bool allow_empty,
+                                        absl::string_view object, absl::string_view field) {
+  if (effect.empty() && allow_empty) return TaintEffect::kNone;
+  if (effect == "NoSchedule") return TaintEffect::kNoSchedule;
+  if (effect == "PreferNoSchedule") return TaintEffect::kPreferNoSchedule;
+  if (effect == "NoExecute") return TaintEffect::kNoExecute;
+  if (effect.empty()) return FieldError(object, field, "Required value");
+  return Unsupported(object, field, effect,
+                     "\"NoExecute\", \"NoSchedule\", \"PreferNoSchedule\"");
+}
+
+absl::StatusOr<Requirement> CompileRequirement(const std::string& key, const std::string& op,
+                                               const google::protobuf::RepeatedPtrField<std::string>& values,
+                                               bool allow_gt_lt, Interner& names,
+                                               absl::string_view object,
+                                               absl::string_view field) {
+  Requirement r;
+  r.key = names.Intern(key);
+  if (op == "In") {
+    r.op = SelectorOp::kIn;
+  } else if (op == "NotIn") {
+    r.op = SelectorOp::kNotIn;
+  } else if (op == "Exists") {
+    r.op = SelectorOp::kExists;
+  } else if (op == "DoesNotExist") {
+    r.op = SelectorOp::kDoesNotExist;
+  } else if (allow_gt_lt && (op == "Gt" || op == "Lt")) {
+    r.op = op == "Gt" ? SelectorOp::kGt : SelectorOp::kLt;
+  } else {
+    return Unsupported(object, absl::StrCat(field, ".operator"), op,
+                       allow_gt_lt ? "\"DoesNotExist\", \"Exists\", \"Gt\", \"In\", \"Lt\", \"NotIn\""
+                                   : "\"DoesNotExist\", \"Exists\", \"In\", \"NotIn\"");
+  }
+  switch (r.op) {
+    case SelectorOp::kIn:
+    case SelectorOp::kNotIn:
+      if (values.empty()) {
+        return FieldError(object, absl::StrCat(field, ".values"),
+                          "Required value: must be specified when `operator` is 'In' or 'NotIn'");
+      }
+      for (const std::string& v : values) r.values.push_back(names.Intern(v));
+      std::sort(r.values.begin(), r.values.end());
+      break;
+    case SelectorOp::kExists:
+    case SelectorOp::kDoesNotExist:
+      if (!values.empty()) {
+        return FieldError(object, absl::StrCat(field, ".values"),
+                          "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+      }
+      break;
+    case SelectorOp::kGt:
+    case SelectorOp::kLt:
+      if (values.size() != 1 || !absl::SimpleAtoi(values[0], &r.number)) {
+        return FieldError(object, absl::StrCat(field, ".values"),
+                          "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'");
+      }
+      break;
+  }
+  return r;
+}
+
+absl::StatusOr<NodeSelector> CompileNodeSelectorIn(const v1::NodeSelector& selector,
+                                                   Interner& names, absl::string_view object,
+                                                   absl::string_view field) {
+  NodeSelector out;
+  for (int t = 0; t < selector.nodeselectorterms_size(); ++t) {
+    const v1::NodeSelectorTerm& term = selector.nodeselectorterms(t);
+    const std::string tf = absl::StrCat(field, ".nodeSelectorTerms[", t, "]");
+    NodeSelectorTerm compiled;
+    for (int i = 0; i < term.matchexpressions_size(); ++i) {
+      const auto& e = term.matchexpressions(i);
+      auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
+                                  absl::StrCat(tf, ".matchExpressions[", i, "]"));
+      if (!r.ok()) return r.status();
+      compiled.expressions.push_back(*std::move(r));
+    }
+    for (int i = 0; i < term.matchfields_size(); ++i) {
+      const auto& e = term.matchfields(i);
+      const std::string ff = absl::StrCat(tf, ".matchFields[", i, "]");
+      if (e.key() != "metadata.name") {
+        return Unsupported(object, absl::StrCat(ff, ".key"), e.key(), "\"metadata.name\"");
+      }
+      if (e.operator_() != "In" && e.operator_() != "NotIn") {
+        return Unsupported(object, absl::StrCat(ff, ".operator"), e.operator_(),
+                           "\"In\", \"NotIn\"");
+      }
+      if (e.values_size() != 1) {
+        return FieldError(object, absl::StrCat(ff, ".values"),
+                          "Required value: must be only one value when `operator` is 'In' or "
+                          "'NotIn' for node field selector");
+      }
+      auto r = CompileRequirement(e.key(), e.operator_(), e.values(), false, names, object, ff);
+      if (!r.ok()) return r.status();
+      compiled.fields.push_back(*std::move(r));
+    }
+    out.terms.push_back(std::move(compiled));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<NodeSelector> CompileNodeSelector(const v1::NodeSelector& selector,
+                                                 Interner& names, absl::string_view field) {
+  return CompileNodeSelectorIn(selector, names, "", field);
+}
+
+absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names) {
+  auto pod = std::make_shared<Pod>();
+  const auto& meta = api.metadata();
+  const v1::PodSpec& spec = api.spec();
+  pod->ns = meta.namespace_().empty() ? "default" : meta.namespace_();
+  pod->name = meta.name();
+  const std::string object = absl::StrCat("Pod ", pod->ns, "/", pod->name);
+  if (pod->name.empty()) return FieldError(object, "metadata.name", "Required value");
+  pod->uid = meta.uid();
+  pod->ns_id = names.Intern(pod->ns);
+  pod->labels = CompileLabels(meta.labels(), names);
+  for (const auto& o : meta.ownerreferences()) {
+    pod->owners.push_back({o.kind(), o.name(), o.controller()});
+  }
+  pod->scheduler_name = spec.schedulername().empty() ? kDefaultSchedulerName : spec.schedulername();
+  pod->node_name = spec.nodename();
+  pod->nominated_node_name = api.status().nominatednodename();
+  pod->priority = spec.priority();
+  if (spec.preemptionpolicy() == "Never") {
+    pod->preemption_policy = PreemptionPolicy::kNever;
+  } else if (!spec.preemptionpolicy().empty() && spec.preemptionpolicy() != "PreemptLowerPriority") {
+    return Unsupported(object, "spec.preemptionPolicy", spec.preemptionpolicy(),
+                       "\"Never\", \"PreemptLowerPriority\"");
+  }
+  if (meta.has_creationtimestamp()) {
+    pod->creation_time = ToTime(meta.creationtimestamp().seconds(), meta.creationtimestamp().nanos());
+  }
+  if (api.status().has_starttime()) {
+    pod->start_time = ToTime(api.status().starttime().seconds(), api.status().starttime().nanos());
+  }
+  pod->terminating = meta.has_deletiontimestamp();
+
+  absl::Status s = ComputeRequests(api, names, object, pod.get());
+  if (!s.ok()) return s;
+
+  for (int i = 0; i < spec.containers_size(); ++i) {
+    const auto& c = spec.containers(i);
+    for (int j = 0; j < c.ports_size(); ++j) {
+      const auto& p = c.ports(j);
+      if (p.hostport() <= 0) continue;
+      const std::string field = absl::StrCat("spec.containers[", i, "].ports[", j, "]");
+      HostPort hp;
+      hp.port = p.hostport();
+      if (p.protocol().empty() || p.protocol() == "TCP") {
+        hp.protocol = Protocol::kTCP;
+      } else if (p.protocol() == "UDP") {
+        hp.protocol = Protocol::kUDP;
+      } else if (p.protocol() == "SCTP") {
+        hp.protocol = Protocol::kSCTP;
+      } else {
+        return Unsupported(object, absl::StrCat(field, ".protocol"), p.protocol(),
+                           "\"SCTP\", \"TCP\", \"UDP\"");
+      }
+      hp.host_ip = p.hostip().empty() ? "0.0.0.0" : p.hostip();
+      pod->host_ports.push_back(std::move(hp));
+    }
+  }
+
+  for (int i = 0; i < spec.tolerations_size(); ++i) {
+    const v1::Toleration& t = spec.tolerations(i);
+    const std::string field = absl::StrCat("spec.tolerations[", i, "]");
+    Toleration tol;
+    if (!t.key().empty()) tol.key = names.Intern(t.key());
+    if (t.operator_().empty() || t.operator_() == "Equal") {
+      tol.op = TolerationOp::kEqual;
+    } else if (t.operator_() == "Exists") {
+      tol.op = TolerationOp::kExists;
+      if (!t.value().empty()) {
+        return FieldError(object, absl::StrCat(field, ".operator"),
+                          "Invalid value: value must be empty when `operator` is 'Exists'");
+      }
+    } else {
+      return Unsupported(object, absl::StrCat(field, ".operator"), t.operator_(),
+                         "\"Equal\", \"Exists\"");
+    }
+    if (t.key().empty() && tol.op != TolerationOp::kExists) {
+      return FieldError(object, absl::StrCat(field, ".operator"),
+                        "Invalid value: operator must be Exists when `key` is empty, which "
+                        "means \"match all values and all keys\"");
+    }
+    if (!t.value().empty()) tol.value = names.Intern(t.value());
+    auto effect = ParseEffect(t.effect(), true, object, absl::StrCat(field, ".effect"));
+    if (!effect.ok()) return effect.status();
+    tol.effect = *effect;
+    pod->tolerations.push_back(tol);
+  }
+
+  for (const auto& [k, v] : spec.nodeselector()) {
+    Requirement r;
+    r.key = names.Intern(k);
+    r.op = SelectorOp::kIn;
+    r.values = {names.Intern(v)};
+    pod->node_selector.push_back(std::move(r));
+  }
+  if (spec.affinity().nodeaffinity().has_requiredduringschedulingignoredduringexecution()) {
+    auto sel = CompileNodeSelectorIn(
+        spec.affinity().nodeaffinity().requiredduringschedulingignoredduringexecution(), names,
+        object, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+    if (!sel.ok()) return sel.status();
+    pod->required_node_affinity = *std::move(sel);
+  }
+  return PodPtr(std::move(pod));
+}
+
+absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names) {
+  auto node = std::make_shared<Node>();
+  node->name = api.metadata().name();
+  const std::string object = absl::StrCat("Node ", node->name);
+  if (node->name.empty()) return FieldError(object, "metadata.name", "Required value");
+  node->name_id = names.Intern(node->name);
+  node->labels = CompileLabels(api.metadata().labels(), names);
+  node->unschedulable = api.spec().unschedulable();
+
+  for (const auto& [name, q] : api.status().allocatable()) {
+    auto v = ParseQuantity(q, object, absl::StrCat("status.allocatable.", name));
+    if (!v.ok()) return v.status();
+    if (name == "cpu") {
+      node->allocatable.milli_cpu = v->MilliValue();
+    } else if (name == "memory") {
+      node->allocatable.memory = v->Value();
+    } else if (name == "ephemeral-storage") {
+      node->allocatable.ephemeral_storage = v->Value();
+    } else if (name == "pods") {
+      node->allocatable.allowed_pods = v->Value();
+    } else if (IsScalarResourceName(name)) {
+      node->allocatable.SetScalar(names.Intern(name), v->Value());
+    }
+  }
+
+  for (int i = 0; i < api.spec().taints_size(); ++i) {
+    const v1::Taint& t = api.spec().taints(i);
+    const std::string field = absl::StrCat("spec.taints[", i, "]");
+    if (t.key().empty()) return FieldError(object, absl::StrCat(field, ".key"), "Required value");
+    auto effect = ParseEffect(t.effect(), false, object, absl::StrCat(field, ".effect"));
+    if (!effect.ok()) return effect.status();
+    Taint taint;
+    taint.key = t.key();
+    taint.value = t.value();
+    taint.key_id = names.Intern(t.key());
+    if (!t.value().empty()) taint.value_id = names.Intern(t.value());
+    taint.effect = *effect;
+    node->taints.push_back(std::move(taint));
+  }
+  for (const auto& img : api.status().images()) {
+    ImageState s;
+    s.names.assign(img.names().begin(), img.names().end());
+    s.size_bytes = img.sizebytes();
+    node->images.push_back(std::move(s));
+  }
+  return NodePtr(std::move(node));
+}
+
+}  // namespace kestrel::model

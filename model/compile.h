@@ -1,0 +1,39 @@
+// File: compile.h
+//
+// Compiles API objects (protobufs) into the scheduler's model: strings are
+// interned, quantities become integers in upstream's units, a pod's effective
+// requests are computed once (upstream resourcehelper.PodRequests), selectors
+// and tolerations become id comparisons.
+//
+// Errors name the object and the field: `Pod default/web: spec.tolerations[0]
+// .operator: Unsupported value: "Maybe": supported values: "Equal", "Exists"`.
+// The caller prefixes the file.
+//
+// Example:
+//   Interner names;
+//   ASSIGN_OR_RETURN(PodPtr pod, CompilePod(api_pod, names));
+
+#ifndef KESTREL_MODEL_COMPILE_H_
+#define KESTREL_MODEL_COMPILE_H_
+
+#include "absl/status/statusor.h"
+#include "api/core.pb.h"
+#include "model/interner.h"
+#include "model/objects.h"
+
+namespace kestrel::model {
+
+namespace v1 = ::k8s::io::api::core::v1;
+
+inline constexpr char kDefaultSchedulerName[] = "default-scheduler";
+
+absl::StatusOr<PodPtr> CompilePod(const v1::Pod& pod, Interner& names);
+absl::StatusOr<NodePtr> CompileNode(const v1::Node& node, Interner& names);
+
+// Compiles a NodeSelector (required node affinity) at `field`.
+absl::StatusOr<NodeSelector> CompileNodeSelector(const v1::NodeSelector& selector,
+                                                 Interner& names, absl::string_view field);
+
+}  // namespace kestrel::model
+
+#endif  // KESTREL_MODEL_COMPILE_H_

@@ -1,0 +1,139 @@
+// File: objects.h
+//
+// The compiled, in-memory form of pods and nodes. The API protobufs are the
+// wire and file format; these structs are what the scheduler reads. A pod is
+// compiled once (see compile.h) when it enters the cache or the queue: its
+// effective requests, host ports, tolerations and selectors are computed then,
+// never in the scheduling hot path.
+//
+// Compiled objects are immutable once built and shared by pointer
+// (`std::shared_ptr<const Pod>`), so the cache, snapshots and the queue can
+// hold the same pod without copying it.
+
+#ifndef KESTREL_MODEL_OBJECTS_H_
+#define KESTREL_MODEL_OBJECTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "model/interner.h"
+#include "model/labels.h"
+#include "model/resources.h"
+
+namespace kestrel::model {
+
+enum class TaintEffect : uint8_t {
+  kNone,  // only in tolerations: an empty effect tolerates every effect
+  kNoSchedule,
+  kPreferNoSchedule,
+  kNoExecute,
+};
+
+struct Taint {
+  std::string key;
+  std::string value;
+  Id key_id = kNoId;
+  Id value_id = kNoId;
+  TaintEffect effect = TaintEffect::kNoSchedule;
+};
+
+enum class TolerationOp : uint8_t { kEqual, kExists };
+
+struct Toleration {
+  Id key = kNoId;  // kNoId: empty key (with Exists: tolerates every taint)
+  TolerationOp op = TolerationOp::kEqual;
+  Id value = kNoId;  // kNoId: empty value
+  TaintEffect effect = TaintEffect::kNone;
+
+  // Upstream v1.Toleration.ToleratesTaint.
+  bool Tolerates(const Taint& taint) const {
+    if (effect != TaintEffect::kNone && effect != taint.effect) return false;
+    if (key != kNoId && key != taint.key_id) return false;
+    switch (op) {
+      case TolerationOp::kExists:
+        return true;
+      case TolerationOp::kEqual:
+        // An empty toleration value equals an empty taint value.
+        return value == taint.value_id ||
+               (value == kNoId && taint.value.empty());
+    }
+    return false;
+  }
+};
+
+enum class Protocol : uint8_t { kTCP, kUDP, kSCTP };
+
+// A host port a pod claims on its node.
+struct HostPort {
+  Protocol protocol = Protocol::kTCP;
+  std::string host_ip;  // "0.0.0.0" when unset: the wildcard
+  int32_t port = 0;
+};
+
+struct OwnerRef {
+  std::string kind;
+  std::string name;
+  bool controller = false;
+};
+
+enum class PreemptionPolicy : uint8_t { kPreemptLowerPriority, kNever };
+
+struct Pod {
+  std::string ns;
+  std::string name;
+  std::string uid;
+  Id ns_id = kNoId;
+  Labels labels;
+  std::vector<OwnerRef> owners;
+
+  std::string scheduler_name;
+  std::string node_name;  // set: the pod is bound (or assumed) there
+  std::string nominated_node_name;
+  int32_t priority = 0;
+  PreemptionPolicy preemption_policy = PreemptionPolicy::kPreemptLowerPriority;
+  absl::Time creation_time = absl::InfinitePast();
+  absl::Time start_time = absl::InfinitePast();
+  bool terminating = false;  // deletionTimestamp set
+
+  // Upstream resourcehelper.PodRequests: sum of app containers (and sidecar
+  // init containers), max'ed with each init container, plus overhead.
+  Resources requests;
+  // The same with upstream's non-zero defaults (100m cpu, 200Mi memory) for
+  // containers that request none: what scoring and NodeInfo.NonZeroRequested use.
+  int64_t non_zero_milli_cpu = 0;
+  int64_t non_zero_memory = 0;
+
+  std::vector<HostPort> host_ports;
+  std::vector<Toleration> tolerations;
+  // spec.nodeSelector, compiled to one label-only term; empty: no constraint.
+  std::vector<Requirement> node_selector;
+  // spec.affinity.nodeAffinity.requiredDuringScheduling...; absent: none.
+  std::optional<NodeSelector> required_node_affinity;
+
+  std::string Key() const { return ns + "/" + name; }
+};
+
+struct ImageState {
+  std::vector<std::string> names;
+  int64_t size_bytes = 0;
+};
+
+struct Node {
+  std::string name;
+  Id name_id = kNoId;
+  Labels labels;
+  bool unschedulable = false;
+  Resources allocatable;
+  std::vector<Taint> taints;
+  std::vector<ImageState> images;
+};
+
+using PodPtr = std::shared_ptr<const Pod>;
+using NodePtr = std::shared_ptr<const Node>;
+
+}  // namespace kestrel::model
+
+#endif  // KESTREL_MODEL_OBJECTS_H_

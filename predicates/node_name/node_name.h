@@ -1,0 +1,34 @@
+// File: node_name.h
+//
+// NodeName (upstream plugins/nodename): a pod that names a node in
+// spec.nodeName fits that node only.
+
+#ifndef KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_
+#define KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_
+
+#include "absl/strings/string_view.h"
+#include "model/objects.h"
+#include "scheduler/framework/interface.h"
+
+namespace kestrel::predicates {
+
+class NodeName : public framework::FilterPlugin {
+ public:
+  static constexpr char kName[] = "NodeName";
+  static constexpr char kErrReason[] = "node(s) didn't match the requested node name";
+
+  NodeName() = default;
+
+  absl::string_view Name() const override { return kName; }
+  framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
+                           const framework::NodeInfo& node) const override;
+
+  // True when `pod` names no node or names `node`.
+  static bool Fits(const model::Pod& pod, const model::Node& node) {
+    return pod.node_name.empty() || pod.node_name == node.name;
+  }
+};
+
+}  // namespace kestrel::predicates
+
+#endif  // KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_

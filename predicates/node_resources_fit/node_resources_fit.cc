@@ -1,0 +1,99 @@
+#include "predicates/node_resources_fit/node_resources_fit.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace kestrel::predicates {
+namespace {
+
+const model::Resources& Allocatable(const framework::NodeInfo& node) {
+  static const model::Resources* const kNone = new model::Resources();
+  return node.node() == nullptr ? *kNone : node.node()->allocatable;
+}
+
+// Checks one resource: `request` > `allocatable` - `used` is a shortfall.
+void Check(absl::string_view reason, int64_t request, int64_t used, int64_t allocatable,
+           std::vector<InsufficientResource>& out) {
+  if (request > 0 && request > allocatable - used) {
+    out.push_back({std::string(reason), request, used, allocatable, request > allocatable});
+  }
+}
+
+}  // namespace
+
+bool IsExtendedResourceName(absl::string_view name) {
+  const bool native = !absl::StrContains(name, '/') || absl::StrContains(name, "kubernetes.io/");
+  return !native && !absl::StartsWith(name, "requests.");
+}
+
+NodeResourcesFitFilter::NodeResourcesFitFilter(const config::NodeResourcesFitArgs& args,
+                                               model::Interner& names)
+    : names_(names) {
+  for (const std::string& r : args.ignoredresources()) {
+    // Only extended resources can be ignored; others are never looked up.
+    if (IsExtendedResourceName(r)) ignored_resources_.insert(names.Intern(r));
+  }
+  for (const std::string& g : args.ignoredresourcegroups()) ignored_groups_.insert(g);
+}
+
+framework::Status NodeResourcesFitFilter::PreFilter(framework::CycleState& /*state*/,
+                                                    const model::Pod& /*pod*/,
+                                                    framework::NodeInfoList /*nodes*/) {
+  return framework::Status();
+}
+
+bool NodeResourcesFitFilter::Ignored(model::Id resource) const {
+  if (ignored_resources_.contains(resource)) return true;
+  if (ignored_groups_.empty()) return false;
+  absl::string_view name = names_.Name(resource);
+  if (!IsExtendedResourceName(name)) return false;
+  return ignored_groups_.contains(name.substr(0, name.find('/')));
+}
+
+std::vector<InsufficientResource> NodeResourcesFitFilter::Fits(
+    const model::Pod& pod, const framework::NodeInfo& node) const {
+  std::vector<InsufficientResource> out;
+  const model::Resources& allocatable = Allocatable(node);
+  const model::Resources& used = node.requested();
+
+  const int64_t pods = static_cast<int64_t>(node.pods().size());
+  if (pods + 1 > allocatable.allowed_pods) {
+    // Preemption can free pod slots: never unresolvable.
+    out.push_back({"Too many pods", 1, pods, allocatable.allowed_pods, false});
+  }
+
+  const model::Resources& request = pod.requests;
+  if (request.IsZero()) return out;
+
+  Check("Insufficient cpu", request.milli_cpu, used.milli_cpu, allocatable.milli_cpu, out);
+  Check("Insufficient memory", request.memory, used.memory, allocatable.memory, out);
+  Check("Insufficient ephemeral-storage", request.ephemeral_storage, used.ephemeral_storage,
+        allocatable.ephemeral_storage, out);
+  for (const auto& [id, quantity] : request.scalar) {
+    if (quantity == 0 || Ignored(id)) continue;
+    const int64_t have = allocatable.Scalar(id);
+    const int64_t in_use = used.Scalar(id);
+    if (quantity > have - in_use) {
+      out.push_back({absl::StrCat("Insufficient ", names_.Name(id)), quantity, in_use, have,
+                     quantity > have});
+    }
+  }
+  return out;
+}
+
+framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*state*/,
+                                                 const model::Pod& pod,
+                                                 const framework::NodeInfo& node) const {
+  std::vector<InsufficientResource> insufficient = Fits(pod, node);
+  if (insufficient.empty()) return framework::Status();
+  framework::Code code = framework::Code::kUnschedulable;
+  std::vector<std::string> reasons;
+  reasons.reserve(insufficient.size());
+  for (InsufficientResource& r : insufficient) {
+    if (r.unresolvable) code = framework::Code::kUnschedulableAndUnresolvable;
+    reasons.push_back(std::move(r.reason));
+  }
+  return framework::Status(code, std::move(reasons));
+}
+
+}  // namespace kestrel::predicates

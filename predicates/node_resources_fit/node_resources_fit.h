@@ -1,0 +1,77 @@
+// File: node_resources_fit.h
+//
+// The filter half of NodeResourcesFit (upstream plugins/noderesources/fit.go):
+// a pod fits a node when the node has room for one more pod and, for every
+// resource the pod requests, allocatable - requested >= the pod's request.
+// Every shortfall is a reason ("Too many pods", "Insufficient cpu", ...), all
+// in one Status. When the pod asks for more of a resource than the node has
+// in total, preemption cannot help: the status is UnschedulableAndUnresolvable.
+//
+// Extended resources named in ignoredResources, or whose name prefix (before
+// the '/') is in ignoredResourceGroups, are not checked.
+//
+// The scoring half and the registered plugin are in
+// priorities/node_resources_fit, which derives from this class.
+
+#ifndef KESTREL_PREDICATES_NODE_RESOURCES_FIT_NODE_RESOURCES_FIT_H_
+#define KESTREL_PREDICATES_NODE_RESOURCES_FIT_NODE_RESOURCES_FIT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "api/config/config.pb.h"
+#include "model/interner.h"
+#include "model/objects.h"
+#include "scheduler/framework/interface.h"
+
+namespace kestrel::predicates {
+
+// One resource the node lacks for the pod.
+struct InsufficientResource {
+  std::string reason;  // "Insufficient cpu"
+  int64_t requested = 0;
+  int64_t used = 0;
+  int64_t capacity = 0;
+  // The request exceeds the node's allocatable: even an empty node is too small.
+  bool unresolvable = false;
+};
+
+// True for an extended resource name (upstream v1helper.IsExtendedResourceName
+// for well-formed names): not native (has a '/' and no "kubernetes.io/"), and
+// not a quota "requests." name.
+bool IsExtendedResourceName(absl::string_view name);
+
+class NodeResourcesFitFilter : public framework::PreFilterPlugin,
+                               public framework::FilterPlugin {
+ public:
+  static constexpr char kName[] = "NodeResourcesFit";
+
+  // Reads ignoredResources and ignoredResourceGroups from `args` (validated by
+  // the caller). `names` interns resource names; it must outlive the plugin.
+  NodeResourcesFitFilter(const config::NodeResourcesFitArgs& args, model::Interner& names);
+
+  absl::string_view Name() const override { return kName; }
+
+  // The compiled pod carries its requests: nothing to precompute.
+  framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
+                              framework::NodeInfoList nodes) override;
+  framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
+                           const framework::NodeInfo& node) const override;
+
+  // The resources `node` lacks for `pod`; empty when it fits.
+  std::vector<InsufficientResource> Fits(const model::Pod& pod,
+                                         const framework::NodeInfo& node) const;
+
+ private:
+  bool Ignored(model::Id resource) const;
+
+  const model::Interner& names_;
+  absl::flat_hash_set<model::Id> ignored_resources_;
+  absl::flat_hash_set<std::string> ignored_groups_;
+};
+
+}  // namespace kestrel::predicates
+
+#endif  // KESTREL_PREDICATES_NODE_RESOURCES_FIT_NODE_RESOURCES_FIT_H_

@@ -1,0 +1,41 @@
+// File: node_unschedulable.h
+//
+// NodeUnschedulable (upstream plugins/nodeunschedulable): a cordoned node
+// (spec.unschedulable) takes only pods that tolerate the taint
+// node.kubernetes.io/unschedulable:NoSchedule.
+//
+// Example:
+//   NodeUnschedulable plugin(names.Intern(NodeUnschedulable::kTaintKey));
+
+#ifndef KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_
+#define KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_
+
+#include "absl/strings/string_view.h"
+#include "model/interner.h"
+#include "model/objects.h"
+#include "scheduler/framework/interface.h"
+
+namespace kestrel::predicates {
+
+class NodeUnschedulable : public framework::FilterPlugin {
+ public:
+  static constexpr char kName[] = "NodeUnschedulable";
+  static constexpr char kTaintKey[] = "node.kubernetes.io/unschedulable";
+  static constexpr char kErrReasonUnschedulable[] = "node(s) were unschedulable";
+  static constexpr char kErrReasonNodeNotFound[] = "node not found";
+
+  // `unschedulable_taint_key` is the interned id of kTaintKey.
+  explicit NodeUnschedulable(model::Id unschedulable_taint_key);
+
+  absl::string_view Name() const override { return kName; }
+  framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
+                           const framework::NodeInfo& node) const override;
+
+ private:
+  // node.kubernetes.io/unschedulable:NoSchedule, what a pod must tolerate.
+  model::Taint taint_;
+};
+
+}  // namespace kestrel::predicates
+
+#endif  // KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_

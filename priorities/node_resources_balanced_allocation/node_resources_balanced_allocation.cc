@@ -1,0 +1,81 @@
+#include "priorities/node_resources_balanced_allocation/node_resources_balanced_allocation.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+#include "priorities/resource_allocation/args.h"
+
+namespace kestrel::priorities {
+
+int64_t BalancedResourceScore(absl::Span<const int64_t> requested,
+                              absl::Span<const int64_t> allocatable) {
+  absl::InlinedVector<double, 4> fractions;
+  double total = 0;
+  for (size_t i = 0; i < requested.size(); ++i) {
+    if (allocatable[i] == 0) continue;
+    double f = static_cast<double>(requested[i]) / static_cast<double>(allocatable[i]);
+    if (f > 1) f = 1;
+    total += f;
+    fractions.push_back(f);
+  }
+  double std_dev = 0;
+  if (fractions.size() == 2) {
+    std_dev = std::fabs((fractions[0] - fractions[1]) / 2);
+  } else if (fractions.size() > 2) {
+    const double mean = total / static_cast<double>(fractions.size());
+    double sum = 0;
+    for (double f : fractions) sum = sum + (f - mean) * (f - mean);
+    std_dev = std::sqrt(sum / static_cast<double>(fractions.size()));
+  }
+  return static_cast<int64_t>((1 - std_dev) * static_cast<double>(framework::kMaxNodeScore));
+}
+
+absl::StatusOr<std::unique_ptr<NodeResourcesBalancedAllocation>>
+NodeResourcesBalancedAllocation::Create(const config::NodeResourcesBalancedAllocationArgs& args,
+                                        model::Interner& names) {
+  config::NodeResourcesBalancedAllocationArgs defaulted = args;
+  SetDefaults(defaulted);
+  if (absl::Status s = Validate(defaulted); !s.ok()) return s;
+  std::vector<ScoredResource> resources;
+  for (const config::ResourceSpec& r : defaulted.resources()) {
+    resources.push_back(ResolveResource(r.name(), r.weight(), names));
+  }
+  return std::unique_ptr<NodeResourcesBalancedAllocation>(
+      new NodeResourcesBalancedAllocation(std::move(resources)));
+}
+
+bool NodeResourcesBalancedAllocation::IsBestEffort(const model::Pod& pod) const {
+  for (const ScoredResource& r : resources_) {
+    if (PodRequest(r, pod, RequestMode::kRequested) != 0) return false;
+  }
+  return true;
+}
+
+framework::Status NodeResourcesBalancedAllocation::PreScore(
+    framework::CycleState& /*state*/, const model::Pod& pod,
+    framework::NodeInfoList /*feasible*/) {
+  // Scoring best-effort pods would pile them onto one node (upstream #129138).
+  if (IsBestEffort(pod)) return framework::Status::Skip();
+  return framework::Status();
+}
+
+absl::StatusOr<int64_t> NodeResourcesBalancedAllocation::Score(
+    const framework::CycleState& /*state*/, const model::Pod& pod,
+    const framework::NodeInfo& node) const {
+  if (node.node() == nullptr) return absl::NotFoundError("node not found");
+  if (IsBestEffort(pod)) return 0;
+  absl::InlinedVector<int64_t, 4> requested(resources_.size(), 0);
+  absl::InlinedVector<int64_t, 4> allocatable(resources_.size(), 0);
+  for (size_t i = 0; i < resources_.size(); ++i) {
+    const AllocatableRequested ar = CalculateAllocatableRequested(
+        resources_[i], node, PodRequest(resources_[i], pod, RequestMode::kRequested),
+        RequestMode::kRequested);
+    if (ar.allocatable == 0) continue;
+    requested[i] = ar.requested;
+    allocatable[i] = ar.allocatable;
+  }
+  return BalancedResourceScore(requested, allocatable);
+}
+
+}  // namespace kestrel::priorities

@@ -1,0 +1,249 @@
+#include "scheduler/cache/cache.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace kestrel::cache {
+
+uint32_t Cache::SlotFor(absl::string_view node_name) {
+  auto it = slot_by_name_.find(node_name);
+  if (it != slot_by_name_.end()) return it->second;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    in_changed_.push_back(false);
+  }
+  slots_[slot] = std::make_unique<framework::NodeInfo>();
+  slot_by_name_.emplace(std::string(node_name), slot);
+  return slot;
+}
+
+void Cache::Touch(uint32_t slot) {
+  slots_[slot]->set_generation(++generation_);
+  if (!in_changed_[slot]) {
+    in_changed_[slot] = true;
+    changed_.push_back(slot);
+  }
+}
+
+void Cache::MaybeFreeSlot(uint32_t slot) {
+  framework::NodeInfo& info = *slots_[slot];
+  if (info.node() != nullptr || !info.pods().empty()) return;
+  for (auto it = slot_by_name_.begin(); it != slot_by_name_.end(); ++it) {
+    if (it->second == slot) {
+      slot_by_name_.erase(it);
+      break;
+    }
+  }
+  slots_[slot].reset();
+  free_slots_.push_back(slot);
+  node_set_changed_ = true;
+  if (!in_changed_[slot]) {
+    in_changed_[slot] = true;
+    changed_.push_back(slot);
+  }
+}
+
+absl::Status Cache::AddNode(model::NodePtr node) {
+  const uint32_t slot = SlotFor(node->name);
+  if (slots_[slot]->node() != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("node ", node->name, " already exists"));
+  }
+  slots_[slot]->SetNode(std::move(node));
+  ++num_nodes_;
+  node_set_changed_ = true;
+  Touch(slot);
+  return absl::OkStatus();
+}
+
+absl::Status Cache::UpdateNode(model::NodePtr node) {
+  auto it = slot_by_name_.find(node->name);
+  if (it == slot_by_name_.end() || slots_[it->second]->node() == nullptr) {
+    return AddNode(std::move(node));
+  }
+  slots_[it->second]->SetNode(std::move(node));
+  Touch(it->second);
+  return absl::OkStatus();
+}
+
+absl::Status Cache::RemoveNode(absl::string_view name) {
+  auto it = slot_by_name_.find(name);
+  if (it == slot_by_name_.end() || slots_[it->second]->node() == nullptr) {
+    return absl::NotFoundError(absl::StrCat("node ", name, " is not in the cache"));
+  }
+  const uint32_t slot = it->second;
+  // Pods stay until they are removed themselves, as upstream: the node's
+  // slot lives on, without a node, while it still holds pods.
+  slots_[slot]->SetNode(nullptr);
+  --num_nodes_;
+  node_set_changed_ = true;
+  Touch(slot);
+  MaybeFreeSlot(slot);
+  return absl::OkStatus();
+}
+
+absl::Status Cache::AddPodToNode(const model::PodPtr& pod) {
+  const uint32_t slot = SlotFor(pod->node_name);
+  slots_[slot]->AddPod(pod);
+  Touch(slot);
+  return absl::OkStatus();
+}
+
+absl::Status Cache::RemovePodFromNode(const model::Pod& pod) {
+  auto it = slot_by_name_.find(pod.node_name);
+  if (it == slot_by_name_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("node ", pod.node_name, " of pod ", pod.Key(), " is not in the cache"));
+  }
+  const uint32_t slot = it->second;
+  absl::Status s = slots_[slot]->RemovePod(pod);
+  if (!s.ok()) return s;
+  Touch(slot);
+  MaybeFreeSlot(slot);
+  return absl::OkStatus();
+}
+
+absl::Status Cache::AddPod(model::PodPtr pod) {
+  if (pod->node_name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("pod ", pod->Key(), " is not bound"));
+  }
+  const std::string key = pod->Key();
+  auto it = pods_.find(key);
+  if (it != pods_.end()) {
+    if (!it->second.assumed) {
+      return absl::AlreadyExistsError(absl::StrCat("pod ", key, " was already in added state"));
+    }
+    // Confirmation of an assumed pod: replace the assumed copy with the
+    // observed one, which may even name another node.
+    absl::Status s = RemovePodFromNode(*it->second.pod);
+    if (!s.ok()) return s;
+    s = AddPodToNode(pod);
+    if (!s.ok()) return s;
+    it->second = PodState{std::move(pod), false, false};
+    return absl::OkStatus();
+  }
+  absl::Status s = AddPodToNode(pod);
+  if (!s.ok()) return s;
+  pods_.emplace(key, PodState{std::move(pod), false, false});
+  return absl::OkStatus();
+}
+
+absl::Status Cache::UpdatePod(const model::Pod& old_pod, model::PodPtr new_pod) {
+  auto it = pods_.find(old_pod.Key());
+  if (it == pods_.end() || it->second.assumed) {
+    return absl::NotFoundError(
+        absl::StrCat("pod ", old_pod.Key(), " is not added to the cache, so it can't be updated"));
+  }
+  absl::Status s = RemovePodFromNode(*it->second.pod);
+  if (!s.ok()) return s;
+  s = AddPodToNode(new_pod);
+  if (!s.ok()) return s;
+  it->second.pod = std::move(new_pod);
+  return absl::OkStatus();
+}
+
+absl::Status Cache::RemovePod(const model::Pod& pod) {
+  auto it = pods_.find(pod.Key());
+  if (it == pods_.end()) {
+    return absl::NotFoundError(absl::StrCat("pod ", pod.Key(), " is not in the cache"));
+  }
+  absl::Status s = RemovePodFromNode(*it->second.pod);
+  pods_.erase(it);
+  return s;
+}
+
+absl::Status Cache::AssumePod(model::PodPtr pod) {
+  if (pod->node_name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("assumed pod ", pod->Key(), " has no node name"));
+  }
+  const std::string key = pod->Key();
+  if (pods_.count(key) > 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("pod ", key, " is in the cache, so can't be assumed"));
+  }
+  absl::Status s = AddPodToNode(pod);
+  if (!s.ok()) return s;
+  pods_.emplace(key, PodState{std::move(pod), true, false});
+  return absl::OkStatus();
+}
+
+absl::Status Cache::FinishBinding(const model::Pod& pod) {
+  auto it = pods_.find(pod.Key());
+  if (it == pods_.end() || !it->second.assumed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pod ", pod.Key(), " is not assumed"));
+  }
+  it->second.binding_finished = true;
+  return absl::OkStatus();
+}
+
+absl::Status Cache::ForgetPod(const model::Pod& pod) {
+  auto it = pods_.find(pod.Key());
+  if (it == pods_.end()) {
+    return absl::NotFoundError(absl::StrCat("pod ", pod.Key(), " is not in the cache"));
+  }
+  if (!it->second.assumed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pod ", pod.Key(), " was added, so it can't be forgotten"));
+  }
+  if (it->second.pod->node_name != pod.node_name) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pod ", pod.Key(), " was assumed on ", it->second.pod->node_name,
+        " but assigned to ", pod.node_name));
+  }
+  absl::Status s = RemovePodFromNode(*it->second.pod);
+  pods_.erase(it);
+  return s;
+}
+
+bool Cache::IsAssumed(const model::Pod& pod) const {
+  auto it = pods_.find(pod.Key());
+  return it != pods_.end() && it->second.assumed;
+}
+
+model::PodPtr Cache::GetPod(absl::string_view key) const {
+  auto it = pods_.find(key);
+  return it == pods_.end() ? nullptr : it->second.pod;
+}
+
+void Cache::UpdateSnapshot(Snapshot* snapshot) {
+  const bool incremental = snapshot->source_ == this && snapshot->epoch_ == epoch_;
+  snapshot->slots_.resize(slots_.size());
+  auto copy_slot = [&](uint32_t i) {
+    if (slots_[i] == nullptr) {
+      snapshot->slots_[i].reset();
+    } else if (snapshot->slots_[i] == nullptr) {
+      snapshot->slots_[i] = std::make_unique<framework::NodeInfo>(*slots_[i]);
+    } else if (!incremental ||
+               snapshot->slots_[i]->generation() != slots_[i]->generation()) {
+      // Assign in place: the snapshot's lists keep pointing at this object.
+      *snapshot->slots_[i] = *slots_[i];
+    }
+  };
+  if (incremental) {
+    for (uint32_t i : changed_) copy_slot(i);
+  } else {
+    for (uint32_t i = 0; i < slots_.size(); ++i) copy_slot(i);
+  }
+  if (!incremental || node_set_changed_) {
+    snapshot->node_list_.clear();
+    snapshot->by_name_.clear();
+    for (const auto& slot : snapshot->slots_) {
+      if (slot == nullptr || slot->node() == nullptr) continue;
+      snapshot->node_list_.push_back(slot.get());
+      snapshot->by_name_.emplace(slot->node()->name, slot.get());
+    }
+  }
+  for (uint32_t i : changed_) in_changed_[i] = false;
+  changed_.clear();
+  node_set_changed_ = false;
+  snapshot->source_ = this;
+  snapshot->epoch_ = ++epoch_;
+  snapshot->generation_ = generation_;
+}
+
+}  // namespace kestrel::cache

@@ -1,0 +1,110 @@
+// File: cache.h
+//
+// Cache holds the scheduler's view of every node and the pods on it, as
+// upstream's backend/cache. Pods move through these states:
+//
+//                +-------------------------------------------+
+//                |                  Add                      |
+//   Initial --Assume--> Assumed --FinishBinding--> Assumed --Add--> Added
+//                          |                                         |
+//                        Forget                                    Remove
+//                          v                                         v
+//                       (gone)                                    (gone)
+//
+// An assumed pod counts on its node at once, so the next cycle sees its
+// requests before the API server (or the simulator) confirms the binding.
+// Add of an assumed pod confirms it (on the node the binding actually named).
+// Upstream also expires assumed pods whose binding never arrives; Kestrel's
+// hosts either confirm or Forget, so no TTL is kept.
+//
+// Thread-compatible: the scheduling loop and the event source call it from
+// one thread, or hold their own lock.
+
+#ifndef KESTREL_SCHEDULER_CACHE_CACHE_H_
+#define KESTREL_SCHEDULER_CACHE_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "model/objects.h"
+#include "scheduler/cache/snapshot.h"
+#include "scheduler/framework/node_info.h"
+
+namespace kestrel::cache {
+
+class Cache {
+ public:
+  Cache() = default;
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  absl::Status AddNode(model::NodePtr node);
+  absl::Status UpdateNode(model::NodePtr node);
+  absl::Status RemoveNode(absl::string_view name);
+
+  // AddPod()
+  //
+  // A bound pod (node_name set) was observed. Confirms it if it was assumed.
+  absl::Status AddPod(model::PodPtr pod);
+  absl::Status UpdatePod(const model::Pod& old_pod, model::PodPtr new_pod);
+  absl::Status RemovePod(const model::Pod& pod);
+
+  // AssumePod()
+  //
+  // `pod` (with node_name set to the chosen node) counts on that node until it
+  // is added (confirmed) or forgotten.
+  absl::Status AssumePod(model::PodPtr pod);
+  absl::Status FinishBinding(const model::Pod& pod);
+  absl::Status ForgetPod(const model::Pod& pod);
+  bool IsAssumed(const model::Pod& pod) const;
+
+  // The pod with this namespace/name as the cache holds it, or nullptr.
+  model::PodPtr GetPod(absl::string_view key) const;
+
+  // UpdateSnapshot()
+  //
+  // Brings `snapshot` up to date, copying only the NodeInfos that changed
+  // since it was last updated from this cache.
+  void UpdateSnapshot(Snapshot* snapshot);
+
+  size_t num_nodes() const { return num_nodes_; }
+  size_t num_pods() const { return pods_.size(); }
+
+ private:
+  struct PodState {
+    model::PodPtr pod;
+    bool assumed = false;
+    bool binding_finished = false;
+  };
+
+  // Returns the slot of `node_name`, creating an empty one (pods may arrive
+  // before their node) when absent.
+  uint32_t SlotFor(absl::string_view node_name);
+  void Touch(uint32_t slot);
+  absl::Status AddPodToNode(const model::PodPtr& pod);
+  absl::Status RemovePodFromNode(const model::Pod& pod);
+  // Frees a slot that has neither a node nor pods.
+  void MaybeFreeSlot(uint32_t slot);
+
+  std::vector<std::unique_ptr<framework::NodeInfo>> slots_;
+  std::vector<uint32_t> free_slots_;
+  absl::flat_hash_map<std::string, uint32_t> slot_by_name_;
+  absl::flat_hash_map<std::string, PodState> pods_;  // by namespace/name
+  size_t num_nodes_ = 0;
+
+  uint64_t generation_ = 0;
+  // Slots touched since the last UpdateSnapshot, and whether the set of nodes
+  // (not only their contents) changed.
+  std::vector<uint32_t> changed_;
+  std::vector<bool> in_changed_;
+  bool node_set_changed_ = false;
+  uint64_t epoch_ = 1;
+};
+
+}  // namespace kestrel::cache
+
+#endif  // KESTREL_SCHEDULER_CACHE_CACHE_H_

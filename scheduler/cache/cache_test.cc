@@ -1,0 +1,130 @@
+#include "scheduler/cache/cache.h"
+
+#include <memory>
+
+#include "gtest/gtest.h"
+
+namespace kestrel::cache {
+namespace {
+
+model::NodePtr MakeNode(const std::string& name, int64_t milli_cpu = 4000) {
+  auto n = std::make_shared<model::Node>();
+  n->name = name;
+  n->allocatable.milli_cpu = milli_cpu;
+  n->allocatable.allowed_pods = 110;
+  return n;
+}
+
+model::PodPtr MakePod(const std::string& name, const std::string& node,
+                      int64_t milli_cpu = 100) {
+  auto p = std::make_shared<model::Pod>();
+  p->ns = "default";
+  p->name = name;
+  p->node_name = node;
+  p->requests.milli_cpu = milli_cpu;
+  p->non_zero_milli_cpu = milli_cpu;
+  return p;
+}
+
+TEST(CacheTest, AddPodCountsRequestsOnItsNode) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(cache.AddNode(MakeNode("n2")).ok());
+  ASSERT_TRUE(cache.AddPod(MakePod("a", "n1", 300)).ok());
+  Snapshot snap;
+  cache.UpdateSnapshot(&snap);
+  ASSERT_EQ(snap.num_nodes(), 2u);
+  EXPECT_EQ(snap.Get("n1")->requested().milli_cpu, 300);
+  EXPECT_EQ(snap.Get("n1")->pods().size(), 1u);
+  EXPECT_EQ(snap.Get("n2")->requested().milli_cpu, 0);
+}
+
+TEST(CacheTest, DuplicateNodeAndPodAreRejected) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
+  EXPECT_EQ(cache.AddNode(MakeNode("n1")).code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(cache.AddPod(MakePod("a", "n1")).ok());
+  EXPECT_EQ(cache.AddPod(MakePod("a", "n1")).code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST(CacheTest, AssumeForgetRestoresNode) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
+  Snapshot snap;
+  auto pod = MakePod("a", "n1", 500);
+  ASSERT_TRUE(cache.AssumePod(pod).ok());
+  EXPECT_TRUE(cache.IsAssumed(*pod));
+  cache.UpdateSnapshot(&snap);
+  EXPECT_EQ(snap.Get("n1")->requested().milli_cpu, 500);
+  ASSERT_TRUE(cache.ForgetPod(*pod).ok());
+  cache.UpdateSnapshot(&snap);
+  EXPECT_EQ(snap.Get("n1")->requested().milli_cpu, 0);
+  EXPECT_TRUE(snap.Get("n1")->pods().empty());
+}
+
+TEST(CacheTest, AddConfirmsAssumedPodEvenOnAnotherNode) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(cache.AddNode(MakeNode("n2")).ok());
+  ASSERT_TRUE(cache.AssumePod(MakePod("a", "n1", 500)).ok());
+  ASSERT_TRUE(cache.AddPod(MakePod("a", "n2", 500)).ok());
+  EXPECT_FALSE(cache.IsAssumed(*MakePod("a", "n2")));
+  Snapshot snap;
+  cache.UpdateSnapshot(&snap);
+  EXPECT_EQ(snap.Get("n1")->requested().milli_cpu, 0);
+  EXPECT_EQ(snap.Get("n2")->requested().milli_cpu, 500);
+  // An added pod can't be forgotten.
+  EXPECT_FALSE(cache.ForgetPod(*MakePod("a", "n2")).ok());
+}
+
+TEST(CacheTest, SnapshotCopiesOnlyChangedNodes) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(cache.AddNode(MakeNode("n2")).ok());
+  Snapshot snap;
+  cache.UpdateSnapshot(&snap);
+  const framework::NodeInfo* n1 = snap.Get("n1");
+  const uint64_t n2_gen = snap.Get("n2")->generation();
+  ASSERT_TRUE(cache.AddPod(MakePod("a", "n1")).ok());
+  cache.UpdateSnapshot(&snap);
+  // Same object, updated in place; the untouched node keeps its generation.
+  EXPECT_EQ(snap.Get("n1"), n1);
+  EXPECT_EQ(n1->pods().size(), 1u);
+  EXPECT_EQ(snap.Get("n2")->generation(), n2_gen);
+}
+
+TEST(CacheTest, SecondSnapshotGetsFullCopy) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
+  Snapshot a;
+  cache.UpdateSnapshot(&a);
+  ASSERT_TRUE(cache.AddPod(MakePod("x", "n1", 200)).ok());
+  Snapshot b;
+  cache.UpdateSnapshot(&b);
+  // `a` missed the change log that `b` drained: it must still converge.
+  cache.UpdateSnapshot(&a);
+  EXPECT_EQ(a.Get("n1")->requested().milli_cpu, 200);
+  EXPECT_EQ(b.Get("n1")->requested().milli_cpu, 200);
+}
+
+TEST(CacheTest, PodBeforeNodeAndNodeRemoval) {
+  Cache cache;
+  ASSERT_TRUE(cache.AddPod(MakePod("a", "late")).ok());
+  Snapshot snap;
+  cache.UpdateSnapshot(&snap);
+  EXPECT_EQ(snap.num_nodes(), 0u);  // a slot without a node is not listed
+  ASSERT_TRUE(cache.AddNode(MakeNode("late")).ok());
+  cache.UpdateSnapshot(&snap);
+  ASSERT_EQ(snap.num_nodes(), 1u);
+  EXPECT_EQ(snap.Get("late")->pods().size(), 1u);
+  ASSERT_TRUE(cache.RemoveNode("late").ok());
+  cache.UpdateSnapshot(&snap);
+  EXPECT_EQ(snap.num_nodes(), 0u);
+  EXPECT_EQ(snap.Get("late"), nullptr);
+  ASSERT_TRUE(cache.RemovePod(*MakePod("a", "late")).ok());
+  EXPECT_EQ(cache.num_pods(), 0u);
+  EXPECT_FALSE(cache.RemoveNode("late").ok());
+}
+
+}  // namespace
+}  // namespace kestrel::cache

@@ -1,0 +1,53 @@
+// File: snapshot.h
+//
+// Snapshot is the read-only view of the cluster that one scheduling cycle
+// works on: a copy of the cache's NodeInfos taken at the start of the cycle.
+// Cache::UpdateSnapshot copies only the NodeInfos that changed since the
+// snapshot was last updated (generation numbers), so keeping a snapshot
+// current costs O(changes), not O(nodes).
+
+#ifndef KESTREL_SCHEDULER_CACHE_SNAPSHOT_H_
+#define KESTREL_SCHEDULER_CACHE_SNAPSHOT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "scheduler/framework/interface.h"
+#include "scheduler/framework/node_info.h"
+
+namespace kestrel::cache {
+
+class Snapshot {
+ public:
+  Snapshot() = default;
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  // Every node, in the order nodes were added to the cache.
+  framework::NodeInfoList nodes() const { return node_list_; }
+  size_t num_nodes() const { return node_list_.size(); }
+
+  // The NodeInfo of `node_name`, or nullptr.
+  const framework::NodeInfo* Get(absl::string_view node_name) const;
+
+  uint64_t generation() const { return generation_; }
+
+ private:
+  friend class Cache;
+
+  // Slot i mirrors the cache's node slot i; nullptr for free slots.
+  std::vector<std::unique_ptr<framework::NodeInfo>> slots_;
+  std::vector<const framework::NodeInfo*> node_list_;
+  absl::flat_hash_map<std::string, const framework::NodeInfo*> by_name_;
+  uint64_t generation_ = 0;
+  // The cache this snapshot was last updated from, and its change-log epoch.
+  const void* source_ = nullptr;
+  uint64_t epoch_ = 0;
+};
+
+}  // namespace kestrel::cache
+
+#endif  // KESTREL_SCHEDULER_CACHE_SNAPSHOT_H_

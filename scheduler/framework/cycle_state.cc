@@ -1,0 +1,26 @@
+#include "scheduler/framework/cycle_state.h"
+
+namespace kestrel::framework {
+
+void CycleState::Write(absl::string_view key, std::unique_ptr<StateData> data) {
+  for (auto& [k, v] : entries_) {
+    if (k == key) {
+      v = std::move(data);
+      return;
+    }
+  }
+  entries_.emplace_back(std::string(key), std::move(data));
+}
+
+CycleState CycleState::Clone() const {
+  CycleState out;
+  out.entries_.reserve(entries_.size());
+  for (const auto& [k, v] : entries_) {
+    out.entries_.emplace_back(k, v ? v->Clone() : nullptr);
+  }
+  out.skip_filter_plugins = skip_filter_plugins;
+  out.skip_score_plugins = skip_score_plugins;
+  return out;
+}
+
+}  // namespace kestrel::framework

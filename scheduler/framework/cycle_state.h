@@ -1,0 +1,70 @@
+// File: cycle_state.h
+//
+// CycleState carries data between the extension points of one scheduling
+// cycle: a plugin's PreFilter writes what its Filter (run on many threads at
+// once) only reads. Keys are plugin-chosen strings; values are owned here.
+//
+// Example:
+//   struct PreFilterState : StateData { ... Clone() ... };
+//   state.Write("PreFilterNodeResourcesFit", std::make_unique<PreFilterState>(...));
+//   const auto* s = state.Read<PreFilterState>("PreFilterNodeResourcesFit");
+//
+// Clone() copies every entry, so preemption can try "what if" on a copy.
+
+#ifndef KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_
+#define KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace kestrel::framework {
+
+class StateData {
+ public:
+  virtual ~StateData() = default;
+  virtual std::unique_ptr<StateData> Clone() const = 0;
+};
+
+class CycleState {
+ public:
+  CycleState() = default;
+  CycleState(CycleState&&) = default;
+  CycleState& operator=(CycleState&&) = default;
+
+  // Write()
+  //
+  // Stores `data` under `key`, replacing what was there. Not thread-safe:
+  // call from PreFilter/PreScore, which run on the scheduling thread.
+  void Write(absl::string_view key, std::unique_ptr<StateData> data);
+
+  // Read()
+  //
+  // Returns the entry under `key` as T, or nullptr when absent. Safe from many
+  // threads while nobody writes.
+  template <typename T>
+  T* Read(absl::string_view key) const {
+    for (const auto& [k, v] : entries_) {
+      if (k == key) return static_cast<T*>(v.get());
+    }
+    return nullptr;
+  }
+
+  CycleState Clone() const;
+
+  // Plugins that returned Skip at PreFilter / PreScore: the framework does not
+  // run their Filter / Score for this pod.
+  std::vector<std::string> skip_filter_plugins;
+  std::vector<std::string> skip_score_plugins;
+
+ private:
+  // A handful of plugins write state: a vector beats a hash map.
+  std::vector<std::pair<std::string, std::unique_ptr<StateData>>> entries_;
+};
+
+}  // namespace kestrel::framework
+
+#endif  // KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_

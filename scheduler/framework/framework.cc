@@ -1,0 +1,324 @@
+#include "scheduler/framework/framework.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "api/decode.h"
+
+namespace kestrel::framework {
+namespace {
+
+// An insertion-ordered set of plugin names.
+class OrderedNames {
+ public:
+  bool Has(const std::string& n) const { return set_.count(n) > 0; }
+  void Insert(const std::string& n) {
+    if (set_.insert(n).second) list_.push_back(n);
+  }
+  const std::vector<std::string>& list() const { return list_; }
+
+ private:
+  std::set<std::string> set_;
+  std::vector<std::string> list_;
+};
+
+// Fills one extension point's plugin list with upstream's rules: the plugins
+// enabled at that point, then multiPoint's expansion (frameworkImpl's
+// updatePluginList + expandMultiPointPlugins).
+template <typename T>
+absl::Status FillExtensionPoint(absl::string_view type_name, const config::PluginSet& set,
+                                const config::PluginSet& multi_point,
+                                const std::map<std::string, Plugin*>& instances,
+                                std::vector<T*>* out) {
+  OrderedNames enabled;
+  for (const config::Plugin& p : set.enabled()) {
+    auto it = instances.find(p.name());
+    if (it == instances.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(type_name, " \"", p.name(), "\" does not exist"));
+    }
+    if (dynamic_cast<T*>(it->second) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "plugin \"", p.name(), "\" does not extend ", type_name, " plugin"));
+    }
+    if (enabled.Has(p.name())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "plugin \"", p.name(), "\" already registered as \"", type_name, "\""));
+    }
+    enabled.Insert(p.name());
+  }
+
+  std::set<std::string> disabled;
+  for (const config::Plugin& p : set.disabled()) disabled.insert(p.name());
+
+  OrderedNames result;
+  if (disabled.count("*") == 0) {
+    OrderedNames overrides;
+    OrderedNames from_multi_point;
+    for (const config::Plugin& p : multi_point.enabled()) {
+      auto it = instances.find(p.name());
+      if (it == instances.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(type_name, " \"", p.name(), "\" does not exist"));
+      }
+      if (dynamic_cast<T*>(it->second) == nullptr) continue;
+      if (disabled.count(p.name()) > 0) continue;
+      // Enabled at this point explicitly: that setting wins.
+      if (enabled.Has(p.name())) {
+        overrides.Insert(p.name());
+        continue;
+      }
+      if (from_multi_point.Has(p.name())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "plugin \"", p.name(), "\" already registered as \"", type_name, "\""));
+      }
+      from_multi_point.Insert(p.name());
+    }
+    // Order: explicit overrides, then multiPoint, then the rest of the
+    // point's own list.
+    for (const auto& n : overrides.list()) result.Insert(n);
+    for (const auto& n : from_multi_point.list()) result.Insert(n);
+  }
+  for (const auto& n : enabled.list()) result.Insert(n);
+
+  for (const auto& n : result.list()) out->push_back(dynamic_cast<T*>(instances.at(n)));
+  return absl::OkStatus();
+}
+
+void CollectNames(const config::PluginSet& set, std::set<std::string>* names) {
+  for (const config::Plugin& p : set.enabled()) names->insert(p.name());
+}
+
+bool Contains(const std::vector<std::string>& v, absl::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
+    const config::KubeSchedulerProfile& profile, const Registry& registry,
+    const Handle& handle) {
+  std::unique_ptr<Framework> fw(new Framework());
+  fw->scheduler_name_ = profile.schedulername();
+  fw->percentage_of_nodes_to_score_ = profile.percentageofnodestoscore();
+  const config::Plugins& plugins = profile.plugins();
+
+  std::map<std::string, const config::PluginConfig*> plugin_config;
+  for (const config::PluginConfig& pc : profile.pluginconfig()) {
+    if (!plugin_config.emplace(pc.name(), &pc).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("repeated config for plugin ", pc.name()));
+    }
+  }
+
+  std::set<std::string> needed;
+  for (const config::PluginSet* set :
+       {&plugins.queuesort(), &plugins.prefilter(), &plugins.filter(),
+        &plugins.postfilter(), &plugins.prescore(), &plugins.score(),
+        &plugins.reserve(), &plugins.permit(), &plugins.bind(),
+        &plugins.multipoint()}) {
+    CollectNames(*set, &needed);
+  }
+
+  std::map<std::string, Plugin*> instances;
+  for (const std::string& name : needed) {
+    const Registry::Entry* entry = registry.Find(name);
+    if (entry == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("plugin \"", name, "\" does not exist"));
+    }
+    std::unique_ptr<google::protobuf::Message> args(entry->default_args->New());
+    auto pc = plugin_config.find(name);
+    if (pc != plugin_config.end() && !pc->second->args().empty()) {
+      absl::Status s = api::DecodeInto(pc->second->args(), args.get(),
+                                       absl::StrCat("pluginConfig[", name, "].args"));
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<std::unique_ptr<Plugin>> plugin = entry->factory(*args, handle);
+    if (!plugin.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "initializing plugin \"", name, "\": ", plugin.status().message()));
+    }
+    instances[name] = plugin->get();
+    fw->owned_.push_back(*std::move(plugin));
+  }
+  for (const auto& [name, pc] : plugin_config) {
+    if (instances.count(name) == 0 && registry.Find(name) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pluginConfig for unknown plugin \"", name, "\""));
+    }
+  }
+
+  const config::PluginSet& mp = plugins.multipoint();
+  std::vector<QueueSortPlugin*> queue_sort;
+  absl::Status s;
+  if (!(s = FillExtensionPoint("QueueSortPlugin", plugins.queuesort(), mp, instances, &queue_sort)).ok()) return s;
+  if (!(s = FillExtensionPoint("PreFilterPlugin", plugins.prefilter(), mp, instances, &fw->pre_filter_)).ok()) return s;
+  if (!(s = FillExtensionPoint("FilterPlugin", plugins.filter(), mp, instances, &fw->filter_)).ok()) return s;
+  if (!(s = FillExtensionPoint("PostFilterPlugin", plugins.postfilter(), mp, instances, &fw->post_filter_)).ok()) return s;
+  if (!(s = FillExtensionPoint("PreScorePlugin", plugins.prescore(), mp, instances, &fw->pre_score_)).ok()) return s;
+  std::vector<ScorePlugin*> score;
+  if (!(s = FillExtensionPoint("ScorePlugin", plugins.score(), mp, instances, &score)).ok()) return s;
+  if (!(s = FillExtensionPoint("ReservePlugin", plugins.reserve(), mp, instances, &fw->reserve_)).ok()) return s;
+  if (!(s = FillExtensionPoint("PermitPlugin", plugins.permit(), mp, instances, &fw->permit_)).ok()) return s;
+  if (!(s = FillExtensionPoint("BindPlugin", plugins.bind(), mp, instances, &fw->bind_)).ok()) return s;
+
+  if (queue_sort.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "only one queue sort plugin required for profile with scheduler name \"",
+        fw->scheduler_name_, "\", but got ", queue_sort.size()));
+  }
+  fw->queue_sort_ = queue_sort[0];
+  if (fw->bind_.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at least one bind plugin is needed for profile with scheduler name \"",
+        fw->scheduler_name_, "\""));
+  }
+
+  // Weights: the score point's own setting first, then multiPoint's; 0 means 1.
+  std::map<std::string, int64_t> weights;
+  std::vector<const config::Plugin*> weighted;
+  for (const auto& p : plugins.score().enabled()) weighted.push_back(&p);
+  for (const auto& p : mp.enabled()) weighted.push_back(&p);
+  for (const config::Plugin* p : weighted) {
+    if (weights.count(p->name()) > 0) continue;
+    int64_t w = p->weight() == 0 ? 1 : p->weight();
+    if (w < 0 || w > kMaxWeight) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "score plugin \"", p->name(), "\" weight ", w, " is out of range [1, ",
+          kMaxWeight, "]"));
+    }
+    weights[p->name()] = w;
+  }
+  for (ScorePlugin* sp : score) {
+    fw->score_.push_back({sp, weights.count(std::string(sp->Name()))
+                                  ? weights[std::string(sp->Name())]
+                                  : 1});
+  }
+  return fw;
+}
+
+Plugin* Framework::plugin(absl::string_view name) const {
+  for (const auto& p : owned_) {
+    if (p->Name() == name) return p.get();
+  }
+  return nullptr;
+}
+
+bool Framework::ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const {
+  return !state.skip_filter_plugins.empty() && Contains(state.skip_filter_plugins, plugin);
+}
+
+bool Framework::ShouldSkipScore(const CycleState& state, absl::string_view plugin) const {
+  return !state.skip_score_plugins.empty() && Contains(state.skip_score_plugins, plugin);
+}
+
+Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
+                                      NodeInfoList nodes) const {
+  for (PreFilterPlugin* p : pre_filter_) {
+    Status s = p->PreFilter(state, pod, nodes);
+    if (s.IsSkip()) {
+      state.skip_filter_plugins.emplace_back(p->Name());
+      continue;
+    }
+    if (!s.ok()) {
+      if (s.code() == Code::kError) {
+        return Status::Error(absl::StrCat("running PreFilter plugin \"", p->Name(),
+                                          "\": ", s.Message()))
+            .WithPlugin(p->Name());
+      }
+      return s.WithPlugin(p->Name());
+    }
+  }
+  return Status();
+}
+
+Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& pod,
+                                   const NodeInfo& node) const {
+  for (const FilterPlugin* p : filter_) {
+    if (ShouldSkipFilter(state, p->Name())) continue;
+    Status s = p->Filter(state, pod, node);
+    if (!s.ok()) {
+      if (!s.IsRejected()) {
+        return Status::Error(absl::StrCat("running \"", p->Name(),
+                                          "\" filter plugin: ", s.Message()))
+            .WithPlugin(p->Name());
+      }
+      return s.WithPlugin(p->Name());
+    }
+  }
+  return Status();
+}
+
+Status Framework::RunPreScorePlugins(CycleState& state, const model::Pod& pod,
+                                     NodeInfoList feasible) const {
+  for (PreScorePlugin* p : pre_score_) {
+    Status s = p->PreScore(state, pod, feasible);
+    if (s.IsSkip()) {
+      state.skip_score_plugins.emplace_back(p->Name());
+      continue;
+    }
+    if (!s.ok()) {
+      return Status::Error(absl::StrCat("running PreScore plugin \"", p->Name(),
+                                        "\": ", s.Message()))
+          .WithPlugin(p->Name());
+    }
+  }
+  return Status();
+}
+
+Status Framework::RunReservePlugins(CycleState& state, const model::Pod& pod,
+                                    const std::string& node_name) const {
+  for (ReservePlugin* p : reserve_) {
+    Status s = p->Reserve(state, pod, node_name);
+    if (!s.ok()) return s.WithPlugin(p->Name());
+  }
+  return Status();
+}
+
+void Framework::RunUnreservePlugins(CycleState& state, const model::Pod& pod,
+                                    const std::string& node_name) const {
+  // Upstream runs Unreserve in reverse order.
+  for (auto it = reserve_.rbegin(); it != reserve_.rend(); ++it) {
+    (*it)->Unreserve(state, pod, node_name);
+  }
+}
+
+Status Framework::RunPermitPlugins(CycleState& state, const model::Pod& pod,
+                                   const std::string& node_name) const {
+  for (PermitPlugin* p : permit_) {
+    absl::Duration timeout;
+    Status s = p->Permit(state, pod, node_name, &timeout);
+    // The offline hosts have no one to approve a waiting pod later: Wait is
+    // reported to the caller as is.
+    if (!s.ok()) return s.WithPlugin(p->Name());
+  }
+  return Status();
+}
+
+Status Framework::RunBindPlugins(CycleState& state, const model::Pod& pod,
+                                 const std::string& node_name) const {
+  for (BindPlugin* p : bind_) {
+    Status s = p->Bind(state, pod, node_name);
+    if (s.IsSkip()) continue;
+    return s.WithPlugin(p->Name());
+  }
+  return Status::Error("no bind plugin bound the pod");
+}
+
+Status Framework::RunPostFilterPlugins(CycleState& state, const model::Pod& pod,
+                                       absl::Span<const NodeStatus> filtered,
+                                       PostFilterResult* result) const {
+  Status last = Status::Unschedulable("no PostFilter plugin");
+  for (PostFilterPlugin* p : post_filter_) {
+    Status s = p->PostFilter(state, pod, filtered, result);
+    if (s.ok()) return s.WithPlugin(p->Name());
+    if (s.code() == Code::kError) return s.WithPlugin(p->Name());
+    last = s.WithPlugin(p->Name());
+  }
+  return last;
+}
+
+}  // namespace kestrel::framework

@@ -1,0 +1,110 @@
+// File: framework.h
+//
+// Framework is one scheduling profile made runnable: the plugin instances of a
+// `KubeSchedulerProfile`, sorted into extension points with upstream's rules
+// (default plugins, `multiPoint`, per-point `enabled`/`disabled`, `"*"`), the
+// score weights, and the Run* methods a scheduling cycle calls.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto fw, Framework::Create(profile, registry, handle));
+//   CycleState state;
+//   Status s = fw->RunPreFilterPlugins(state, pod, nodes);
+
+#ifndef KESTREL_SCHEDULER_FRAMEWORK_FRAMEWORK_H_
+#define KESTREL_SCHEDULER_FRAMEWORK_FRAMEWORK_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "api/config/config.pb.h"
+#include "scheduler/framework/interface.h"
+#include "scheduler/framework/registry.h"
+
+namespace kestrel::framework {
+
+struct WeightedScorePlugin {
+  ScorePlugin* plugin;
+  int64_t weight;
+};
+
+class Framework {
+ public:
+  // Create()
+  //
+  // Instantiates the plugins `profile` enables (already merged with the
+  // defaults, see scheduler/profile.h) from `registry`, decoding each
+  // plugin's `pluginConfig` args into its typed message.
+  static absl::StatusOr<std::unique_ptr<Framework>> Create(
+      const config::KubeSchedulerProfile& profile, const Registry& registry,
+      const Handle& handle);
+
+  const std::string& scheduler_name() const { return scheduler_name_; }
+  int32_t percentage_of_nodes_to_score() const { return percentage_of_nodes_to_score_; }
+
+  const QueueSortPlugin* queue_sort() const { return queue_sort_; }
+  const std::vector<PreFilterPlugin*>& pre_filter_plugins() const { return pre_filter_; }
+  const std::vector<FilterPlugin*>& filter_plugins() const { return filter_; }
+  const std::vector<PostFilterPlugin*>& post_filter_plugins() const { return post_filter_; }
+  const std::vector<PreScorePlugin*>& pre_score_plugins() const { return pre_score_; }
+  const std::vector<WeightedScorePlugin>& score_plugins() const { return score_; }
+  const std::vector<ReservePlugin*>& reserve_plugins() const { return reserve_; }
+  const std::vector<PermitPlugin*>& permit_plugins() const { return permit_; }
+  const std::vector<BindPlugin*>& bind_plugins() const { return bind_; }
+  // The plugin instance named `name`, or nullptr.
+  Plugin* plugin(absl::string_view name) const;
+
+  // RunPreFilterPlugins()
+  //
+  // Runs every PreFilter plugin; plugins returning Skip are recorded in
+  // `state.skip_filter_plugins`. The first rejection or error is returned,
+  // with its plugin set.
+  Status RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
+                             NodeInfoList nodes) const;
+
+  // RunFilterPlugins()
+  //
+  // Runs the Filter plugins on one node, stopping at the first that does not
+  // succeed (upstream order). Thread-safe.
+  Status RunFilterPlugins(const CycleState& state, const model::Pod& pod,
+                          const NodeInfo& node) const;
+
+  Status RunPreScorePlugins(CycleState& state, const model::Pod& pod,
+                            NodeInfoList feasible) const;
+
+  Status RunReservePlugins(CycleState& state, const model::Pod& pod,
+                           const std::string& node_name) const;
+  void RunUnreservePlugins(CycleState& state, const model::Pod& pod,
+                           const std::string& node_name) const;
+  Status RunPermitPlugins(CycleState& state, const model::Pod& pod,
+                          const std::string& node_name) const;
+  Status RunBindPlugins(CycleState& state, const model::Pod& pod,
+                        const std::string& node_name) const;
+  Status RunPostFilterPlugins(CycleState& state, const model::Pod& pod,
+                              absl::Span<const NodeStatus> filtered,
+                              PostFilterResult* result) const;
+
+  bool ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const;
+  bool ShouldSkipScore(const CycleState& state, absl::string_view plugin) const;
+
+ private:
+  Framework() = default;
+
+  std::string scheduler_name_;
+  int32_t percentage_of_nodes_to_score_ = 0;
+  std::vector<std::unique_ptr<Plugin>> owned_;
+  QueueSortPlugin* queue_sort_ = nullptr;
+  std::vector<PreFilterPlugin*> pre_filter_;
+  std::vector<FilterPlugin*> filter_;
+  std::vector<PostFilterPlugin*> post_filter_;
+  std::vector<PreScorePlugin*> pre_score_;
+  std::vector<WeightedScorePlugin> score_;
+  std::vector<ReservePlugin*> reserve_;
+  std::vector<PermitPlugin*> permit_;
+  std::vector<BindPlugin*> bind_;
+};
+
+}  // namespace kestrel::framework
+
+#endif  // KESTREL_SCHEDULER_FRAMEWORK_FRAMEWORK_H_

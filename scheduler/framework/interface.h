@@ -1,0 +1,177 @@
+// File: interface.h
+//
+// The extension points of a scheduling cycle, one small interface each, as in
+// upstream's framework/interface.go. A plugin implements only the points it
+// needs; the framework finds them with dynamic_cast once, when a profile is
+// built, never per pod.
+//
+//   QueueSort   orders the scheduling queue
+//   PreFilter   per pod, before filtering; may precompute CycleState
+//   Filter      per (pod, node): can the pod run there?  (runs in parallel)
+//   PostFilter  when no node fits (preemption)
+//   PreScore    per pod, over the feasible nodes
+//   Score       per (pod, feasible node), then NormalizeScore over all
+//   Reserve     the pod is assumed on the chosen node (Unreserve undoes)
+//   Permit      approve, deny or wait before binding
+//   Bind        write the binding
+
+#ifndef KESTREL_SCHEDULER_FRAMEWORK_INTERFACE_H_
+#define KESTREL_SCHEDULER_FRAMEWORK_INTERFACE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "model/interner.h"
+#include "model/objects.h"
+#include "scheduler/framework/cycle_state.h"
+#include "scheduler/framework/node_info.h"
+#include "scheduler/framework/status.h"
+
+namespace kestrel::framework {
+
+// Scores are in [kMinNodeScore, kMaxNodeScore] after normalization.
+inline constexpr int64_t kMinNodeScore = 0;
+inline constexpr int64_t kMaxNodeScore = 100;
+// Upstream MaxTotalScore is math.MaxInt64; weights are capped at 100.
+inline constexpr int64_t kMaxWeight = 100;
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual absl::string_view Name() const = 0;
+};
+
+// What the queue knows about a pod waiting to be scheduled.
+struct QueuedPodInfo {
+  model::PodPtr pod;
+  absl::Time timestamp;   // when it entered the queue
+  int64_t sequence = 0;   // arrival order, for deterministic ties
+  int attempts = 0;
+};
+
+class QueueSortPlugin : public virtual Plugin {
+ public:
+  // True when `a` should be scheduled before `b`.
+  virtual bool Less(const QueuedPodInfo& a, const QueuedPodInfo& b) const = 0;
+};
+
+// NodeInfoList is the view of the cluster a cycle works on.
+using NodeInfoList = absl::Span<const NodeInfo* const>;
+
+class PreFilterPlugin : public virtual Plugin {
+ public:
+  // Returns Skip when this plugin's Filter has nothing to check for `pod`.
+  virtual Status PreFilter(CycleState& state, const model::Pod& pod,
+                           NodeInfoList nodes) = 0;
+
+  // PreFilterExtensions: keep the state written by PreFilter current when
+  // preemption adds or removes pods on a node under evaluation. Plugins whose
+  // state depends on other pods override both.
+  virtual Status AddPod(CycleState& state, const model::Pod& pod_to_schedule,
+                        const model::PodPtr& pod_to_add, const NodeInfo& node) const {
+    return Status();
+  }
+  virtual Status RemovePod(CycleState& state, const model::Pod& pod_to_schedule,
+                           const model::Pod& pod_to_remove, const NodeInfo& node) const {
+    return Status();
+  }
+};
+
+class FilterPlugin : public virtual Plugin {
+ public:
+  // Called concurrently for different nodes; must only read `state`.
+  virtual Status Filter(const CycleState& state, const model::Pod& pod,
+                        const NodeInfo& node) const = 0;
+};
+
+// Filter verdicts of one cycle, per node name, for PostFilter and messages.
+struct NodeStatus {
+  const NodeInfo* node;
+  Status status;
+};
+
+struct PostFilterResult {
+  std::string nominated_node_name;  // empty: none
+};
+
+class PostFilterPlugin : public virtual Plugin {
+ public:
+  virtual Status PostFilter(CycleState& state, const model::Pod& pod,
+                            absl::Span<const NodeStatus> filtered,
+                            PostFilterResult* result) = 0;
+};
+
+class PreScorePlugin : public virtual Plugin {
+ public:
+  // `feasible` are the nodes that passed every filter. Returns Skip when this
+  // plugin's Score has nothing to add for `pod`.
+  virtual Status PreScore(CycleState& state, const model::Pod& pod,
+                          NodeInfoList feasible) = 0;
+};
+
+struct NodeScore {
+  const NodeInfo* node;
+  int64_t score;
+};
+
+class ScorePlugin : public virtual Plugin {
+ public:
+  // Called concurrently for different nodes; must only read `state`.
+  virtual absl::StatusOr<int64_t> Score(const CycleState& state, const model::Pod& pod,
+                                        const NodeInfo& node) const = 0;
+
+  // ScoreExtensions: plugins whose raw scores are not already in [0, 100]
+  // return true and map them there in NormalizeScore.
+  virtual bool NormalizesScores() const { return false; }
+  virtual Status NormalizeScore(const CycleState& state, const model::Pod& pod,
+                                absl::Span<NodeScore> scores) const {
+    return Status();
+  }
+};
+
+class ReservePlugin : public virtual Plugin {
+ public:
+  virtual Status Reserve(CycleState& state, const model::Pod& pod,
+                         const std::string& node_name) = 0;
+  virtual void Unreserve(CycleState& state, const model::Pod& pod,
+                         const std::string& node_name) = 0;
+};
+
+class PermitPlugin : public virtual Plugin {
+ public:
+  // Success, Unschedulable (reject) or Wait with `*timeout` set.
+  virtual Status Permit(CycleState& state, const model::Pod& pod,
+                        const std::string& node_name, absl::Duration* timeout) = 0;
+};
+
+class BindPlugin : public virtual Plugin {
+ public:
+  // Returns Skip to let the next bind plugin bind.
+  virtual Status Bind(CycleState& state, const model::Pod& pod,
+                      const std::string& node_name) = 0;
+};
+
+// Binder is the host's way to write a binding: the API server's Binding
+// subresource, or the simulator's virtual bind.
+class Binder {
+ public:
+  virtual ~Binder() = default;
+  virtual absl::Status Bind(const model::Pod& pod, const std::string& node_name) = 0;
+};
+
+// Handle is what plugins may use from the host that builds them.
+struct Handle {
+  Binder* binder = nullptr;
+  // Plugin factories intern the names in their args (resource names, label
+  // keys). Plugins must not intern while pods are being scheduled.
+  model::Interner* interner = nullptr;
+};
+
+}  // namespace kestrel::framework
+
+#endif  // KESTREL_SCHEDULER_FRAMEWORK_INTERFACE_H_

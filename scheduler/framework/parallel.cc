@@ -1,0 +1,78 @@
+#include "scheduler/framework/parallel.h"
+
+#include <algorithm>
+
+namespace kestrel::framework {
+
+Parallelizer::Parallelizer(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+Parallelizer::~Parallelizer() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  for (std::thread& t : workers_) t.join();
+}
+
+void Parallelizer::RunChunks(Job& job) {
+  for (;;) {
+    const size_t begin = job.next.fetch_add(job.chunk);
+    if (begin >= job.n) return;
+    const size_t end = std::min(job.n, begin + job.chunk);
+    (*job.fn)(begin, end);
+    if (job.remaining.fetch_sub(end - begin) == end - begin) {
+      // The last chunk: wake the caller.
+      absl::MutexLock l(&mu_);
+    }
+  }
+}
+
+void Parallelizer::WorkerLoop() {
+  struct Wait {
+    Parallelizer* self;
+    uint64_t seen;
+    static bool Ready(Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return w->self->stop_ || w->self->epoch_ != w->seen;
+    }
+  } wait{this, 0};
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      absl::MutexLock l(&mu_);
+      mu_.Await(absl::Condition(&Wait::Ready, &wait));
+      if (stop_) return;
+      wait.seen = epoch_;
+      job = job_;
+    }
+    if (job != nullptr) RunChunks(*job);
+  }
+}
+
+void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn) {
+  if (n == 0) return;
+  // Small jobs, or no workers: not worth waking anyone.
+  if (workers_.empty() || n < 64) {
+    fn(0, n);
+    return;
+  }
+  auto job = std::make_shared<Job>();
+  job->fn = &fn;
+  job->n = n;
+  // Several chunks per thread so an uneven chunk does not stall the rest.
+  job->chunk = std::max<size_t>(16, n / (threads() * 8));
+  job->remaining.store(n);
+  {
+    absl::MutexLock l(&mu_);
+    job_ = job;
+    ++epoch_;
+  }
+  RunChunks(*job);
+  absl::MutexLock l(&mu_);
+  mu_.Await(absl::Condition(
+      +[](Job* j) { return j->remaining.load() == 0; }, job.get()));
+  job_.reset();
+}
+
+}  // namespace kestrel::framework

@@ -1,0 +1,70 @@
+// File: parallel.h
+//
+// Parallelizer runs a function over [0, n) in chunks on a fixed pool of
+// threads, the caller's thread included. Work is split into contiguous chunks
+// and results are written by index, so outputs never depend on the number of
+// threads.
+//
+// Example:
+//   Parallelizer p(/*threads=*/2);
+//   p.For(nodes.size(), [&](size_t begin, size_t end) {
+//     for (size_t i = begin; i < end; ++i) verdict[i] = Check(nodes[i]);
+//   });
+
+#ifndef KESTREL_SCHEDULER_FRAMEWORK_PARALLEL_H_
+#define KESTREL_SCHEDULER_FRAMEWORK_PARALLEL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace kestrel::framework {
+
+class Parallelizer {
+ public:
+  // `threads` <= 1 runs everything on the caller's thread.
+  explicit Parallelizer(int threads);
+  ~Parallelizer();
+  Parallelizer(const Parallelizer&) = delete;
+  Parallelizer& operator=(const Parallelizer&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // For()
+  //
+  // Calls fn(begin, end) over disjoint chunks covering [0, n) and returns when
+  // all are done. Not reentrant: one For at a time per Parallelizer.
+  void For(size_t n, const std::function<void(size_t, size_t)>& fn);
+
+ private:
+  // One For() call. Workers that wake late hold a job whose chunks are all
+  // claimed and leave it untouched, so the caller never waits for a thread
+  // that was not needed.
+  struct Job {
+    const std::function<void(size_t, size_t)>* fn;
+    size_t n;
+    size_t chunk;
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> remaining{0};  // items not finished yet
+  };
+
+  void WorkerLoop();
+  // Claims and runs chunks of `job` until none is left.
+  void RunChunks(Job& job);
+
+  std::vector<std::thread> workers_;
+  absl::Mutex mu_;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<Job> job_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace kestrel::framework
+
+#endif  // KESTREL_SCHEDULER_FRAMEWORK_PARALLEL_H_

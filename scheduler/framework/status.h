@@ -1,0 +1,80 @@
+// File: status.h
+//
+// Status is the result of running a plugin at an extension point, as upstream's
+// framework.Status: a code, the reasons (shown to users in FitError messages),
+// and the plugin that failed. Success is cheap: no allocation.
+//
+// The codes keep apart what preemption may fix (kUnschedulable) from what it
+// cannot (kUnschedulableAndUnresolvable), and both from real errors.
+
+#ifndef KESTREL_SCHEDULER_FRAMEWORK_STATUS_H_
+#define KESTREL_SCHEDULER_FRAMEWORK_STATUS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace kestrel::framework {
+
+enum class Code {
+  kSuccess,
+  kError,
+  kUnschedulable,
+  kUnschedulableAndUnresolvable,
+  kWait,
+  kSkip,
+  kPending,
+};
+
+absl::string_view CodeName(Code code);
+
+class Status {
+ public:
+  // Success.
+  Status() = default;
+  Status(Code code, std::vector<std::string> reasons)
+      : code_(code), reasons_(std::move(reasons)) {}
+  Status(Code code, std::string reason) : code_(code) {
+    reasons_.push_back(std::move(reason));
+  }
+
+  static Status Success() { return Status(); }
+  static Status Skip() { return Status(Code::kSkip, std::vector<std::string>{}); }
+  static Status Error(std::string reason) { return Status(Code::kError, std::move(reason)); }
+  static Status Unschedulable(std::string reason) {
+    return Status(Code::kUnschedulable, std::move(reason));
+  }
+  static Status Unresolvable(std::string reason) {
+    return Status(Code::kUnschedulableAndUnresolvable, std::move(reason));
+  }
+
+  Code code() const { return code_; }
+  bool ok() const { return code_ == Code::kSuccess; }
+  bool IsSkip() const { return code_ == Code::kSkip; }
+  // Unschedulable or UnschedulableAndUnresolvable.
+  bool IsRejected() const {
+    return code_ == Code::kUnschedulable ||
+           code_ == Code::kUnschedulableAndUnresolvable;
+  }
+  const std::vector<std::string>& reasons() const { return reasons_; }
+  // The reasons joined with ", " (upstream Status.Message).
+  std::string Message() const;
+
+  // The plugin that produced this status; set by the framework.
+  const std::string& plugin() const { return plugin_; }
+  Status& WithPlugin(absl::string_view plugin) {
+    plugin_ = std::string(plugin);
+    return *this;
+  }
+
+ private:
+  Code code_ = Code::kSuccess;
+  std::vector<std::string> reasons_;
+  std::string plugin_;
+};
+
+}  // namespace kestrel::framework
+
+#endif  // KESTREL_SCHEDULER_FRAMEWORK_STATUS_H_

@@ -1,0 +1,184 @@
+#include "scheduler/profile.h"
+
+#include "gtest/gtest.h"
+#include "model/interner.h"
+#include "scheduler/plugins.h"
+
+namespace kestrel::scheduler {
+namespace {
+
+std::vector<std::string> Names(const std::vector<framework::FilterPlugin*>& v) {
+  std::vector<std::string> out;
+  for (auto* p : v) out.emplace_back(p->Name());
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> Scores(const framework::Framework& fw) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& s : fw.score_plugins()) out.emplace_back(s.plugin->Name(), s.weight);
+  return out;
+}
+
+class ProfileTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<std::vector<std::unique_ptr<framework::Framework>>> Build(
+      const std::string& yaml) {
+    auto cfg = ParseConfig("sched.yaml", yaml);
+    if (!cfg.ok()) return cfg.status();
+    handle_.interner = &names_;
+    return BuildProfiles(*cfg, registry_, handle_);
+  }
+
+  model::Interner names_;
+  framework::Registry registry_ = InTreeRegistry();
+  framework::Handle handle_;
+};
+
+constexpr char kHeader[] =
+    "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
+
+TEST_F(ProfileTest, DefaultProfileHasUpstreamOrderAndWeights) {
+  auto profiles = Build(kHeader);
+  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  ASSERT_EQ(profiles->size(), 1u);
+  const framework::Framework& fw = *(*profiles)[0];
+  EXPECT_EQ(fw.scheduler_name(), "default-scheduler");
+  EXPECT_EQ(Names(fw.filter_plugins()),
+            (std::vector<std::string>{"NodeUnschedulable", "NodeName", "NodeResourcesFit"}));
+  EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{
+                            {"NodeResourcesFit", 1}, {"NodeResourcesBalancedAllocation", 1}}));
+  EXPECT_EQ(fw.queue_sort()->Name(), "PrioritySort");
+  ASSERT_EQ(fw.bind_plugins().size(), 1u);
+}
+
+TEST_F(ProfileTest, DisableAtOneExtensionPoint) {
+  auto profiles = Build(std::string(kHeader) + R"(
+profiles:
+- schedulerName: a
+  plugins:
+    score:
+      disabled:
+      - name: NodeResourcesBalancedAllocation
+    filter:
+      disabled:
+      - name: NodeName
+)");
+  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  const framework::Framework& fw = *(*profiles)[0];
+  EXPECT_EQ(Names(fw.filter_plugins()),
+            (std::vector<std::string>{"NodeUnschedulable", "NodeResourcesFit"}));
+  EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{{"NodeResourcesFit", 1}}));
+}
+
+TEST_F(ProfileTest, StarDisablesAllDefaultsAtAPoint) {
+  auto profiles = Build(std::string(kHeader) + R"(
+profiles:
+- plugins:
+    score:
+      disabled:
+      - name: "*"
+      enabled:
+      - name: NodeResourcesBalancedAllocation
+        weight: 7
+)");
+  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  EXPECT_EQ(Scores(*(*profiles)[0]),
+            (std::vector<std::pair<std::string, int64_t>>{{"NodeResourcesBalancedAllocation", 7}}));
+}
+
+TEST_F(ProfileTest, MultiPointOverrideKeepsPositionAndWeight) {
+  auto profiles = Build(std::string(kHeader) + R"(
+profiles:
+- plugins:
+    multiPoint:
+      enabled:
+      - name: NodeResourcesFit
+        weight: 5
+)");
+  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  EXPECT_EQ(Scores(*(*profiles)[0]), (std::vector<std::pair<std::string, int64_t>>{
+                                          {"NodeResourcesFit", 5},
+                                          {"NodeResourcesBalancedAllocation", 1}}));
+}
+
+TEST_F(ProfileTest, ScorePointWeightWinsOverMultiPoint) {
+  auto profiles = Build(std::string(kHeader) + R"(
+profiles:
+- plugins:
+    score:
+      enabled:
+      - name: NodeResourcesBalancedAllocation
+        weight: 9
+)");
+  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  // Explicitly enabled at the point: it comes first (upstream's override
+  // order), with its own weight.
+  EXPECT_EQ(Scores(*(*profiles)[0]), (std::vector<std::pair<std::string, int64_t>>{
+                                          {"NodeResourcesBalancedAllocation", 9},
+                                          {"NodeResourcesFit", 1}}));
+}
+
+TEST_F(ProfileTest, PluginArgsAreTyped) {
+  auto profiles = Build(std::string(kHeader) + R"(
+profiles:
+- pluginConfig:
+  - name: NodeResourcesFit
+    args:
+      scoringStrategy:
+        type: MostAllocated
+        resources:
+        - name: cpu
+          weight: 1
+)");
+  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  auto bad = Build(std::string(kHeader) + R"(
+profiles:
+- pluginConfig:
+  - name: NodeResourcesFit
+    args:
+      scoringStrategy:
+        type: Sideways
+)");
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST_F(ProfileTest, Errors) {
+  struct Case {
+    const char* name;
+    std::string yaml;
+    const char* want_substring;
+  };
+  const Case cases[] = {
+      {"wrong kind", "apiVersion: v1\nkind: Pod\n", "KubeSchedulerConfiguration"},
+      {"unknown plugin", std::string(kHeader) +
+                             "profiles:\n- plugins:\n    filter:\n      enabled:\n      - name: Nope\n",
+       "\"Nope\" does not exist"},
+      {"plugin at wrong point", std::string(kHeader) +
+                                    "profiles:\n- plugins:\n    filter:\n      enabled:\n      - name: "
+                                    "PrioritySort\n",
+       "does not extend FilterPlugin"},
+      {"duplicate scheduler name", std::string(kHeader) +
+                                       "profiles:\n- schedulerName: x\n- schedulerName: x\n",
+       "Duplicate value"},
+      {"weight out of range", std::string(kHeader) +
+                                  "profiles:\n- plugins:\n    score:\n      enabled:\n      - name: "
+                                  "NodeResourcesFit\n        weight: 101\n",
+       "out of range"},
+      {"no queue sort", std::string(kHeader) +
+                            "profiles:\n- plugins:\n    multiPoint:\n      disabled:\n      - name: "
+                            "PrioritySort\n",
+       "only one queue sort plugin"},
+      {"percentage", std::string(kHeader) + "percentageOfNodesToScore: 101\n",
+       "percentageOfNodesToScore"},
+      {"syntax", std::string(kHeader) + "profiles: [\n", "sched.yaml:"},
+  };
+  for (const Case& c : cases) {
+    auto r = Build(c.yaml);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_NE(r.status().message().find(c.want_substring), std::string::npos)
+        << c.name << ": " << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace kestrel::scheduler

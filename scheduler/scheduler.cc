@@ -1,0 +1,277 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace kestrel::scheduler {
+namespace {
+
+using framework::Code;
+using framework::CycleState;
+using framework::Framework;
+using framework::NodeInfo;
+using framework::Status;
+
+int ResolveThreads(int threads) {
+  if (threads > 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Upstream minFeasibleNodesToFind and the adaptive percentage floor.
+constexpr size_t kMinFeasibleNodesToFind = 100;
+constexpr int32_t kMinFeasibleNodesPercentageToFind = 5;
+
+}  // namespace
+
+Scheduler::Scheduler(cache::Cache* cache,
+                     std::vector<std::unique_ptr<framework::Framework>> profiles,
+                     Options options)
+    : cache_(cache),
+      profiles_(std::move(profiles)),
+      options_(options),
+      parallelizer_(ResolveThreads(options.threads)),
+      rng_(options.seed) {}
+
+const Framework* Scheduler::ProfileFor(const model::Pod& pod) const {
+  for (const auto& fw : profiles_) {
+    if (fw->scheduler_name() == pod.scheduler_name) return fw.get();
+  }
+  return nullptr;
+}
+
+size_t Scheduler::NumFeasibleNodesToFind(const Framework& fw, size_t num_all_nodes) const {
+  int32_t percentage = fw.percentage_of_nodes_to_score();
+  if (percentage == 0) percentage = options_.percentage_of_nodes_to_score;
+  // Kestrel evaluates every node unless a percentage is configured.
+  if (percentage <= 0 || percentage >= 100) return num_all_nodes;
+  if (num_all_nodes < kMinFeasibleNodesToFind) return num_all_nodes;
+  percentage = std::max(percentage, kMinFeasibleNodesPercentageToFind);
+  size_t n = num_all_nodes * static_cast<size_t>(percentage) / 100;
+  return std::max(n, kMinFeasibleNodesToFind);
+}
+
+void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
+                                 const model::Pod& pod, Diagnosis* diagnosis, Status* error) {
+  framework::NodeInfoList all = snapshot_.nodes();
+  feasible_.clear();
+
+  Status pre = fw.RunPreFilterPlugins(state, pod, all);
+  if (!pre.ok()) {
+    if (!pre.IsRejected()) {
+      *error = pre;
+      return;
+    }
+    // Every node gets the same status, so preemption can see them all.
+    diagnosis->pre_filter_msg = pre.Message();
+    for (const NodeInfo* n : all) diagnosis->node_statuses.push_back({n, pre});
+    return;
+  }
+
+  const size_t n = all.size();
+  passed_.resize(n);
+  if (statuses_.size() < n) statuses_.resize(n);
+  // Filters run over every node, rotated to start where the last sampled
+  // cycle stopped; contiguous chunks keep the result independent of threads.
+  const size_t start = next_start_node_index_ % n;
+  parallelizer_.For(n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      Status s = fw.RunFilterPlugins(state, pod, *all[(start + i) % n]);
+      passed_[i] = s.ok();
+      if (!s.ok()) statuses_[i] = std::move(s);
+    }
+  });
+
+  const size_t want = NumFeasibleNodesToFind(fw, n);
+  size_t processed = 0;
+  for (size_t i = 0; i < n && feasible_.size() < want; ++i) {
+    ++processed;
+    const NodeInfo* node = all[(start + i) % n];
+    if (passed_[i]) {
+      feasible_.push_back(node);
+    } else if (statuses_[i].code() == Code::kError) {
+      *error = statuses_[i];
+      feasible_.clear();
+      return;
+    } else {
+      diagnosis->node_statuses.push_back({node, std::move(statuses_[i])});
+    }
+  }
+  next_start_node_index_ = (start + processed) % n;
+}
+
+Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
+                                  const model::Pod& pod, framework::NodeInfoList feasible,
+                                  ScoreTable* out) {
+  const auto& plugins = fw.score_plugins();
+  const size_t n = feasible.size();
+  out->by_plugin.resize(plugins.size());
+  out->total.assign(n, 0);
+  std::vector<bool> skip(plugins.size());
+  for (size_t p = 0; p < plugins.size(); ++p) {
+    skip[p] = fw.ShouldSkipScore(state, plugins[p].plugin->Name());
+    out->by_plugin[p].resize(n);
+  }
+  // Raw scores, per node in parallel; each node's slots are its own.
+  absl::Mutex error_mu;
+  Status error;  // the error of the lowest-index node, for a stable message
+  size_t error_index = n;
+  parallelizer_.For(n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      for (size_t p = 0; p < plugins.size(); ++p) {
+        framework::NodeScore& slot = out->by_plugin[p][i];
+        slot = {feasible[i], 0};
+        if (skip[p]) continue;
+        absl::StatusOr<int64_t> s = plugins[p].plugin->Score(state, pod, *feasible[i]);
+        if (!s.ok()) {
+          absl::MutexLock l(&error_mu);
+          if (i < error_index) {
+            error_index = i;
+            error = Status::Error(std::string(s.status().message()))
+                        .WithPlugin(plugins[p].plugin->Name());
+          }
+          break;
+        }
+        slot.score = *s;
+      }
+    }
+  });
+  if (!error.ok()) return error;
+  for (size_t p = 0; p < plugins.size(); ++p) {
+    if (skip[p]) continue;
+    const framework::ScorePlugin* plugin = plugins[p].plugin;
+    std::vector<framework::NodeScore>& scores = out->by_plugin[p];
+    if (plugin->NormalizesScores()) {
+      Status s = plugin->NormalizeScore(state, pod, absl::MakeSpan(scores));
+      if (!s.ok()) return s.WithPlugin(plugin->Name());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t score = scores[i].score;
+      if (score < framework::kMinNodeScore || score > framework::kMaxNodeScore) {
+        return Status::Error(absl::StrCat(
+            "plugin \"", plugin->Name(), "\" returns an invalid score ", score,
+            ", it should in the range of [", framework::kMinNodeScore, ", ",
+            framework::kMaxNodeScore, "] after normalizing"));
+      }
+      scores[i].score = score * plugins[p].weight;
+      out->total[i] += scores[i].score;
+    }
+  }
+  return Status();
+}
+
+const NodeInfo* Scheduler::SelectHost(framework::NodeInfoList feasible,
+                                      const std::vector<int64_t>& totals) {
+  // Reservoir sampling over the nodes with the highest total, as upstream's
+  // selectHost: every top node is equally likely; the seed makes it repeatable.
+  size_t selected = 0;
+  uint64_t count_of_best = 1;
+  for (size_t i = 1; i < totals.size(); ++i) {
+    if (totals[i] > totals[selected]) {
+      selected = i;
+      count_of_best = 1;
+    } else if (totals[i] == totals[selected]) {
+      ++count_of_best;
+      if (std::uniform_int_distribution<uint64_t>(0, count_of_best - 1)(rng_) == 0) {
+        selected = i;
+      }
+    }
+  }
+  return feasible[selected];
+}
+
+ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,
+                                      const model::Pod& pod, Diagnosis* diagnosis) {
+  ScheduleResult result;
+  const size_t num_nodes = snapshot_.num_nodes();
+  if (num_nodes == 0) {
+    result.code = Code::kUnschedulable;
+    result.message = "no nodes available to schedule pods";
+    return result;
+  }
+  Status error;
+  FindNodesThatFit(fw, state, pod, diagnosis, &error);
+  const std::vector<const NodeInfo*>& feasible = feasible_;
+  if (!error.ok()) {
+    result.code = Code::kError;
+    result.message = error.Message();
+    return result;
+  }
+  result.evaluated_nodes = static_cast<int>(feasible.size() + diagnosis->node_statuses.size());
+  result.feasible_nodes = static_cast<int>(feasible.size());
+  if (feasible.empty()) {
+    result.code = Code::kUnschedulable;
+    result.message = FitErrorMessage(num_nodes, *diagnosis);
+    return result;
+  }
+  // One feasible node: nothing to rank.
+  if (feasible.size() == 1) {
+    result.node = feasible[0]->node()->name;
+    return result;
+  }
+  Status s = fw.RunPreScorePlugins(state, pod, feasible);
+  if (s.ok()) s = RunScorePlugins(fw, state, pod, feasible, &scores_);
+  if (!s.ok()) {
+    result.code = Code::kError;
+    result.message = s.Message();
+    return result;
+  }
+  result.node = SelectHost(feasible, scores_.total)->node()->name;
+  return result;
+}
+
+ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
+  const Framework* fw = ProfileFor(*pod);
+  if (fw == nullptr) {
+    ScheduleResult r;
+    r.code = Code::kUnschedulableAndUnresolvable;
+    r.message = absl::StrCat("no profile for schedulerName \"", pod->scheduler_name, "\"");
+    return r;
+  }
+  UpdateSnapshot();
+  CycleState state;
+  Diagnosis diagnosis;
+  ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
+  if (result.node.empty()) {
+    if (result.code != Code::kError && !fw->post_filter_plugins().empty()) {
+      framework::PostFilterResult pf;
+      Status s = fw->RunPostFilterPlugins(state, *pod, diagnosis.node_statuses, &pf);
+      if (!s.ok() && s.code() != Code::kError) {
+        diagnosis.post_filter_msg = s.Message();
+        result.message = FitErrorMessage(snapshot_.num_nodes(), diagnosis);
+      }
+    }
+    return result;
+  }
+
+  // Assume: the pod counts on its node from now on.
+  auto assumed = std::make_shared<model::Pod>(*pod);
+  assumed->node_name = result.node;
+  absl::Status as = cache_->AssumePod(assumed);
+  if (!as.ok()) {
+    result.code = Code::kError;
+    result.message = std::string(as.message());
+    result.node.clear();
+    return result;
+  }
+  auto fail = [&](const Status& s) {
+    fw->RunUnreservePlugins(state, *assumed, result.node);
+    cache_->ForgetPod(*assumed).IgnoreError();
+    result.code = s.code();
+    result.message = s.Message();
+    result.node.clear();
+    return result;
+  };
+  Status s = fw->RunReservePlugins(state, *assumed, result.node);
+  if (!s.ok()) return fail(s);
+  s = fw->RunPermitPlugins(state, *assumed, result.node);
+  if (!s.ok()) return fail(s);
+  s = fw->RunBindPlugins(state, *assumed, result.node);
+  if (!s.ok()) return fail(s);
+  cache_->FinishBinding(*assumed).IgnoreError();
+  return result;
+}
+
+}  // namespace kestrel::scheduler

@@ -1,0 +1,119 @@
+// File: scheduler.h
+//
+// Scheduler runs scheduling cycles: for one pod, PreFilter, Filter over every
+// node in parallel, PreScore, Score + NormalizeScore, the weighted sum, host
+// selection (ties broken by a seeded random choice), then Reserve (assume in
+// the cache), Permit and Bind. It is the same object in every host: against an
+// API server, in the simulator, in the gRPC service; only the Binder differs.
+//
+// Example:
+//   Scheduler s(&cache, std::move(profiles), {.seed = 1, .threads = 2});
+//   ScheduleResult r = s.ScheduleOne(pod);
+//   if (r.node.empty()) std::cout << r.message;   // the FitError text
+
+#ifndef KESTREL_SCHEDULER_SCHEDULER_H_
+#define KESTREL_SCHEDULER_SCHEDULER_H_
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "scheduler/cache/cache.h"
+#include "scheduler/cache/snapshot.h"
+#include "scheduler/fit_error.h"
+#include "scheduler/framework/framework.h"
+#include "scheduler/framework/parallel.h"
+
+namespace kestrel::scheduler {
+
+struct ScheduleResult {
+  // The chosen node; empty when the pod could not be scheduled.
+  std::string node;
+  // Why not, when `node` is empty: the FitError message or an error.
+  std::string message;
+  framework::Code code = framework::Code::kSuccess;
+  int evaluated_nodes = 0;
+  int feasible_nodes = 0;
+};
+
+// The scores of one cycle: per score plugin (normalized and weighted, in
+// Framework::score_plugins() order) and in total, for each feasible node.
+struct ScoreTable {
+  std::vector<std::vector<framework::NodeScore>> by_plugin;
+  std::vector<int64_t> total;
+};
+
+class Scheduler {
+ public:
+  struct Options {
+    uint64_t seed = 1;
+    // Filter/score threads, the caller's included; 0: one per hardware thread.
+    int threads = 0;
+    // Used when a profile does not set its own; 0 or 100: every node.
+    int32_t percentage_of_nodes_to_score = 0;
+  };
+
+  Scheduler(cache::Cache* cache,
+            std::vector<std::unique_ptr<framework::Framework>> profiles,
+            Options options);
+
+  // ScheduleOne()
+  //
+  // One full cycle for `pod`: on success the pod is assumed in the cache on
+  // the chosen node and bound through the profile's bind plugins.
+  ScheduleResult ScheduleOne(const model::PodPtr& pod);
+
+  // SchedulePod()
+  //
+  // The algorithm alone, against the current snapshot: filter, score,
+  // select. Fills `diagnosis` when no node fits. Does not assume or bind.
+  ScheduleResult SchedulePod(const framework::Framework& fw, framework::CycleState& state,
+                             const model::Pod& pod, Diagnosis* diagnosis);
+
+  // The profile whose schedulerName the pod names, or nullptr.
+  const framework::Framework* ProfileFor(const model::Pod& pod) const;
+
+  // Brings the snapshot up to date with the cache; ScheduleOne does this.
+  void UpdateSnapshot() { cache_->UpdateSnapshot(&snapshot_); }
+  const cache::Snapshot& snapshot() const { return snapshot_; }
+  framework::Parallelizer& parallelizer() { return parallelizer_; }
+
+  // RunScorePlugins()
+  //
+  // Scores `feasible` with every score plugin of `fw` (after PreScore ran on
+  // `state`), normalized and weighted. Returns an error status on a plugin
+  // error or an out-of-range normalized score.
+  framework::Status RunScorePlugins(const framework::Framework& fw,
+                                    const framework::CycleState& state,
+                                    const model::Pod& pod, framework::NodeInfoList feasible,
+                                    ScoreTable* out);
+
+ private:
+  // Filters nodes in parallel; fills feasible_ in node order.
+  void FindNodesThatFit(const framework::Framework& fw, framework::CycleState& state,
+                        const model::Pod& pod, Diagnosis* diagnosis, framework::Status* error);
+  size_t NumFeasibleNodesToFind(const framework::Framework& fw, size_t num_all_nodes) const;
+  const framework::NodeInfo* SelectHost(framework::NodeInfoList feasible,
+                                        const std::vector<int64_t>& totals);
+
+  cache::Cache* cache_;
+  std::vector<std::unique_ptr<framework::Framework>> profiles_;
+  Options options_;
+  cache::Snapshot snapshot_;
+  framework::Parallelizer parallelizer_;
+  std::mt19937_64 rng_;
+  size_t next_start_node_index_ = 0;
+  // Per-cycle buffers, reused across cycles so the hot path does not
+  // allocate: filter verdicts (a status is stored only for rejected nodes),
+  // the feasible list, the score table.
+  std::vector<uint8_t> passed_;
+  std::vector<framework::Status> statuses_;
+  std::vector<const framework::NodeInfo*> feasible_;
+  ScoreTable scores_;
+};
+
+}  // namespace kestrel::scheduler
+
+#endif  // KESTREL_SCHEDULER_SCHEDULER_H_

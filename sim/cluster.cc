@@ -1,0 +1,96 @@
+#include "sim/cluster.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "api/core.pb.h"
+#include "api/decode.h"
+#include "model/compile.h"
+
+namespace kestrel::sim {
+namespace {
+
+namespace v1 = ::k8s::io::api::core::v1;
+
+absl::Status AddObjects(const std::string& file, std::vector<api::Object> objects,
+                        Cluster* cluster, absl::flat_hash_set<std::string>* node_names,
+                        absl::flat_hash_set<std::string>* pod_keys,
+                        std::vector<std::string>* bound_origins) {
+  for (api::Object& obj : objects) {
+    if (obj.kind == "Node") {
+      const auto& api_node = static_cast<const v1::Node&>(*obj.message);
+      absl::StatusOr<model::NodePtr> node = model::CompileNode(api_node, *cluster->names);
+      if (!node.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(file, ": ", node.status().message()));
+      }
+      if (!node_names->insert((*node)->name).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(obj.origin, ": metadata.name: Duplicate value: \"", (*node)->name, "\""));
+      }
+      cluster->nodes.push_back(*std::move(node));
+    } else if (obj.kind == "Pod") {
+      const auto& api_pod = static_cast<const v1::Pod&>(*obj.message);
+      const std::string& phase = api_pod.status().phase();
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      absl::StatusOr<model::PodPtr> pod = model::CompilePod(api_pod, *cluster->names);
+      if (!pod.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));
+      }
+      if (!pod_keys->insert((*pod)->Key()).second) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            obj.origin, ": metadata.name: Duplicate value: \"", (*pod)->Key(), "\""));
+      }
+      if ((*pod)->node_name.empty()) {
+        cluster->pending_pods.push_back(*std::move(pod));
+      } else {
+        cluster->bound_pods.push_back(*std::move(pod));
+        bound_origins->push_back(obj.origin);
+      }
+    }
+    // Other kinds (Namespace, PriorityClass, PodDisruptionBudget, ...) are
+    // read by the features that need them.
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Cluster> LoadContents(
+    const std::vector<std::pair<std::string, std::string>>& files) {
+  Cluster cluster;
+  absl::flat_hash_set<std::string> node_names, pod_keys;
+  std::vector<std::string> bound_origins;
+  for (const auto& [name, content] : files) {
+    absl::StatusOr<std::vector<api::Object>> objects = api::DecodeObjects(name, content);
+    if (!objects.ok()) return objects.status();
+    absl::Status s = AddObjects(name, *std::move(objects), &cluster, &node_names, &pod_keys,
+                                &bound_origins);
+    if (!s.ok()) return s;
+  }
+  // A bound pod must name a node that exists: the scheduler would account
+  // its requests nowhere otherwise.
+  for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {
+    const model::Pod& pod = *cluster.bound_pods[i];
+    if (!node_names.contains(pod.node_name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          bound_origins[i], ": spec.nodeName: node \"", pod.node_name, "\" not found"));
+    }
+  }
+  return cluster;
+}
+
+absl::StatusOr<Cluster> LoadFiles(const std::vector<std::string>& paths) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+    std::stringstream buf;
+    buf << in.rdbuf();
+    files.emplace_back(path, buf.str());
+  }
+  return LoadContents(files);
+}
+
+}  // namespace kestrel::sim

@@ -1,0 +1,45 @@
+// File: cluster.h
+//
+// Loading a cluster for the offline hosts (simulate, explain): Kubernetes
+// objects as kubectl writes them (a List, a multi-document YAML stream, or
+// JSON), decoded and compiled into the model. Bound pods (spec.nodeName set)
+// are the existing state; unbound pods are the work, in file order.
+//
+// Every error names the file, the object and the field.
+
+#ifndef KESTREL_SIM_CLUSTER_H_
+#define KESTREL_SIM_CLUSTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/interner.h"
+#include "model/objects.h"
+
+namespace kestrel::sim {
+
+struct Cluster {
+  // Owns the ids every compiled object refers to.
+  std::unique_ptr<model::Interner> names = std::make_unique<model::Interner>();
+  std::vector<model::NodePtr> nodes;
+  std::vector<model::PodPtr> bound_pods;
+  // Unbound pods in file order.
+  std::vector<model::PodPtr> pending_pods;
+};
+
+// LoadFiles()
+//
+// Decodes and compiles every file, in order, into one cluster. Pods that
+// have finished (phase Succeeded or Failed) are skipped, as the scheduler's
+// informers skip them. Duplicate nodes or pods are errors.
+absl::StatusOr<Cluster> LoadFiles(const std::vector<std::string>& paths);
+
+// LoadContents() is LoadFiles over in-memory (file name, contents) pairs.
+absl::StatusOr<Cluster> LoadContents(
+    const std::vector<std::pair<std::string, std::string>>& files);
+
+}  // namespace kestrel::sim
+
+#endif  // KESTREL_SIM_CLUSTER_H_

@@ -1,0 +1,83 @@
+#include "sim/explain.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace kestrel::sim {
+
+absl::StatusOr<Explanation> Explain(const Cluster& cluster,
+                                    const config::KubeSchedulerConfiguration& config,
+                                    const std::string& pod_key, const SimOptions& options) {
+  model::PodPtr pod;
+  for (const model::PodPtr& p : cluster.pending_pods) {
+    if (p->Key() == pod_key) pod = p;
+  }
+  if (pod == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("--pod: no unbound pod \"", pod_key, "\" in the cluster"));
+  }
+  auto host = Host::Create(cluster, config, options);
+  if (!host.ok()) return host.status();
+  scheduler::Scheduler& sched = (*host)->scheduler();
+  const framework::Framework* fw = sched.ProfileFor(*pod);
+  if (fw == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Pod ", pod_key, ": spec.schedulerName: no profile named \"", pod->scheduler_name, "\""));
+  }
+  sched.UpdateSnapshot();
+  framework::NodeInfoList nodes = sched.snapshot().nodes();
+
+  Explanation out;
+  out.pod = pod_key;
+  framework::CycleState state;
+  framework::Status pre = fw->RunPreFilterPlugins(state, *pod, nodes);
+  if (pre.code() == framework::Code::kError) return absl::InternalError(pre.Message());
+
+  std::vector<const framework::NodeInfo*> feasible;
+  for (const framework::NodeInfo* n : nodes) {
+    NodeExplanation e;
+    e.node = n->node()->name;
+    e.feasible = pre.ok();
+    if (!pre.ok()) e.filters.emplace_back(pre.plugin(), pre.Message());
+    for (const framework::FilterPlugin* f : fw->filter_plugins()) {
+      if (!pre.ok() || fw->ShouldSkipFilter(state, f->Name())) continue;
+      framework::Status s = f->Filter(state, *pod, *n);
+      if (s.ok()) {
+        e.filters.emplace_back(f->Name(), kPassed);
+      } else {
+        e.feasible = false;
+        e.filters.emplace_back(f->Name(), s.Message());
+      }
+    }
+    if (e.feasible) feasible.push_back(n);
+    out.nodes.push_back(std::move(e));
+  }
+
+  if (!feasible.empty()) {
+    framework::CycleState score_state = state.Clone();
+    framework::Status s = fw->RunPreScorePlugins(score_state, *pod, feasible);
+    scheduler::ScoreTable table;
+    if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, *pod, feasible, &table);
+    if (!s.ok()) return absl::InternalError(s.Message());
+    size_t f = 0;
+    for (NodeExplanation& e : out.nodes) {
+      if (!e.feasible) continue;
+      for (size_t p = 0; p < fw->score_plugins().size(); ++p) {
+        e.scores.emplace_back(fw->score_plugins()[p].plugin->Name(),
+                              table.by_plugin[p][f].score);
+      }
+      e.total = table.total[f];
+      ++f;
+    }
+  }
+
+  // The selection itself: the scheduler's own algorithm, same seed.
+  framework::CycleState cycle;
+  scheduler::Diagnosis diagnosis;
+  scheduler::ScheduleResult r = sched.SchedulePod(*fw, cycle, *pod, &diagnosis);
+  if (r.code == framework::Code::kError) return absl::InternalError(r.message);
+  out.selected = r.node;
+  out.message = r.message;
+  return out;
+}
+
+}  // namespace kestrel::sim

@@ -1,0 +1,107 @@
+#include "sim/report.h"
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+
+namespace kestrel::sim {
+
+using nlohmann::json;
+
+std::string SimulateJson(const Report& report, bool with_timing) {
+  json placements = json::array();
+  for (const Placement& p : report.placements) {
+    json entry = {{"pod", p.pod}};
+    if (p.node.empty()) {
+      entry["node"] = nullptr;
+      entry["message"] = p.message;
+    } else {
+      entry["node"] = p.node;
+    }
+    placements.push_back(std::move(entry));
+  }
+  json summary = {{"scheduled", report.scheduled}, {"unschedulable", report.unschedulable}};
+  if (with_timing) {
+    summary["seconds"] = report.seconds;
+    summary["podsPerSecond"] = report.pods_per_second;
+  }
+  json out = {{"placements", std::move(placements)}, {"summary", std::move(summary)}};
+  return out.dump(2) + "\n";
+}
+
+std::string SimulateText(const Report& report, bool placements, bool with_timing) {
+  std::string out;
+  std::map<std::string, int> reasons;
+  for (const Placement& p : report.placements) {
+    if (p.node.empty()) ++reasons[p.message];
+    if (!placements) continue;
+    if (p.node.empty()) {
+      absl::StrAppend(&out, p.pod, "  unschedulable: ", p.message, "\n");
+    } else {
+      absl::StrAppend(&out, p.pod, "  -> ", p.node, "\n");
+    }
+  }
+  if (placements && !report.placements.empty()) absl::StrAppend(&out, "\n");
+  absl::StrAppend(&out, "Cluster:        ", report.nodes, " nodes, ", report.existing_pods,
+                  " pods already running\n");
+  absl::StrAppend(&out, "Pods to place:  ", report.placements.size(), "\n");
+  absl::StrAppend(&out, "Scheduled:      ", report.scheduled, "\n");
+  absl::StrAppend(&out, "Unschedulable:  ", report.unschedulable, "\n");
+  if (!reasons.empty()) {
+    // Most common first, then by text.
+    std::vector<std::pair<int, std::string>> sorted;
+    for (const auto& [msg, n] : reasons) sorted.push_back({-n, msg});
+    std::sort(sorted.begin(), sorted.end());
+    absl::StrAppend(&out, "Reasons:\n");
+    for (const auto& [neg, msg] : sorted) {
+      absl::StrAppend(&out, absl::StrFormat("  %6d x %s\n", -neg, msg));
+    }
+  }
+  if (with_timing) {
+    absl::StrAppend(&out, absl::StrFormat("Wall time:      %.3f s\n", report.seconds));
+    absl::StrAppend(&out, absl::StrFormat("Throughput:     %.0f pods/s\n", report.pods_per_second));
+  }
+  return out;
+}
+
+std::string ExplainJson(const Explanation& e) {
+  json nodes = json::object();
+  for (const NodeExplanation& n : e.nodes) {
+    json filters = json::object();
+    for (const auto& [plugin, verdict] : n.filters) filters[plugin] = verdict;
+    json scores = json::object();
+    for (const auto& [plugin, score] : n.scores) scores[plugin] = score;
+    nodes[n.node] = {{"feasible", n.feasible},
+                     {"filters", std::move(filters)},
+                     {"scores", std::move(scores)},
+                     {"total", n.total}};
+  }
+  json out = {{"pod", e.pod}, {"nodes", std::move(nodes)}};
+  out["selected"] = e.selected.empty() ? json(nullptr) : json(e.selected);
+  return out.dump(2) + "\n";
+}
+
+std::string ExplainText(const Explanation& e) {
+  std::string out = absl::StrCat("Pod ", e.pod, "\n");
+  for (const NodeExplanation& n : e.nodes) {
+    absl::StrAppend(&out, "\nNode ", n.node, ": ", n.feasible ? "feasible" : "infeasible", "\n");
+    for (const auto& [plugin, verdict] : n.filters) {
+      absl::StrAppend(&out, "  filter ", plugin, ": ", verdict, "\n");
+    }
+    for (const auto& [plugin, score] : n.scores) {
+      absl::StrAppend(&out, "  score  ", plugin, ": ", score, "\n");
+    }
+    if (n.feasible) absl::StrAppend(&out, "  total  ", n.total, "\n");
+  }
+  if (e.selected.empty()) {
+    absl::StrAppend(&out, "\nSelected: none: ", e.message, "\n");
+  } else {
+    absl::StrAppend(&out, "\nSelected: ", e.selected, "\n");
+  }
+  return out;
+}
+
+}  // namespace kestrel::sim

@@ -1,0 +1,26 @@
+// File: report.h
+//
+// Renders simulate and explain results as text (for people) and JSON (for
+// tools; the shapes are the command-line contract of DESIGN.md section 7).
+
+#ifndef KESTREL_SIM_REPORT_H_
+#define KESTREL_SIM_REPORT_H_
+
+#include <string>
+
+#include "sim/explain.h"
+#include "sim/simulator.h"
+
+namespace kestrel::sim {
+
+// `with_timing`: include wall-clock figures (seconds, pods/s). Golden tests
+// turn them off, as they change from run to run.
+std::string SimulateJson(const Report& report, bool with_timing = true);
+std::string SimulateText(const Report& report, bool placements = true, bool with_timing = true);
+
+std::string ExplainJson(const Explanation& explanation);
+std::string ExplainText(const Explanation& explanation);
+
+}  // namespace kestrel::sim
+
+#endif  // KESTREL_SIM_REPORT_H_
