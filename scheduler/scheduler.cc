@@ -111,7 +111,8 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
   out->total.assign(n, 0);
   std::vector<bool> skip(plugins.size());
   for (size_t p = 0; p < plugins.size(); ++p) {
-    skip[p] = fw.ShouldSkipScore(state, plugins[p].plugin->Name());
+    skip[p] = p < 64 ? (state.skip_score_mask >> p) & 1
+                     : fw.ShouldSkipScore(state, plugins[p].plugin->Name());
     out->by_plugin[p].resize(n);
   }
   // Raw scores, per node in parallel; each node's slots are its own.
@@ -164,22 +165,16 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
 
 const NodeInfo* Scheduler::SelectHost(framework::NodeInfoList feasible,
                                       const std::vector<int64_t>& totals) {
-  // Reservoir sampling over the nodes with the highest total, as upstream's
-  // selectHost: every top node is equally likely; the seed makes it repeatable.
-  size_t selected = 0;
-  uint64_t count_of_best = 1;
-  for (size_t i = 1; i < totals.size(); ++i) {
-    if (totals[i] > totals[selected]) {
-      selected = i;
-      count_of_best = 1;
-    } else if (totals[i] == totals[selected]) {
-      ++count_of_best;
-      if (std::uniform_int_distribution<uint64_t>(0, count_of_best - 1)(rng_) == 0) {
-        selected = i;
-      }
-    }
+  // Every node with the highest total is equally likely, as with upstream's
+  // reservoir sampling in selectHost; one draw from the seeded generator
+  // instead of one per tie keeps this cheap when thousands of nodes tie.
+  const int64_t best = *std::max_element(totals.begin(), totals.end());
+  const size_t ties = std::count(totals.begin(), totals.end(), best);
+  size_t pick = ties == 1 ? 0 : std::uniform_int_distribution<size_t>(0, ties - 1)(rng_);
+  for (size_t i = 0; i < totals.size(); ++i) {
+    if (totals[i] == best && pick-- == 0) return feasible[i];
   }
-  return feasible[selected];
+  return feasible[0];  // unreachable: `best` is in `totals`
 }
 
 ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,

@@ -6,11 +6,6 @@
 namespace kestrel::predicates {
 namespace {
 
-const model::Resources& Allocatable(const framework::NodeInfo& node) {
-  static const model::Resources* const kNone = new model::Resources();
-  return node.node() == nullptr ? *kNone : node.node()->allocatable;
-}
-
 // Checks one resource: `request` > `allocatable` - `used` is a shortfall.
 void Check(absl::string_view reason, int64_t request, int64_t used, int64_t allocatable,
            std::vector<InsufficientResource>& out) {
@@ -53,7 +48,7 @@ bool NodeResourcesFitFilter::Ignored(model::Id resource) const {
 std::vector<InsufficientResource> NodeResourcesFitFilter::Fits(
     const model::Pod& pod, const framework::NodeInfo& node) const {
   std::vector<InsufficientResource> out;
-  const model::Resources& allocatable = Allocatable(node);
+  const model::Resources& allocatable = node.allocatable();
   const model::Resources& used = node.requested();
 
   const int64_t pods = static_cast<int64_t>(node.pods().size());

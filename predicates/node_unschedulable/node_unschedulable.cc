@@ -12,7 +12,7 @@ framework::Status NodeUnschedulable::Filter(const framework::CycleState& /*state
                                             const model::Pod& pod,
                                             const framework::NodeInfo& node) const {
   if (node.node() == nullptr) return framework::Status::Unresolvable(kErrReasonNodeNotFound);
-  if (!node.node()->unschedulable) return framework::Status();
+  if (!node.unschedulable()) return framework::Status();
   // A pod that tolerates the unschedulable taint also tolerates spec.unschedulable.
   for (const model::Toleration& t : pod.tolerations) {
     if (t.Tolerates(taint_)) return framework::Status();

@@ -8,17 +8,11 @@
 
 namespace kestrel::priorities {
 
-int64_t BalancedResourceScore(absl::Span<const int64_t> requested,
-                              absl::Span<const int64_t> allocatable) {
-  absl::InlinedVector<double, 4> fractions;
-  double total = 0;
-  for (size_t i = 0; i < requested.size(); ++i) {
-    if (allocatable[i] == 0) continue;
-    double f = static_cast<double>(requested[i]) / static_cast<double>(allocatable[i]);
-    if (f > 1) f = 1;
-    total += f;
-    fractions.push_back(f);
-  }
+namespace {
+
+// Upstream balancedResourceScorer over the fractions requested/allocatable
+// (each capped at 1) of the resources the node has.
+int64_t ScoreFractions(absl::Span<const double> fractions, double total) {
   double std_dev = 0;
   if (fractions.size() == 2) {
     std_dev = std::fabs((fractions[0] - fractions[1]) / 2);
@@ -29,6 +23,25 @@ int64_t BalancedResourceScore(absl::Span<const int64_t> requested,
     std_dev = std::sqrt(sum / static_cast<double>(fractions.size()));
   }
   return static_cast<int64_t>((1 - std_dev) * static_cast<double>(framework::kMaxNodeScore));
+}
+
+double Fraction(int64_t requested, int64_t allocatable) {
+  const double f = static_cast<double>(requested) / static_cast<double>(allocatable);
+  return f > 1 ? 1 : f;
+}
+
+}  // namespace
+
+int64_t BalancedResourceScore(absl::Span<const int64_t> requested,
+                              absl::Span<const int64_t> allocatable) {
+  absl::InlinedVector<double, 4> fractions;
+  double total = 0;
+  for (size_t i = 0; i < requested.size(); ++i) {
+    if (allocatable[i] == 0) continue;
+    fractions.push_back(Fraction(requested[i], allocatable[i]));
+    total += fractions.back();
+  }
+  return ScoreFractions(fractions, total);
 }
 
 absl::StatusOr<std::unique_ptr<NodeResourcesBalancedAllocation>>
@@ -65,17 +78,17 @@ absl::StatusOr<int64_t> NodeResourcesBalancedAllocation::Score(
     const framework::NodeInfo& node) const {
   if (node.node() == nullptr) return absl::NotFoundError("node not found");
   if (IsBestEffort(pod)) return 0;
-  absl::InlinedVector<int64_t, 4> requested(resources_.size(), 0);
-  absl::InlinedVector<int64_t, 4> allocatable(resources_.size(), 0);
-  for (size_t i = 0; i < resources_.size(); ++i) {
+  // Per node, so no heap: the fractions live inline for up to 4 resources.
+  absl::InlinedVector<double, 4> fractions;
+  double total = 0;
+  for (const ScoredResource& r : resources_) {
     const AllocatableRequested ar = CalculateAllocatableRequested(
-        resources_[i], node, PodRequest(resources_[i], pod, RequestMode::kRequested),
-        RequestMode::kRequested);
+        r, node, PodRequest(r, pod, RequestMode::kRequested), RequestMode::kRequested);
     if (ar.allocatable == 0) continue;
-    requested[i] = ar.requested;
-    allocatable[i] = ar.allocatable;
+    fractions.push_back(Fraction(ar.requested, ar.allocatable));
+    total += fractions.back();
   }
-  return BalancedResourceScore(requested, allocatable);
+  return ScoreFractions(fractions, total);
 }
 
 }  // namespace kestrel::priorities

@@ -38,7 +38,7 @@ AllocatableRequested CalculateAllocatableRequested(const ScoredResource& resourc
                                                    const framework::NodeInfo& node,
                                                    int64_t pod_request, RequestMode mode) {
   if (node.node() == nullptr) return {};
-  const model::Resources& allocatable = node.node()->allocatable;
+  const model::Resources& allocatable = node.allocatable();
   const model::Resources& requested = node.requested();
   const bool non_zero = mode == RequestMode::kNonZero;
   switch (resource.kind) {

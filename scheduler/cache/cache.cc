@@ -211,17 +211,20 @@ model::PodPtr Cache::GetPod(absl::string_view key) const {
 }
 
 void Cache::UpdateSnapshot(Snapshot* snapshot) {
-  const bool incremental = snapshot->source_ == this && snapshot->epoch_ == epoch_;
-  snapshot->slots_.resize(slots_.size());
+  bool incremental = snapshot->source_ == this && snapshot->epoch_ == epoch_;
+  bool relist = !incremental || node_set_changed_;
+  if (snapshot->slots_.size() != slots_.size()) {
+    // Growing moves the NodeInfos: every pointer to them must be rebuilt.
+    snapshot->slots_.resize(slots_.size());
+    snapshot->live_.resize(slots_.size());
+    relist = true;
+  }
   auto copy_slot = [&](uint32_t i) {
+    snapshot->live_[i] = slots_[i] != nullptr;
     if (slots_[i] == nullptr) {
-      snapshot->slots_[i].reset();
-    } else if (snapshot->slots_[i] == nullptr) {
-      snapshot->slots_[i] = std::make_unique<framework::NodeInfo>(*slots_[i]);
-    } else if (!incremental ||
-               snapshot->slots_[i]->generation() != slots_[i]->generation()) {
-      // Assign in place: the snapshot's lists keep pointing at this object.
-      *snapshot->slots_[i] = *slots_[i];
+      snapshot->slots_[i] = framework::NodeInfo();
+    } else if (!incremental || snapshot->slots_[i].generation() != slots_[i]->generation()) {
+      snapshot->slots_[i] = *slots_[i];
     }
   };
   if (incremental) {
@@ -229,13 +232,14 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
   } else {
     for (uint32_t i = 0; i < slots_.size(); ++i) copy_slot(i);
   }
-  if (!incremental || node_set_changed_) {
+  if (relist) {
     snapshot->node_list_.clear();
     snapshot->by_name_.clear();
-    for (const auto& slot : snapshot->slots_) {
-      if (slot == nullptr || slot->node() == nullptr) continue;
-      snapshot->node_list_.push_back(slot.get());
-      snapshot->by_name_.emplace(slot->node()->name, slot.get());
+    for (size_t i = 0; i < snapshot->slots_.size(); ++i) {
+      const framework::NodeInfo& info = snapshot->slots_[i];
+      if (!snapshot->live_[i] || info.node() == nullptr) continue;
+      snapshot->node_list_.push_back(&info);
+      snapshot->by_name_.emplace(info.node()->name, &info);
     }
   }
   for (uint32_t i : changed_) in_changed_[i] = false;

@@ -38,8 +38,11 @@ class Snapshot {
  private:
   friend class Cache;
 
-  // Slot i mirrors the cache's node slot i; nullptr for free slots.
-  std::vector<std::unique_ptr<framework::NodeInfo>> slots_;
+  // Slot i mirrors the cache's node slot i. NodeInfos sit side by side so a
+  // cycle's sweep over all nodes reads memory in order; `live_[i]` is false
+  // for free slots.
+  std::vector<framework::NodeInfo> slots_;
+  std::vector<bool> live_;
   std::vector<const framework::NodeInfo*> node_list_;
   absl::flat_hash_map<std::string, const framework::NodeInfo*> by_name_;
   uint64_t generation_ = 0;

@@ -20,6 +20,8 @@ CycleState CycleState::Clone() const {
   }
   out.skip_filter_plugins = skip_filter_plugins;
   out.skip_score_plugins = skip_score_plugins;
+  out.skip_filter_mask = skip_filter_mask;
+  out.skip_score_mask = skip_score_mask;
   return out;
 }
 

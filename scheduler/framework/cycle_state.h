@@ -14,6 +14,7 @@
 #ifndef KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_
 #define KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -59,6 +60,10 @@ class CycleState {
   // run their Filter / Score for this pod.
   std::vector<std::string> skip_filter_plugins;
   std::vector<std::string> skip_score_plugins;
+  // The same as bits over the profile's filter / score plugin lists, so the
+  // per-node loop tests a bit instead of comparing names.
+  uint64_t skip_filter_mask = 0;
+  uint64_t skip_score_mask = 0;
 
  private:
   // A handful of plugins write state: a vector beats a hash map.

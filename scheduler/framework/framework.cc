@@ -207,6 +207,18 @@ Plugin* Framework::plugin(absl::string_view name) const {
   return nullptr;
 }
 
+// Bits for the plugins of `plugins` named in `skipped` (at most 64 plugins
+// per extension point: a profile has far fewer).
+template <typename T>
+uint64_t SkipMask(const std::vector<T>& plugins, const std::vector<std::string>& skipped,
+                  absl::string_view (*name)(const T&)) {
+  uint64_t mask = 0;
+  for (size_t i = 0; i < plugins.size() && i < 64; ++i) {
+    if (Contains(skipped, name(plugins[i]))) mask |= uint64_t{1} << i;
+  }
+  return mask;
+}
+
 bool Framework::ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const {
   return !state.skip_filter_plugins.empty() && Contains(state.skip_filter_plugins, plugin);
 }
@@ -232,13 +244,19 @@ Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
       return s.WithPlugin(p->Name());
     }
   }
+  state.skip_filter_mask = SkipMask<FilterPlugin*>(
+      filter_, state.skip_filter_plugins, [](FilterPlugin* const& f) { return f->Name(); });
   return Status();
 }
 
 Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& pod,
                                    const NodeInfo& node) const {
-  for (const FilterPlugin* p : filter_) {
-    if (ShouldSkipFilter(state, p->Name())) continue;
+  for (size_t i = 0; i < filter_.size(); ++i) {
+    const FilterPlugin* p = filter_[i];
+    if (i < 64 ? (state.skip_filter_mask >> i) & 1
+               : ShouldSkipFilter(state, p->Name())) {
+      continue;
+    }
     Status s = p->Filter(state, pod, node);
     if (!s.ok()) {
       if (!s.IsRejected()) {
@@ -266,6 +284,9 @@ Status Framework::RunPreScorePlugins(CycleState& state, const model::Pod& pod,
           .WithPlugin(p->Name());
     }
   }
+  state.skip_score_mask = SkipMask<WeightedScorePlugin>(
+      score_, state.skip_score_plugins,
+      [](const WeightedScorePlugin& w) { return w.plugin->Name(); });
   return Status();
 }
 

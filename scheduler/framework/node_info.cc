@@ -18,6 +18,12 @@ bool SamePort(const model::HostPort& a, const model::HostPort& b) {
 
 }  // namespace
 
+void NodeInfo::SetNode(model::NodePtr node) {
+  node_ = std::move(node);
+  allocatable_ = node_ ? node_->allocatable : model::Resources();
+  unschedulable_ = node_ ? node_->unschedulable : false;
+}
+
 void NodeInfo::AddPod(model::PodPtr pod) {
   requested_.Add(pod->requests);
   non_zero_milli_cpu_ += pod->non_zero_milli_cpu;

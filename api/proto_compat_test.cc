@@ -1,0 +1,241 @@
+// Copyright 2024 The Kestrel Authors.
+//
+// Wire-compatibility checks for the api/*.proto subsets: each expected byte
+// string below was computed by hand from upstream Kubernetes'
+// generated.proto field numbers (tag = field_number << 3 | wire_type;
+// wire type 0 = varint, 2 = length-delimited). A wrong field number, wire
+// type or label in api/*.proto changes the bytes and fails the test.
+//
+// Maps hold one entry each so the serialized order is fixed.
+
+#include <initializer_list>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "api/coordination.pb.h"
+#include "api/core.pb.h"
+#include "api/intstr.pb.h"
+#include "api/meta.pb.h"
+#include "api/policy.pb.h"
+#include "api/scheduling.pb.h"
+#include "gtest/gtest.h"
+
+namespace kestrel::api {
+namespace {
+
+namespace core = ::k8s::io::api::core::v1;
+namespace meta = ::k8s::io::apimachinery::pkg::apis::meta::v1;
+namespace policy = ::k8s::io::api::policy::v1;
+namespace scheduling = ::k8s::io::api::scheduling::v1;
+namespace coordination = ::k8s::io::api::coordination::v1;
+namespace intstr = ::k8s::io::apimachinery::pkg::util::intstr;
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string out;
+  for (int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+std::string Hex(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    absl::StrAppend(&out, absl::Hex(static_cast<unsigned>(c), absl::kZeroPad2),
+                    " ");
+  }
+  return out;
+}
+
+#define EXPECT_WIRE(msg, expected) \
+  EXPECT_EQ(Hex((msg).SerializeAsString()), Hex(expected))
+
+// Pod{metadata{name:"p", labels{a:b}},
+//     spec{containers[{name:"c", resources{requests{cpu:"1"}}}],
+//          nodeName:"n",
+//          tolerations[{key:"k", operator:"Exists", effect:"NoSchedule"}],
+//          priority:1000}}
+TEST(ProtoCompatTest, Pod) {
+  core::Pod pod;
+  pod.mutable_metadata()->set_name("p");
+  (*pod.mutable_metadata()->mutable_labels())["a"] = "b";
+  core::PodSpec* spec = pod.mutable_spec();
+  core::Container* c = spec->add_containers();
+  c->set_name("c");
+  (*c->mutable_resources()->mutable_requests())["cpu"].set_string("1");
+  spec->set_nodename("n");
+  core::Toleration* t = spec->add_tolerations();
+  t->set_key("k");
+  t->set_operator_("Exists");
+  t->set_effect("NoSchedule");
+  spec->set_priority(1000);
+
+  const std::string expected = Bytes({
+      0x0A, 0x0B,                    // Pod.metadata = 1, LEN 11
+      0x0A, 0x01, 'p',               //   ObjectMeta.name = 1
+      0x5A, 0x06,                    //   ObjectMeta.labels = 11, entry LEN 6
+      0x0A, 0x01, 'a',               //     key = 1
+      0x12, 0x01, 'b',               //     value = 2
+      0x12, 0x34,                    // Pod.spec = 2, LEN 52
+      0x12, 0x11,                    //   PodSpec.containers = 2, LEN 17
+      0x0A, 0x01, 'c',               //     Container.name = 1
+      0x42, 0x0C,                    //     Container.resources = 8, LEN 12
+      0x12, 0x0A,                    //       requests = 2, entry LEN 10
+      0x0A, 0x03, 'c', 'p', 'u',     //         key
+      0x12, 0x03,                    //         value: Quantity, LEN 3
+      0x0A, 0x01, '1',               //           Quantity.string = 1
+      0x52, 0x01, 'n',               //   PodSpec.nodeName = 10
+      0xB2, 0x01, 0x17,              //   PodSpec.tolerations = 22, LEN 23
+      0x0A, 0x01, 'k',               //     Toleration.key = 1
+      0x12, 0x06, 'E', 'x', 'i', 's', 't', 's',  // operator = 2
+      0x22, 0x0A, 'N', 'o', 'S', 'c', 'h', 'e', 'd', 'u', 'l', 'e',  // effect = 4
+      0xC8, 0x01, 0xE8, 0x07,        //   PodSpec.priority = 25, varint 1000
+  });
+  EXPECT_WIRE(pod, expected);
+
+  core::Pod parsed;
+  ASSERT_TRUE(parsed.ParseFromString(expected));
+  EXPECT_EQ(
+      parsed.spec().containers(0).resources().requests().at("cpu").string(),
+      "1");
+  EXPECT_EQ(parsed.spec().tolerations(0).effect(), "NoSchedule");
+  EXPECT_EQ(parsed.spec().priority(), 1000);
+}
+
+// Node{metadata{name:"n"},
+//      spec{unschedulable:true, taints[{key:"k", value:"v", effect:"NoSchedule"}]},
+//      status{allocatable{cpu:"4"}}}
+TEST(ProtoCompatTest, Node) {
+  core::Node node;
+  node.mutable_metadata()->set_name("n");
+  node.mutable_spec()->set_unschedulable(true);
+  core::Taint* taint = node.mutable_spec()->add_taints();
+  taint->set_key("k");
+  taint->set_value("v");
+  taint->set_effect("NoSchedule");
+  (*node.mutable_status()->mutable_allocatable())["cpu"].set_string("4");
+
+  const std::string expected = Bytes({
+      0x0A, 0x03,                    // Node.metadata = 1, LEN 3
+      0x0A, 0x01, 'n',               //   ObjectMeta.name = 1
+      0x12, 0x16,                    // Node.spec = 2, LEN 22
+      0x20, 0x01,                    //   NodeSpec.unschedulable = 4, true
+      0x2A, 0x12,                    //   NodeSpec.taints = 5, LEN 18
+      0x0A, 0x01, 'k',               //     Taint.key = 1
+      0x12, 0x01, 'v',               //     Taint.value = 2
+      0x1A, 0x0A, 'N', 'o', 'S', 'c', 'h', 'e', 'd', 'u', 'l', 'e',  // effect = 3
+      0x1A, 0x0C,                    // Node.status = 3, LEN 12
+      0x12, 0x0A,                    //   NodeStatus.allocatable = 2, entry LEN 10
+      0x0A, 0x03, 'c', 'p', 'u',     //     key
+      0x12, 0x03, 0x0A, 0x01, '4',   //     value: Quantity{string = 1}
+  });
+  EXPECT_WIRE(node, expected);
+}
+
+// Single fields whose numbers are far from their neighbours' or easy to
+// misremember; each is the whole serialized message.
+TEST(ProtoCompatTest, SingleFields) {
+  {
+    core::Container c;
+    c.set_restartpolicy("Always");  // 24 -> tag 194
+    EXPECT_WIRE(c, Bytes({0xC2, 0x01, 0x06, 'A', 'l', 'w', 'a', 'y', 's'}));
+  }
+  {
+    core::PodSpec s;
+    s.add_initcontainers()->set_name("i");  // 20 -> tag 162
+    EXPECT_WIRE(s, Bytes({0xA2, 0x01, 0x03, 0x0A, 0x01, 'i'}));
+  }
+  {
+    core::PodSpec s;
+    s.set_preemptionpolicy("Never");  // 31 -> tag 250
+    EXPECT_WIRE(s, Bytes({0xFA, 0x01, 0x05, 'N', 'e', 'v', 'e', 'r'}));
+  }
+  {
+    core::PodSpec s;
+    (*s.mutable_overhead())["cpu"].set_string("1");  // 32 -> tag 258
+    EXPECT_WIRE(s, Bytes({0x82, 0x02, 0x0A, 0x0A, 0x03, 'c', 'p', 'u', 0x12,
+                          0x03, 0x0A, 0x01, '1'}));
+  }
+  {
+    core::PodSpec s;
+    s.add_topologyspreadconstraints()->set_maxskew(1);  // 33 -> tag 266
+    EXPECT_WIRE(s, Bytes({0x8A, 0x02, 0x02, 0x08, 0x01}));
+  }
+  {
+    core::PodSpec s;
+    s.add_schedulinggates()->set_name("g");  // 38 -> tag 306
+    EXPECT_WIRE(s, Bytes({0xB2, 0x02, 0x03, 0x0A, 0x01, 'g'}));
+  }
+  {
+    core::PodStatus st;
+    st.set_nominatednodename("n");  // 11
+    st.set_qosclass("B");           // 9
+    EXPECT_WIRE(st, Bytes({0x4A, 0x01, 'B', 0x5A, 0x01, 'n'}));
+  }
+  {
+    core::NodeSpec s;
+    s.add_podcidrs("x");  // 7
+    EXPECT_WIRE(s, Bytes({0x3A, 0x01, 'x'}));
+  }
+  {
+    core::NodeStatus st;
+    st.add_images()->set_sizebytes(1);  // images 8, sizeBytes 2
+    EXPECT_WIRE(st, Bytes({0x42, 0x02, 0x10, 0x01}));
+  }
+  {
+    core::Toleration t;
+    t.set_tolerationseconds(5);  // 5, varint
+    EXPECT_WIRE(t, Bytes({0x28, 0x05}));
+  }
+  {
+    core::PodAffinityTerm term;
+    term.set_topologykey("z");         // 3
+    term.add_mismatchlabelkeys("m");   // 6
+    EXPECT_WIRE(term, Bytes({0x1A, 0x01, 'z', 0x32, 0x01, 'm'}));
+  }
+  {
+    core::VolumeSource v;
+    v.mutable_persistentvolumeclaim()->set_claimname("c");  // 10
+    EXPECT_WIRE(v, Bytes({0x52, 0x03, 0x0A, 0x01, 'c'}));
+  }
+  {
+    core::Event e;
+    e.set_reportingcomponent("r");  // 14
+    EXPECT_WIRE(e, Bytes({0x72, 0x01, 'r'}));
+  }
+  {
+    meta::OwnerReference o;
+    o.set_apiversion("v");   // 5
+    o.set_controller(true);  // 6
+    EXPECT_WIRE(o, Bytes({0x2A, 0x01, 'v', 0x30, 0x01}));
+  }
+  {
+    meta::ListMeta l;
+    l.set_remainingitemcount(3);  // 4
+    EXPECT_WIRE(l, Bytes({0x20, 0x03}));
+  }
+  {
+    intstr::IntOrString v;
+    v.set_type(1);
+    v.set_strval("5%");  // 3
+    EXPECT_WIRE(v, Bytes({0x08, 0x01, 0x1A, 0x02, '5', '%'}));
+  }
+  {
+    scheduling::PriorityClass pc;
+    pc.set_value(7);                // 2
+    pc.set_preemptionpolicy("N");   // 5
+    EXPECT_WIRE(pc, Bytes({0x10, 0x07, 0x2A, 0x01, 'N'}));
+  }
+  {
+    policy::PodDisruptionBudgetSpec s;
+    s.set_unhealthypodevictionpolicy("A");  // 4
+    EXPECT_WIRE(s, Bytes({0x22, 0x01, 'A'}));
+  }
+  {
+    coordination::LeaseSpec s;
+    s.set_leasedurationseconds(15);           // 2
+    s.mutable_renewtime()->set_seconds(1);    // 4, MicroTime.seconds 1
+    EXPECT_WIRE(s, Bytes({0x10, 0x0F, 0x22, 0x02, 0x08, 0x01}));
+  }
+}
+
+}  // namespace
+}  // namespace kestrel::api

@@ -1,0 +1,775 @@
+// Copyright 2024 The Kestrel Authors.
+//
+// CompilePod / CompileNode against upstream semantics:
+//   - requests: k8s.io/component-helpers resource.PodRequests (sum of app
+//     containers and sidecars, max'ed with each init container, plus
+//     overhead), rounded once per pod as Quantity arithmetic does;
+//   - non-zero requests: the same with pkg/scheduler/util defaults (100m cpu,
+//     200Mi memory) for containers where the key is absent;
+//   - validation messages: pkg/apis/core/validation field paths and wording.
+// Pods and nodes are written as YAML and decoded with api::DecodeObjects, as
+// the simulator reads them.
+
+#include "model/compile.h"
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "api/core.pb.h"
+#include "api/decode.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kestrel::model {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kMi = int64_t{1} << 20;
+constexpr int64_t kGi = int64_t{1} << 30;
+
+// Decodes one object of `kind` from `yaml`.
+template <typename T>
+T Decode(const std::string& yaml, const std::string& kind) {
+  absl::StatusOr<std::vector<api::Object>> objects = api::DecodeObjects("test.yaml", yaml);
+  EXPECT_TRUE(objects.ok()) << objects.status();
+  if (!objects.ok() || objects->size() != 1 || (*objects)[0].kind != kind) {
+    ADD_FAILURE() << "want one " << kind << " in:\n" << yaml;
+    return T();
+  }
+  return static_cast<const T&>(*(*objects)[0].message);
+}
+
+// A Pod "ns/p" with `spec` (YAML, indented by two spaces) as its spec.
+v1::Pod PodWithSpec(const std::string& spec) {
+  return Decode<v1::Pod>(
+      absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n", spec),
+      "Pod");
+}
+
+v1::Node NodeFromYaml(const std::string& yaml) {
+  return Decode<v1::Node>(absl::StrCat("apiVersion: v1\nkind: Node\n", yaml), "Node");
+}
+
+// ---------------------------------------------------------------------------
+// Requests.
+
+struct RequestsCase {
+  std::string name;
+  std::string spec;
+  int64_t milli_cpu;
+  int64_t memory;
+  int64_t non_zero_milli_cpu;
+  int64_t non_zero_memory;
+  int64_t ephemeral_storage = 0;
+  // Some container names no cpu request, so the 100m default applies.
+  bool cpu_defaulted = false;
+};
+
+void PrintTo(const RequestsCase& c, std::ostream* os) { *os << c.name; }
+
+class RequestsTest : public ::testing::TestWithParam<RequestsCase> {};
+
+TEST_P(RequestsTest, MatchesUpstreamPodRequests) {
+  const RequestsCase& c = GetParam();
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(c.spec), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ((*pod)->requests.milli_cpu, c.milli_cpu);
+  EXPECT_EQ((*pod)->requests.memory, c.memory);
+  EXPECT_EQ((*pod)->requests.ephemeral_storage, c.ephemeral_storage);
+  EXPECT_EQ((*pod)->non_zero_memory, c.non_zero_memory);
+}
+
+TEST_P(RequestsTest, NonZeroCpu) {
+  const RequestsCase& c = GetParam();
+  if (c.cpu_defaulted) {
+    // KNOWN BUG (reported to the lead): compile.cc ComputeRequests sets the
+    // default to kDefaultMilliCpuRequest * 1000 in a MilliList whose cpu is
+    // already in millicores, so a container with no cpu request counts as
+    // 100 cores (100000) instead of 100m. Remove this skip once fixed.
+    GTEST_SKIP() << "non-zero cpu default is 1000x too large (known bug)";
+  }
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(c.spec), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ((*pod)->non_zero_milli_cpu, c.non_zero_milli_cpu);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Compile, RequestsTest,
+    ::testing::Values(
+        RequestsCase{"OneContainer", R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: 100m, memory: 128Mi}}})",
+                     100, 128 * kMi, 100, 128 * kMi},
+        RequestsCase{"ContainersAreSummed", R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: 250m, memory: 1Gi}}}
+  - {name: b, resources: {requests: {cpu: "0.5", memory: 1.5Gi}}})",
+                     750, kGi + 3 * kGi / 2, 750, kGi + 3 * kGi / 2},
+        // No requests: zero, and the non-zero defaults for scoring.
+        RequestsCase{"NoRequests", R"(
+  containers:
+  - {name: a})",
+                     0, 0, 100, 200 * kMi, 0, true},
+        // An explicit "0" is a request: the defaults apply to absent keys only.
+        RequestsCase{"ExplicitZeroStaysZero", R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: "0", memory: "0"}}})",
+                     0, 0, 0, 0},
+        RequestsCase{"OnlyCpuSet", R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: 200m}}})",
+                     200, 0, 200, 200 * kMi},
+        // Defaults are per container: one empty container adds 100m / 200Mi.
+        RequestsCase{"DefaultsPerContainer", R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: "1", memory: 1Gi}}}
+  - {name: b})",
+                     1000, kGi, 1100, kGi + 200 * kMi, 0, true},
+        // Each init container alone against the sum of app containers.
+        RequestsCase{"InitContainersMaxed", R"(
+  initContainers:
+  - {name: i1, resources: {requests: {cpu: "2", memory: 512Mi}}}
+  - {name: i2, resources: {requests: {cpu: 500m, memory: 3Gi}}}
+  containers:
+  - {name: a, resources: {requests: {cpu: "1", memory: 1Gi}}})",
+                     2000, 3 * kGi, 2000, 3 * kGi},
+        RequestsCase{"InitSmallerThanSum", R"(
+  initContainers:
+  - {name: i1, resources: {requests: {cpu: "1"}}}
+  containers:
+  - {name: a, resources: {requests: {cpu: 800m}}}
+  - {name: b, resources: {requests: {cpu: 800m}}})",
+                     1600, 0, 1600, 400 * kMi},
+        // Non-zero defaults apply to init containers too: an init container
+        // with no memory request counts as 200Mi, but max'ed, not summed.
+        RequestsCase{"InitContainerNonZero", R"(
+  initContainers:
+  - {name: i1, resources: {requests: {cpu: "3"}}}
+  containers:
+  - {name: a, resources: {requests: {memory: 1Gi}}})",
+                     3000, kGi, 3000, kGi, 0, true},
+        // A sidecar (restartPolicy: Always) runs beside the app containers
+        // and beside every init container that follows it.
+        //   sum   = app + sidecar                = 1500m, 768Mi
+        //   init  = max(sidecar, i2 + sidecar)   = 1500m, 1280Mi
+        RequestsCase{"SidecarAddsToSumAndLaterInits", R"(
+  initContainers:
+  - {name: side, restartPolicy: Always, resources: {requests: {cpu: 500m, memory: 256Mi}}}
+  - {name: i2, resources: {requests: {cpu: "1", memory: 1Gi}}}
+  containers:
+  - {name: a, resources: {requests: {cpu: "1", memory: 512Mi}}})",
+                     1500, 1280 * kMi, 1500, 1280 * kMi},
+        // An init container before the sidecar does not run beside it:
+        // max(2000, 500 + 1000) = 2000, not 2500.
+        RequestsCase{"SidecarNotAddedToEarlierInits", R"(
+  initContainers:
+  - {name: i1, resources: {requests: {cpu: "2", memory: 1Mi}}}
+  - {name: side, restartPolicy: Always, resources: {requests: {cpu: 500m, memory: 1Mi}}}
+  containers:
+  - {name: a, resources: {requests: {cpu: "1", memory: 1Mi}}})",
+                     2000, 2 * kMi, 2000, 2 * kMi},
+        RequestsCase{"OverheadAdded", R"(
+  overhead: {cpu: 250m, memory: 120Mi}
+  containers:
+  - {name: a, resources: {requests: {cpu: "1", memory: 1Gi}}})",
+                     1250, kGi + 120 * kMi, 1250, kGi + 120 * kMi},
+        // Overhead is added after the defaults, to both forms.
+        RequestsCase{"OverheadWithDefaults", R"(
+  overhead: {cpu: 250m, memory: 120Mi}
+  containers:
+  - {name: a})",
+                     250, 120 * kMi, 350, 320 * kMi, 0, true},
+        // Quantities round up to whole units once per pod: 0.1 byte -> 1.
+        RequestsCase{"MilliMemoryRoundsUp", R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: "0.0001", memory: 100m}}})",
+                     1, 1, 1, 1},
+        // ... once per pod, not per container: 0.5 + 0.5 byte = 1 byte, not 2.
+        RequestsCase{"RoundedAfterSum", R"(
+  containers:
+  - {name: a, resources: {requests: {memory: 500m}}}
+  - {name: b, resources: {requests: {memory: 500m}}})",
+                     0, 1, 200, 1, 0, true},
+        RequestsCase{"EphemeralStorage", R"(
+  containers:
+  - {name: a, resources: {requests: {ephemeral-storage: 2Gi}}}
+  initContainers:
+  - {name: i, resources: {requests: {ephemeral-storage: 3Gi}}})",
+                     0, 0, 100, 200 * kMi, 3 * kGi, true}),
+    [](const ::testing::TestParamInfo<RequestsCase>& info) { return info.param.name; });
+
+// Upstream sums the containers' Quantities exactly and converts to
+// millicores once (resource.PodRequests, then Resource.Add: MilliValue()),
+// so 0.4m + 0.4m = 0.8m -> 1m. Kestrel converts each container to
+// millicores first (1m + 1m = 2m). Reported to the lead; enable once fixed.
+TEST(RequestsTest, DISABLED_SubMilliCpuRoundedOncePerPod) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(R"(
+  containers:
+  - {name: a, resources: {requests: {cpu: "0.0004"}}}
+  - {name: b, resources: {requests: {cpu: "0.0004"}}})"),
+                                          names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ((*pod)->requests.milli_cpu, 1);
+}
+
+TEST(RequestsTest, ExtendedResourcesAndHugepagesAreScalars) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(R"(
+  initContainers:
+  - {name: i, resources: {requests: {example.com/gpu: "4"}}}
+  containers:
+  - {name: a, resources: {requests: {example.com/gpu: "2", hugepages-2Mi: 4Mi, cpu: "1"}}}
+  - {name: b, resources: {requests: {example.com/gpu: "1", example.com/fpga: 500m}}})"),
+                                          names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const Resources& r = (*pod)->requests;
+  const Id gpu = names.Find("example.com/gpu");
+  const Id hugepages = names.Find("hugepages-2Mi");
+  const Id fpga = names.Find("example.com/fpga");
+  ASSERT_NE(gpu, kNoId);
+  ASSERT_NE(hugepages, kNoId);
+  ASSERT_NE(fpga, kNoId);
+  EXPECT_EQ(r.Scalar(gpu), 4);  // max(init 4, sum 2 + 1)
+  EXPECT_EQ(r.Scalar(hugepages), 4 * kMi);
+  EXPECT_EQ(r.Scalar(fpga), 1);  // 0.5 rounds up to a whole unit
+  EXPECT_EQ(r.milli_cpu, 1000);
+  EXPECT_EQ(r.memory, 0);
+  EXPECT_EQ(r.scalar.size(), 3u);
+}
+
+// ---------------------------------------------------------------------------
+// Metadata and defaults.
+
+TEST(CompilePodTest, Defaults) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(
+      Decode<v1::Pod>("apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec:\n"
+                      "  containers: [{name: a}]\n",
+                      "Pod"),
+      names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ((*pod)->ns, "default");
+  EXPECT_EQ((*pod)->Key(), "default/solo");
+  EXPECT_EQ((*pod)->scheduler_name, "default-scheduler");
+  EXPECT_EQ((*pod)->node_name, "");
+  EXPECT_EQ((*pod)->preemption_policy, PreemptionPolicy::kPreemptLowerPriority);
+  EXPECT_FALSE((*pod)->required_node_affinity.has_value());
+  EXPECT_TRUE((*pod)->node_selector.empty());
+}
+
+TEST(CompilePodTest, MissingNameIsAnError) {
+  Interner names;
+  v1::Pod api = PodWithSpec("  containers: [{name: a}]\n");
+  api.mutable_metadata()->clear_name();
+  absl::StatusOr<PodPtr> pod = CompilePod(api, names);
+  ASSERT_FALSE(pod.ok());
+  EXPECT_EQ(pod.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(pod.status().message(), HasSubstr("Pod ns/: metadata.name: Required value"));
+}
+
+TEST(CompilePodTest, BadQuantityNamesTheField) {
+  // The decoder validates quantities too; fill the proto directly to reach
+  // the compiler's own check.
+  Interner names;
+  v1::Pod api = PodWithSpec("  containers: [{name: a}, {name: b}]\n");
+  (*api.mutable_spec()->mutable_containers(1)->mutable_resources()->mutable_requests())["cpu"]
+      .set_string("1.5.5");
+  absl::StatusOr<PodPtr> pod = CompilePod(api, names);
+  ASSERT_FALSE(pod.ok());
+  EXPECT_THAT(pod.status().message(),
+              HasSubstr("Pod ns/p: spec.containers[1].resources.requests.cpu: "
+                        "quantities must match the regular expression"));
+}
+
+TEST(CompilePodTest, BadPreemptionPolicy) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod =
+      CompilePod(PodWithSpec("  preemptionPolicy: Sometimes\n  containers: [{name: a}]\n"), names);
+  ASSERT_FALSE(pod.ok());
+  EXPECT_THAT(pod.status().message(),
+              HasSubstr("Pod ns/p: spec.preemptionPolicy: Unsupported value: \"Sometimes\""));
+}
+
+// ---------------------------------------------------------------------------
+// Host ports.
+
+TEST(CompilePodTest, HostPorts) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(R"(
+  containers:
+  - name: a
+    ports:
+    - {containerPort: 80}
+    - {containerPort: 8080, hostPort: 8080}
+    - {containerPort: 53, hostPort: 5353, protocol: UDP, hostIP: 10.0.0.1}
+    - {containerPort: 90, hostPort: 0}
+  - name: b
+    ports:
+    - {containerPort: 9000, hostPort: 9000, protocol: SCTP})"),
+                                          names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const std::vector<HostPort>& ports = (*pod)->host_ports;
+  ASSERT_EQ(ports.size(), 3u);
+  EXPECT_EQ(ports[0].port, 8080);
+  EXPECT_EQ(ports[0].protocol, Protocol::kTCP);
+  EXPECT_EQ(ports[0].host_ip, "0.0.0.0");
+  EXPECT_EQ(ports[1].port, 5353);
+  EXPECT_EQ(ports[1].protocol, Protocol::kUDP);
+  EXPECT_EQ(ports[1].host_ip, "10.0.0.1");
+  EXPECT_EQ(ports[2].port, 9000);
+  EXPECT_EQ(ports[2].protocol, Protocol::kSCTP);
+  EXPECT_EQ(ports[2].host_ip, "0.0.0.0");
+}
+
+TEST(CompilePodTest, BadHostPortProtocol) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(R"(
+  containers:
+  - name: a
+    ports: [{containerPort: 1, hostPort: 1}, {containerPort: 2, hostPort: 2, protocol: HTTP}])"),
+                                          names);
+  ASSERT_FALSE(pod.ok());
+  EXPECT_THAT(pod.status().message(),
+              HasSubstr("Pod ns/p: spec.containers[0].ports[1].protocol: "
+                        "Unsupported value: \"HTTP\""));
+}
+
+// ---------------------------------------------------------------------------
+// Tolerations.
+
+Taint MakeTaint(Interner& names, const std::string& key, const std::string& value,
+                TaintEffect effect) {
+  Taint t;
+  t.key = key;
+  t.value = value;
+  t.key_id = names.Intern(key);
+  if (!value.empty()) t.value_id = names.Intern(value);
+  t.effect = effect;
+  return t;
+}
+
+TEST(CompilePodTest, Tolerations) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(R"(
+  containers: [{name: a}]
+  tolerations:
+  - {operator: Exists}
+  - {key: dedicated, value: gpu}
+  - {key: dedicated, operator: Equal, value: gpu, effect: NoSchedule}
+  - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute}
+  - {key: flag, effect: PreferNoSchedule})"),
+                                          names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const std::vector<Toleration>& t = (*pod)->tolerations;
+  ASSERT_EQ(t.size(), 5u);
+
+  EXPECT_EQ(t[0].key, kNoId);
+  EXPECT_EQ(t[0].op, TolerationOp::kExists);
+  EXPECT_EQ(t[0].effect, TaintEffect::kNone);
+
+  EXPECT_EQ(t[1].op, TolerationOp::kEqual);  // the default operator
+  EXPECT_EQ(t[1].key, names.Find("dedicated"));
+  EXPECT_EQ(t[1].value, names.Find("gpu"));
+  EXPECT_EQ(t[1].effect, TaintEffect::kNone);
+  EXPECT_EQ(t[2].effect, TaintEffect::kNoSchedule);
+  EXPECT_EQ(t[3].effect, TaintEffect::kNoExecute);
+  EXPECT_EQ(t[4].effect, TaintEffect::kPreferNoSchedule);
+  EXPECT_EQ(t[4].value, kNoId);
+
+  const Taint gpu = MakeTaint(names, "dedicated", "gpu", TaintEffect::kNoSchedule);
+  const Taint cpu = MakeTaint(names, "dedicated", "cpu", TaintEffect::kNoSchedule);
+  const Taint not_ready_exec =
+      MakeTaint(names, "node.kubernetes.io/not-ready", "", TaintEffect::kNoExecute);
+  const Taint not_ready_sched =
+      MakeTaint(names, "node.kubernetes.io/not-ready", "", TaintEffect::kNoSchedule);
+  const Taint flag = MakeTaint(names, "flag", "", TaintEffect::kPreferNoSchedule);
+  const Taint flag_on = MakeTaint(names, "flag", "on", TaintEffect::kPreferNoSchedule);
+
+  // Exists with an empty key tolerates everything.
+  for (const Taint* taint : {&gpu, &cpu, &not_ready_exec, &flag_on}) {
+    EXPECT_TRUE(t[0].Tolerates(*taint)) << taint->key << "=" << taint->value;
+  }
+  EXPECT_TRUE(t[1].Tolerates(gpu));
+  EXPECT_FALSE(t[1].Tolerates(cpu));
+  EXPECT_TRUE(t[2].Tolerates(gpu));
+  EXPECT_FALSE(t[2].Tolerates(MakeTaint(names, "dedicated", "gpu", TaintEffect::kNoExecute)));
+  EXPECT_TRUE(t[3].Tolerates(not_ready_exec));
+  EXPECT_FALSE(t[3].Tolerates(not_ready_sched));
+  // Equal with no value matches a taint with no value only.
+  EXPECT_TRUE(t[4].Tolerates(flag));
+  EXPECT_FALSE(t[4].Tolerates(flag_on));
+}
+
+struct ErrorCase {
+  std::string name;
+  std::string spec;
+  std::string want;
+};
+
+class PodErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(PodErrorTest, NamesObjectAndField) {
+  const ErrorCase& c = GetParam();
+  Interner names;
+  absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(c.spec), names);
+  ASSERT_FALSE(pod.ok());
+  EXPECT_EQ(pod.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(pod.status().message(), HasSubstr(c.want));
+}
+
+constexpr char kAffinityPath[] =
+    "Pod ns/p: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+    "nodeSelectorTerms";
+
+INSTANTIATE_TEST_SUITE_P(
+    Compile, PodErrorTest,
+    ::testing::Values(
+        ErrorCase{"TolerationOperator", R"(
+  containers: [{name: a}]
+  tolerations:
+  - {key: a, operator: Exists}
+  - {key: b, operator: Maybe})",
+                  "Pod ns/p: spec.tolerations[1].operator: Unsupported value: \"Maybe\": "
+                  "supported values: \"Equal\", \"Exists\""},
+        ErrorCase{"TolerationEffect", R"(
+  containers: [{name: a}]
+  tolerations:
+  - {key: a, operator: Exists, effect: Sometimes})",
+                  "Pod ns/p: spec.tolerations[0].effect: Unsupported value: \"Sometimes\": "
+                  "supported values: \"NoExecute\", \"NoSchedule\", \"PreferNoSchedule\""},
+        ErrorCase{"TolerationEmptyKeyNeedsExists", R"(
+  containers: [{name: a}]
+  tolerations:
+  - {value: x})",
+                  "Pod ns/p: spec.tolerations[0].operator: Invalid value: operator must be "
+                  "Exists when `key` is empty"},
+        ErrorCase{"TolerationExistsWithValue", R"(
+  containers: [{name: a}]
+  tolerations:
+  - {key: a, operator: Exists, value: x})",
+                  "Pod ns/p: spec.tolerations[0].operator: Invalid value: value must be empty "
+                  "when `operator` is 'Exists'"},
+        ErrorCase{"AffinityOperator", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: zone, operator: In, values: [a]}]
+        - matchExpressions: [{key: zone, operator: Exists}, {key: zone, operator: Near}])",
+                  absl::StrCat(kAffinityPath,
+                               "[1].matchExpressions[1].operator: Unsupported value: \"Near\"")},
+        ErrorCase{"AffinityGtNotInteger", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: gen, operator: Gt, values: [abc]}])",
+                  absl::StrCat(kAffinityPath, "[0].matchExpressions[0].values: ")},
+        ErrorCase{"AffinityLtTwoValues", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: gen, operator: Lt, values: ["1", "2"]}])",
+                  absl::StrCat(kAffinityPath,
+                               "[0].matchExpressions[0].values: Required value: must be specified "
+                               "single value when `operator` is 'Lt' or 'Gt'")},
+        ErrorCase{"AffinityInWithoutValues", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: zone, operator: In}])",
+                  absl::StrCat(kAffinityPath, "[0].matchExpressions[0].values: Required value")},
+        ErrorCase{"AffinityExistsWithValues", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: zone, operator: DoesNotExist, values: [a]}])",
+                  absl::StrCat(kAffinityPath, "[0].matchExpressions[0].values: Forbidden")},
+        ErrorCase{"MatchFieldsKey", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields: [{key: metadata.namespace, operator: In, values: [x]}])",
+                  absl::StrCat(kAffinityPath,
+                               "[0].matchFields[0].key: Unsupported value: \"metadata.namespace\"")},
+        ErrorCase{"MatchFieldsOperator", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields: [{key: metadata.name, operator: Exists}])",
+                  absl::StrCat(kAffinityPath,
+                               "[0].matchFields[0].operator: Unsupported value: \"Exists\"")},
+        ErrorCase{"MatchFieldsTwoValues", R"(
+  containers: [{name: a}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields: [{key: metadata.name, operator: In, values: [n1, n2]}])",
+                  absl::StrCat(kAffinityPath, "[0].matchFields[0].values: Required value")}),
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+// ---------------------------------------------------------------------------
+// nodeSelector and required node affinity, evaluated against compiled nodes.
+
+struct NodeFixture {
+  std::string name;
+  std::string labels;  // YAML flow map
+};
+
+struct AffinityCase {
+  std::string name;
+  std::string spec;
+  std::vector<std::string> want_matching;  // node names, in fixture order
+};
+
+const std::vector<NodeFixture>& Nodes() {
+  static const auto* nodes = new std::vector<NodeFixture>{
+      {"n-a4", "{zone: a, gen: \"4\", disk: ssd}"},
+      {"n-b3", "{zone: b, gen: \"3\"}"},
+      {"n-c2", "{zone: c, gen: \"2\", disk: ssd}"},
+      {"n-x", "{gen: x}"},
+      {"n-none", "{}"},
+  };
+  return *nodes;
+}
+
+std::vector<std::string> Matching(const Pod& pod, Interner& names) {
+  std::vector<std::string> out;
+  for (const NodeFixture& f : Nodes()) {
+    absl::StatusOr<NodePtr> node = CompileNode(
+        NodeFromYaml(absl::StrCat("metadata: {name: ", f.name, ", labels: ", f.labels, "}\n")),
+        names);
+    EXPECT_TRUE(node.ok()) << node.status();
+    if (!node.ok()) continue;
+    bool match = true;
+    for (const Requirement& r : pod.node_selector) match = match && r.Matches((*node)->labels);
+    if (pod.required_node_affinity.has_value()) {
+      match = match && pod.required_node_affinity->Matches((*node)->labels, (*node)->name_id);
+    }
+    if (match) out.push_back(f.name);
+  }
+  return out;
+}
+
+class AffinityTest : public ::testing::TestWithParam<AffinityCase> {};
+
+TEST_P(AffinityTest, SelectsUpstreamNodes) {
+  const AffinityCase& c = GetParam();
+  Interner names;
+  absl::StatusOr<PodPtr> pod =
+      CompilePod(PodWithSpec(absl::StrCat("  containers: [{name: a}]\n", c.spec)), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ(Matching(**pod, names), c.want_matching);
+}
+
+std::string Required(const std::string& terms) {
+  return absl::StrCat(
+      "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
+      "        nodeSelectorTerms:\n",
+      terms);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Compile, AffinityTest,
+    ::testing::Values(
+        AffinityCase{"NoConstraint", "", {"n-a4", "n-b3", "n-c2", "n-x", "n-none"}},
+        AffinityCase{"NodeSelector", "  nodeSelector: {disk: ssd}\n", {"n-a4", "n-c2"}},
+        AffinityCase{"NodeSelectorAllKeys", "  nodeSelector: {disk: ssd, zone: c}\n", {"n-c2"}},
+        AffinityCase{"In",
+                     Required("        - matchExpressions: [{key: zone, operator: In, values: [a, b]}]\n"),
+                     {"n-a4", "n-b3"}},
+        // NotIn and DoesNotExist match nodes without the label.
+        AffinityCase{"NotIn",
+                     Required("        - matchExpressions: [{key: zone, operator: NotIn, values: [a]}]\n"),
+                     {"n-b3", "n-c2", "n-x", "n-none"}},
+        AffinityCase{"Exists",
+                     Required("        - matchExpressions: [{key: disk, operator: Exists}]\n"),
+                     {"n-a4", "n-c2"}},
+        AffinityCase{"DoesNotExist",
+                     Required("        - matchExpressions: [{key: zone, operator: DoesNotExist}]\n"),
+                     {"n-x", "n-none"}},
+        // Gt/Lt compare integers; a non-integer or missing label never matches.
+        AffinityCase{"Gt",
+                     Required("        - matchExpressions: [{key: gen, operator: Gt, values: [\"3\"]}]\n"),
+                     {"n-a4"}},
+        AffinityCase{"Lt",
+                     Required("        - matchExpressions: [{key: gen, operator: Lt, values: [\"3\"]}]\n"),
+                     {"n-c2"}},
+        // Requirements of one term are ANDed.
+        AffinityCase{"TermAnd",
+                     Required("        - matchExpressions:\n"
+                              "          - {key: disk, operator: Exists}\n"
+                              "          - {key: gen, operator: Lt, values: [\"4\"]}\n"),
+                     {"n-c2"}},
+        // Terms are ORed.
+        AffinityCase{"TermsOr",
+                     Required("        - matchExpressions: [{key: zone, operator: In, values: [b]}]\n"
+                              "        - matchFields: [{key: metadata.name, operator: In, values: [n-x]}]\n"),
+                     {"n-b3", "n-x"}},
+        AffinityCase{"MatchFieldsIn",
+                     Required("        - matchFields: [{key: metadata.name, operator: In, values: [n-c2]}]\n"),
+                     {"n-c2"}},
+        AffinityCase{"MatchFieldsNotIn",
+                     Required("        - matchFields: [{key: metadata.name, operator: NotIn, values: [n-c2]}]\n"),
+                     {"n-a4", "n-b3", "n-x", "n-none"}},
+        // Both nodeSelector and affinity must hold.
+        AffinityCase{"SelectorAndAffinity",
+                     absl::StrCat("  nodeSelector: {disk: ssd}\n",
+                                  Required("        - matchExpressions: [{key: gen, operator: Gt, values: [\"2\"]}]\n")),
+                     {"n-a4"}},
+        // A term with no requirements matches no node; no terms, none either.
+        AffinityCase{"EmptyTermMatchesNothing", Required("        - {}\n"), {}},
+        AffinityCase{"NoTermsMatchNothing",
+                     "  affinity:\n    nodeAffinity:\n"
+                     "      requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}\n",
+                     {}}),
+    [](const ::testing::TestParamInfo<AffinityCase>& info) { return info.param.name; });
+
+// ---------------------------------------------------------------------------
+// Nodes.
+
+TEST(CompileNodeTest, Allocatable) {
+  Interner names;
+  absl::StatusOr<NodePtr> node = CompileNode(NodeFromYaml(R"(
+metadata: {name: n1, labels: {zone: a}}
+spec: {unschedulable: true}
+status:
+  allocatable:
+    cpu: 3500m
+    memory: 1.5Gi
+    ephemeral-storage: 100Gi
+    pods: "17"
+    example.com/gpu: "2"
+    hugepages-1Gi: 2Gi
+    unknown-native: "5"
+  capacity:
+    cpu: "64"
+)"),
+                                             names);
+  ASSERT_TRUE(node.ok()) << node.status();
+  const Node& n = **node;
+  EXPECT_EQ(n.name, "n1");
+  EXPECT_EQ(n.name_id, names.Find("n1"));
+  EXPECT_TRUE(n.unschedulable);
+  EXPECT_EQ(n.labels.Get(names.Find("zone")), names.Find("a"));
+  EXPECT_EQ(n.allocatable.milli_cpu, 3500);  // allocatable, not capacity
+  EXPECT_EQ(n.allocatable.memory, 3 * kGi / 2);
+  EXPECT_EQ(n.allocatable.ephemeral_storage, 100 * kGi);
+  EXPECT_EQ(n.allocatable.allowed_pods, 17);
+  EXPECT_EQ(n.allocatable.Scalar(names.Find("example.com/gpu")), 2);
+  EXPECT_EQ(n.allocatable.Scalar(names.Find("hugepages-1Gi")), 2 * kGi);
+  // Only extended resources and hugepages are scalars.
+  EXPECT_EQ(n.allocatable.scalar.size(), 2u);
+}
+
+TEST(CompileNodeTest, FractionalCpuAndNoPods) {
+  Interner names;
+  absl::StatusOr<NodePtr> node = CompileNode(
+      NodeFromYaml("metadata: {name: n2}\nstatus: {allocatable: {cpu: \"0.5\", memory: 100m}}\n"),
+      names);
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_FALSE((*node)->unschedulable);
+  EXPECT_EQ((*node)->allocatable.milli_cpu, 500);
+  EXPECT_EQ((*node)->allocatable.memory, 1);  // rounded up
+  EXPECT_EQ((*node)->allocatable.allowed_pods, 0);
+}
+
+TEST(CompileNodeTest, Taints) {
+  Interner names;
+  absl::StatusOr<NodePtr> node = CompileNode(NodeFromYaml(R"(
+metadata: {name: n1}
+spec:
+  taints:
+  - {key: dedicated, value: gpu, effect: NoSchedule}
+  - {key: flaky, effect: PreferNoSchedule}
+  - {key: node.kubernetes.io/unreachable, effect: NoExecute}
+)"),
+                                             names);
+  ASSERT_TRUE(node.ok()) << node.status();
+  const std::vector<Taint>& t = (*node)->taints;
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].key, "dedicated");
+  EXPECT_EQ(t[0].key_id, names.Find("dedicated"));
+  EXPECT_EQ(t[0].value_id, names.Find("gpu"));
+  EXPECT_EQ(t[0].effect, TaintEffect::kNoSchedule);
+  EXPECT_EQ(t[1].value, "");
+  EXPECT_EQ(t[1].value_id, kNoId);
+  EXPECT_EQ(t[1].effect, TaintEffect::kPreferNoSchedule);
+  EXPECT_EQ(t[2].effect, TaintEffect::kNoExecute);
+}
+
+class NodeErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(NodeErrorTest, NamesObjectAndField) {
+  const ErrorCase& c = GetParam();
+  Interner names;
+  absl::StatusOr<NodePtr> node = CompileNode(NodeFromYaml(c.spec), names);
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(node.status().message(), HasSubstr(c.want));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Compile, NodeErrorTest,
+    ::testing::Values(
+        ErrorCase{"TaintEffect",
+                  "metadata: {name: n1}\nspec:\n  taints:\n"
+                  "  - {key: a, effect: NoSchedule}\n  - {key: b, effect: Never}\n",
+                  "Node n1: spec.taints[1].effect: Unsupported value: \"Never\": supported "
+                  "values: \"NoExecute\", \"NoSchedule\", \"PreferNoSchedule\""},
+        // Unlike a toleration's, a taint's effect is required.
+        ErrorCase{"TaintEffectRequired", "metadata: {name: n1}\nspec: {taints: [{key: a}]}\n",
+                  "Node n1: spec.taints[0].effect: Required value"},
+        ErrorCase{"TaintKeyRequired",
+                  "metadata: {name: n1}\nspec: {taints: [{effect: NoSchedule}]}\n",
+                  "Node n1: spec.taints[0].key: Required value"},
+        ErrorCase{"MissingName", "metadata: {labels: {a: b}}\n", "metadata.name: Required value"}),
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(CompileNodeTest, BadAllocatableNamesTheField) {
+  Interner names;
+  v1::Node api = NodeFromYaml("metadata: {name: n1}\n");
+  (*api.mutable_status()->mutable_allocatable())["memory"].set_string("lots");
+  absl::StatusOr<NodePtr> node = CompileNode(api, names);
+  ASSERT_FALSE(node.ok());
+  EXPECT_THAT(node.status().message(),
+              HasSubstr("Node n1: status.allocatable.memory: quantities must match"));
+}
+
+// CompileNodeSelector is the entry point for selectors outside a pod.
+TEST(CompileNodeSelectorTest, ErrorUsesGivenField) {
+  Interner names;
+  v1::NodeSelector sel;
+  auto* e = sel.add_nodeselectorterms()->add_matchexpressions();
+  e->set_key("zone");
+  e->set_operator_("Approximately");
+  absl::StatusOr<NodeSelector> out = CompileNodeSelector(sel, names, "args.selector");
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(),
+              HasSubstr("args.selector.nodeSelectorTerms[0].matchExpressions[0].operator: "
+                        "Unsupported value: \"Approximately\""));
+}
+
+}  // namespace
+}  // namespace kestrel::model
