@@ -57,6 +57,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
                                  const model::Pod& pod, Diagnosis* diagnosis, Status* error) {
   framework::NodeInfoList all = snapshot_.nodes();
   feasible_.clear();
+  feasible_rows_.clear();
 
   Status pre = fw.RunPreFilterPlugins(state, pod, all);
   if (!pre.ok()) {
@@ -70,33 +71,66 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     return;
   }
 
+  // Plugins that check this pod over the node table's rows, and whether
+  // that is all of them (then no per-node call is needed for a passing node).
+  const auto& filters = fw.filter_plugins();
+  uint64_t by_rows = 0;
+  bool all_by_rows = true;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const bool skipped = i < 64 && ((state.skip_filter_mask >> i) & 1);
+    if (skipped) continue;
+    if (options_.use_node_table && i < 64 && filters[i]->FiltersRows(state, pod)) {
+      by_rows |= uint64_t{1} << i;
+    } else {
+      all_by_rows = false;
+    }
+  }
+
   const size_t n = all.size();
+  const framework::NodeTable& table = snapshot_.table();
   passed_.resize(n);
   if (statuses_.size() < n) statuses_.resize(n);
-  // Filters run over every node, rotated to start where the last sampled
-  // cycle stopped; contiguous chunks keep the result independent of threads.
-  const size_t start = next_start_node_index_ % n;
+  // Row r is node all[r]. Chunks of rows are independent, so the verdicts
+  // do not depend on the number of threads.
   parallelizer_.For(n, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      Status s = fw.RunFilterPlugins(state, pod, *all[(start + i) % n]);
-      passed_[i] = s.ok();
-      if (!s.ok()) statuses_[i] = std::move(s);
+    std::fill(passed_.begin() + begin, passed_.begin() + end, 1);
+    for (uint64_t bits = by_rows; bits != 0; bits &= bits - 1) {
+      filters[__builtin_ctzll(bits)]->FilterRows(state, pod, table, begin, end, passed_.data());
+    }
+    for (size_t r = begin; r < end; ++r) {
+      if (passed_[r]) {
+        if (all_by_rows) continue;
+        Status s = fw.RunFilterPlugins(state, pod, *all[r], by_rows);
+        if (!s.ok()) {
+          passed_[r] = 0;
+          statuses_[r] = std::move(s);
+        }
+      } else {
+        // Rejected over the rows: the per-node run, in upstream order,
+        // gives the exact status.
+        statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+      }
     }
   });
 
+  // Walk the nodes starting where the last sampled cycle stopped, taking
+  // feasible nodes until enough are found (all of them by default).
+  const size_t start = next_start_node_index_ % n;
   const size_t want = NumFeasibleNodesToFind(fw, n);
   size_t processed = 0;
   for (size_t i = 0; i < n && feasible_.size() < want; ++i) {
     ++processed;
-    const NodeInfo* node = all[(start + i) % n];
-    if (passed_[i]) {
-      feasible_.push_back(node);
-    } else if (statuses_[i].code() == Code::kError) {
-      *error = statuses_[i];
+    const size_t r = (start + i) % n;
+    if (passed_[r]) {
+      feasible_.push_back(all[r]);
+      feasible_rows_.push_back(static_cast<uint32_t>(r));
+    } else if (statuses_[r].code() == Code::kError) {
+      *error = statuses_[r];
       feasible_.clear();
+      feasible_rows_.clear();
       return;
     } else {
-      diagnosis->node_statuses.push_back({node, std::move(statuses_[i])});
+      diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
     }
   }
   next_start_node_index_ = (start + processed) % n;
@@ -104,44 +138,62 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
 
 Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
                                   const model::Pod& pod, framework::NodeInfoList feasible,
-                                  ScoreTable* out) {
+                                  absl::Span<const uint32_t> rows, ScoreTable* out) {
   const auto& plugins = fw.score_plugins();
   const size_t n = feasible.size();
+  const framework::NodeTable& table = snapshot_.table();
   out->by_plugin.resize(plugins.size());
   out->total.assign(n, 0);
-  std::vector<bool> skip(plugins.size());
+  // Per plugin: skipped for this pod, scored over rows, or per node.
+  enum class Mode : uint8_t { kSkip, kRows, kNodes };
+  std::vector<Mode> mode(plugins.size());
   for (size_t p = 0; p < plugins.size(); ++p) {
-    skip[p] = p < 64 ? (state.skip_score_mask >> p) & 1
-                     : fw.ShouldSkipScore(state, plugins[p].plugin->Name());
+    const bool skip = p < 64 ? (state.skip_score_mask >> p) & 1
+                             : fw.ShouldSkipScore(state, plugins[p].plugin->Name());
+    const bool by_rows = options_.use_node_table && !rows.empty() &&
+                         plugins[p].plugin->ScoresRows(state, pod);
+    mode[p] = skip ? Mode::kSkip : by_rows ? Mode::kRows : Mode::kNodes;
     out->by_plugin[p].resize(n);
   }
-  // Raw scores, per node in parallel; each node's slots are its own.
+  row_scores_.resize(n);
+  // Raw scores, over chunks of nodes in parallel; each node's slots are its own.
   absl::Mutex error_mu;
   Status error;  // the error of the lowest-index node, for a stable message
   size_t error_index = n;
   parallelizer_.For(n, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      for (size_t p = 0; p < plugins.size(); ++p) {
-        framework::NodeScore& slot = out->by_plugin[p][i];
-        slot = {feasible[i], 0};
-        if (skip[p]) continue;
-        absl::StatusOr<int64_t> s = plugins[p].plugin->Score(state, pod, *feasible[i]);
-        if (!s.ok()) {
-          absl::MutexLock l(&error_mu);
-          if (i < error_index) {
-            error_index = i;
-            error = Status::Error(std::string(s.status().message()))
-                        .WithPlugin(plugins[p].plugin->Name());
+    for (size_t p = 0; p < plugins.size(); ++p) {
+      std::vector<framework::NodeScore>& scores = out->by_plugin[p];
+      const framework::ScorePlugin* plugin = plugins[p].plugin;
+      switch (mode[p]) {
+        case Mode::kSkip:
+          for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], 0};
+          break;
+        case Mode::kRows:
+          plugin->ScoreRows(state, pod, table, rows.subspan(begin, end - begin),
+                            row_scores_.data() + begin);
+          for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], row_scores_[i]};
+          break;
+        case Mode::kNodes:
+          for (size_t i = begin; i < end; ++i) {
+            absl::StatusOr<int64_t> s = plugin->Score(state, pod, *feasible[i]);
+            if (!s.ok()) {
+              absl::MutexLock l(&error_mu);
+              if (i < error_index) {
+                error_index = i;
+                error = Status::Error(std::string(s.status().message()))
+                            .WithPlugin(plugin->Name());
+              }
+              return;
+            }
+            scores[i] = {feasible[i], *s};
           }
           break;
-        }
-        slot.score = *s;
       }
     }
   });
   if (!error.ok()) return error;
   for (size_t p = 0; p < plugins.size(); ++p) {
-    if (skip[p]) continue;
+    if (mode[p] == Mode::kSkip) continue;
     const framework::ScorePlugin* plugin = plugins[p].plugin;
     std::vector<framework::NodeScore>& scores = out->by_plugin[p];
     if (plugin->NormalizesScores()) {
@@ -207,7 +259,7 @@ ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,
     return result;
   }
   Status s = fw.RunPreScorePlugins(state, pod, feasible);
-  if (s.ok()) s = RunScorePlugins(fw, state, pod, feasible, &scores_);
+  if (s.ok()) s = RunScorePlugins(fw, state, pod, feasible, feasible_rows_, &scores_);
   if (!s.ok()) {
     result.code = Code::kError;
     result.message = s.Message();

@@ -53,6 +53,9 @@ class Scheduler {
     int threads = 0;
     // Used when a profile does not set its own; 0 or 100: every node.
     int32_t percentage_of_nodes_to_score = 0;
+    // Run plugins' FilterRows/ScoreRows over the node table where they
+    // offer it. Off: every plugin per node (the reference path, for tests).
+    bool use_node_table = true;
   };
 
   Scheduler(cache::Cache* cache,
@@ -83,12 +86,14 @@ class Scheduler {
   // RunScorePlugins()
   //
   // Scores `feasible` with every score plugin of `fw` (after PreScore ran on
-  // `state`), normalized and weighted. Returns an error status on a plugin
-  // error or an out-of-range normalized score.
+  // `state`), normalized and weighted. `rows`, when not empty, are the
+  // feasible nodes' rows in the snapshot's node table, for plugins that
+  // score rows. Returns an error status on a plugin error or an out-of-range
+  // normalized score.
   framework::Status RunScorePlugins(const framework::Framework& fw,
                                     const framework::CycleState& state,
                                     const model::Pod& pod, framework::NodeInfoList feasible,
-                                    ScoreTable* out);
+                                    absl::Span<const uint32_t> rows, ScoreTable* out);
 
  private:
   // Filters nodes in parallel; fills feasible_ in node order.
@@ -111,6 +116,8 @@ class Scheduler {
   std::vector<uint8_t> passed_;
   std::vector<framework::Status> statuses_;
   std::vector<const framework::NodeInfo*> feasible_;
+  std::vector<uint32_t> feasible_rows_;
+  std::vector<int64_t> row_scores_;
   ScoreTable scores_;
 };
 

@@ -56,7 +56,7 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
     framework::CycleState score_state = state.Clone();
     framework::Status s = fw->RunPreScorePlugins(score_state, *pod, feasible);
     scheduler::ScoreTable table;
-    if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, *pod, feasible, &table);
+    if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, *pod, feasible, {}, &table);
     if (!s.ok()) return absl::InternalError(s.Message());
     size_t f = 0;
     for (NodeExplanation& e : out.nodes) {

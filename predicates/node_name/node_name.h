@@ -22,6 +22,12 @@ class NodeName : public framework::FilterPlugin {
   absl::string_view Name() const override { return kName; }
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
+  // A pod that names no node fits every row: nothing to clear.
+  bool FiltersRows(const framework::CycleState&, const model::Pod& pod) const override {
+    return pod.node_name.empty();
+  }
+  void FilterRows(const framework::CycleState&, const model::Pod&, const framework::NodeTable&,
+                  size_t, size_t, uint8_t*) const override {}
 
   // True when `pod` names no node or names `node`.
   static bool Fits(const model::Pod& pod, const model::Node& node) {

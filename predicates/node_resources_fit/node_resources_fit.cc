@@ -91,4 +91,38 @@ framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*
   return framework::Status(code, std::move(reasons));
 }
 
+bool NodeResourcesFitFilter::FiltersRows(const framework::CycleState& /*state*/,
+                                         const model::Pod& pod) const {
+  for (const auto& [id, quantity] : pod.requests.scalar) {
+    if (quantity != 0) return false;
+  }
+  return true;
+}
+
+void NodeResourcesFitFilter::FilterRows(const framework::CycleState& /*state*/,
+                                        const model::Pod& pod, const framework::NodeTable& t,
+                                        size_t begin, size_t end, uint8_t* passed) const {
+  const model::Resources& req = pod.requests;
+  // As Fits(): pods first; a request of zero is never short.
+  for (size_t r = begin; r < end; ++r) {
+    passed[r] &= t.num_pods[r] + 1 <= t.alloc_pods[r];
+  }
+  if (req.IsZero()) return;
+  if (req.milli_cpu > 0) {
+    for (size_t r = begin; r < end; ++r) {
+      passed[r] &= req.milli_cpu <= t.alloc_milli_cpu[r] - t.req_milli_cpu[r];
+    }
+  }
+  if (req.memory > 0) {
+    for (size_t r = begin; r < end; ++r) {
+      passed[r] &= req.memory <= t.alloc_memory[r] - t.req_memory[r];
+    }
+  }
+  if (req.ephemeral_storage > 0) {
+    for (size_t r = begin; r < end; ++r) {
+      passed[r] &= req.ephemeral_storage <= t.alloc_ephemeral[r] - t.req_ephemeral[r];
+    }
+  }
+}
+
 }  // namespace kestrel::predicates

@@ -59,6 +59,13 @@ class NodeResourcesFitFilter : public framework::PreFilterPlugin,
                               framework::NodeInfoList nodes) override;
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
+  // Rows: when the pod requests no extended resource (those need per-node
+  // lookups and ignore lists), the pod count, cpu, memory and ephemeral
+  // storage checks run over the table.
+  bool FiltersRows(const framework::CycleState& state, const model::Pod& pod) const override;
+  void FilterRows(const framework::CycleState& state, const model::Pod& pod,
+                  const framework::NodeTable& table, size_t begin, size_t end,
+                  uint8_t* passed) const override;
 
   // The resources `node` lacks for `pod`; empty when it fits.
   std::vector<InsufficientResource> Fits(const model::Pod& pod,

@@ -30,8 +30,16 @@ class NodeUnschedulable : public framework::FilterPlugin {
   absl::string_view Name() const override { return kName; }
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
+  bool FiltersRows(const framework::CycleState&, const model::Pod&) const override {
+    return true;
+  }
+  void FilterRows(const framework::CycleState& state, const model::Pod& pod,
+                  const framework::NodeTable& table, size_t begin, size_t end,
+                  uint8_t* passed) const override;
 
  private:
+  bool ToleratesUnschedulable(const model::Pod& pod) const;
+
   // node.kubernetes.io/unschedulable:NoSchedule, what a pod must tolerate.
   model::Taint taint_;
 };

@@ -1,5 +1,6 @@
 #include "priorities/node_resources_balanced_allocation/node_resources_balanced_allocation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -89,6 +90,33 @@ absl::StatusOr<int64_t> NodeResourcesBalancedAllocation::Score(
     total += fractions.back();
   }
   return ScoreFractions(fractions, total);
+}
+
+void NodeResourcesBalancedAllocation::ScoreRows(const framework::CycleState& /*state*/,
+                                                const model::Pod& pod,
+                                                const framework::NodeTable& table,
+                                                absl::Span<const uint32_t> rows,
+                                                int64_t* out) const {
+  if (IsBestEffort(pod)) {
+    std::fill(out, out + rows.size(), 0);
+    return;
+  }
+  absl::InlinedVector<ResourceColumns, 4> columns;
+  for (const ScoredResource& r : resources_) {
+    columns.push_back(Columns(r, table, pod, RequestMode::kRequested));
+  }
+  absl::InlinedVector<double, 4> fractions(columns.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    size_t count = 0;
+    double total = 0;
+    for (const ResourceColumns& c : columns) {
+      const AllocatableRequested ar = c.At(rows[i]);
+      if (ar.allocatable == 0) continue;
+      fractions[count] = Fraction(ar.requested, ar.allocatable);
+      total += fractions[count++];
+    }
+    out[i] = ScoreFractions(absl::MakeConstSpan(fractions.data(), count), total);
+  }
 }
 
 }  // namespace kestrel::priorities

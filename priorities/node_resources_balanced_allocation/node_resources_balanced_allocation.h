@@ -50,14 +50,22 @@ class NodeResourcesBalancedAllocation : public framework::PreScorePlugin,
                              framework::NodeInfoList feasible) override;
   absl::StatusOr<int64_t> Score(const framework::CycleState& state, const model::Pod& pod,
                                 const framework::NodeInfo& node) const override;
+  // Rows: when every resource is one the node table holds.
+  bool ScoresRows(const framework::CycleState&, const model::Pod&) const override {
+    return !has_scalar_;
+  }
+  void ScoreRows(const framework::CycleState& state, const model::Pod& pod,
+                 const framework::NodeTable& table, absl::Span<const uint32_t> rows,
+                 int64_t* out) const override;
 
  private:
   explicit NodeResourcesBalancedAllocation(std::vector<ScoredResource> resources)
-      : resources_(std::move(resources)) {}
+      : resources_(std::move(resources)), has_scalar_(HasScalar(resources_)) {}
 
   bool IsBestEffort(const model::Pod& pod) const;
 
   std::vector<ScoredResource> resources_;
+  bool has_scalar_;
 };
 
 // Upstream balancedResourceScorer; entries with allocatable 0 are left out.

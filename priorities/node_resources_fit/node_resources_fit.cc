@@ -3,6 +3,7 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "priorities/resource_allocation/args.h"
 
 namespace kestrel::priorities {
@@ -61,6 +62,7 @@ NodeResourcesFit::NodeResourcesFit(const config::NodeResourcesFitArgs& args,
   for (const config::ResourceSpec& r : s.resources()) {
     resources_.push_back(ResolveResource(r.name(), r.weight(), names));
   }
+  has_scalar_ = HasScalar(resources_);
 }
 
 framework::Status NodeResourcesFit::PreScore(framework::CycleState& /*state*/,
@@ -73,11 +75,33 @@ absl::StatusOr<int64_t> NodeResourcesFit::Score(const framework::CycleState& /*s
                                                 const model::Pod& pod,
                                                 const framework::NodeInfo& node) const {
   if (node.node() == nullptr) return absl::NotFoundError("node not found");
+  absl::InlinedVector<AllocatableRequested, 4> ar;
+  for (const ScoredResource& r : resources_) {
+    ar.push_back(CalculateAllocatableRequested(r, node, PodRequest(r, pod, RequestMode::kNonZero),
+                                               RequestMode::kNonZero));
+  }
+  return Combine(ar.data());
+}
+
+void NodeResourcesFit::ScoreRows(const framework::CycleState& /*state*/, const model::Pod& pod,
+                                 const framework::NodeTable& table,
+                                 absl::Span<const uint32_t> rows, int64_t* out) const {
+  absl::InlinedVector<ResourceColumns, 4> columns;
+  for (const ScoredResource& r : resources_) {
+    columns.push_back(Columns(r, table, pod, RequestMode::kNonZero));
+  }
+  absl::InlinedVector<AllocatableRequested, 4> ar(resources_.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (size_t k = 0; k < columns.size(); ++k) ar[k] = columns[k].At(rows[i]);
+    out[i] = Combine(ar.data());
+  }
+}
+
+int64_t NodeResourcesFit::Combine(const AllocatableRequested* ars) const {
   int64_t node_score = 0;
   int64_t weight_sum = 0;
-  for (const ScoredResource& r : resources_) {
-    const AllocatableRequested ar = CalculateAllocatableRequested(
-        r, node, PodRequest(r, pod, RequestMode::kNonZero), RequestMode::kNonZero);
+  for (size_t k = 0; k < resources_.size(); ++k) {
+    const AllocatableRequested& ar = ars[k];
     if (ar.allocatable == 0) continue;
     int64_t score = 0;
     switch (strategy_) {
@@ -95,8 +119,8 @@ absl::StatusOr<int64_t> NodeResourcesFit::Score(const framework::CycleState& /*s
         if (score <= 0) continue;
         break;
     }
-    node_score += score * r.weight;
-    weight_sum += r.weight;
+    node_score += score * resources_[k].weight;
+    weight_sum += resources_[k].weight;
   }
   if (weight_sum == 0) return 0;
   if (strategy_ == Strategy::kRequestedToCapacityRatio) {

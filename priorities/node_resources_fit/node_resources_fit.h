@@ -59,14 +59,26 @@ class NodeResourcesFit : public predicates::NodeResourcesFitFilter,
                              framework::NodeInfoList feasible) override;
   absl::StatusOr<int64_t> Score(const framework::CycleState& state, const model::Pod& pod,
                                 const framework::NodeInfo& node) const override;
+  // Rows: when every scored resource is one the node table holds.
+  bool ScoresRows(const framework::CycleState&, const model::Pod&) const override {
+    return !has_scalar_;
+  }
+  void ScoreRows(const framework::CycleState& state, const model::Pod& pod,
+                 const framework::NodeTable& table, absl::Span<const uint32_t> rows,
+                 int64_t* out) const override;
 
  private:
+  // The strategy's score over the per-resource (allocatable, requested)
+  // pairs, in resources_ order.
+  int64_t Combine(const AllocatableRequested* ar) const;
+
   enum class Strategy { kLeastAllocated, kMostAllocated, kRequestedToCapacityRatio };
 
   NodeResourcesFit(const config::NodeResourcesFitArgs& args, model::Interner& names);
 
   Strategy strategy_ = Strategy::kLeastAllocated;
   std::vector<ScoredResource> resources_;
+  bool has_scalar_ = false;
   std::vector<ShapePoint> shape_;
 };
 

@@ -58,4 +58,28 @@ AllocatableRequested CalculateAllocatableRequested(const ScoredResource& resourc
   return {};
 }
 
+ResourceColumns Columns(const ScoredResource& resource, const framework::NodeTable& t,
+                        const model::Pod& pod, RequestMode mode) {
+  const bool non_zero = mode == RequestMode::kNonZero;
+  const int64_t request = PodRequest(resource, pod, mode);
+  switch (resource.kind) {
+    case ScoredResource::Kind::kCpu:
+      return {t.alloc_milli_cpu.data(),
+              (non_zero ? t.nz_milli_cpu : t.req_milli_cpu).data(), request};
+    case ScoredResource::Kind::kMemory:
+      return {t.alloc_memory.data(), (non_zero ? t.nz_memory : t.req_memory).data(), request};
+    case ScoredResource::Kind::kEphemeralStorage:
+    case ScoredResource::Kind::kScalar:  // callers check HasScalar first
+      break;
+  }
+  return {t.alloc_ephemeral.data(), t.req_ephemeral.data(), request};
+}
+
+bool HasScalar(const std::vector<ScoredResource>& resources) {
+  for (const ScoredResource& r : resources) {
+    if (r.kind == ScoredResource::Kind::kScalar) return true;
+  }
+  return false;
+}
+
 }  // namespace kestrel::priorities

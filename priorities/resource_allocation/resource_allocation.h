@@ -22,6 +22,7 @@
 #include "model/interner.h"
 #include "model/objects.h"
 #include "scheduler/framework/node_info.h"
+#include "scheduler/framework/node_table.h"
 
 namespace kestrel::priorities {
 
@@ -57,6 +58,27 @@ struct AllocatableRequested {
 AllocatableRequested CalculateAllocatableRequested(const ScoredResource& resource,
                                                    const framework::NodeInfo& node,
                                                    int64_t pod_request, RequestMode mode);
+
+// One scored resource as columns of the node table: allocatable[row] and
+// requested[row] + pod (the pod's request already added), so per-row loops
+// need no switch on the resource kind.
+struct ResourceColumns {
+  const int64_t* allocatable;
+  const int64_t* requested;
+  int64_t pod;
+
+  AllocatableRequested At(uint32_t row) const {
+    return {allocatable[row], requested[row] + pod};
+  }
+};
+
+// Columns for a non-scalar `resource`, with `pod`'s request for it.
+ResourceColumns Columns(const ScoredResource& resource, const framework::NodeTable& table,
+                        const model::Pod& pod, RequestMode mode);
+
+// True when some resource of `resources` is a scalar (extended) resource,
+// which the node table does not hold.
+bool HasScalar(const std::vector<ScoredResource>& resources);
 
 }  // namespace kestrel::priorities
 

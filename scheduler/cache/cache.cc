@@ -235,11 +235,22 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
   if (relist) {
     snapshot->node_list_.clear();
     snapshot->by_name_.clear();
+    snapshot->row_of_slot_.assign(snapshot->slots_.size(), -1);
     for (size_t i = 0; i < snapshot->slots_.size(); ++i) {
       const framework::NodeInfo& info = snapshot->slots_[i];
       if (!snapshot->live_[i] || info.node() == nullptr) continue;
+      snapshot->row_of_slot_[i] = static_cast<int32_t>(snapshot->node_list_.size());
       snapshot->node_list_.push_back(&info);
       snapshot->by_name_.emplace(info.node()->name, &info);
+    }
+    snapshot->table_.Resize(snapshot->node_list_.size());
+    for (size_t r = 0; r < snapshot->node_list_.size(); ++r) {
+      snapshot->table_.Set(r, *snapshot->node_list_[r]);
+    }
+  } else {
+    for (uint32_t i : changed_) {
+      const int32_t row = snapshot->row_of_slot_[i];
+      if (row >= 0) snapshot->table_.Set(row, snapshot->slots_[i]);
     }
   }
   for (uint32_t i : changed_) in_changed_[i] = false;

@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "scheduler/framework/interface.h"
 #include "scheduler/framework/node_info.h"
+#include "scheduler/framework/node_table.h"
 
 namespace kestrel::cache {
 
@@ -29,6 +30,9 @@ class Snapshot {
   // Every node, in the order nodes were added to the cache.
   framework::NodeInfoList nodes() const { return node_list_; }
   size_t num_nodes() const { return node_list_.size(); }
+
+  // The hot numbers of nodes()[i] in row i.
+  const framework::NodeTable& table() const { return table_; }
 
   // The NodeInfo of `node_name`, or nullptr.
   const framework::NodeInfo* Get(absl::string_view node_name) const;
@@ -44,6 +48,8 @@ class Snapshot {
   std::vector<framework::NodeInfo> slots_;
   std::vector<bool> live_;
   std::vector<const framework::NodeInfo*> node_list_;
+  framework::NodeTable table_;
+  std::vector<int32_t> row_of_slot_;  // -1: not listed
   absl::flat_hash_map<std::string, const framework::NodeInfo*> by_name_;
   uint64_t generation_ = 0;
   // The cache this snapshot was last updated from, and its change-log epoch.

@@ -250,13 +250,11 @@ Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
 }
 
 Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& pod,
-                                   const NodeInfo& node) const {
+                                   const NodeInfo& node, uint64_t exclude) const {
+  const uint64_t skip = state.skip_filter_mask | exclude;
   for (size_t i = 0; i < filter_.size(); ++i) {
     const FilterPlugin* p = filter_[i];
-    if (i < 64 ? (state.skip_filter_mask >> i) & 1
-               : ShouldSkipFilter(state, p->Name())) {
-      continue;
-    }
+    if (i < 64 ? (skip >> i) & 1 : ShouldSkipFilter(state, p->Name())) continue;
     Status s = p->Filter(state, pod, node);
     if (!s.ok()) {
       if (!s.IsRejected()) {

@@ -66,9 +66,11 @@ class Framework {
   // RunFilterPlugins()
   //
   // Runs the Filter plugins on one node, stopping at the first that does not
-  // succeed (upstream order). Thread-safe.
+  // succeed (upstream order). Plugins whose bit is set in `exclude` (by
+  // index in filter_plugins()) are not run: the caller has run them over the
+  // node table already. Thread-safe.
   Status RunFilterPlugins(const CycleState& state, const model::Pod& pod,
-                          const NodeInfo& node) const;
+                          const NodeInfo& node, uint64_t exclude = 0) const;
 
   Status RunPreScorePlugins(CycleState& state, const model::Pod& pod,
                             NodeInfoList feasible) const;

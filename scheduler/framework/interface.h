@@ -30,6 +30,7 @@
 #include "model/objects.h"
 #include "scheduler/framework/cycle_state.h"
 #include "scheduler/framework/node_info.h"
+#include "scheduler/framework/node_table.h"
 #include "scheduler/framework/status.h"
 
 namespace kestrel::framework {
@@ -87,6 +88,18 @@ class FilterPlugin : public virtual Plugin {
   // Called concurrently for different nodes; must only read `state`.
   virtual Status Filter(const CycleState& state, const model::Pod& pod,
                         const NodeInfo& node) const = 0;
+
+  // The fast path over the snapshot's NodeTable. A plugin whose verdict for
+  // `pod` depends only on the table's columns returns true from FiltersRows;
+  // FilterRows then clears passed[row] for every row in [begin, end) that
+  // Filter would reject. The framework asks Filter for the reasons of
+  // rejected nodes, so the two must agree exactly.
+  virtual bool FiltersRows(const CycleState& state, const model::Pod& pod) const {
+    return false;
+  }
+  virtual void FilterRows(const CycleState& state, const model::Pod& pod,
+                          const NodeTable& table, size_t begin, size_t end,
+                          uint8_t* passed) const {}
 };
 
 // Filter verdicts of one cycle, per node name, for PostFilter and messages.
@@ -124,6 +137,16 @@ class ScorePlugin : public virtual Plugin {
   // Called concurrently for different nodes; must only read `state`.
   virtual absl::StatusOr<int64_t> Score(const CycleState& state, const model::Pod& pod,
                                         const NodeInfo& node) const = 0;
+
+  // The fast path over the snapshot's NodeTable, as FilterRows: when
+  // ScoresRows is true for `pod`, ScoreRows writes out[i] = Score of the node
+  // at rows[i], exactly.
+  virtual bool ScoresRows(const CycleState& state, const model::Pod& pod) const {
+    return false;
+  }
+  virtual void ScoreRows(const CycleState& state, const model::Pod& pod,
+                         const NodeTable& table, absl::Span<const uint32_t> rows,
+                         int64_t* out) const {}
 
   // ScoreExtensions: plugins whose raw scores are not already in [0, 100]
   // return true and map them there in NormalizeScore.

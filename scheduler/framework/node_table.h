@@ -1,0 +1,41 @@
+// File: node_table.h
+//
+// NodeTable holds the hot per-node numbers of a snapshot as columns (struct
+// of arrays), one row per node in the snapshot's node order. Filters and
+// scores that only need these numbers run as tight loops over the columns
+// (FilterPlugin::FilterRows, ScorePlugin::ScoreRows) instead of one virtual
+// call per node; the per-node Filter/Score remain the reference semantics,
+// and the rows versions must agree with them exactly.
+//
+// The snapshot keeps the table current incrementally: a changed NodeInfo
+// rewrites its one row.
+
+#ifndef KESTREL_SCHEDULER_FRAMEWORK_NODE_TABLE_H_
+#define KESTREL_SCHEDULER_FRAMEWORK_NODE_TABLE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "scheduler/framework/node_info.h"
+
+namespace kestrel::framework {
+
+struct NodeTable {
+  // Allocatable.
+  std::vector<int64_t> alloc_milli_cpu, alloc_memory, alloc_ephemeral, alloc_pods;
+  // Sum of the pods' requests.
+  std::vector<int64_t> req_milli_cpu, req_memory, req_ephemeral;
+  // The same with upstream's non-zero defaults (scoring).
+  std::vector<int64_t> nz_milli_cpu, nz_memory;
+  std::vector<int64_t> num_pods;
+  std::vector<uint8_t> unschedulable;
+
+  size_t size() const { return num_pods.size(); }
+  void Resize(size_t rows);
+  // Copies `info`'s numbers into `row`.
+  void Set(size_t row, const NodeInfo& info);
+};
+
+}  // namespace kestrel::framework
+
+#endif  // KESTREL_SCHEDULER_FRAMEWORK_NODE_TABLE_H_
