@@ -126,5 +126,43 @@ TEST(CacheTest, PodBeforeNodeAndNodeRemoval) {
   EXPECT_FALSE(cache.RemoveNode("late").ok());
 }
 
+// The node table's rows follow the NodeInfos through incremental updates,
+// node additions and removals.
+TEST(CacheTest, NodeTableTracksNodeInfos) {
+  Cache cache;
+  Snapshot snap;
+  auto check = [&] {
+    const framework::NodeTable& t = snap.table();
+    ASSERT_EQ(t.size(), snap.num_nodes());
+    for (size_t r = 0; r < snap.num_nodes(); ++r) {
+      const framework::NodeInfo& n = *snap.nodes()[r];
+      EXPECT_EQ(t.alloc_milli_cpu[r], n.allocatable().milli_cpu);
+      EXPECT_EQ(t.req_milli_cpu[r], n.requested().milli_cpu);
+      EXPECT_EQ(t.nz_milli_cpu[r], n.non_zero_milli_cpu());
+      EXPECT_EQ(t.num_pods[r], static_cast<int64_t>(n.pods().size()));
+      EXPECT_EQ(t.unschedulable[r], n.unschedulable());
+    }
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(cache.AddNode(MakeNode("n" + std::to_string(i))).ok());
+  cache.UpdateSnapshot(&snap);
+  check();
+  ASSERT_TRUE(cache.AddPod(MakePod("a", "n3", 700)).ok());
+  ASSERT_TRUE(cache.AssumePod(MakePod("b", "n1", 300)).ok());
+  cache.UpdateSnapshot(&snap);
+  check();
+  EXPECT_EQ(snap.table().req_milli_cpu[3], 700);
+  auto cordoned = std::make_shared<model::Node>(*MakeNode("n2", 1000));
+  cordoned->unschedulable = true;
+  ASSERT_TRUE(cache.UpdateNode(cordoned).ok());
+  ASSERT_TRUE(cache.RemoveNode("n0").ok());
+  cache.UpdateSnapshot(&snap);
+  check();
+  ASSERT_EQ(snap.num_nodes(), 4u);
+  ASSERT_TRUE(cache.AddNode(MakeNode("n9", 9000)).ok());
+  ASSERT_TRUE(cache.ForgetPod(*MakePod("b", "n1", 300)).ok());
+  cache.UpdateSnapshot(&snap);
+  check();
+}
+
 }  // namespace
 }  // namespace kestrel::cache
