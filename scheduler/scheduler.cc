@@ -24,6 +24,25 @@ int ResolveThreads(int threads) {
 constexpr size_t kMinFeasibleNodesToFind = 100;
 constexpr int32_t kMinFeasibleNodesPercentageToFind = 5;
 
+// Weights a normalized score and adds it to `total`; false when the score is
+// out of range (see RangeError).
+inline bool Weigh(const framework::WeightedScorePlugin& plugin, framework::NodeScore* score,
+                  int64_t* total) {
+  if (score->score < framework::kMinNodeScore || score->score > framework::kMaxNodeScore) {
+    return false;
+  }
+  score->score *= plugin.weight;
+  *total += score->score;
+  return true;
+}
+
+Status RangeError(const framework::WeightedScorePlugin& plugin, int64_t score) {
+  return Status::Error(absl::StrCat(
+      "plugin \"", plugin.plugin->Name(), "\" returns an invalid score ", score,
+      ", it should in the range of [", framework::kMinNodeScore, ", ", framework::kMaxNodeScore,
+      "] after normalizing"));
+}
+
 }  // namespace
 
 Scheduler::Scheduler(cache::Cache* cache,
@@ -118,9 +137,8 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   const size_t start = next_start_node_index_ % n;
   const size_t want = NumFeasibleNodesToFind(fw, n);
   size_t processed = 0;
-  for (size_t i = 0; i < n && feasible_.size() < want; ++i) {
+  for (size_t r = start; processed < n && feasible_.size() < want; r = r + 1 == n ? 0 : r + 1) {
     ++processed;
-    const size_t r = (start + i) % n;
     if (passed_[r]) {
       feasible_.push_back(all[r]);
       feasible_rows_.push_back(static_cast<uint32_t>(r));
@@ -156,10 +174,19 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
     out->by_plugin[p].resize(n);
   }
   row_scores_.resize(n);
-  // Raw scores, over chunks of nodes in parallel; each node's slots are its own.
+  // Raw scores over chunks of nodes in parallel; each node's slots are its
+  // own. Plugins that do not normalize are weighted and summed right there;
+  // the others once all their raw scores are in.
   absl::Mutex error_mu;
   Status error;  // the error of the lowest-index node, for a stable message
   size_t error_index = n;
+  auto fail = [&](size_t i, Status s) {
+    absl::MutexLock l(&error_mu);
+    if (i < error_index) {
+      error_index = i;
+      error = std::move(s);
+    }
+  };
   parallelizer_.For(n, [&](size_t begin, size_t end) {
     for (size_t p = 0; p < plugins.size(); ++p) {
       std::vector<framework::NodeScore>& scores = out->by_plugin[p];
@@ -167,7 +194,7 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
       switch (mode[p]) {
         case Mode::kSkip:
           for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], 0};
-          break;
+          continue;
         case Mode::kRows:
           plugin->ScoreRows(state, pod, table, rows.subspan(begin, end - begin),
                             row_scores_.data() + begin);
@@ -177,39 +204,32 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
           for (size_t i = begin; i < end; ++i) {
             absl::StatusOr<int64_t> s = plugin->Score(state, pod, *feasible[i]);
             if (!s.ok()) {
-              absl::MutexLock l(&error_mu);
-              if (i < error_index) {
-                error_index = i;
-                error = Status::Error(std::string(s.status().message()))
-                            .WithPlugin(plugin->Name());
-              }
-              return;
+              return fail(i, Status::Error(std::string(s.status().message()))
+                                 .WithPlugin(plugin->Name()));
             }
             scores[i] = {feasible[i], *s};
           }
           break;
       }
+      if (plugin->NormalizesScores()) continue;
+      for (size_t i = begin; i < end; ++i) {
+        if (!Weigh(plugins[p], &scores[i], &out->total[i])) {
+          return fail(i, RangeError(plugins[p], scores[i].score));
+        }
+      }
     }
   });
   if (!error.ok()) return error;
   for (size_t p = 0; p < plugins.size(); ++p) {
-    if (mode[p] == Mode::kSkip) continue;
     const framework::ScorePlugin* plugin = plugins[p].plugin;
+    if (mode[p] == Mode::kSkip || !plugin->NormalizesScores()) continue;
     std::vector<framework::NodeScore>& scores = out->by_plugin[p];
-    if (plugin->NormalizesScores()) {
-      Status s = plugin->NormalizeScore(state, pod, absl::MakeSpan(scores));
-      if (!s.ok()) return s.WithPlugin(plugin->Name());
-    }
+    Status s = plugin->NormalizeScore(state, pod, absl::MakeSpan(scores));
+    if (!s.ok()) return s.WithPlugin(plugin->Name());
     for (size_t i = 0; i < n; ++i) {
-      const int64_t score = scores[i].score;
-      if (score < framework::kMinNodeScore || score > framework::kMaxNodeScore) {
-        return Status::Error(absl::StrCat(
-            "plugin \"", plugin->Name(), "\" returns an invalid score ", score,
-            ", it should in the range of [", framework::kMinNodeScore, ", ",
-            framework::kMaxNodeScore, "] after normalizing"));
+      if (!Weigh(plugins[p], &scores[i], &out->total[i])) {
+        return RangeError(plugins[p], scores[i].score);
       }
-      scores[i].score = score * plugins[p].weight;
-      out->total[i] += scores[i].score;
     }
   }
   return Status();

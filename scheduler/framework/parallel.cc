@@ -2,13 +2,22 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 namespace kestrel::framework {
+namespace {
+
+// How long an idle worker spins before it blocks.
+constexpr absl::Duration kSpin = absl::Microseconds(200);
+
+}  // namespace
 
 Parallelizer::Parallelizer(int threads) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 Parallelizer::~Parallelizer() {
+  stopping_.store(true);
   {
     absl::MutexLock l(&mu_);
     stop_ = true;
@@ -38,6 +47,11 @@ void Parallelizer::WorkerLoop() {
     }
   } wait{this, 0};
   for (;;) {
+    const absl::Time spin_until = absl::Now() + kSpin;
+    while (published_epoch_.load(std::memory_order_acquire) == wait.seen &&
+           !stopping_.load(std::memory_order_relaxed) && absl::Now() < spin_until) {
+      for (int i = 0; i < 64; ++i) __builtin_ia32_pause();
+    }
     std::shared_ptr<Job> job;
     {
       absl::MutexLock l(&mu_);
@@ -67,6 +81,7 @@ void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn) 
     absl::MutexLock l(&mu_);
     job_ = job;
     ++epoch_;
+    published_epoch_.store(epoch_, std::memory_order_release);
   }
   RunChunks(*job);
   absl::MutexLock l(&mu_);

@@ -59,6 +59,11 @@ class Parallelizer {
   void RunChunks(Job& job);
 
   std::vector<std::thread> workers_;
+  // Mirrors epoch_ for workers that spin a little before they block: a
+  // scheduler calls For a few times per pod, and a blocked thread wakes too
+  // late to help with jobs of tens of microseconds.
+  std::atomic<uint64_t> published_epoch_{0};
+  std::atomic<bool> stopping_{false};
   absl::Mutex mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
