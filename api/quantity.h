@@ -72,6 +72,14 @@ class Quantity {
   // suffixes are not reproduced ("1Ki" prints as "1024").
   std::string ToString() const;
 
+  // Nanos()
+  //
+  // The exact value in nano-units (10^-9 of the unit), signed, for sums that
+  // must round once, at the end, as upstream's Quantity arithmetic does.
+  __int128 Nanos() const {
+    return negative_ ? -static_cast<__int128>(nanos_) : static_cast<__int128>(nanos_);
+  }
+
   Format format() const { return format_; }
   bool negative() const { return negative_; }
 

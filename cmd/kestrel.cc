@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/flags.h"
+#include "scheduler/plugins.h"
 #include "scheduler/profile.h"
 #include "sim/cluster.h"
 #include "sim/explain.h"
@@ -52,7 +53,7 @@ int Usage(const std::string& problem) {
 
 absl::StatusOr<config::KubeSchedulerConfiguration> ConfigFromFlags(const Flags& flags) {
   if (!flags.Has("config")) return scheduler::DefaultConfig();
-  return scheduler::LoadConfig(flags.Get("config"));
+  return scheduler::LoadConfig(flags.Get("config"), scheduler::InTreeRegistry());
 }
 
 absl::StatusOr<sim::Cluster> ClusterFromFlags(const Flags& flags) {

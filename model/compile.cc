@@ -1,6 +1,7 @@
 #include "model/compile.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -55,43 +56,49 @@ bool IsScalarResourceName(absl::string_view name) {
   return absl::StrContains(name, "/");
 }
 
-// A resource list in "milli units" of every resource (millicores, millibytes,
-// ...), so that sums and maxima round once, at the end, as Quantity
+// A resource list in nano-units of every resource (nanocores, nanobytes,
+// ...), exact, so that sums and maxima round once, at the end, as Quantity
 // arithmetic does.
-struct MilliList {
-  int64_t cpu = 0, memory = 0, ephemeral = 0;
-  std::vector<std::pair<Id, int64_t>> scalar;  // unsorted, unique ids
+struct NanoList {
+  __int128 cpu = 0, memory = 0, ephemeral = 0;
+  std::vector<std::pair<Id, __int128>> scalar;  // unsorted, unique ids
 
-  int64_t* Slot(Id id) {
+  __int128* Slot(Id id) {
     for (auto& [k, v] : scalar) {
       if (k == id) return &v;
     }
     scalar.push_back({id, 0});
     return &scalar.back().second;
   }
-  void Add(const MilliList& o) {
-    cpu = SaturatingAdd(cpu, o.cpu);
-    memory = SaturatingAdd(memory, o.memory);
-    ephemeral = SaturatingAdd(ephemeral, o.ephemeral);
-    for (const auto& [k, v] : o.scalar) {
-      int64_t* s = Slot(k);
-      *s = SaturatingAdd(*s, v);
-    }
+  void Add(const NanoList& o) {
+    cpu += o.cpu;
+    memory += o.memory;
+    ephemeral += o.ephemeral;
+    for (const auto& [k, v] : o.scalar) *Slot(k) += v;
   }
-  void Max(const MilliList& o) {
+  void Max(const NanoList& o) {
     cpu = std::max(cpu, o.cpu);
     memory = std::max(memory, o.memory);
     ephemeral = std::max(ephemeral, o.ephemeral);
     for (const auto& [k, v] : o.scalar) {
-      int64_t* s = Slot(k);
+      __int128* s = Slot(k);
       *s = std::max(*s, v);
     }
   }
 };
 
-int64_t CeilMilli(int64_t milli) {
-  if (milli <= 0) return milli / 1000;
-  return milli / 1000 + (milli % 1000 != 0 ? 1 : 0);
+constexpr __int128 kNanosPerMilli = 1000000;
+constexpr __int128 kNanosPerUnit = 1000000000;
+
+// nanos / per, rounded away from zero (Quantity's Value and MilliValue),
+// saturated to int64.
+int64_t RoundNanos(__int128 nanos, __int128 per) {
+  const bool negative = nanos < 0;
+  const __int128 magnitude = negative ? -nanos : nanos;
+  __int128 q = magnitude / per + (magnitude % per != 0 ? 1 : 0);
+  const __int128 max = std::numeric_limits<int64_t>::max();
+  if (q > max) q = max;
+  return static_cast<int64_t>(negative ? -q : q);
 }
 
 absl::StatusOr<api::Quantity> ParseQuantity(const QuantityProto& q, absl::string_view object,
@@ -105,33 +112,33 @@ absl::StatusOr<api::Quantity> ParseQuantity(const QuantityProto& q, absl::string
 // keys were present (upstream's non-zero defaults apply to missing keys only).
 absl::Status ReadResourceList(const Map<std::string, QuantityProto>& map, Interner& names,
                               absl::string_view object, absl::string_view field,
-                              MilliList* out, bool* cpu_set, bool* memory_set) {
+                              NanoList* out, bool* cpu_set, bool* memory_set) {
   for (const auto& [name, q] : map) {
     absl::StatusOr<api::Quantity> v =
         ParseQuantity(q, object, absl::StrCat(field, ".", name));
     if (!v.ok()) return v.status();
-    const int64_t milli = v->MilliValue();
+    const __int128 nanos = v->Nanos();
     if (name == "cpu") {
-      out->cpu = milli;
+      out->cpu = nanos;
       if (cpu_set) *cpu_set = true;
     } else if (name == "memory") {
-      out->memory = milli;
+      out->memory = nanos;
       if (memory_set) *memory_set = true;
     } else if (name == "ephemeral-storage") {
-      out->ephemeral = milli;
+      out->ephemeral = nanos;
     } else if (IsScalarResourceName(name)) {
-      *out->Slot(names.Intern(name)) = milli;
+      *out->Slot(names.Intern(name)) = nanos;
     }
   }
   return absl::OkStatus();
 }
 
-Resources ToResources(const MilliList& m) {
+Resources ToResources(const NanoList& m) {
   Resources r;
-  r.milli_cpu = m.cpu;
-  r.memory = CeilMilli(m.memory);
-  r.ephemeral_storage = CeilMilli(m.ephemeral);
-  for (const auto& [id, v] : m.scalar) r.SetScalar(id, CeilMilli(v));
+  r.milli_cpu = RoundNanos(m.cpu, kNanosPerMilli);
+  r.memory = RoundNanos(m.memory, kNanosPerUnit);
+  r.ephemeral_storage = RoundNanos(m.ephemeral, kNanosPerUnit);
+  for (const auto& [id, v] : m.scalar) r.SetScalar(id, RoundNanos(v, kNanosPerUnit));
   return r;
 }
 
@@ -140,21 +147,21 @@ Resources ToResources(const MilliList& m) {
 absl::Status ComputeRequests(const v1::Pod& api, Interner& names, absl::string_view object,
                              Pod* pod) {
   const v1::PodSpec& spec = api.spec();
-  MilliList sum, sum_nz;
-  auto container = [&](const v1::Container& c, absl::string_view field, MilliList* req,
-                       MilliList* req_nz) -> absl::Status {
+  NanoList sum, sum_nz;
+  auto container = [&](const v1::Container& c, absl::string_view field, NanoList* req,
+                       NanoList* req_nz) -> absl::Status {
     bool cpu_set = false, memory_set = false;
     absl::Status s = ReadResourceList(c.resources().requests(), names, object,
                                       absl::StrCat(field, ".resources.requests"), req,
                                       &cpu_set, &memory_set);
     if (!s.ok()) return s;
     *req_nz = *req;
-    if (!cpu_set) req_nz->cpu = kDefaultMilliCpuRequest * 1000;
-    if (!memory_set) req_nz->memory = kDefaultMemoryRequest * 1000;
+    if (!cpu_set) req_nz->cpu = kDefaultMilliCpuRequest * kNanosPerMilli;
+    if (!memory_set) req_nz->memory = kDefaultMemoryRequest * kNanosPerUnit;
     return absl::OkStatus();
   };
   for (int i = 0; i < spec.containers_size(); ++i) {
-    MilliList r, r_nz;
+    NanoList r, r_nz;
     absl::Status s = container(spec.containers(i), absl::StrCat("spec.containers[", i, "]"), &r, &r_nz);
     if (!s.ok()) return s;
     sum.Add(r);
@@ -162,10 +169,10 @@ absl::Status ComputeRequests(const v1::Pod& api, Interner& names, absl::string_v
   }
   // Init containers run one at a time before the app containers; sidecars
   // (restartPolicy: Always) keep running, so they add to everything after.
-  MilliList init_max, init_max_nz, sidecars, sidecars_nz;
+  NanoList init_max, init_max_nz, sidecars, sidecars_nz;
   for (int i = 0; i < spec.initcontainers_size(); ++i) {
     const v1::Container& c = spec.initcontainers(i);
-    MilliList r, r_nz;
+    NanoList r, r_nz;
     absl::Status s = container(c, absl::StrCat("spec.initContainers[", i, "]"), &r, &r_nz);
     if (!s.ok()) return s;
     if (c.restartpolicy() == "Always") {
@@ -184,15 +191,15 @@ absl::Status ComputeRequests(const v1::Pod& api, Interner& names, absl::string_v
   }
   sum.Max(init_max);
   sum_nz.Max(init_max_nz);
-  MilliList overhead;
+  NanoList overhead;
   absl::Status s = ReadResourceList(spec.overhead(), names, object, "spec.overhead", &overhead,
                                     nullptr, nullptr);
   if (!s.ok()) return s;
   sum.Add(overhead);
   sum_nz.Add(overhead);
   pod->requests = ToResources(sum);
-  pod->non_zero_milli_cpu = sum_nz.cpu;
-  pod->non_zero_memory = CeilMilli(sum_nz.memory);
+  pod->non_zero_milli_cpu = RoundNanos(sum_nz.cpu, kNanosPerMilli);
+  pod->non_zero_memory = RoundNanos(sum_nz.memory, kNanosPerUnit);
   return absl::OkStatus();
 }
 

@@ -87,13 +87,6 @@ TEST_P(RequestsTest, MatchesUpstreamPodRequests) {
 
 TEST_P(RequestsTest, NonZeroCpu) {
   const RequestsCase& c = GetParam();
-  if (c.cpu_defaulted) {
-    // KNOWN BUG (reported to the lead): compile.cc ComputeRequests sets the
-    // default to kDefaultMilliCpuRequest * 1000 in a MilliList whose cpu is
-    // already in millicores, so a container with no cpu request counts as
-    // 100 cores (100000) instead of 100m. Remove this skip once fixed.
-    GTEST_SKIP() << "non-zero cpu default is 1000x too large (known bug)";
-  }
   Interner names;
   absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(c.spec), names);
   ASSERT_TRUE(pod.ok()) << pod.status();
@@ -207,9 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Upstream sums the containers' Quantities exactly and converts to
 // millicores once (resource.PodRequests, then Resource.Add: MilliValue()),
-// so 0.4m + 0.4m = 0.8m -> 1m. Kestrel converts each container to
-// millicores first (1m + 1m = 2m). Reported to the lead; enable once fixed.
-TEST(RequestsTest, DISABLED_SubMilliCpuRoundedOncePerPod) {
+// so 0.4m + 0.4m = 0.8m -> 1m, not 1m + 1m.
+TEST(RequestsTest, SubMilliCpuRoundedOncePerPod) {
   Interner names;
   absl::StatusOr<PodPtr> pod = CompilePod(PodWithSpec(R"(
   containers:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
+#include "model/interner.h"
 #include "yaml-cpp/yaml.h"
 
 namespace kestrel::scheduler {
@@ -170,12 +171,24 @@ absl::StatusOr<config::KubeSchedulerConfiguration> ParseConfig(absl::string_view
   return cfg;
 }
 
-absl::StatusOr<config::KubeSchedulerConfiguration> LoadConfig(const std::string& path) {
+absl::StatusOr<config::KubeSchedulerConfiguration> LoadConfig(const std::string& path,
+                                                              const framework::Registry& registry) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buf;
   buf << in.rdbuf();
-  return ParseConfig(path, buf.str());
+  absl::StatusOr<config::KubeSchedulerConfiguration> cfg = ParseConfig(path, buf.str());
+  if (!cfg.ok()) return cfg;
+  // Build the profiles once, with throwaway names, to report what is wrong
+  // with them against this file.
+  model::Interner scratch;
+  framework::Handle handle;
+  handle.interner = &scratch;
+  auto profiles = BuildProfiles(*cfg, registry, handle);
+  if (!profiles.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", profiles.status().message()));
+  }
+  return cfg;
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<framework::Framework>>> BuildProfiles(

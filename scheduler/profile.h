@@ -10,7 +10,7 @@
 // entry that names a default plugin replaces it in place.
 //
 // Example:
-//   ASSIGN_OR_RETURN(auto cfg, LoadConfig("sched.yaml"));
+//   ASSIGN_OR_RETURN(auto cfg, LoadConfig("sched.yaml", InTreeRegistry()));
 //   ASSIGN_OR_RETURN(auto profiles, BuildProfiles(cfg, registry, handle));
 
 #ifndef KESTREL_SCHEDULER_PROFILE_H_
@@ -29,8 +29,11 @@ namespace kestrel::scheduler {
 
 inline constexpr char kDefaultSchedulerName[] = "default-scheduler";
 
-// Reads and defaults a config file. Errors name the file and the field.
-absl::StatusOr<config::KubeSchedulerConfiguration> LoadConfig(const std::string& path);
+// Reads a config file and checks that its profiles build with `registry`
+// (plugins exist and extend the points they are enabled at, args decode and
+// validate). Errors name the file and the field.
+absl::StatusOr<config::KubeSchedulerConfiguration> LoadConfig(const std::string& path,
+                                                              const framework::Registry& registry);
 
 // Parses and defaults config YAML; `file_name` is used in error messages.
 absl::StatusOr<config::KubeSchedulerConfiguration> ParseConfig(

@@ -62,8 +62,10 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
     for (NodeExplanation& e : out.nodes) {
       if (!e.feasible) continue;
       for (size_t p = 0; p < fw->score_plugins().size(); ++p) {
-        e.scores.emplace_back(fw->score_plugins()[p].plugin->Name(),
-                              table.by_plugin[p][f].score);
+        const framework::ScorePlugin* plugin = fw->score_plugins()[p].plugin;
+        // Skipped at PreScore: upstream does not run it, so it has no score.
+        if (fw->ShouldSkipScore(score_state, plugin->Name())) continue;
+        e.scores.emplace_back(plugin->Name(), table.by_plugin[p][f].score);
       }
       e.total = table.total[f];
       ++f;

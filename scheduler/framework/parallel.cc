@@ -1,6 +1,7 @@
 #include "scheduler/framework/parallel.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "absl/time/clock.h"
 
@@ -13,7 +14,15 @@ constexpr absl::Duration kSpin = absl::Microseconds(200);
 }  // namespace
 
 Parallelizer::Parallelizer(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 1; i < threads; ++i) {
+    try {
+      workers_.emplace_back([this] { WorkerLoop(); });
+    } catch (const std::system_error&) {
+      // The system has no thread to spare: run with the ones we got (at
+      // least the caller's). Results do not depend on the thread count.
+      break;
+    }
+  }
 }
 
 Parallelizer::~Parallelizer() {
