@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // The decoder is a descriptor walk over a yaml-cpp node tree. yaml-cpp also
 // reads JSON, so one walk serves both. Everything that can go wrong on input
 // becomes an absl::Status; yaml-cpp's exceptions stop at this file.

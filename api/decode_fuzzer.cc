@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // libFuzzer entry point for the YAML/JSON decoder: any input must yield
 // objects or an error, never a crash, a hang or unbounded memory. See
 // api/FUZZING.md for the clang command line; under Bazel the same entry

@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // A stand-in for libFuzzer's driver: runs LLVMFuzzerTestOneInput over every
 // file in the seed corpus, so that the corpus is a regression test under a
 // plain compiler. Usage: decode_fuzz_replay_test [DIR_OR_FILE...]; with no

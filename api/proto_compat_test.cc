@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // Wire-compatibility checks for the api/*.proto subsets: each expected byte
 // string below was computed by hand from upstream Kubernetes'
 // generated.proto field numbers (tag = field_number << 3 | wire_type;

@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // Port of the parsing half of k8s.io/apimachinery/pkg/api/resource. The
 // grammar and the error cases mirror parseQuantityString() and
 // suffixHandler.interpret(); the number is then held as a magnitude in

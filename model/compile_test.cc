@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // CompilePod / CompileNode against upstream semantics:
 //   - requests: k8s.io/component-helpers resource.PodRequests (sum of app
 //     containers and sidecars, max'ed with each init container, plus

@@ -1,4 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
 
 #include "sim/generate.h"
 

@@ -1,5 +1,3 @@
-// Copyright 2024 The Kestrel Authors.
-//
 // Golden tests for `kestrel simulate` and `kestrel explain`: the library
 // calls the binary makes, on testdata/small, compared byte for byte with the
 // checked-in outputs (wall-clock figures left out). Beside them, the
