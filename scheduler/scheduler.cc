@@ -136,12 +136,19 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   // feasible nodes until enough are found (all of them by default).
   const size_t start = next_start_node_index_ % n;
   const size_t want = NumFeasibleNodesToFind(fw, n);
+  // Written through locals: the loop runs once per node of every cycle.
+  feasible_.resize(n);
+  feasible_rows_.resize(n);
+  const NodeInfo** feasible = feasible_.data();
+  uint32_t* rows = feasible_rows_.data();
+  const uint8_t* passed = passed_.data();
+  size_t found = 0;
   size_t processed = 0;
-  for (size_t r = start; processed < n && feasible_.size() < want; r = r + 1 == n ? 0 : r + 1) {
+  for (size_t r = start; processed < n && found < want; r = r + 1 == n ? 0 : r + 1) {
     ++processed;
-    if (passed_[r]) {
-      feasible_.push_back(all[r]);
-      feasible_rows_.push_back(static_cast<uint32_t>(r));
+    if (passed[r]) {
+      feasible[found] = all[r];
+      rows[found++] = static_cast<uint32_t>(r);
     } else if (statuses_[r].code() == Code::kError) {
       *error = statuses_[r];
       feasible_.clear();
@@ -151,6 +158,8 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
       diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
     }
   }
+  feasible_.resize(found);
+  feasible_rows_.resize(found);
   next_start_node_index_ = (start + processed) % n;
 }
 
@@ -161,7 +170,9 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
   const size_t n = feasible.size();
   const framework::NodeTable& table = snapshot_.table();
   out->by_plugin.resize(plugins.size());
-  out->total.assign(n, 0);
+  // Zeroed per chunk by the thread that fills it, not here: a caller that
+  // touches every slot first makes the other threads pull the lines back.
+  out->total.resize(n);
   // Per plugin: skipped for this pod, scored over rows, or per node.
   enum class Mode : uint8_t { kSkip, kRows, kNodes };
   std::vector<Mode> mode(plugins.size());
@@ -188,6 +199,7 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
     }
   };
   parallelizer_.For(n, [&](size_t begin, size_t end) {
+    std::fill(out->total.begin() + begin, out->total.begin() + end, 0);
     for (size_t p = 0; p < plugins.size(); ++p) {
       std::vector<framework::NodeScore>& scores = out->by_plugin[p];
       const framework::ScorePlugin* plugin = plugins[p].plugin;

@@ -10,6 +10,11 @@ namespace {
 
 // How long an idle worker spins before it blocks.
 constexpr absl::Duration kSpin = absl::Microseconds(200);
+// Below this many items a job runs on the caller alone, and no chunk is
+// smaller than kMinChunk: handing work to another core costs a few
+// microseconds, about what a scheduler does for a thousand nodes.
+constexpr size_t kMinParallel = 1024;
+constexpr size_t kMinChunk = 128;
 
 }  // namespace
 
@@ -76,7 +81,7 @@ void Parallelizer::WorkerLoop() {
 void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn) {
   if (n == 0) return;
   // Small jobs, or no workers: not worth waking anyone.
-  if (workers_.empty() || n < 64) {
+  if (workers_.empty() || n < kMinParallel) {
     fn(0, n);
     return;
   }
@@ -84,7 +89,7 @@ void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn) 
   job->fn = &fn;
   job->n = n;
   // Several chunks per thread so an uneven chunk does not stall the rest.
-  job->chunk = std::max<size_t>(16, n / (threads() * 8));
+  job->chunk = std::max<size_t>(kMinChunk, n / (threads() * 8));
   job->remaining.store(n);
   {
     absl::MutexLock l(&mu_);

@@ -50,8 +50,8 @@ class Parallelizer {
     const std::function<void(size_t, size_t)>* fn;
     size_t n;
     size_t chunk;
-    std::atomic<size_t> next{0};
-    std::atomic<size_t> remaining{0};  // items not finished yet
+    alignas(64) std::atomic<size_t> next{0};
+    alignas(64) std::atomic<size_t> remaining{0};  // items not finished yet
   };
 
   void WorkerLoop();
@@ -62,8 +62,11 @@ class Parallelizer {
   // Mirrors epoch_ for workers that spin a little before they block: a
   // scheduler calls For a few times per pod, and a blocked thread wakes too
   // late to help with jobs of tens of microseconds.
-  std::atomic<uint64_t> published_epoch_{0};
+  // On a cache line of their own: idle workers read them in a loop, and a
+  // neighbour written by the caller would bounce between cores.
+  alignas(64) std::atomic<uint64_t> published_epoch_{0};
   std::atomic<bool> stopping_{false};
+  char padding_[64 - sizeof(std::atomic<uint64_t>) - sizeof(std::atomic<bool>)];
   absl::Mutex mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
