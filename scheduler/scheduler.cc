@@ -110,7 +110,11 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   passed_.resize(n);
   if (statuses_.size() < n) statuses_.resize(n);
   // Row r is node all[r]. Chunks of rows are independent, so the verdicts
-  // do not depend on the number of threads.
+  // do not depend on the number of threads. Column loops alone cost about a
+  // nanosecond a node: not worth a second core below tens of thousands.
+  const size_t min_parallel =
+      all_by_rows ? 32 * framework::Parallelizer::kDefaultMinParallel
+                  : framework::Parallelizer::kDefaultMinParallel;
   parallelizer_.For(n, [&](size_t begin, size_t end) {
     std::fill(passed_.begin() + begin, passed_.begin() + end, 1);
     for (uint64_t bits = by_rows; bits != 0; bits &= bits - 1) {
@@ -130,7 +134,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
         statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
       }
     }
-  });
+  }, min_parallel);
 
   // Walk the nodes starting where the last sampled cycle stopped, taking
   // feasible nodes until enough are found (all of them by default).

@@ -10,10 +10,7 @@ namespace {
 
 // How long an idle worker spins before it blocks.
 constexpr absl::Duration kSpin = absl::Microseconds(200);
-// Below this many items a job runs on the caller alone, and no chunk is
-// smaller than kMinChunk: handing work to another core costs a few
-// microseconds, about what a scheduler does for a thousand nodes.
-constexpr size_t kMinParallel = 1024;
+// No chunk is smaller than this.
 constexpr size_t kMinChunk = 128;
 
 }  // namespace
@@ -21,7 +18,7 @@ constexpr size_t kMinChunk = 128;
 Parallelizer::Parallelizer(int threads) {
   for (int i = 1; i < threads; ++i) {
     try {
-      workers_.emplace_back([this] { WorkerLoop(); });
+      workers_.emplace_back([this, i] { WorkerLoop(i); });
     } catch (const std::system_error&) {
       // The system has no thread to spare: run with the ones we got (at
       // least the caller's). Results do not depend on the thread count.
@@ -39,20 +36,24 @@ Parallelizer::~Parallelizer() {
   for (std::thread& t : workers_) t.join();
 }
 
-void Parallelizer::RunChunks(Job& job) {
-  for (;;) {
-    const size_t begin = job.next.fetch_add(job.chunk);
-    if (begin >= job.n) return;
-    const size_t end = std::min(job.n, begin + job.chunk);
-    (*job.fn)(begin, end);
-    if (job.remaining.fetch_sub(end - begin) == end - begin) {
-      // The last chunk: wake the caller.
-      absl::MutexLock l(&mu_);
+void Parallelizer::RunChunks(Job& job, int home) {
+  const size_t num_ranges = job.ranges.size();
+  for (size_t k = 0; k < num_ranges; ++k) {
+    Range& range = job.ranges[(home + k) % num_ranges];
+    for (;;) {
+      const size_t begin = range.next.fetch_add(job.chunk);
+      if (begin >= range.end) break;
+      const size_t end = std::min(range.end, begin + job.chunk);
+      (*job.fn)(begin, end);
+      if (job.remaining.fetch_sub(end - begin) == end - begin) {
+        // The last chunk: wake the caller.
+        absl::MutexLock l(&mu_);
+      }
     }
   }
 }
 
-void Parallelizer::WorkerLoop() {
+void Parallelizer::WorkerLoop(int home) {
   struct Wait {
     Parallelizer* self;
     uint64_t seen;
@@ -74,22 +75,28 @@ void Parallelizer::WorkerLoop() {
       wait.seen = epoch_;
       job = job_;
     }
-    if (job != nullptr) RunChunks(*job);
+    if (job != nullptr) RunChunks(*job, home);
   }
 }
 
-void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn) {
+void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn,
+                       size_t min_parallel) {
   if (n == 0) return;
   // Small jobs, or no workers: not worth waking anyone.
-  if (workers_.empty() || n < kMinParallel) {
+  if (workers_.empty() || n < std::max(min_parallel, kMinChunk)) {
     fn(0, n);
     return;
   }
   auto job = std::make_shared<Job>();
   job->fn = &fn;
-  job->n = n;
-  // Several chunks per thread so an uneven chunk does not stall the rest.
-  job->chunk = std::max<size_t>(kMinChunk, n / (threads() * 8));
+  const size_t t = static_cast<size_t>(threads());
+  // A few chunks per range, so a thread that finishes early can help.
+  job->chunk = std::max<size_t>(kMinChunk, n / (t * 4));
+  job->ranges = std::vector<Range>(t);
+  for (size_t i = 0; i < t; ++i) {
+    job->ranges[i].next.store(n * i / t, std::memory_order_relaxed);
+    job->ranges[i].end = n * (i + 1) / t;
+  }
   job->remaining.store(n);
   {
     absl::MutexLock l(&mu_);
@@ -97,7 +104,7 @@ void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn) 
     ++epoch_;
     published_epoch_.store(epoch_, std::memory_order_release);
   }
-  RunChunks(*job);
+  RunChunks(*job, 0);
   absl::MutexLock l(&mu_);
   mu_.Await(absl::Condition(
       +[](Job* j) { return j->remaining.load() == 0; }, job.get()));

@@ -39,24 +39,39 @@ class Parallelizer {
   // For()
   //
   // Calls fn(begin, end) over disjoint chunks covering [0, n) and returns when
-  // all are done. Not reentrant: one For at a time per Parallelizer.
-  void For(size_t n, const std::function<void(size_t, size_t)>& fn);
+  // all are done. Jobs of fewer than `min_parallel` items run on the caller
+  // alone: handing chunks to another core costs a few microseconds, so cheap
+  // per-item work needs many items to gain from it. Not reentrant: one For at
+  // a time per Parallelizer.
+  void For(size_t n, const std::function<void(size_t, size_t)>& fn,
+           size_t min_parallel = kDefaultMinParallel);
+
+  // About what a scheduler's per-node plugins do for a thousand nodes.
+  static constexpr size_t kDefaultMinParallel = 1024;
 
  private:
   // One For() call. Workers that wake late hold a job whose chunks are all
   // claimed and leave it untouched, so the caller never waits for a thread
   // that was not needed.
+  //
+  // Each thread owns one contiguous range of the items and works through it
+  // first, so from one job to the next the same thread touches the same
+  // output slots and their cache lines stay in its core; a thread that is
+  // done steals chunks from the others' ranges.
+  struct Range {
+    alignas(64) std::atomic<size_t> next{0};
+    size_t end = 0;
+  };
   struct Job {
     const std::function<void(size_t, size_t)>* fn;
-    size_t n;
     size_t chunk;
-    alignas(64) std::atomic<size_t> next{0};
+    std::vector<Range> ranges;  // one per thread, the caller's first
     alignas(64) std::atomic<size_t> remaining{0};  // items not finished yet
   };
 
-  void WorkerLoop();
-  // Claims and runs chunks of `job` until none is left.
-  void RunChunks(Job& job);
+  void WorkerLoop(int home);
+  // Runs chunks of `job`, those of range `home` first, until none is left.
+  void RunChunks(Job& job, int home);
 
   std::vector<std::thread> workers_;
   // Mirrors epoch_ for workers that spin a little before they block: a
