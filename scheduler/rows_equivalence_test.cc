@@ -155,12 +155,53 @@ profiles:
 - pluginConfig:
   - name: NodeResourcesFit
     args:
+      ignoredResourceGroups: [example.com]
+)",
+        R"(apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- pluginConfig:
+  - name: NodeResourcesFit
+    args:
       scoringStrategy:
         type: RequestedToCapacityRatio
         resources: [{name: cpu, weight: 1}, {name: memory, weight: 2}]
         requestedToCapacityRatio:
           shape: [{utilization: 0, score: 10}, {utilization: 60, score: 3}, {utilization: 100, score: 0}]
 )"));
+
+// A pod asking for an extended resource that no node has: no column exists,
+// and the rows reject every node, as Filter does.
+TEST(NodeTableScalarTest, ResourceNoNodeHasFitsNowhere) {
+  model::Interner names;
+  cache::Cache cache;
+  for (int i = 0; i < 3; ++i) {
+    auto n = std::make_shared<model::Node>();
+    n->name = "n" + std::to_string(i);
+    n->allocatable.milli_cpu = 4000;
+    n->allocatable.allowed_pods = 10;
+    ASSERT_TRUE(cache.AddNode(n).ok());
+  }
+  cache::Snapshot snapshot;
+  cache.UpdateSnapshot(&snapshot);
+  framework::Handle handle;
+  handle.interner = &names;
+  auto profiles = BuildProfiles(DefaultConfig(), InTreeRegistry(), handle);
+  ASSERT_TRUE(profiles.ok());
+  const framework::Framework& fw = *(*profiles)[0];
+  model::Pod pod;
+  pod.requests.SetScalar(names.Intern("example.com/fpga"), 1);
+  framework::CycleState state;
+  for (const framework::FilterPlugin* f : fw.filter_plugins()) {
+    if (f->Name() != "NodeResourcesFit") continue;
+    ASSERT_TRUE(f->FiltersRows(state, pod));
+    std::vector<uint8_t> passed(3, 1);
+    f->FilterRows(state, pod, snapshot.table(), 0, 3, passed.data());
+    EXPECT_EQ(passed, (std::vector<uint8_t>{0, 0, 0}));
+    EXPECT_EQ(f->Filter(state, pod, *snapshot.nodes()[0]).Message(),
+              "Insufficient example.com/fpga");
+  }
+}
 
 // The whole cycle: with and without the node table, the same placements and
 // the same messages, pod after pod.

@@ -43,6 +43,11 @@ Status RangeError(const framework::WeightedScorePlugin& plugin, int64_t score) {
       "] after normalizing"));
 }
 
+// Filter verdicts of one cycle, per node row.
+constexpr uint8_t kRejectedByRows = 0;  // FilterRows cleared it
+constexpr uint8_t kPassed = 1;
+constexpr uint8_t kRejected = 2;  // a per-node filter; status in statuses_
+
 }  // namespace
 
 Scheduler::Scheduler(cache::Cache* cache,
@@ -73,7 +78,8 @@ size_t Scheduler::NumFeasibleNodesToFind(const Framework& fw, size_t num_all_nod
 }
 
 void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
-                                 const model::Pod& pod, Diagnosis* diagnosis, Status* error) {
+                                 const model::Pod& pod, Diagnosis* diagnosis, Status* error,
+                                 size_t* rejected) {
   framework::NodeInfoList all = snapshot_.nodes();
   feasible_.clear();
   feasible_rows_.clear();
@@ -87,6 +93,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     // Every node gets the same status, so preemption can see them all.
     diagnosis->pre_filter_msg = pre.Message();
     for (const NodeInfo* n : all) diagnosis->node_statuses.push_back({n, pre});
+    *rejected = all.size();
     return;
   }
 
@@ -115,23 +122,20 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   const size_t min_parallel =
       all_by_rows ? 32 * framework::Parallelizer::kDefaultMinParallel
                   : framework::Parallelizer::kDefaultMinParallel;
+  // passed_[r]: kPassed, kRejectedByRows (status not computed: most such
+  // nodes never need one), or kRejected with the status in statuses_[r].
   parallelizer_.For(n, [&](size_t begin, size_t end) {
-    std::fill(passed_.begin() + begin, passed_.begin() + end, 1);
+    std::fill(passed_.begin() + begin, passed_.begin() + end, kPassed);
     for (uint64_t bits = by_rows; bits != 0; bits &= bits - 1) {
       filters[__builtin_ctzll(bits)]->FilterRows(state, pod, table, begin, end, passed_.data());
     }
+    if (all_by_rows) return;
     for (size_t r = begin; r < end; ++r) {
-      if (passed_[r]) {
-        if (all_by_rows) continue;
-        Status s = fw.RunFilterPlugins(state, pod, *all[r], by_rows);
-        if (!s.ok()) {
-          passed_[r] = 0;
-          statuses_[r] = std::move(s);
-        }
-      } else {
-        // Rejected over the rows: the per-node run, in upstream order,
-        // gives the exact status.
-        statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+      if (passed_[r] != kPassed) continue;
+      Status s = fw.RunFilterPlugins(state, pod, *all[r], by_rows);
+      if (!s.ok()) {
+        passed_[r] = kRejected;
+        statuses_[r] = std::move(s);
       }
     }
   }, min_parallel);
@@ -150,20 +154,35 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   size_t processed = 0;
   for (size_t r = start; processed < n && found < want; r = r + 1 == n ? 0 : r + 1) {
     ++processed;
-    if (passed[r]) {
+    if (passed[r] == kPassed) {
       feasible[found] = all[r];
       rows[found++] = static_cast<uint32_t>(r);
-    } else if (statuses_[r].code() == Code::kError) {
+    } else if (passed[r] == kRejected && statuses_[r].code() == Code::kError) {
       *error = statuses_[r];
       feasible_.clear();
       feasible_rows_.clear();
       return;
-    } else {
-      diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
     }
   }
   feasible_.resize(found);
   feasible_rows_.resize(found);
+  *rejected = processed - found;
+
+  // The reasons of rejected nodes matter only when no node fits (the FitError
+  // message, preemption). Nodes rejected over the rows get theirs now, from
+  // the per-node run in upstream order, which gives the exact status.
+  if (found > 0) {
+    next_start_node_index_ = (start + processed) % n;
+    return;
+  }
+  for (size_t i = 0, r = start; i < processed; ++i, r = r + 1 == n ? 0 : r + 1) {
+    if (passed[r] == kRejectedByRows) statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+    if (statuses_[r].code() == Code::kError) {
+      *error = statuses_[r];
+      return;
+    }
+    diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
+  }
   next_start_node_index_ = (start + processed) % n;
 }
 
@@ -275,14 +294,15 @@ ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,
     return result;
   }
   Status error;
-  FindNodesThatFit(fw, state, pod, diagnosis, &error);
+  size_t rejected = 0;
+  FindNodesThatFit(fw, state, pod, diagnosis, &error, &rejected);
   const std::vector<const NodeInfo*>& feasible = feasible_;
   if (!error.ok()) {
     result.code = Code::kError;
     result.message = error.Message();
     return result;
   }
-  result.evaluated_nodes = static_cast<int>(feasible.size() + diagnosis->node_statuses.size());
+  result.evaluated_nodes = static_cast<int>(feasible.size() + rejected);
   result.feasible_nodes = static_cast<int>(feasible.size());
   if (feasible.empty()) {
     result.code = Code::kUnschedulable;

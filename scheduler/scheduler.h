@@ -96,9 +96,11 @@ class Scheduler {
                                     absl::Span<const uint32_t> rows, ScoreTable* out);
 
  private:
-  // Filters nodes in parallel; fills feasible_ in node order.
+  // Filters nodes in parallel; fills feasible_ in node order and counts the
+  // nodes rejected. `diagnosis` gets their statuses only when none fits.
   void FindNodesThatFit(const framework::Framework& fw, framework::CycleState& state,
-                        const model::Pod& pod, Diagnosis* diagnosis, framework::Status* error);
+                        const model::Pod& pod, Diagnosis* diagnosis, framework::Status* error,
+                        size_t* rejected);
   size_t NumFeasibleNodesToFind(const framework::Framework& fw, size_t num_all_nodes) const;
   const framework::NodeInfo* SelectHost(framework::NodeInfoList feasible,
                                         const std::vector<int64_t>& totals);

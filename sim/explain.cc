@@ -37,7 +37,7 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
     NodeExplanation e;
     e.node = n->node()->name;
     e.feasible = pre.ok();
-    if (!pre.ok()) e.filters.emplace_back(pre.plugin(), pre.Message());
+    if (!pre.ok()) e.filters.emplace_back(std::string(pre.plugin()), pre.Message());
     for (const framework::FilterPlugin* f : fw->filter_plugins()) {
       if (!pre.ok() || fw->ShouldSkipFilter(state, f->Name())) continue;
       framework::Status s = f->Filter(state, *pod, *n);

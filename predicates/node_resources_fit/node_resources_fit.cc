@@ -92,10 +92,7 @@ framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*
 }
 
 bool NodeResourcesFitFilter::FiltersRows(const framework::CycleState& /*state*/,
-                                         const model::Pod& pod) const {
-  for (const auto& [id, quantity] : pod.requests.scalar) {
-    if (quantity != 0) return false;
-  }
+                                         const model::Pod& /*pod*/) const {
   return true;
 }
 
@@ -122,6 +119,16 @@ void NodeResourcesFitFilter::FilterRows(const framework::CycleState& /*state*/,
     for (size_t r = begin; r < end; ++r) {
       passed[r] &= req.ephemeral_storage <= t.alloc_ephemeral[r] - t.req_ephemeral[r];
     }
+  }
+  for (const auto& [id, quantity] : req.scalar) {
+    if (quantity == 0 || Ignored(id)) continue;
+    const framework::NodeTable::ScalarColumn* c = t.FindScalar(id);
+    if (c == nullptr) {
+      // No node has any: it fits nowhere.
+      std::fill(passed + begin, passed + end, 0);
+      return;
+    }
+    for (size_t r = begin; r < end; ++r) passed[r] &= quantity <= c->alloc[r] - c->req[r];
   }
 }
 

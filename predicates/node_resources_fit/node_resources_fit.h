@@ -59,9 +59,8 @@ class NodeResourcesFitFilter : public framework::PreFilterPlugin,
                               framework::NodeInfoList nodes) override;
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
-  // Rows: when the pod requests no extended resource (those need per-node
-  // lookups and ignore lists), the pod count, cpu, memory and ephemeral
-  // storage checks run over the table.
+  // Rows: the pod count, cpu, memory, ephemeral storage and extended
+  // resource checks run over the table's columns.
   bool FiltersRows(const framework::CycleState& state, const model::Pod& pod) const override;
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,

@@ -243,15 +243,20 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
       snapshot->node_list_.push_back(&info);
       snapshot->by_name_.emplace(info.node()->name, &info);
     }
-    snapshot->table_.Resize(snapshot->node_list_.size());
-    for (size_t r = 0; r < snapshot->node_list_.size(); ++r) {
-      snapshot->table_.Set(r, *snapshot->node_list_[r]);
-    }
+    snapshot->table_.Build(snapshot->node_list_);
   } else {
+    bool rebuild = false;
     for (uint32_t i : changed_) {
       const int32_t row = snapshot->row_of_slot_[i];
-      if (row >= 0) snapshot->table_.Set(row, snapshot->slots_[i]);
+      if (row < 0) continue;
+      // A scalar resource no column holds yet: the table gains columns.
+      if (!snapshot->table_.HasScalarColumns(snapshot->slots_[i])) {
+        rebuild = true;
+        break;
+      }
+      snapshot->table_.Set(row, snapshot->slots_[i]);
     }
+    if (rebuild) snapshot->table_.Build(snapshot->node_list_);
   }
   for (uint32_t i : changed_) in_changed_[i] = false;
   changed_.clear();

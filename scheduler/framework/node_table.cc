@@ -1,14 +1,46 @@
 #include "scheduler/framework/node_table.h"
 
+#include <algorithm>
+
 namespace kestrel::framework {
 
-void NodeTable::Resize(size_t rows) {
+const NodeTable::ScalarColumn* NodeTable::FindScalar(model::Id id) const {
+  for (const ScalarColumn& c : scalars) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+bool NodeTable::HasScalarColumns(const NodeInfo& info) const {
+  for (const auto& [id, v] : info.allocatable().scalar) {
+    if (FindScalar(id) == nullptr) return false;
+  }
+  for (const auto& [id, v] : info.requested().scalar) {
+    if (FindScalar(id) == nullptr) return false;
+  }
+  return true;
+}
+
+void NodeTable::Build(absl::Span<const NodeInfo* const> nodes) {
+  const size_t rows = nodes.size();
   for (std::vector<int64_t>* column :
        {&alloc_milli_cpu, &alloc_memory, &alloc_ephemeral, &alloc_pods, &req_milli_cpu,
         &req_memory, &req_ephemeral, &nz_milli_cpu, &nz_memory, &num_pods}) {
     column->resize(rows);
   }
   unschedulable.resize(rows);
+  std::vector<model::Id> ids;
+  for (const NodeInfo* info : nodes) {
+    for (const auto& [id, v] : info->allocatable().scalar) ids.push_back(id);
+    for (const auto& [id, v] : info->requested().scalar) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  scalars.clear();
+  for (model::Id id : ids) {
+    scalars.push_back({id, std::vector<int64_t>(rows), std::vector<int64_t>(rows)});
+  }
+  for (size_t r = 0; r < rows; ++r) Set(r, *nodes[r]);
 }
 
 void NodeTable::Set(size_t row, const NodeInfo& info) {
@@ -25,6 +57,10 @@ void NodeTable::Set(size_t row, const NodeInfo& info) {
   nz_memory[row] = info.non_zero_memory();
   num_pods[row] = static_cast<int64_t>(info.pods().size());
   unschedulable[row] = info.unschedulable();
+  for (ScalarColumn& c : scalars) {
+    c.alloc[row] = alloc.Scalar(c.id);
+    c.req[row] = req.Scalar(c.id);
+  }
 }
 
 }  // namespace kestrel::framework

@@ -16,11 +16,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "scheduler/framework/node_info.h"
 
 namespace kestrel::framework {
 
 struct NodeTable {
+  // A scalar (extended) resource, such as nvidia.com/gpu, as two columns.
+  struct ScalarColumn {
+    model::Id id;
+    std::vector<int64_t> alloc;
+    std::vector<int64_t> req;
+  };
+
   // Allocatable.
   std::vector<int64_t> alloc_milli_cpu, alloc_memory, alloc_ephemeral, alloc_pods;
   // Sum of the pods' requests.
@@ -29,10 +37,18 @@ struct NodeTable {
   std::vector<int64_t> nz_milli_cpu, nz_memory;
   std::vector<int64_t> num_pods;
   std::vector<uint8_t> unschedulable;
+  // One per scalar resource that some node has or some pod on a node uses.
+  std::vector<ScalarColumn> scalars;
 
   size_t size() const { return num_pods.size(); }
-  void Resize(size_t rows);
-  // Copies `info`'s numbers into `row`.
+  // The columns of scalar resource `id`, or nullptr: no node has any of it.
+  const ScalarColumn* FindScalar(model::Id id) const;
+  // True when every scalar resource of `info` has its columns.
+  bool HasScalarColumns(const NodeInfo& info) const;
+
+  // Rebuilds the whole table from `nodes` (row r is nodes[r]).
+  void Build(absl::Span<const NodeInfo* const> nodes);
+  // Copies `info`'s numbers into `row`; HasScalarColumns(info) must hold.
   void Set(size_t row, const NodeInfo& info);
 };
 

@@ -62,17 +62,18 @@ class Status {
   // The reasons joined with ", " (upstream Status.Message).
   std::string Message() const;
 
-  // The plugin that produced this status; set by the framework.
-  const std::string& plugin() const { return plugin_; }
+  // The plugin that produced this status; set by the framework. It views
+  // the plugin's Name(), which lives as long as the plugin does.
+  absl::string_view plugin() const { return plugin_; }
   Status& WithPlugin(absl::string_view plugin) {
-    plugin_ = std::string(plugin);
+    plugin_ = plugin;
     return *this;
   }
 
  private:
   Code code_ = Code::kSuccess;
   std::vector<std::string> reasons_;
-  std::string plugin_;
+  absl::string_view plugin_;
 };
 
 }  // namespace kestrel::framework
