@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -646,24 +647,26 @@ class TreeBuilder : public YAML::EventHandler {
   std::map<YAML::anchor_t, YAML::Node> anchors_;
 };
 
-// Parses a whole YAML stream; syntax errors become "file:line:col: message".
-absl::StatusOr<std::vector<YAML::Node>> ParseStream(absl::string_view file_name,
-                                                    absl::string_view content) {
+// Parses a YAML stream one document at a time, handing each to `fn` before
+// the next is parsed, so only one document's tree is in memory. Syntax
+// errors become "file:line:col: message".
+absl::Status ParseStream(absl::string_view file_name, absl::string_view content,
+                         const std::function<absl::Status(const YAML::Node&)>& fn) {
   try {
     std::istringstream input{std::string(content)};
     YAML::Parser parser(input);
-    std::vector<YAML::Node> documents;
     TreeBuilder builder;
+    size_t documents = 0;
     while (parser.HandleNextDocument(builder)) {
-      documents.push_back(builder.TakeRoot());
       // Every real document consumes input; more documents than bytes means
       // the parser is stuck.
-      if (documents.size() > content.size() + 1) {
+      if (++documents > content.size() + 1) {
         return absl::InvalidArgumentError(
             absl::StrCat(file_name, ": malformed YAML stream"));
       }
+      if (absl::Status s = fn(builder.TakeRoot()); !s.ok()) return s;
     }
-    return documents;
+    return absl::OkStatus();
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) {
       return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.msg));
@@ -678,13 +681,13 @@ absl::StatusOr<std::vector<YAML::Node>> ParseStream(absl::string_view file_name,
 // Splits documents and lists into objects and decodes the known kinds.
 class ObjectCollector {
  public:
-  ObjectCollector(absl::string_view file_name, int64_t node_budget)
-      : file_name_(file_name), decoder_(node_budget) {}
+  // Hands each decoded object to `sink`.
+  ObjectCollector(absl::string_view file_name, int64_t node_budget,
+                  const std::function<absl::Status(Object)>& sink)
+      : file_name_(file_name), decoder_(node_budget), sink_(sink) {}
 
   // `where` names the node when it has no name: "document 2", "... items[3]".
   absl::Status Collect(const YAML::Node& node, const std::string& where, int depth);
-
-  std::vector<Object> Take() { return std::move(objects_); }
 
  private:
   absl::Status CollectList(const YAML::Node& node, const std::string& where,
@@ -694,7 +697,7 @@ class ObjectCollector {
 
   std::string file_name_;
   MessageDecoder decoder_;
-  std::vector<Object> objects_;
+  const std::function<absl::Status(Object)>& sink_;
 };
 
 // "Pod default/web-1", "Node n1", or "Pod (document 2)" without a name.
@@ -742,8 +745,7 @@ absl::Status ObjectCollector::Collect(const YAML::Node& node,
     return absl::InvalidArgumentError(
         absl::StrCat(object.origin, ": ", s.message()));
   }
-  objects_.push_back(std::move(object));
-  return absl::OkStatus();
+  return sink_(std::move(object));
 }
 
 absl::Status ObjectCollector::CollectList(const YAML::Node& node,
@@ -766,31 +768,37 @@ int64_t NodeBudget(absl::string_view content) {
   return kMinNodeBudget + kNodeBudgetPerByte * static_cast<int64_t>(content.size());
 }
 
-absl::StatusOr<std::vector<Object>> DecodeStream(absl::string_view file_name,
-                                                 absl::string_view content) {
-  absl::StatusOr<std::vector<YAML::Node>> documents = ParseStream(file_name, content);
-  if (!documents.ok()) return documents.status();
-  ObjectCollector collector(file_name, NodeBudget(content));
-  for (size_t i = 0; i < documents->size(); ++i) {
-    const std::string where = absl::StrCat("document ", i + 1);
-    if (absl::Status s = collector.Collect((*documents)[i], where, 0); !s.ok()) {
-      return s;
-    }
-  }
-  return collector.Take();
+absl::Status DecodeStream(absl::string_view file_name, absl::string_view content,
+                          const std::function<absl::Status(Object)>& sink) {
+  ObjectCollector collector(file_name, NodeBudget(content), sink);
+  size_t index = 0;
+  return ParseStream(file_name, content, [&](const YAML::Node& document) {
+    return collector.Collect(document, absl::StrCat("document ", ++index), 0);
+  });
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
-                                                  absl::string_view content) {
+absl::Status DecodeEach(absl::string_view file_name, absl::string_view content,
+                        const std::function<absl::Status(Object)>& sink) {
   // yaml-cpp reports misuse (e.g. of a malformed alias) by throwing from
   // node accessors too, not only from the parser.
   try {
-    return DecodeStream(file_name, content);
+    return DecodeStream(file_name, content, sink);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.what()));
   }
+}
+
+absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
+                                                  absl::string_view content) {
+  std::vector<Object> objects;
+  absl::Status s = DecodeEach(file_name, content, [&](Object o) {
+    objects.push_back(std::move(o));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return objects;
 }
 
 absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path) {
@@ -812,12 +820,12 @@ absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path) {
 absl::Status DecodeInto(absl::string_view content, pb::Message* msg,
                         absl::string_view context) {
   try {
-    absl::StatusOr<std::vector<YAML::Node>> documents = ParseStream(context, content);
-    if (!documents.ok()) return documents.status();
     std::vector<YAML::Node> non_empty;
-    for (const YAML::Node& document : *documents) {
+    absl::Status s = ParseStream(context, content, [&](const YAML::Node& document) {
       if (!document.IsNull()) non_empty.push_back(document);
-    }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
     if (non_empty.empty()) return absl::OkStatus();
     if (non_empty.size() > 1) {
       return absl::InvalidArgumentError(absl::StrCat(

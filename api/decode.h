@@ -40,6 +40,7 @@
 #ifndef KESTREL_API_DECODE_H_
 #define KESTREL_API_DECODE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,14 @@ struct Object {
 // only labels errors and origins.
 absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
                                                   absl::string_view content);
+
+// DecodeEach()
+//
+// DecodeObjects, handing each object to `sink` as soon as it is decoded:
+// only one document's tree is held at a time. The first error, from the
+// decoder or from `sink`, stops it.
+absl::Status DecodeEach(absl::string_view file_name, absl::string_view content,
+                        const std::function<absl::Status(Object)>& sink);
 
 // DecodeFile()
 //

@@ -14,44 +14,43 @@ namespace {
 
 namespace v1 = ::k8s::io::api::core::v1;
 
-absl::Status AddObjects(const std::string& file, std::vector<api::Object> objects,
-                        Cluster* cluster, absl::flat_hash_set<std::string>* node_names,
-                        absl::flat_hash_set<std::string>* pod_keys,
-                        std::vector<std::string>* bound_origins) {
-  for (api::Object& obj : objects) {
-    if (obj.kind == "Node") {
-      const auto& api_node = static_cast<const v1::Node&>(*obj.message);
-      absl::StatusOr<model::NodePtr> node = model::CompileNode(api_node, *cluster->names);
-      if (!node.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(file, ": ", node.status().message()));
-      }
-      if (!node_names->insert((*node)->name).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(obj.origin, ": metadata.name: Duplicate value: \"", (*node)->name, "\""));
-      }
-      cluster->nodes.push_back(*std::move(node));
-    } else if (obj.kind == "Pod") {
-      const auto& api_pod = static_cast<const v1::Pod&>(*obj.message);
-      const std::string& phase = api_pod.status().phase();
-      if (phase == "Succeeded" || phase == "Failed") continue;
-      absl::StatusOr<model::PodPtr> pod = model::CompilePod(api_pod, *cluster->names);
-      if (!pod.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));
-      }
-      if (!pod_keys->insert((*pod)->Key()).second) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            obj.origin, ": metadata.name: Duplicate value: \"", (*pod)->Key(), "\""));
-      }
-      if ((*pod)->node_name.empty()) {
-        cluster->pending_pods.push_back(*std::move(pod));
-      } else {
-        cluster->bound_pods.push_back(*std::move(pod));
-        bound_origins->push_back(obj.origin);
-      }
+// Compiles one decoded object into `cluster`.
+absl::Status AddObject(const std::string& file, const api::Object& obj, Cluster* cluster,
+                       absl::flat_hash_set<std::string>* node_names,
+                       absl::flat_hash_set<std::string>* pod_keys,
+                       std::vector<std::string>* bound_origins) {
+  if (obj.kind == "Node") {
+    const auto& api_node = static_cast<const v1::Node&>(*obj.message);
+    absl::StatusOr<model::NodePtr> node = model::CompileNode(api_node, *cluster->names);
+    if (!node.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": ", node.status().message()));
     }
-    // Other kinds (Namespace, PriorityClass, PodDisruptionBudget, ...) are
-    // read by the features that need them.
+    if (!node_names->insert((*node)->name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(obj.origin, ": metadata.name: Duplicate value: \"", (*node)->name, "\""));
+    }
+    cluster->nodes.push_back(*std::move(node));
+  } else if (obj.kind == "Pod") {
+    const auto& api_pod = static_cast<const v1::Pod&>(*obj.message);
+    const std::string& phase = api_pod.status().phase();
+    if (phase == "Succeeded" || phase == "Failed") return absl::OkStatus();
+    absl::StatusOr<model::PodPtr> pod = model::CompilePod(api_pod, *cluster->names);
+    if (!pod.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));
+    }
+    if (!pod_keys->insert((*pod)->Key()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          obj.origin, ": metadata.name: Duplicate value: \"", (*pod)->Key(), "\""));
+    }
+    if ((*pod)->node_name.empty()) {
+      cluster->pending_pods.push_back(*std::move(pod));
+    } else {
+      cluster->bound_pods.push_back(*std::move(pod));
+      bound_origins->push_back(obj.origin);
+    }
   }
+  // Other kinds (Namespace, PriorityClass, PodDisruptionBudget, ...) are
+  // read by the features that need them.
   return absl::OkStatus();
 }
 
@@ -63,10 +62,11 @@ absl::StatusOr<Cluster> LoadContents(
   absl::flat_hash_set<std::string> node_names, pod_keys;
   std::vector<std::string> bound_origins;
   for (const auto& [name, content] : files) {
-    absl::StatusOr<std::vector<api::Object>> objects = api::DecodeObjects(name, content);
-    if (!objects.ok()) return objects.status();
-    absl::Status s = AddObjects(name, *std::move(objects), &cluster, &node_names, &pod_keys,
-                                &bound_origins);
+    // Each object is compiled as soon as it is decoded, and its protobuf
+    // dropped: a large snapshot never holds its whole API form in memory.
+    absl::Status s = api::DecodeEach(name, content, [&](api::Object obj) {
+      return AddObject(name, obj, &cluster, &node_names, &pod_keys, &bound_origins);
+    });
     if (!s.ok()) return s;
   }
   // A bound pod must name a node that exists: the scheduler would account
