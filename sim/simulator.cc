@@ -1,5 +1,8 @@
 #include "sim/simulator.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "scheduler/plugins.h"
@@ -27,6 +30,13 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
   scheduler::Scheduler::Options opts;
   opts.seed = options.seed;
   opts.threads = options.threads;
+  if (opts.threads == 0) {
+    // The config's parallelism (upstream default 16), capped at the cores
+    // there are: more threads than cores only adds hand-off cost.
+    const int hardware = std::max(1u, std::thread::hardware_concurrency());
+    const int parallelism = config.has_parallelism() ? config.parallelism() : hardware;
+    opts.threads = std::min(parallelism, hardware);
+  }
   opts.percentage_of_nodes_to_score = config.percentageofnodestoscore();
   host->scheduler_ = std::make_unique<scheduler::Scheduler>(&host->cache_,
                                                             *std::move(profiles), opts);

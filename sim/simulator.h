@@ -28,7 +28,9 @@ namespace kestrel::sim {
 
 struct SimOptions {
   uint64_t seed = 1;
-  int threads = 0;  // 0: one per hardware thread
+  // Filter/score threads; 0: the config's parallelism, at most one per
+  // hardware thread.
+  int threads = 0;
 };
 
 struct Placement {
