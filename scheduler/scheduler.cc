@@ -103,9 +103,8 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   uint64_t by_rows = 0;
   bool all_by_rows = true;
   for (size_t i = 0; i < filters.size(); ++i) {
-    const bool skipped = i < 64 && ((state.skip_filter_mask >> i) & 1);
-    if (skipped) continue;
-    if (options_.use_node_table && i < 64 && filters[i]->FiltersRows(state, pod)) {
+    if ((state.skip_filter_mask >> i) & 1) continue;
+    if (options_.use_node_table && filters[i]->FiltersRows(state, pod)) {
       by_rows |= uint64_t{1} << i;
     } else {
       all_by_rows = false;
@@ -200,8 +199,7 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
   enum class Mode : uint8_t { kSkip, kRows, kNodes };
   std::vector<Mode> mode(plugins.size());
   for (size_t p = 0; p < plugins.size(); ++p) {
-    const bool skip = p < 64 ? (state.skip_score_mask >> p) & 1
-                             : fw.ShouldSkipScore(state, plugins[p].plugin->Name());
+    const bool skip = (state.skip_score_mask >> p) & 1;
     const bool by_rows = options_.use_node_table && !rows.empty() &&
                          plugins[p].plugin->ScoresRows(state, pod);
     mode[p] = skip ? Mode::kSkip : by_rows ? Mode::kRows : Mode::kNodes;

@@ -18,8 +18,6 @@ CycleState CycleState::Clone() const {
   for (const auto& [k, v] : entries_) {
     out.entries_.emplace_back(k, v ? v->Clone() : nullptr);
   }
-  out.skip_filter_plugins = skip_filter_plugins;
-  out.skip_score_plugins = skip_score_plugins;
   out.skip_filter_mask = skip_filter_mask;
   out.skip_score_mask = skip_score_mask;
   return out;

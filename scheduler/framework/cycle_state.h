@@ -56,12 +56,9 @@ class CycleState {
 
   CycleState Clone() const;
 
-  // Plugins that returned Skip at PreFilter / PreScore: the framework does not
-  // run their Filter / Score for this pod.
-  std::vector<std::string> skip_filter_plugins;
-  std::vector<std::string> skip_score_plugins;
-  // The same as bits over the profile's filter / score plugin lists, so the
-  // per-node loop tests a bit instead of comparing names.
+  // Plugins that returned Skip at PreFilter / PreScore, as bits over the
+  // profile's filter / score plugin lists: the framework does not run their
+  // Filter / Score for this pod.
   uint64_t skip_filter_mask = 0;
   uint64_t skip_score_mask = 0;
 

@@ -91,9 +91,17 @@ void CollectNames(const config::PluginSet& set, std::set<std::string>* names) {
   for (const config::Plugin& p : set.enabled()) names->insert(p.name());
 }
 
-bool Contains(const std::vector<std::string>& v, absl::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+// The mask bit of the plugin named `name` in `plugins`, or 0 when absent.
+template <typename T, typename NameOf>
+uint64_t BitOf(const std::vector<T>& plugins, absl::string_view name, NameOf name_of) {
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    if (name_of(plugins[i]) == name) return uint64_t{1} << i;
+  }
+  return 0;
 }
+
+absl::string_view FilterName(FilterPlugin* const& p) { return p->Name(); }
+absl::string_view ScoreName(const WeightedScorePlugin& w) { return w.plugin->Name(); }
 
 }  // namespace
 
@@ -197,6 +205,17 @@ absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
                                   ? weights[std::string(sp->Name())]
                                   : 1});
   }
+  if (fw->filter_.size() > kMaxPluginsPerPoint || fw->score_.size() > kMaxPluginsPerPoint) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "profile \"", fw->scheduler_name_, "\" enables more than ", kMaxPluginsPerPoint,
+        " filter or score plugins"));
+  }
+  for (PreFilterPlugin* p : fw->pre_filter_) {
+    fw->pre_filter_skip_bit_.push_back(BitOf(fw->filter_, p->Name(), FilterName));
+  }
+  for (PreScorePlugin* p : fw->pre_score_) {
+    fw->pre_score_skip_bit_.push_back(BitOf(fw->score_, p->Name(), ScoreName));
+  }
   return fw;
 }
 
@@ -207,32 +226,22 @@ Plugin* Framework::plugin(absl::string_view name) const {
   return nullptr;
 }
 
-// Bits for the plugins of `plugins` named in `skipped` (at most 64 plugins
-// per extension point: a profile has far fewer).
-template <typename T>
-uint64_t SkipMask(const std::vector<T>& plugins, const std::vector<std::string>& skipped,
-                  absl::string_view (*name)(const T&)) {
-  uint64_t mask = 0;
-  for (size_t i = 0; i < plugins.size() && i < 64; ++i) {
-    if (Contains(skipped, name(plugins[i]))) mask |= uint64_t{1} << i;
-  }
-  return mask;
-}
-
 bool Framework::ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const {
-  return !state.skip_filter_plugins.empty() && Contains(state.skip_filter_plugins, plugin);
+  return (state.skip_filter_mask & BitOf(filter_, plugin, FilterName)) != 0;
 }
 
 bool Framework::ShouldSkipScore(const CycleState& state, absl::string_view plugin) const {
-  return !state.skip_score_plugins.empty() && Contains(state.skip_score_plugins, plugin);
+  return (state.skip_score_mask & BitOf(score_, plugin, ScoreName)) != 0;
 }
 
 Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
                                       NodeInfoList nodes) const {
-  for (PreFilterPlugin* p : pre_filter_) {
+  state.skip_filter_mask = 0;
+  for (size_t i = 0; i < pre_filter_.size(); ++i) {
+    PreFilterPlugin* p = pre_filter_[i];
     Status s = p->PreFilter(state, pod, nodes);
     if (s.IsSkip()) {
-      state.skip_filter_plugins.emplace_back(p->Name());
+      state.skip_filter_mask |= pre_filter_skip_bit_[i];
       continue;
     }
     if (!s.ok()) {
@@ -244,8 +253,6 @@ Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
       return s.WithPlugin(p->Name());
     }
   }
-  state.skip_filter_mask = SkipMask<FilterPlugin*>(
-      filter_, state.skip_filter_plugins, [](FilterPlugin* const& f) { return f->Name(); });
   return Status();
 }
 
@@ -254,7 +261,7 @@ Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& po
   const uint64_t skip = state.skip_filter_mask | exclude;
   for (size_t i = 0; i < filter_.size(); ++i) {
     const FilterPlugin* p = filter_[i];
-    if (i < 64 ? (skip >> i) & 1 : ShouldSkipFilter(state, p->Name())) continue;
+    if ((skip >> i) & 1) continue;
     Status s = p->Filter(state, pod, node);
     if (!s.ok()) {
       if (!s.IsRejected()) {
@@ -270,10 +277,12 @@ Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& po
 
 Status Framework::RunPreScorePlugins(CycleState& state, const model::Pod& pod,
                                      NodeInfoList feasible) const {
-  for (PreScorePlugin* p : pre_score_) {
+  state.skip_score_mask = 0;
+  for (size_t i = 0; i < pre_score_.size(); ++i) {
+    PreScorePlugin* p = pre_score_[i];
     Status s = p->PreScore(state, pod, feasible);
     if (s.IsSkip()) {
-      state.skip_score_plugins.emplace_back(p->Name());
+      state.skip_score_mask |= pre_score_skip_bit_[i];
       continue;
     }
     if (!s.ok()) {
@@ -282,9 +291,6 @@ Status Framework::RunPreScorePlugins(CycleState& state, const model::Pod& pod,
           .WithPlugin(p->Name());
     }
   }
-  state.skip_score_mask = SkipMask<WeightedScorePlugin>(
-      score_, state.skip_score_plugins,
-      [](const WeightedScorePlugin& w) { return w.plugin->Name(); });
   return Status();
 }
 

@@ -58,8 +58,8 @@ class Framework {
   // RunPreFilterPlugins()
   //
   // Runs every PreFilter plugin; plugins returning Skip are recorded in
-  // `state.skip_filter_plugins`. The first rejection or error is returned,
-  // with its plugin set.
+  // `state.skip_filter_mask`. The first rejection or error is returned, with
+  // its plugin set.
   Status RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
                              NodeInfoList nodes) const;
 
@@ -87,8 +87,13 @@ class Framework {
                               absl::Span<const NodeStatus> filtered,
                               PostFilterResult* result) const;
 
+  // Whether the Filter / Score of the plugin named `plugin` is skipped for
+  // this cycle's pod (its PreFilter / PreScore returned Skip).
   bool ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const;
   bool ShouldSkipScore(const CycleState& state, absl::string_view plugin) const;
+
+  // At most this many plugins per extension point, so skips fit in a mask.
+  static constexpr size_t kMaxPluginsPerPoint = 64;
 
  private:
   Framework() = default;
@@ -98,6 +103,10 @@ class Framework {
   std::vector<std::unique_ptr<Plugin>> owned_;
   QueueSortPlugin* queue_sort_ = nullptr;
   std::vector<PreFilterPlugin*> pre_filter_;
+  // For pre_filter_[i] / pre_score_[i]: the mask bit (index in filter_ /
+  // score_) its Skip sets, or 0 when the plugin has no Filter / Score.
+  std::vector<uint64_t> pre_filter_skip_bit_;
+  std::vector<uint64_t> pre_score_skip_bit_;
   std::vector<FilterPlugin*> filter_;
   std::vector<PostFilterPlugin*> post_filter_;
   std::vector<PreScorePlugin*> pre_score_;
