@@ -18,10 +18,9 @@ bool SamePort(const model::HostPort& a, const model::HostPort& b) {
 
 }  // namespace
 
-void NodeInfo::SetNode(model::NodePtr node) {
-  node_ = std::move(node);
-  allocatable_ = node_ ? node_->allocatable : model::Resources();
-  unschedulable_ = node_ ? node_->unschedulable : false;
+const model::Resources& NodeInfo::allocatable() const {
+  static const model::Resources* const kNone = new model::Resources();
+  return node_ != nullptr ? node_->allocatable : *kNone;
 }
 
 void NodeInfo::AddPod(model::PodPtr pod) {

@@ -22,19 +22,18 @@ namespace kestrel::framework {
 class NodeInfo {
  public:
   NodeInfo() = default;
-  explicit NodeInfo(model::NodePtr node) { SetNode(std::move(node)); }
+  explicit NodeInfo(model::NodePtr node) : node_(std::move(node)) {}
 
   // The node; nullptr for a NodeInfo that only holds pods of a node the cache
   // has not seen yet (pods may arrive before their node).
   const model::Node* node() const { return node_.get(); }
   const model::NodePtr& node_ptr() const { return node_; }
-  void SetNode(model::NodePtr node);
+  void SetNode(model::NodePtr node) { node_ = std::move(node); }
 
-  // The node's allocatable resources and unschedulable flag, copied here so
-  // the per-node hot loops read them without chasing the node pointer. Zero
-  // and false without a node.
-  const model::Resources& allocatable() const { return allocatable_; }
-  bool unschedulable() const { return unschedulable_; }
+  // The node's allocatable resources and unschedulable flag; zero and false
+  // without a node.
+  const model::Resources& allocatable() const;
+  bool unschedulable() const { return node_ != nullptr && node_->unschedulable; }
 
   const std::vector<model::PodPtr>& pods() const { return pods_; }
   // Sum of the pods' effective requests.
@@ -58,8 +57,6 @@ class NodeInfo {
 
  private:
   model::NodePtr node_;
-  model::Resources allocatable_;
-  bool unschedulable_ = false;
   std::vector<model::PodPtr> pods_;
   model::Resources requested_;
   int64_t non_zero_milli_cpu_ = 0;
