@@ -801,7 +801,7 @@ absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
   return objects;
 }
 
-absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path) {
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     return absl::NotFoundError(absl::StrCat(path, ": no such file"));
@@ -814,7 +814,13 @@ absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
-  return DecodeObjects(path, buffer.str());
+  return buffer.str();
+}
+
+absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path) {
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) return content.status();
+  return DecodeObjects(path, *content);
 }
 
 absl::Status DecodeInto(absl::string_view content, pb::Message* msg,

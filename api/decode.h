@@ -84,6 +84,12 @@ absl::Status DecodeEach(absl::string_view file_name, absl::string_view content,
 // DecodeFile()
 //
 // Reads `path` and calls DecodeObjects(). A missing file is NotFound.
+// ReadFile()
+//
+// The contents of `path`; errors name the path (missing, a directory,
+// unreadable).
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
 absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path);
 
 // DecodeInto()

@@ -1,9 +1,7 @@
 #include "scheduler/profile.h"
 
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
@@ -173,11 +171,9 @@ absl::StatusOr<config::KubeSchedulerConfiguration> ParseConfig(absl::string_view
 
 absl::StatusOr<config::KubeSchedulerConfiguration> LoadConfig(const std::string& path,
                                                               const framework::Registry& registry) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  absl::StatusOr<config::KubeSchedulerConfiguration> cfg = ParseConfig(path, buf.str());
+  absl::StatusOr<std::string> content = api::ReadFile(path);
+  if (!content.ok()) return content.status();
+  absl::StatusOr<config::KubeSchedulerConfiguration> cfg = ParseConfig(path, *content);
   if (!cfg.ok()) return cfg;
   // Build the profiles once, with throwaway names, to report what is wrong
   // with them against this file.

@@ -1,8 +1,5 @@
 #include "sim/cluster.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
@@ -84,11 +81,9 @@ absl::StatusOr<Cluster> LoadContents(
 absl::StatusOr<Cluster> LoadFiles(const std::vector<std::string>& paths) {
   std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-    std::stringstream buf;
-    buf << in.rdbuf();
-    files.emplace_back(path, buf.str());
+    absl::StatusOr<std::string> content = api::ReadFile(path);
+    if (!content.ok()) return content.status();
+    files.emplace_back(path, *std::move(content));
   }
   return LoadContents(files);
 }
