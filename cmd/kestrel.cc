@@ -85,24 +85,40 @@ absl::Status CheckOutput(const Flags& flags) {
   return absl::OkStatus();
 }
 
+// What simulate and explain both read from their flags.
+struct Inputs {
+  bool json = false;
+  sim::SimOptions options;
+  config::KubeSchedulerConfiguration config;
+  sim::Cluster cluster;
+};
+
+absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
+  if (auto s = CheckOutput(flags); !s.ok()) return s;
+  Inputs in;
+  in.json = flags.Get("output", "text") == "json";
+  auto options = OptionsFromFlags(flags);
+  if (!options.ok()) return options.status();
+  in.options = *options;
+  auto config = ConfigFromFlags(flags);
+  if (!config.ok()) return config.status();
+  in.config = *std::move(config);
+  auto cluster = ClusterFromFlags(flags);
+  if (!cluster.ok()) return cluster.status();
+  in.cluster = *std::move(cluster);
+  return in;
+}
+
 int Simulate(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args, {"cluster", "pods", "config", "seed", "threads", "output", "summary"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
-  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
-  auto options = OptionsFromFlags(*flags);
-  if (!options.ok()) return Fail(options.status());
-  auto config = ConfigFromFlags(*flags);
-  if (!config.ok()) return Fail(config.status());
-  auto cluster = ClusterFromFlags(*flags);
-  if (!cluster.ok()) return Fail(cluster.status());
-  auto report = sim::Simulate(*cluster, *config, *options);
+  auto in = InputsFromFlags(*flags);
+  if (!in.ok()) return Fail(in.status());
+  auto report = sim::Simulate(in->cluster, in->config, in->options);
   if (!report.ok()) return Fail(report.status());
-  if (flags->Get("output", "text") == "json") {
-    std::cout << sim::SimulateJson(*report);
-  } else {
-    std::cout << sim::SimulateText(*report, !flags->Has("summary"));
-  }
+  std::cout << (in->json ? sim::SimulateJson(*report)
+                         : sim::SimulateText(*report, !flags->Has("summary")));
   return 0;
 }
 
@@ -112,19 +128,11 @@ int Explain(const std::vector<std::string>& args) {
   if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
   auto pod = flags->Required("pod");
   if (!pod.ok()) return Fail(pod.status());
-  auto options = OptionsFromFlags(*flags);
-  if (!options.ok()) return Fail(options.status());
-  auto config = ConfigFromFlags(*flags);
-  if (!config.ok()) return Fail(config.status());
-  auto cluster = ClusterFromFlags(*flags);
-  if (!cluster.ok()) return Fail(cluster.status());
-  auto explanation = sim::Explain(*cluster, *config, *pod, *options);
+  auto in = InputsFromFlags(*flags);
+  if (!in.ok()) return Fail(in.status());
+  auto explanation = sim::Explain(in->cluster, in->config, *pod, in->options);
   if (!explanation.ok()) return Fail(explanation.status());
-  if (flags->Get("output", "text") == "json") {
-    std::cout << sim::ExplainJson(*explanation);
-  } else {
-    std::cout << sim::ExplainText(*explanation);
-  }
+  std::cout << (in->json ? sim::ExplainJson(*explanation) : sim::ExplainText(*explanation));
   return 0;
 }
 
