@@ -11,38 +11,49 @@ namespace kestrel::priorities {
 
 namespace {
 
-// Upstream balancedResourceScorer over the fractions requested/allocatable
-// (each capped at 1) of the resources the node has.
-int64_t ScoreFractions(absl::Span<const double> fractions, double total) {
-  double std_dev = 0;
-  if (fractions.size() == 2) {
-    std_dev = std::fabs((fractions[0] - fractions[1]) / 2);
-  } else if (fractions.size() > 2) {
-    const double mean = total / static_cast<double>(fractions.size());
-    double sum = 0;
-    for (double f : fractions) sum = sum + (f - mean) * (f - mean);
-    std_dev = std::sqrt(sum / static_cast<double>(fractions.size()));
-  }
-  return static_cast<int64_t>((1 - std_dev) * static_cast<double>(framework::kMaxNodeScore));
+// Upstream balancedResourceScorer: the standard deviation of the fractions
+// requested/allocatable (each capped at 1) of the resources the node has.
+double Fraction(const AllocatableRequested& ar) {
+  const double f = static_cast<double>(ar.requested) / static_cast<double>(ar.allocatable);
+  return f > 1 ? 1 : f;
 }
 
-double Fraction(int64_t requested, int64_t allocatable) {
-  const double f = static_cast<double>(requested) / static_cast<double>(allocatable);
-  return f > 1 ? 1 : f;
+int64_t BalancedScore(absl::Span<const AllocatableRequested> resources) {
+  // Called per node: no buffer, the fractions are recomputed in the rare
+  // second pass (more than two resources) instead of stored.
+  size_t count = 0;
+  double total = 0, first = 0, second = 0;
+  for (const AllocatableRequested& ar : resources) {
+    if (ar.allocatable == 0) continue;
+    const double f = Fraction(ar);
+    if (count == 0) first = f;
+    if (count == 1) second = f;
+    total += f;
+    ++count;
+  }
+  double std_dev = 0;
+  if (count == 2) {
+    std_dev = std::fabs((first - second) / 2);
+  } else if (count > 2) {
+    const double mean = total / static_cast<double>(count);
+    double sum = 0;
+    for (const AllocatableRequested& ar : resources) {
+      if (ar.allocatable == 0) continue;
+      const double f = Fraction(ar);
+      sum = sum + (f - mean) * (f - mean);
+    }
+    std_dev = std::sqrt(sum / static_cast<double>(count));
+  }
+  return static_cast<int64_t>((1 - std_dev) * static_cast<double>(framework::kMaxNodeScore));
 }
 
 }  // namespace
 
 int64_t BalancedResourceScore(absl::Span<const int64_t> requested,
                               absl::Span<const int64_t> allocatable) {
-  absl::InlinedVector<double, 4> fractions;
-  double total = 0;
-  for (size_t i = 0; i < requested.size(); ++i) {
-    if (allocatable[i] == 0) continue;
-    fractions.push_back(Fraction(requested[i], allocatable[i]));
-    total += fractions.back();
-  }
-  return ScoreFractions(fractions, total);
+  absl::InlinedVector<AllocatableRequested, 4> resources;
+  for (size_t i = 0; i < requested.size(); ++i) resources.push_back({allocatable[i], requested[i]});
+  return BalancedScore(resources);
 }
 
 absl::StatusOr<std::unique_ptr<NodeResourcesBalancedAllocation>>
@@ -79,17 +90,12 @@ absl::StatusOr<int64_t> NodeResourcesBalancedAllocation::Score(
     const framework::NodeInfo& node) const {
   if (node.node() == nullptr) return absl::NotFoundError("node not found");
   if (IsBestEffort(pod)) return 0;
-  // Per node, so no heap: the fractions live inline for up to 4 resources.
-  absl::InlinedVector<double, 4> fractions;
-  double total = 0;
+  absl::InlinedVector<AllocatableRequested, 4> resources;
   for (const ScoredResource& r : resources_) {
-    const AllocatableRequested ar = CalculateAllocatableRequested(
-        r, node, PodRequest(r, pod, RequestMode::kRequested), RequestMode::kRequested);
-    if (ar.allocatable == 0) continue;
-    fractions.push_back(Fraction(ar.requested, ar.allocatable));
-    total += fractions.back();
+    resources.push_back(CalculateAllocatableRequested(
+        r, node, PodRequest(r, pod, RequestMode::kRequested), RequestMode::kRequested));
   }
-  return ScoreFractions(fractions, total);
+  return BalancedScore(resources);
 }
 
 void NodeResourcesBalancedAllocation::ScoreRows(const framework::CycleState& /*state*/,
@@ -105,17 +111,10 @@ void NodeResourcesBalancedAllocation::ScoreRows(const framework::CycleState& /*s
   for (const ScoredResource& r : resources_) {
     columns.push_back(Columns(r, table, pod, RequestMode::kRequested));
   }
-  absl::InlinedVector<double, 4> fractions(columns.size());
+  absl::InlinedVector<AllocatableRequested, 4> resources(columns.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    size_t count = 0;
-    double total = 0;
-    for (const ResourceColumns& c : columns) {
-      const AllocatableRequested ar = c.At(rows[i]);
-      if (ar.allocatable == 0) continue;
-      fractions[count] = Fraction(ar.requested, ar.allocatable);
-      total += fractions[count++];
-    }
-    out[i] = ScoreFractions(absl::MakeConstSpan(fractions.data(), count), total);
+    for (size_t k = 0; k < columns.size(); ++k) resources[k] = columns[k].At(rows[i]);
+    out[i] = BalancedScore(resources);
   }
 }
 
