@@ -14,10 +14,12 @@ uint32_t Cache::SlotFor(absl::string_view node_name) {
   } else {
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
+    slot_names_.emplace_back();
     in_changed_.push_back(false);
   }
   slots_[slot] = std::make_unique<framework::NodeInfo>();
   slot_by_name_.emplace(std::string(node_name), slot);
+  slot_names_[slot] = std::string(node_name);
   return slot;
 }
 
@@ -32,12 +34,8 @@ void Cache::Touch(uint32_t slot) {
 void Cache::MaybeFreeSlot(uint32_t slot) {
   framework::NodeInfo& info = *slots_[slot];
   if (info.node() != nullptr || !info.pods().empty()) return;
-  for (auto it = slot_by_name_.begin(); it != slot_by_name_.end(); ++it) {
-    if (it->second == slot) {
-      slot_by_name_.erase(it);
-      break;
-    }
-  }
+  slot_by_name_.erase(slot_names_[slot]);
+  slot_names_[slot].clear();
   slots_[slot].reset();
   free_slots_.push_back(slot);
   node_set_changed_ = true;

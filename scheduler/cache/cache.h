@@ -91,6 +91,7 @@ class Cache {
   void MaybeFreeSlot(uint32_t slot);
 
   std::vector<std::unique_ptr<framework::NodeInfo>> slots_;
+  std::vector<std::string> slot_names_;  // the node name each slot is for
   std::vector<uint32_t> free_slots_;
   absl::flat_hash_map<std::string, uint32_t> slot_by_name_;
   absl::flat_hash_map<std::string, PodState> pods_;  // by namespace/name
