@@ -36,7 +36,7 @@ struct Taint {
   std::string key;
   std::string value;
   Id key_id = kNoId;
-  Id value_id = kNoId;
+  Id value_id = kNoId;  // kNoId: empty value
   TaintEffect effect = TaintEffect::kNoSchedule;
 };
 
@@ -56,9 +56,8 @@ struct Toleration {
       case TolerationOp::kExists:
         return true;
       case TolerationOp::kEqual:
-        // An empty toleration value equals an empty taint value.
-        return value == taint.value_id ||
-               (value == kNoId && taint.value.empty());
+        // Empty values are kNoId on both sides, so they compare equal.
+        return value == taint.value_id;
     }
     return false;
   }
