@@ -46,10 +46,9 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
 scheduler::ScheduleResult Host::Schedule(const model::PodPtr& pod) {
   scheduler::ScheduleResult r = scheduler_->ScheduleOne(pod);
   if (!r.node.empty()) {
-    // The virtual API server confirms the binding at once.
-    auto bound = std::make_shared<model::Pod>(*pod);
-    bound->node_name = r.node;
-    absl::Status s = cache_.AddPod(std::move(bound));
+    // The virtual API server confirms the binding at once: the pod it
+    // reports bound is the one the scheduler assumed on that node.
+    absl::Status s = cache_.AddPod(cache_.GetPod(pod->Key()));
     if (!s.ok()) {
       r.code = framework::Code::kError;
       r.message = std::string(s.message());
