@@ -45,17 +45,6 @@ Labels CompileLabels(const Map<std::string, std::string>& map, Interner& names) 
   return Labels(std::move(labels));
 }
 
-// Upstream schedutil.IsScalarResourceName: extended resources (a domain-
-// prefixed name outside kubernetes.io), hugepages-*, prefixed native
-// resources and attachable volumes.
-bool IsScalarResourceName(absl::string_view name) {
-  if (absl::StartsWith(name, "hugepages-")) return true;
-  if (absl::StartsWith(name, "attachable-volumes-")) return true;
-  if (absl::StrContains(name, "kubernetes.io/")) return true;
-  if (absl::StartsWith(name, "requests.")) return false;
-  return absl::StrContains(name, "/");
-}
-
 // A resource list in nano-units of every resource (nanocores, nanobytes,
 // ...), exact, so that sums and maxima round once, at the end, as Quantity
 // arithmetic does.

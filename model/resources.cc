@@ -3,7 +3,20 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/match.h"
+
 namespace kestrel::model {
+
+bool IsExtendedResourceName(absl::string_view name) {
+  const bool native = !absl::StrContains(name, '/') || absl::StrContains(name, "kubernetes.io/");
+  return !native && !absl::StartsWith(name, "requests.");
+}
+
+bool IsScalarResourceName(absl::string_view name) {
+  return IsExtendedResourceName(name) || absl::StartsWith(name, "hugepages-") ||
+         absl::StartsWith(name, "attachable-volumes-") ||
+         absl::StrContains(name, "kubernetes.io/");
+}
 
 int64_t SaturatingAdd(int64_t a, int64_t b) {
   int64_t out;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
 #include "model/interner.h"
 
 namespace kestrel::model {
@@ -20,6 +21,15 @@ namespace kestrel::model {
 // (pkg/scheduler/util: DefaultMilliCPURequest, DefaultMemoryRequest).
 inline constexpr int64_t kDefaultMilliCpuRequest = 100;
 inline constexpr int64_t kDefaultMemoryRequest = 200 * 1024 * 1024;
+
+// Upstream v1helper.IsExtendedResourceName for well-formed names: not native
+// (has a '/' and no "kubernetes.io/") and not a quota "requests." name.
+bool IsExtendedResourceName(absl::string_view name);
+
+// Upstream schedutil.IsScalarResourceName: extended resources, hugepages-*,
+// prefixed native resources (kubernetes.io/...) and attachable volumes: the
+// names kept in Resources::scalar.
+bool IsScalarResourceName(absl::string_view name);
 
 // Adds with saturation at the int64 limits, as Quantity arithmetic clamps.
 int64_t SaturatingAdd(int64_t a, int64_t b);

@@ -16,11 +16,6 @@ void Check(absl::string_view reason, int64_t request, int64_t used, int64_t allo
 
 }  // namespace
 
-bool IsExtendedResourceName(absl::string_view name) {
-  const bool native = !absl::StrContains(name, '/') || absl::StrContains(name, "kubernetes.io/");
-  return !native && !absl::StartsWith(name, "requests.");
-}
-
 NodeResourcesFitFilter::NodeResourcesFitFilter(const config::NodeResourcesFitArgs& args,
                                                model::Interner& names)
     : names_(names) {

@@ -38,10 +38,8 @@ struct InsufficientResource {
   bool unresolvable = false;
 };
 
-// True for an extended resource name (upstream v1helper.IsExtendedResourceName
-// for well-formed names): not native (has a '/' and no "kubernetes.io/"), and
-// not a quota "requests." name.
-bool IsExtendedResourceName(absl::string_view name);
+// Which names are extended resources is a model fact (model/resources.h).
+using model::IsExtendedResourceName;
 
 class NodeResourcesFitFilter : public framework::PreFilterPlugin,
                                public framework::FilterPlugin {
