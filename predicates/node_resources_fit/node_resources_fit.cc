@@ -1,6 +1,5 @@
 #include "predicates/node_resources_fit/node_resources_fit.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace kestrel::predicates {
