@@ -100,7 +100,7 @@ absl::Status StringifyArgs(YAML::Node root) {
 
 void SetDefaults(config::KubeSchedulerConfiguration* cfg, const config::PluginSet& defaults) {
   if (cfg->profiles_size() == 0) cfg->add_profiles();
-  if (!cfg->has_parallelism()) cfg->set_parallelism(16);
+  if (!cfg->has_parallelism()) cfg->set_parallelism(kDefaultParallelism);
   for (auto& profile : *cfg->mutable_profiles()) {
     if (profile.schedulername().empty()) profile.set_schedulername(kDefaultSchedulerName);
     config::Plugins* plugins = profile.mutable_plugins();
@@ -111,10 +111,8 @@ void SetDefaults(config::KubeSchedulerConfiguration* cfg, const config::PluginSe
 }  // namespace
 
 config::KubeSchedulerConfiguration DefaultConfig() {
-  config::KubeSchedulerConfiguration cfg;
-  cfg.add_profiles()->set_schedulername(kDefaultSchedulerName);
-  cfg.set_parallelism(16);
-  return cfg;
+  // SetDefaults, which BuildProfiles applies, fills in the rest.
+  return config::KubeSchedulerConfiguration();
 }
 
 config::PluginSet DefaultPlugins(const framework::Registry& registry) {

@@ -28,6 +28,7 @@
 namespace kestrel::scheduler {
 
 inline constexpr char kDefaultSchedulerName[] = "default-scheduler";
+inline constexpr int32_t kDefaultParallelism = 16;  // upstream's
 
 // Reads a config file and checks that its profiles build with `registry`
 // (plugins exist and extend the points they are enabled at, args decode and
@@ -39,7 +40,8 @@ absl::StatusOr<config::KubeSchedulerConfiguration> LoadConfig(const std::string&
 absl::StatusOr<config::KubeSchedulerConfiguration> ParseConfig(
     absl::string_view file_name, absl::string_view content);
 
-// The configuration with no file: one default profile.
+// The configuration with no file: empty, so upstream's defaults apply (one
+// "default-scheduler" profile, parallelism 16) when profiles are built.
 config::KubeSchedulerConfiguration DefaultConfig();
 
 // Upstream's default plugins (v1 multiPoint, in order, with score weights),

@@ -31,10 +31,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
   opts.seed = options.seed;
   opts.threads = options.threads;
   if (opts.threads == 0) {
-    // The config's parallelism (upstream default 16), capped at the cores
+    // The config's parallelism (upstream's default when unset), capped at the cores
     // there are: more threads than cores only adds hand-off cost.
     const int hardware = std::max(1u, std::thread::hardware_concurrency());
-    const int parallelism = config.has_parallelism() ? config.parallelism() : hardware;
+    const int parallelism =
+        config.has_parallelism() ? config.parallelism() : scheduler::kDefaultParallelism;
     opts.threads = std::min(parallelism, hardware);
   }
   opts.percentage_of_nodes_to_score = config.percentageofnodestoscore();
