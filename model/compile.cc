@@ -3,17 +3,20 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/decode.h"
 #include "api/quantity.h"
 
 namespace kestrel::model {
 namespace {
 
 using ::google::protobuf::Map;
+namespace meta = ::k8s::io::apimachinery::pkg::apis::meta::v1;
 using QuantityProto = ::k8s::io::apimachinery::pkg::api::resource::Quantity;
 
 absl::Status FieldError(absl::string_view object, absl::string_view field,
@@ -252,43 +255,338 @@ absl::StatusOr<Requirement> CompileRequirement(const std::string& key, const std
   return r;
 }
 
+absl::StatusOr<NodeSelectorTerm> CompileNodeSelectorTerm(const v1::NodeSelectorTerm& term,
+                                                         Interner& names,
+                                                         absl::string_view object,
+                                                         absl::string_view tf) {
+  NodeSelectorTerm compiled;
+  for (int i = 0; i < term.matchexpressions_size(); ++i) {
+    const auto& e = term.matchexpressions(i);
+    auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
+                                absl::StrCat(tf, ".matchExpressions[", i, "]"));
+    if (!r.ok()) return r.status();
+    compiled.expressions.push_back(*std::move(r));
+  }
+  for (int i = 0; i < term.matchfields_size(); ++i) {
+    const auto& e = term.matchfields(i);
+    const std::string ff = absl::StrCat(tf, ".matchFields[", i, "]");
+    if (e.key() != "metadata.name") {
+      return Unsupported(object, absl::StrCat(ff, ".key"), e.key(), "\"metadata.name\"");
+    }
+    if (e.operator_() != "In" && e.operator_() != "NotIn") {
+      return Unsupported(object, absl::StrCat(ff, ".operator"), e.operator_(),
+                         "\"In\", \"NotIn\"");
+    }
+    if (e.values_size() != 1) {
+      return FieldError(object, absl::StrCat(ff, ".values"),
+                        "Required value: must be only one value when `operator` is 'In' or "
+                        "'NotIn' for node field selector");
+    }
+    auto r = CompileRequirement(e.key(), e.operator_(), e.values(), false, names, object, ff);
+    if (!r.ok()) return r.status();
+    compiled.fields.push_back(*std::move(r));
+  }
+  return compiled;
+}
+
 absl::StatusOr<NodeSelector> CompileNodeSelectorIn(const v1::NodeSelector& selector,
                                                    Interner& names, absl::string_view object,
                                                    absl::string_view field) {
   NodeSelector out;
   for (int t = 0; t < selector.nodeselectorterms_size(); ++t) {
-    const v1::NodeSelectorTerm& term = selector.nodeselectorterms(t);
-    const std::string tf = absl::StrCat(field, ".nodeSelectorTerms[", t, "]");
-    NodeSelectorTerm compiled;
-    for (int i = 0; i < term.matchexpressions_size(); ++i) {
-      const auto& e = term.matchexpressions(i);
-      auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
-                                  absl::StrCat(tf, ".matchExpressions[", i, "]"));
-      if (!r.ok()) return r.status();
-      compiled.expressions.push_back(*std::move(r));
-    }
-    for (int i = 0; i < term.matchfields_size(); ++i) {
-      const auto& e = term.matchfields(i);
-      const std::string ff = absl::StrCat(tf, ".matchFields[", i, "]");
-      if (e.key() != "metadata.name") {
-        return Unsupported(object, absl::StrCat(ff, ".key"), e.key(), "\"metadata.name\"");
-      }
-      if (e.operator_() != "In" && e.operator_() != "NotIn") {
-        return Unsupported(object, absl::StrCat(ff, ".operator"), e.operator_(),
-                           "\"In\", \"NotIn\"");
-      }
-      if (e.values_size() != 1) {
-        return FieldError(object, absl::StrCat(ff, ".values"),
-                          "Required value: must be only one value when `operator` is 'In' or "
-                          "'NotIn' for node field selector");
-      }
-      auto r = CompileRequirement(e.key(), e.operator_(), e.values(), false, names, object, ff);
-      if (!r.ok()) return r.status();
-      compiled.fields.push_back(*std::move(r));
-    }
-    out.terms.push_back(std::move(compiled));
+    auto term = CompileNodeSelectorTerm(selector.nodeselectorterms(t), names, object,
+                                        absl::StrCat(field, ".nodeSelectorTerms[", t, "]"));
+    if (!term.ok()) return term.status();
+    out.terms.push_back(*std::move(term));
   }
   return out;
+}
+
+absl::StatusOr<std::vector<PreferredSchedulingTerm>> CompilePreferredSchedulingTerms(
+    const google::protobuf::RepeatedPtrField<v1::PreferredSchedulingTerm>& terms,
+    Interner& names, absl::string_view object, absl::string_view field) {
+  std::vector<PreferredSchedulingTerm> out;
+  for (int i = 0; i < terms.size(); ++i) {
+    const std::string tf = absl::StrCat(field, "[", i, "]");
+    const int32_t weight = terms[i].weight();
+    if (weight < 1 || weight > 100) {
+      return FieldError(object, absl::StrCat(tf, ".weight"),
+                        absl::StrCat("Invalid value: ", weight, ": must be in the range 1-100"));
+    }
+    auto term = CompileNodeSelectorTerm(terms[i].preference(), names, object,
+                                        absl::StrCat(tf, ".preference"));
+    if (!term.ok()) return term.status();
+    out.push_back({weight, *std::move(term)});
+  }
+  return out;
+}
+
+// metav1.LabelSelectorAsSelector: nil selects nothing, {} everything;
+// matchLabels become In requirements.
+absl::StatusOr<LabelSelector> CompileLabelSelector(const meta::LabelSelector* selector,
+                                                   Interner& names, absl::string_view object,
+                                                   absl::string_view field) {
+  if (selector == nullptr) return LabelSelector::Nothing();
+  LabelSelector out = LabelSelector::Everything();
+  for (const auto& [k, v] : selector->matchlabels()) {
+    Requirement r;
+    r.key = names.Intern(k);
+    r.op = SelectorOp::kIn;
+    r.values = {names.Intern(v)};
+    out.requirements.push_back(std::move(r));
+  }
+  for (int i = 0; i < selector->matchexpressions_size(); ++i) {
+    const auto& e = selector->matchexpressions(i);
+    auto r = CompileRequirement(e.key(), e.operator_(), e.values(), false, names, object,
+                                absl::StrCat(field, ".matchExpressions[", i, "]"));
+    if (!r.ok()) return r.status();
+    out.requirements.push_back(*std::move(r));
+  }
+  // A stable order: equal selectors compile equal whatever the map order.
+  std::sort(out.requirements.begin(), out.requirements.end(),
+            [](const Requirement& a, const Requirement& b) {
+              return std::tie(a.key, a.op, a.values) < std::tie(b.key, b.op, b.values);
+            });
+  return out;
+}
+
+// Adds `key In [value]` (or NotIn) for each key the pod has a label for, as
+// the API server does with matchLabelKeys / mismatchLabelKeys.
+void MergeLabelKeys(const google::protobuf::RepeatedPtrField<std::string>& keys, SelectorOp op,
+                    const Labels& pod_labels, Interner& names, LabelSelector* selector) {
+  for (const std::string& key : keys) {
+    const Id k = names.Intern(key);
+    const Id v = pod_labels.Get(k);
+    if (v == kNoId) continue;
+    Requirement r;
+    r.key = k;
+    r.op = op;
+    r.values = {v};
+    selector->requirements.push_back(std::move(r));
+  }
+}
+
+absl::StatusOr<AffinityTerm> CompileAffinityTerm(const v1::PodAffinityTerm& term,
+                                                 const Pod& pod, Interner& names,
+                                                 absl::string_view object,
+                                                 absl::string_view field) {
+  AffinityTerm out;
+  if (term.topologykey().empty()) {
+    return FieldError(object, absl::StrCat(field, ".topologyKey"),
+                      "Required value: can not be empty");
+  }
+  out.topology_key = names.Intern(term.topologykey());
+  auto selector = CompileLabelSelector(term.has_labelselector() ? &term.labelselector() : nullptr,
+                                       names, object, absl::StrCat(field, ".labelSelector"));
+  if (!selector.ok()) return selector.status();
+  out.selector = *std::move(selector);
+  if (term.has_labelselector()) {
+    MergeLabelKeys(term.matchlabelkeys(), SelectorOp::kIn, pod.labels, names, &out.selector);
+    MergeLabelKeys(term.mismatchlabelkeys(), SelectorOp::kNotIn, pod.labels, names,
+                   &out.selector);
+  }
+  auto ns_selector =
+      CompileLabelSelector(term.has_namespaceselector() ? &term.namespaceselector() : nullptr,
+                           names, object, absl::StrCat(field, ".namespaceSelector"));
+  if (!ns_selector.ok()) return ns_selector.status();
+  out.namespace_selector = *std::move(ns_selector);
+  // Neither namespaces nor a namespaceSelector: the pod's own namespace.
+  if (term.namespaces_size() == 0 && !term.has_namespaceselector()) {
+    out.namespaces = {pod.ns_id};
+  } else {
+    for (const std::string& ns : term.namespaces()) out.namespaces.push_back(names.Intern(ns));
+    std::sort(out.namespaces.begin(), out.namespaces.end());
+    out.namespaces.erase(std::unique(out.namespaces.begin(), out.namespaces.end()),
+                         out.namespaces.end());
+  }
+  return out;
+}
+
+absl::Status CompileAffinityTerms(
+    const google::protobuf::RepeatedPtrField<v1::PodAffinityTerm>& required,
+    const google::protobuf::RepeatedPtrField<v1::WeightedPodAffinityTerm>& preferred,
+    const Pod& pod, Interner& names, absl::string_view object, absl::string_view field,
+    std::vector<AffinityTerm>* required_out, std::vector<WeightedAffinityTerm>* preferred_out) {
+  for (int i = 0; i < required.size(); ++i) {
+    auto t = CompileAffinityTerm(
+        required[i], pod, names, object,
+        absl::StrCat(field, ".requiredDuringSchedulingIgnoredDuringExecution[", i, "]"));
+    if (!t.ok()) return t.status();
+    required_out->push_back(*std::move(t));
+  }
+  for (int i = 0; i < preferred.size(); ++i) {
+    const std::string pf =
+        absl::StrCat(field, ".preferredDuringSchedulingIgnoredDuringExecution[", i, "]");
+    const int32_t weight = preferred[i].weight();
+    if (weight < 1 || weight > 100) {
+      return FieldError(object, absl::StrCat(pf, ".weight"),
+                        absl::StrCat("Invalid value: ", weight, ": must be in the range 1-100"));
+    }
+    auto t = CompileAffinityTerm(preferred[i].podaffinityterm(), pod, names, object,
+                                 absl::StrCat(pf, ".podAffinityTerm"));
+    if (!t.ok()) return t.status();
+    preferred_out->push_back({*std::move(t), weight});
+  }
+  return absl::OkStatus();
+}
+
+// spec.affinity (or the legacy annotation's Affinity) into `pod`.
+absl::Status CompileAffinity(const v1::Affinity& affinity, Interner& names,
+                             absl::string_view object, absl::string_view field, Pod* pod) {
+  const v1::NodeAffinity& na = affinity.nodeaffinity();
+  if (na.has_requiredduringschedulingignoredduringexecution()) {
+    auto sel = CompileNodeSelectorIn(
+        na.requiredduringschedulingignoredduringexecution(), names, object,
+        absl::StrCat(field, ".nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"));
+    if (!sel.ok()) return sel.status();
+    pod->required_node_affinity = *std::move(sel);
+  }
+  auto preferred = CompilePreferredSchedulingTerms(
+      na.preferredduringschedulingignoredduringexecution(), names, object,
+      absl::StrCat(field, ".nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"));
+  if (!preferred.ok()) return preferred.status();
+  pod->preferred_node_affinity = *std::move(preferred);
+
+  pod->has_pod_affinity = affinity.has_podaffinity() || affinity.has_podantiaffinity();
+  absl::Status s = CompileAffinityTerms(
+      affinity.podaffinity().requiredduringschedulingignoredduringexecution(),
+      affinity.podaffinity().preferredduringschedulingignoredduringexecution(), *pod, names,
+      object, absl::StrCat(field, ".podAffinity"), &pod->required_affinity,
+      &pod->preferred_affinity);
+  if (!s.ok()) return s;
+  return CompileAffinityTerms(
+      affinity.podantiaffinity().requiredduringschedulingignoredduringexecution(),
+      affinity.podantiaffinity().preferredduringschedulingignoredduringexecution(), *pod, names,
+      object, absl::StrCat(field, ".podAntiAffinity"), &pod->required_anti_affinity,
+      &pod->preferred_anti_affinity);
+}
+
+absl::StatusOr<InclusionPolicy> ParsePolicy(const std::string& value, InclusionPolicy dflt,
+                                            absl::string_view object, absl::string_view field) {
+  if (value.empty()) return dflt;
+  if (value == "Honor") return InclusionPolicy::kHonor;
+  if (value == "Ignore") return InclusionPolicy::kIgnore;
+  return Unsupported(object, field, value, "\"Honor\", \"Ignore\"");
+}
+
+absl::Status CompileSpreadConstraints(const v1::PodSpec& spec, Interner& names,
+                                      absl::string_view object, Pod* pod) {
+  for (int i = 0; i < spec.topologyspreadconstraints_size(); ++i) {
+    const v1::TopologySpreadConstraint& c = spec.topologyspreadconstraints(i);
+    const std::string f = absl::StrCat("spec.topologySpreadConstraints[", i, "]");
+    TopologySpreadConstraint out;
+    if (c.maxskew() <= 0) {
+      return FieldError(object, absl::StrCat(f, ".maxSkew"),
+                        absl::StrCat("Invalid value: ", c.maxskew(), ": must be greater than zero"));
+    }
+    out.max_skew = c.maxskew();
+    if (c.topologykey().empty()) {
+      return FieldError(object, absl::StrCat(f, ".topologyKey"),
+                        "Required value: can not be empty");
+    }
+    out.topology_key = names.Intern(c.topologykey());
+    if (c.whenunsatisfiable() == "DoNotSchedule") {
+      out.when_unsatisfiable = UnsatisfiableAction::kDoNotSchedule;
+    } else if (c.whenunsatisfiable() == "ScheduleAnyway") {
+      out.when_unsatisfiable = UnsatisfiableAction::kScheduleAnyway;
+    } else if (c.whenunsatisfiable().empty()) {
+      return FieldError(object, absl::StrCat(f, ".whenUnsatisfiable"), "Required value");
+    } else {
+      return Unsupported(object, absl::StrCat(f, ".whenUnsatisfiable"), c.whenunsatisfiable(),
+                         "\"DoNotSchedule\", \"ScheduleAnyway\"");
+    }
+    if (c.has_mindomains()) {
+      if (c.mindomains() <= 0) {
+        return FieldError(object, absl::StrCat(f, ".minDomains"),
+                          absl::StrCat("Invalid value: ", c.mindomains(),
+                                       ": must be greater than 0"));
+      }
+      if (out.when_unsatisfiable != UnsatisfiableAction::kDoNotSchedule) {
+        return FieldError(object, absl::StrCat(f, ".minDomains"),
+                          absl::StrCat("Invalid value: ", c.mindomains(),
+                                       ": can only use minDomains if whenUnsatisfiable=DoNotSchedule"));
+      }
+      out.min_domains = c.mindomains();
+    }
+    auto affinity_policy = ParsePolicy(c.nodeaffinitypolicy(), InclusionPolicy::kHonor, object,
+                                       absl::StrCat(f, ".nodeAffinityPolicy"));
+    if (!affinity_policy.ok()) return affinity_policy.status();
+    out.node_affinity_policy = *affinity_policy;
+    auto taints_policy = ParsePolicy(c.nodetaintspolicy(), InclusionPolicy::kIgnore, object,
+                                     absl::StrCat(f, ".nodeTaintsPolicy"));
+    if (!taints_policy.ok()) return taints_policy.status();
+    out.node_taints_policy = *taints_policy;
+    auto selector = CompileLabelSelector(c.has_labelselector() ? &c.labelselector() : nullptr,
+                                         names, object, absl::StrCat(f, ".labelSelector"));
+    if (!selector.ok()) return selector.status();
+    out.selector = *std::move(selector);
+    // Upstream's scheduler merges matchLabelKeys itself; a nil selector stays nil.
+    MergeLabelKeys(c.matchlabelkeys(), SelectorOp::kIn, pod->labels, names, &out.selector);
+    pod->spread_constraints.push_back(std::move(out));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CompileTolerations(const google::protobuf::RepeatedPtrField<v1::Toleration>& list,
+                                Interner& names, absl::string_view object,
+                                absl::string_view prefix, std::vector<Toleration>* out) {
+  for (int i = 0; i < list.size(); ++i) {
+    const v1::Toleration& t = list[i];
+    const std::string field = absl::StrCat(prefix, "[", i, "]");
+    Toleration tol;
+    if (!t.key().empty()) tol.key = names.Intern(t.key());
+    if (t.operator_().empty() || t.operator_() == "Equal") {
+      tol.op = TolerationOp::kEqual;
+    } else if (t.operator_() == "Exists") {
+      tol.op = TolerationOp::kExists;
+      if (!t.value().empty()) {
+        return FieldError(object, absl::StrCat(field, ".operator"),
+                          "Invalid value: value must be empty when `operator` is 'Exists'");
+      }
+    } else {
+      return Unsupported(object, absl::StrCat(field, ".operator"), t.operator_(),
+                         "\"Equal\", \"Exists\"");
+    }
+    if (t.key().empty() && tol.op != TolerationOp::kExists) {
+      return FieldError(object, absl::StrCat(field, ".operator"),
+                        "Invalid value: operator must be Exists when `key` is empty, which "
+                        "means \"match all values and all keys\"");
+    }
+    if (!t.value().empty()) tol.value = names.Intern(t.value());
+    auto effect = ParseEffect(t.effect(), true, object, absl::StrCat(field, ".effect"));
+    if (!effect.ok()) return effect.status();
+    tol.effect = *effect;
+    out->push_back(tol);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CompileTaints(const google::protobuf::RepeatedPtrField<v1::Taint>& list,
+                           Interner& names, absl::string_view object, absl::string_view prefix,
+                           std::vector<Taint>* out) {
+  for (int i = 0; i < list.size(); ++i) {
+    const v1::Taint& t = list[i];
+    const std::string field = absl::StrCat(prefix, "[", i, "]");
+    if (t.key().empty()) return FieldError(object, absl::StrCat(field, ".key"), "Required value");
+    auto effect = ParseEffect(t.effect(), false, object, absl::StrCat(field, ".effect"));
+    if (!effect.ok()) return effect.status();
+    Taint taint;
+    taint.key = t.key();
+    taint.value = t.value();
+    taint.key_id = names.Intern(t.key());
+    if (!t.value().empty()) taint.value_id = names.Intern(t.value());
+    taint.effect = *effect;
+    out->push_back(std::move(taint));
+  }
+  return absl::OkStatus();
+}
+
+// The JSON of a legacy alpha annotation, decoded as `message` after
+// wrapping it in {"<wrap>": ...} when `wrap` is set (for bare arrays).
+absl::Status DecodeAnnotation(const std::string& json, absl::string_view wrap,
+                              absl::string_view context, google::protobuf::Message* message) {
+  const std::string content = wrap.empty() ? json : absl::StrCat("{\"", wrap, "\": ", json, "}");
+  return api::DecodeInto(content, message, context);
 }
 
 }  // namespace
@@ -298,7 +596,8 @@ absl::StatusOr<NodeSelector> CompileNodeSelector(const v1::NodeSelector& selecto
   return CompileNodeSelectorIn(selector, names, "", field);
 }
 
-absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names) {
+absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
+                                  const CompileOptions& options) {
   auto pod = std::make_shared<Pod>();
   const auto& meta = api.metadata();
   const v1::PodSpec& spec = api.spec();
@@ -312,7 +611,12 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names) {
   for (const auto& o : meta.ownerreferences()) {
     pod->owners.push_back({o.kind(), o.name(), o.controller()});
   }
-  pod->scheduler_name = spec.schedulername().empty() ? kDefaultSchedulerName : spec.schedulername();
+  pod->scheduler_name = spec.schedulername();
+  if (pod->scheduler_name.empty() && options.alpha_annotations &&
+      meta.annotations().contains(kAlphaSchedulerNameAnnotation)) {
+    pod->scheduler_name = meta.annotations().at(kAlphaSchedulerNameAnnotation);
+  }
+  if (pod->scheduler_name.empty()) pod->scheduler_name = kDefaultSchedulerName;
   pod->node_name = spec.nodename();
   pod->nominated_node_name = api.status().nominatednodename();
   pod->priority = spec.priority();
@@ -356,33 +660,25 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names) {
     }
   }
 
-  for (int i = 0; i < spec.tolerations_size(); ++i) {
-    const v1::Toleration& t = spec.tolerations(i);
-    const std::string field = absl::StrCat("spec.tolerations[", i, "]");
-    Toleration tol;
-    if (!t.key().empty()) tol.key = names.Intern(t.key());
-    if (t.operator_().empty() || t.operator_() == "Equal") {
-      tol.op = TolerationOp::kEqual;
-    } else if (t.operator_() == "Exists") {
-      tol.op = TolerationOp::kExists;
-      if (!t.value().empty()) {
-        return FieldError(object, absl::StrCat(field, ".operator"),
-                          "Invalid value: value must be empty when `operator` is 'Exists'");
-      }
-    } else {
-      return Unsupported(object, absl::StrCat(field, ".operator"), t.operator_(),
-                         "\"Equal\", \"Exists\"");
+  if (spec.tolerations_size() > 0 || !options.alpha_annotations ||
+      !meta.annotations().contains(kAlphaTolerationsAnnotation)) {
+    s = CompileTolerations(spec.tolerations(), names, object, "spec.tolerations",
+                           &pod->tolerations);
+    if (!s.ok()) return s;
+  } else {
+    // Kubernetes 1.4: tolerations as a JSON array in an annotation. A bad one
+    // makes the pod unschedulable, not the file unreadable.
+    const std::string field =
+        absl::StrCat("metadata.annotations[", kAlphaTolerationsAnnotation, "]");
+    v1::PodSpec legacy;
+    s = DecodeAnnotation(meta.annotations().at(kAlphaTolerationsAnnotation), "tolerations",
+                         field, &legacy);
+    if (s.ok()) s = CompileTolerations(legacy.tolerations(), names, object, field,
+                                       &pod->tolerations);
+    if (!s.ok()) {
+      pod->tolerations.clear();
+      pod->invalid_reason = absl::StrCat("invalid legacy annotation: ", s.message());
     }
-    if (t.key().empty() && tol.op != TolerationOp::kExists) {
-      return FieldError(object, absl::StrCat(field, ".operator"),
-                        "Invalid value: operator must be Exists when `key` is empty, which "
-                        "means \"match all values and all keys\"");
-    }
-    if (!t.value().empty()) tol.value = names.Intern(t.value());
-    auto effect = ParseEffect(t.effect(), true, object, absl::StrCat(field, ".effect"));
-    if (!effect.ok()) return effect.status();
-    tol.effect = *effect;
-    pod->tolerations.push_back(tol);
   }
 
   for (const auto& [k, v] : spec.nodeselector()) {
@@ -392,17 +688,27 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names) {
     r.values = {names.Intern(v)};
     pod->node_selector.push_back(std::move(r));
   }
-  if (spec.affinity().nodeaffinity().has_requiredduringschedulingignoredduringexecution()) {
-    auto sel = CompileNodeSelectorIn(
-        spec.affinity().nodeaffinity().requiredduringschedulingignoredduringexecution(), names,
-        object, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
-    if (!sel.ok()) return sel.status();
-    pod->required_node_affinity = *std::move(sel);
+  if (spec.has_affinity() || !options.alpha_annotations ||
+      !meta.annotations().contains(kAlphaAffinityAnnotation)) {
+    s = CompileAffinity(spec.affinity(), names, object, "spec.affinity", pod.get());
+    if (!s.ok()) return s;
+  } else {
+    // Kubernetes 1.4: the Affinity as JSON in an annotation.
+    const std::string field = absl::StrCat("metadata.annotations[", kAlphaAffinityAnnotation, "]");
+    v1::Affinity legacy;
+    s = DecodeAnnotation(meta.annotations().at(kAlphaAffinityAnnotation), "", field, &legacy);
+    if (s.ok()) s = CompileAffinity(legacy, names, object, field, pod.get());
+    if (!s.ok() && pod->invalid_reason.empty()) {
+      pod->invalid_reason = absl::StrCat("invalid legacy annotation: ", s.message());
+    }
   }
+  s = CompileSpreadConstraints(spec, names, object, pod.get());
+  if (!s.ok()) return s;
   return PodPtr(std::move(pod));
 }
 
-absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names) {
+absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names,
+                                    const CompileOptions& options) {
   auto node = std::make_shared<Node>();
   node->name = api.metadata().name();
   const std::string object = absl::StrCat("Node ", node->name);
@@ -427,19 +733,21 @@ absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names) {
     }
   }
 
-  for (int i = 0; i < api.spec().taints_size(); ++i) {
-    const v1::Taint& t = api.spec().taints(i);
-    const std::string field = absl::StrCat("spec.taints[", i, "]");
-    if (t.key().empty()) return FieldError(object, absl::StrCat(field, ".key"), "Required value");
-    auto effect = ParseEffect(t.effect(), false, object, absl::StrCat(field, ".effect"));
-    if (!effect.ok()) return effect.status();
-    Taint taint;
-    taint.key = t.key();
-    taint.value = t.value();
-    taint.key_id = names.Intern(t.key());
-    if (!t.value().empty()) taint.value_id = names.Intern(t.value());
-    taint.effect = *effect;
-    node->taints.push_back(std::move(taint));
+  const auto& annotations = api.metadata().annotations();
+  if (api.spec().taints_size() > 0 || !options.alpha_annotations ||
+      !annotations.contains(kAlphaTaintsAnnotation)) {
+    absl::Status s = CompileTaints(api.spec().taints(), names, object, "spec.taints",
+                                   &node->taints);
+    if (!s.ok()) return s;
+  } else {
+    // Kubernetes 1.4: taints as a JSON array in an annotation.
+    const std::string field = absl::StrCat("metadata.annotations[", kAlphaTaintsAnnotation, "]");
+    v1::NodeSpec legacy;
+    absl::Status s =
+        DecodeAnnotation(annotations.at(kAlphaTaintsAnnotation), "taints", field, &legacy);
+    if (!s.ok()) return FieldError(object, field, s.message());
+    s = CompileTaints(legacy.taints(), names, object, field, &node->taints);
+    if (!s.ok()) return s;
   }
   for (const auto& img : api.status().images()) {
     ImageState s;

@@ -27,8 +27,25 @@ namespace v1 = ::k8s::io::api::core::v1;
 
 inline constexpr char kDefaultSchedulerName[] = "default-scheduler";
 
-absl::StatusOr<PodPtr> CompilePod(const v1::Pod& pod, Interner& names);
-absl::StatusOr<NodePtr> CompileNode(const v1::Node& node, Interner& names);
+// The alpha annotations of Kubernetes 1.4, honoured when the field they stand
+// for is empty.
+inline constexpr char kAlphaAffinityAnnotation[] = "scheduler.alpha.kubernetes.io/affinity";
+inline constexpr char kAlphaTolerationsAnnotation[] = "scheduler.alpha.kubernetes.io/tolerations";
+inline constexpr char kAlphaTaintsAnnotation[] = "scheduler.alpha.kubernetes.io/taints";
+inline constexpr char kAlphaSchedulerNameAnnotation[] = "scheduler.alpha.kubernetes.io/name";
+
+struct CompileOptions {
+  // Read the alpha annotations above. A pod whose affinity or tolerations
+  // annotation does not parse compiles with Pod::invalid_reason set (it is
+  // then unschedulable); a node whose taints annotation does not parse is an
+  // error.
+  bool alpha_annotations = true;
+};
+
+absl::StatusOr<PodPtr> CompilePod(const v1::Pod& pod, Interner& names,
+                                  const CompileOptions& options = {});
+absl::StatusOr<NodePtr> CompileNode(const v1::Node& node, Interner& names,
+                                    const CompileOptions& options = {});
 
 // Compiles a NodeSelector (required node affinity) at `field`.
 absl::StatusOr<NodeSelector> CompileNodeSelector(const v1::NodeSelector& selector,

@@ -13,8 +13,10 @@
 #ifndef KESTREL_MODEL_OBJECTS_H_
 #define KESTREL_MODEL_OBJECTS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,61 @@ struct OwnerRef {
 
 enum class PreemptionPolicy : uint8_t { kPreemptLowerPriority, kNever };
 
+// spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[i].
+struct PreferredSchedulingTerm {
+  int32_t weight = 0;
+  NodeSelectorTerm term;
+};
+
+// A pod affinity or anti-affinity term (upstream framework.AffinityTerm):
+// which pods it selects, and over which topology.
+struct AffinityTerm {
+  // A pod is a candidate when its namespace is in `namespaces` (sorted ids)
+  // or its namespace's labels match `namespace_selector`. With neither set
+  // in the API, `namespaces` is the owning pod's namespace.
+  std::vector<Id> namespaces;
+  LabelSelector namespace_selector;  // Nothing() when nil in the API
+  // matchLabelKeys / mismatchLabelKeys are already merged in, as the API
+  // server does at pod creation.
+  LabelSelector selector;
+  Id topology_key = kNoId;
+
+  // Upstream AffinityTerm.Matches for a candidate pod in namespace `ns`
+  // with `labels`. `ns_labels` are the labels of the candidate's Namespace;
+  // nullptr when no such Namespace is known, which only an empty
+  // namespaceSelector (all namespaces) matches.
+  bool Matches(Id ns, const Labels& labels, const Labels* ns_labels) const {
+    if (!std::binary_search(namespaces.begin(), namespaces.end(), ns)) {
+      if (namespace_selector.matches_nothing) return false;
+      if (ns_labels == nullptr ? !namespace_selector.empty()
+                               : !namespace_selector.Matches(*ns_labels)) {
+        return false;
+      }
+    }
+    return selector.Matches(labels);
+  }
+};
+
+struct WeightedAffinityTerm {
+  AffinityTerm term;
+  int32_t weight = 0;
+};
+
+enum class UnsatisfiableAction : uint8_t { kDoNotSchedule, kScheduleAnyway };
+enum class InclusionPolicy : uint8_t { kHonor, kIgnore };
+
+// spec.topologySpreadConstraints[i], with matchLabelKeys merged into the
+// selector (key In [the pod's value] for each key the pod has).
+struct TopologySpreadConstraint {
+  int32_t max_skew = 1;
+  Id topology_key = kNoId;
+  UnsatisfiableAction when_unsatisfiable = UnsatisfiableAction::kDoNotSchedule;
+  LabelSelector selector;
+  int32_t min_domains = 1;  // 1 when unset
+  InclusionPolicy node_affinity_policy = InclusionPolicy::kHonor;
+  InclusionPolicy node_taints_policy = InclusionPolicy::kIgnore;
+};
+
 struct Pod {
   std::string ns;
   std::string name;
@@ -111,6 +168,24 @@ struct Pod {
   std::vector<Requirement> node_selector;
   // spec.affinity.nodeAffinity.requiredDuringScheduling...; absent: none.
   std::optional<NodeSelector> required_node_affinity;
+  std::vector<PreferredSchedulingTerm> preferred_node_affinity;
+
+  // Inter-pod affinity (spec.affinity.podAffinity / podAntiAffinity).
+  std::vector<AffinityTerm> required_affinity;
+  std::vector<AffinityTerm> required_anti_affinity;
+  std::vector<WeightedAffinityTerm> preferred_affinity;
+  std::vector<WeightedAffinityTerm> preferred_anti_affinity;
+  // True when podAffinity or podAntiAffinity is set at all (upstream
+  // NodeInfo.PodsWithAffinity); required anti-affinity is
+  // !required_anti_affinity.empty() (PodsWithRequiredAntiAffinity).
+  bool has_pod_affinity = false;
+
+  std::vector<TopologySpreadConstraint> spread_constraints;
+
+  // A legacy alpha annotation (scheduler.alpha.kubernetes.io/affinity or
+  // /tolerations) that could not be parsed: the pod is unschedulable with
+  // this reason. Empty when the pod is fine.
+  std::string invalid_reason;
 
   std::string Key() const { return ns + "/" + name; }
 };

@@ -3,6 +3,7 @@
 #include "api/config/config.pb.h"
 #include "predicates/node_name/node_name.h"
 #include "predicates/node_unschedulable/node_unschedulable.h"
+#include "priorities/inter_pod_affinity/inter_pod_affinity.h"
 #include "priorities/node_resources_balanced_allocation/node_resources_balanced_allocation.h"
 #include "priorities/node_resources_fit/node_resources_fit.h"
 #include "scheduler/default_binder.h"
@@ -63,6 +64,12 @@ framework::Registry InTreeRegistry() {
        [](const config::NodeResourcesBalancedAllocationArgs& args, const Handle& h) -> PluginOr {
          if (auto s = NeedsInterner(h); !s.ok()) return s;
          return Upcast(priorities::NodeResourcesBalancedAllocation::Create(args, *h.interner));
+       })
+      .IgnoreError();
+  r.Register<config::InterPodAffinityArgs>(
+       priorities::InterPodAffinity::kName,
+       [](const config::InterPodAffinityArgs& args, const Handle&) -> PluginOr {
+         return Upcast(priorities::InterPodAffinity::Create(args));
        })
       .IgnoreError();
   r.Register<config::NoArgs>(DefaultBinder::kName,

@@ -44,9 +44,12 @@ TEST_F(ProfileTest, DefaultProfileHasUpstreamOrderAndWeights) {
   const framework::Framework& fw = *(*profiles)[0];
   EXPECT_EQ(fw.scheduler_name(), "default-scheduler");
   EXPECT_EQ(Names(fw.filter_plugins()),
-            (std::vector<std::string>{"NodeUnschedulable", "NodeName", "NodeResourcesFit"}));
+            (std::vector<std::string>{"NodeUnschedulable", "NodeName", "NodeResourcesFit",
+                                      "InterPodAffinity"}));
   EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{
-                            {"NodeResourcesFit", 1}, {"NodeResourcesBalancedAllocation", 1}}));
+                            {"NodeResourcesFit", 1},
+                            {"InterPodAffinity", 2},
+                            {"NodeResourcesBalancedAllocation", 1}}));
   EXPECT_EQ(fw.queue_sort()->Name(), "PrioritySort");
   ASSERT_EQ(fw.bind_plugins().size(), 1u);
 }
@@ -66,8 +69,10 @@ profiles:
   ASSERT_TRUE(profiles.ok()) << profiles.status();
   const framework::Framework& fw = *(*profiles)[0];
   EXPECT_EQ(Names(fw.filter_plugins()),
-            (std::vector<std::string>{"NodeUnschedulable", "NodeResourcesFit"}));
-  EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{{"NodeResourcesFit", 1}}));
+            (std::vector<std::string>{"NodeUnschedulable", "NodeResourcesFit",
+                                      "InterPodAffinity"}));
+  EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{
+                            {"NodeResourcesFit", 1}, {"InterPodAffinity", 2}}));
 }
 
 TEST_F(ProfileTest, StarDisablesAllDefaultsAtAPoint) {
@@ -98,6 +103,7 @@ profiles:
   ASSERT_TRUE(profiles.ok()) << profiles.status();
   EXPECT_EQ(Scores(*(*profiles)[0]), (std::vector<std::pair<std::string, int64_t>>{
                                           {"NodeResourcesFit", 5},
+                                          {"InterPodAffinity", 2},
                                           {"NodeResourcesBalancedAllocation", 1}}));
 }
 
@@ -115,7 +121,8 @@ profiles:
   // order), with its own weight.
   EXPECT_EQ(Scores(*(*profiles)[0]), (std::vector<std::pair<std::string, int64_t>>{
                                           {"NodeResourcesBalancedAllocation", 9},
-                                          {"NodeResourcesFit", 1}}));
+                                          {"NodeResourcesFit", 1},
+                                          {"InterPodAffinity", 2}}));
 }
 
 TEST_F(ProfileTest, PluginArgsAreTyped) {

@@ -77,6 +77,13 @@ size_t Scheduler::NumFeasibleNodesToFind(const Framework& fw, size_t num_all_nod
   return std::max(n, kMinFeasibleNodesToFind);
 }
 
+Status Scheduler::RunPreFilter(const Framework& fw, CycleState& state, const model::Pod& pod) {
+  if (!pod.invalid_reason.empty()) {
+    return Status(Code::kUnschedulableAndUnresolvable, pod.invalid_reason);
+  }
+  return fw.RunPreFilterPlugins(state, pod, snapshot_.nodes());
+}
+
 void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
                                  const model::Pod& pod, Diagnosis* diagnosis, Status* error,
                                  size_t* rejected) {
@@ -84,7 +91,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   feasible_.clear();
   feasible_rows_.clear();
 
-  Status pre = fw.RunPreFilterPlugins(state, pod, all);
+  Status pre = RunPreFilter(fw, state, pod);
   if (!pre.ok()) {
     if (!pre.IsRejected()) {
       *error = pre;
@@ -332,7 +339,7 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
     return r;
   }
   UpdateSnapshot();
-  CycleState state;
+  CycleState state = NewCycleState();
   Diagnosis diagnosis;
   ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
   if (result.node.empty()) {

@@ -78,6 +78,20 @@ class Scheduler {
   // The profile whose schedulerName the pod names, or nullptr.
   const framework::Framework* ProfileFor(const model::Pod& pod) const;
 
+  // A cycle state for one pod against this scheduler's snapshot.
+  framework::CycleState NewCycleState() {
+    framework::CycleState state;
+    state.snapshot = &snapshot_;
+    return state;
+  }
+
+  // RunPreFilter()
+  //
+  // The profile's PreFilter plugins, after the check every pod gets first: a
+  // pod whose legacy annotations did not parse fits nowhere.
+  framework::Status RunPreFilter(const framework::Framework& fw, framework::CycleState& state,
+                                 const model::Pod& pod);
+
   // Brings the snapshot up to date with the cache; ScheduleOne does this.
   void UpdateSnapshot() { cache_->UpdateSnapshot(&snapshot_); }
   const cache::Snapshot& snapshot() const { return snapshot_; }

@@ -28,8 +28,8 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
 
   Explanation out;
   out.pod = pod_key;
-  framework::CycleState state;
-  framework::Status pre = fw->RunPreFilterPlugins(state, *pod, nodes);
+  framework::CycleState state = sched.NewCycleState();
+  framework::Status pre = sched.RunPreFilter(*fw, state, *pod);
   if (pre.code() == framework::Code::kError) return absl::InternalError(pre.Message());
 
   std::vector<const framework::NodeInfo*> feasible;
@@ -73,7 +73,7 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
   }
 
   // The selection itself: the scheduler's own algorithm, same seed.
-  framework::CycleState cycle;
+  framework::CycleState cycle = sched.NewCycleState();
   scheduler::Diagnosis diagnosis;
   scheduler::ScheduleResult r = sched.SchedulePod(*fw, cycle, *pod, &diagnosis);
   if (r.code == framework::Code::kError) return absl::InternalError(r.message);

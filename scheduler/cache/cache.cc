@@ -86,19 +86,21 @@ absl::Status Cache::RemoveNode(absl::string_view name) {
 absl::Status Cache::AddPodToNode(const model::PodPtr& pod) {
   const uint32_t slot = SlotFor(pod->node_name);
   slots_[slot]->AddPod(pod);
+  pod_log_.push_back({slot, pod, +1});
   Touch(slot);
   return absl::OkStatus();
 }
 
-absl::Status Cache::RemovePodFromNode(const model::Pod& pod) {
-  auto it = slot_by_name_.find(pod.node_name);
+absl::Status Cache::RemovePodFromNode(const model::PodPtr& pod) {
+  auto it = slot_by_name_.find(pod->node_name);
   if (it == slot_by_name_.end()) {
     return absl::NotFoundError(
-        absl::StrCat("node ", pod.node_name, " of pod ", pod.Key(), " is not in the cache"));
+        absl::StrCat("node ", pod->node_name, " of pod ", pod->Key(), " is not in the cache"));
   }
   const uint32_t slot = it->second;
-  absl::Status s = slots_[slot]->RemovePod(pod);
+  absl::Status s = slots_[slot]->RemovePod(*pod);
   if (!s.ok()) return s;
+  pod_log_.push_back({slot, pod, -1});
   Touch(slot);
   MaybeFreeSlot(slot);
   return absl::OkStatus();
@@ -116,7 +118,7 @@ absl::Status Cache::AddPod(model::PodPtr pod) {
     }
     // Confirmation of an assumed pod: replace the assumed copy with the
     // observed one, which may even name another node.
-    absl::Status s = RemovePodFromNode(*it->second.pod);
+    absl::Status s = RemovePodFromNode(it->second.pod);
     if (!s.ok()) return s;
     s = AddPodToNode(pod);
     if (!s.ok()) return s;
@@ -135,7 +137,7 @@ absl::Status Cache::UpdatePod(const model::Pod& old_pod, model::PodPtr new_pod) 
     return absl::NotFoundError(
         absl::StrCat("pod ", old_pod.Key(), " is not added to the cache, so it can't be updated"));
   }
-  absl::Status s = RemovePodFromNode(*it->second.pod);
+  absl::Status s = RemovePodFromNode(it->second.pod);
   if (!s.ok()) return s;
   s = AddPodToNode(new_pod);
   if (!s.ok()) return s;
@@ -148,7 +150,7 @@ absl::Status Cache::RemovePod(const model::Pod& pod) {
   if (it == pods_.end()) {
     return absl::NotFoundError(absl::StrCat("pod ", pod.Key(), " is not in the cache"));
   }
-  absl::Status s = RemovePodFromNode(*it->second.pod);
+  absl::Status s = RemovePodFromNode(it->second.pod);
   pods_.erase(it);
   return s;
 }
@@ -193,7 +195,7 @@ absl::Status Cache::ForgetPod(const model::Pod& pod) {
         "pod ", pod.Key(), " was assumed on ", it->second.pod->node_name,
         " but assigned to ", pod.node_name));
   }
-  absl::Status s = RemovePodFromNode(*it->second.pod);
+  absl::Status s = RemovePodFromNode(it->second.pod);
   pods_.erase(it);
   return s;
 }
@@ -208,6 +210,31 @@ model::PodPtr Cache::GetPod(absl::string_view key) const {
   return it == pods_.end() ? nullptr : it->second.pod;
 }
 
+void Cache::SetNamespace(model::Id ns, model::Labels labels) {
+  namespaces_[ns] = std::move(labels);
+  namespaces_changed_ = true;
+}
+
+void Cache::RemoveNamespace(model::Id ns) {
+  namespaces_changed_ |= namespaces_.erase(ns) > 0;
+}
+
+namespace {
+
+bool SameLabels(const model::Node* a, const model::Node* b) {
+  if (a == b) return true;
+  if (a == nullptr || b == nullptr) return false;
+  const auto& x = a->labels.items();
+  const auto& y = b->labels.items();
+  if (x.size() != y.size()) return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i].key != y[i].key || x[i].value != y[i].value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void Cache::UpdateSnapshot(Snapshot* snapshot) {
   bool incremental = snapshot->source_ == this && snapshot->epoch_ == epoch_;
   bool relist = !incremental || node_set_changed_;
@@ -217,11 +244,14 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     snapshot->live_.resize(slots_.size());
     relist = true;
   }
+  // Node labels decide topology domains: a change rebuilds the index.
+  bool labels_changed = false;
   auto copy_slot = [&](uint32_t i) {
     snapshot->live_[i] = slots_[i] != nullptr;
     if (slots_[i] == nullptr) {
       snapshot->slots_[i] = framework::NodeInfo();
     } else if (!incremental || snapshot->slots_[i].generation() != slots_[i]->generation()) {
+      labels_changed |= !SameLabels(snapshot->slots_[i].node(), slots_[i]->node());
       snapshot->slots_[i] = *slots_[i];
     }
   };
@@ -256,6 +286,17 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     }
     if (rebuild) snapshot->table_.Build(snapshot->node_list_);
   }
+  if (!incremental || namespaces_changed_) snapshot->namespaces_ = namespaces_;
+  if (relist || labels_changed || !incremental || namespaces_changed_) {
+    snapshot->index_.Rebuild(snapshot->node_list_, &snapshot->namespaces_);
+  } else {
+    for (const PodEvent& e : pod_log_) {
+      const int32_t row = snapshot->row_of_slot_[e.slot];
+      if (row >= 0) snapshot->index_.UpdatePod(*e.pod, static_cast<uint32_t>(row), e.sign);
+    }
+  }
+  pod_log_.clear();
+  namespaces_changed_ = false;
   for (uint32_t i : changed_) in_changed_[i] = false;
   changed_.clear();
   node_set_changed_ = false;

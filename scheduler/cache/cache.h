@@ -62,6 +62,10 @@ class Cache {
   absl::Status ForgetPod(const model::Pod& pod);
   bool IsAssumed(const model::Pod& pod) const;
 
+  // Namespaces and their labels, for namespaceSelector in affinity terms.
+  void SetNamespace(model::Id ns, model::Labels labels);
+  void RemoveNamespace(model::Id ns);
+
   // The pod with this namespace/name as the cache holds it, or nullptr.
   model::PodPtr GetPod(absl::string_view key) const;
 
@@ -86,7 +90,7 @@ class Cache {
   uint32_t SlotFor(absl::string_view node_name);
   void Touch(uint32_t slot);
   absl::Status AddPodToNode(const model::PodPtr& pod);
-  absl::Status RemovePodFromNode(const model::Pod& pod);
+  absl::Status RemovePodFromNode(const model::PodPtr& pod);
   // Frees a slot that has neither a node nor pods.
   void MaybeFreeSlot(uint32_t slot);
 
@@ -104,6 +108,17 @@ class Cache {
   std::vector<bool> in_changed_;
   bool node_set_changed_ = false;
   uint64_t epoch_ = 1;
+
+  // Pods added to (+1) and removed from (-1) node slots since the last
+  // UpdateSnapshot, in order: the snapshot's AffinityIndex replays them.
+  struct PodEvent {
+    uint32_t slot;
+    model::PodPtr pod;
+    int sign;
+  };
+  std::vector<PodEvent> pod_log_;
+  NamespaceLabels namespaces_;
+  bool namespaces_changed_ = false;
 };
 
 }  // namespace kestrel::cache

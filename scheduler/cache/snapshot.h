@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "scheduler/cache/affinity_index.h"
 #include "scheduler/framework/interface.h"
 #include "scheduler/framework/node_info.h"
 #include "scheduler/framework/node_table.h"
@@ -39,6 +40,15 @@ class Snapshot {
 
   uint64_t generation() const { return generation_; }
 
+  // Counts of existing pods per topology domain for affinity and spreading,
+  // over the rows of nodes(); kept current by Cache::UpdateSnapshot.
+  // Plugins register what they need from PreFilter/PreScore.
+  AffinityIndex& index() { return index_; }
+  const AffinityIndex& index() const { return index_; }
+
+  // Namespace labels by namespace id (namespaceSelector).
+  const NamespaceLabels& namespaces() const { return namespaces_; }
+
  private:
   friend class Cache;
 
@@ -51,6 +61,8 @@ class Snapshot {
   framework::NodeTable table_;
   std::vector<int32_t> row_of_slot_;  // -1: not listed
   absl::flat_hash_map<std::string, const framework::NodeInfo*> by_name_;
+  NamespaceLabels namespaces_;
+  AffinityIndex index_;
   uint64_t generation_ = 0;
   // The cache this snapshot was last updated from, and its change-log epoch.
   const void* source_ = nullptr;

@@ -22,6 +22,10 @@
 
 #include "absl/strings/string_view.h"
 
+namespace kestrel::cache {
+class Snapshot;  // scheduler/cache/snapshot.h
+}  // namespace kestrel::cache
+
 namespace kestrel::framework {
 
 class StateData {
@@ -61,6 +65,12 @@ class CycleState {
   // Filter / Score for this pod.
   uint64_t skip_filter_mask = 0;
   uint64_t skip_score_mask = 0;
+
+  // The snapshot this cycle works on, set by the scheduler before PreFilter:
+  // plugins that count existing pods (InterPodAffinity, PodTopologySpread)
+  // read its AffinityIndex. Only PreFilter/PreScore may register new
+  // entries in the index; Filter/Score only read what those wrote.
+  cache::Snapshot* snapshot = nullptr;
 
  private:
   // A handful of plugins write state: a vector beats a hash map.

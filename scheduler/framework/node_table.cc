@@ -29,6 +29,8 @@ void NodeTable::Build(absl::Span<const NodeInfo* const> nodes) {
     column->resize(rows);
   }
   unschedulable.resize(rows);
+  hard_taints.resize(rows);
+  infos.resize(rows);
   std::vector<model::Id> ids;
   for (const NodeInfo* info : nodes) {
     for (const auto& [id, v] : info->allocatable().scalar) ids.push_back(id);
@@ -57,6 +59,15 @@ void NodeTable::Set(size_t row, const NodeInfo& info) {
   nz_memory[row] = info.non_zero_memory();
   num_pods[row] = static_cast<int64_t>(info.pods().size());
   unschedulable[row] = info.unschedulable();
+  uint8_t hard = 0;
+  if (info.node() != nullptr) {
+    for (const model::Taint& t : info.node()->taints) {
+      hard |= t.effect == model::TaintEffect::kNoSchedule ||
+              t.effect == model::TaintEffect::kNoExecute;
+    }
+  }
+  hard_taints[row] = hard;
+  infos[row] = &info;
   for (ScalarColumn& c : scalars) {
     c.alloc[row] = alloc.Scalar(c.id);
     c.req[row] = req.Scalar(c.id);

@@ -37,6 +37,12 @@ struct NodeTable {
   std::vector<int64_t> nz_milli_cpu, nz_memory;
   std::vector<int64_t> num_pods;
   std::vector<uint8_t> unschedulable;
+  // 1 when the node has a NoSchedule or NoExecute taint: only such rows need
+  // a toleration check.
+  std::vector<uint8_t> hard_taints;
+  // The NodeInfo of each row, for row plugins that look further into the
+  // few rows a column cannot decide.
+  std::vector<const NodeInfo*> infos;
   // One per scalar resource that some node has or some pod on a node uses.
   std::vector<ScalarColumn> scalars;
 

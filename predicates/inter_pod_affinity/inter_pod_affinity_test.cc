@@ -1,0 +1,411 @@
+#include "predicates/inter_pod_affinity/inter_pod_affinity.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "predicates/inter_pod_affinity/testing.h"
+
+namespace kestrel::predicates {
+namespace {
+
+using framework::Code;
+
+constexpr char kAffinity[] = "node(s) didn't match pod affinity rules";
+constexpr char kAnti[] = "node(s) didn't match pod anti-affinity rules";
+constexpr char kExisting[] = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+// n1, n2 in zone z1; n3 in z2; n4 has no zone. Every node has a hostname.
+void AddNodes(testing::AffinityWorld& w) {
+  w.AddNode("n1", {{"zone", "z1"}, {"kubernetes.io/hostname", "n1"}});
+  w.AddNode("n2", {{"zone", "z1"}, {"kubernetes.io/hostname", "n2"}});
+  w.AddNode("n3", {{"zone", "z2"}, {"kubernetes.io/hostname", "n3"}});
+  w.AddNode("n4", {{"kubernetes.io/hostname", "n4"}});
+}
+
+struct Case {
+  std::string name;
+  std::vector<std::string> existing;  // bound pods (YAML)
+  std::string pod;                    // the incoming pod (YAML)
+  // Expected reason per node; "" passes. Ignored when `skip`.
+  std::map<std::string, std::string> want;
+  bool skip = false;  // PreFilter returns Skip
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>
+      namespaces;
+};
+
+const char kAffinityDb[] = R"(
+metadata: {name: p, labels: {app: web}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+)";
+
+const char kAntiWebHost[] = R"(
+metadata: {name: p, labels: {app: web}}
+spec:
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchExpressions: [{key: app, operator: In, values: [web]}]}
+        topologyKey: kubernetes.io/hostname
+)";
+
+std::vector<Case> Cases() {
+  return {
+      {"no affinity and no existing anti-affinity: skip",
+       {"metadata: {name: a, labels: {app: db}}\nspec: {nodeName: n1}"},
+       "metadata: {name: p}",
+       {},
+       true},
+      {"affinity: only the zone with a matching pod; nodes without the key fail",
+       {"metadata: {name: a, labels: {app: db}}\nspec: {nodeName: n1}"},
+       kAffinityDb,
+       {{"n1", ""}, {"n2", ""}, {"n3", kAffinity}, {"n4", kAffinity}}},
+      {"affinity: first pod of a group that matches its own term passes where the key is",
+       {"metadata: {name: a, labels: {app: other}}\nspec: {nodeName: n1}"},
+       R"(
+metadata: {name: p, labels: {app: db}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+)",
+       {{"n1", ""}, {"n2", ""}, {"n3", ""}, {"n4", kAffinity}}},
+      {"affinity: no match anywhere and not matching itself fails everywhere",
+       {},
+       kAffinityDb,
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", kAffinity}, {"n4", kAffinity}}},
+      {"affinity: a match in another namespace does not count; the first-pod rule does not "
+       "apply when the pod does not match itself",
+       {"metadata: {name: a, namespace: other, labels: {app: db}}\nspec: {nodeName: n1}"},
+       kAffinityDb,
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", kAffinity}, {"n4", kAffinity}}},
+      {"affinity: namespaces list names the other namespace",
+       {"metadata: {name: a, namespace: other, labels: {app: db}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        namespaces: [other]
+        topologyKey: zone
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}}},
+      {"affinity: empty namespaceSelector selects every namespace, known or not",
+       {"metadata: {name: a, namespace: unknown-ns, labels: {app: db}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        namespaceSelector: {}
+        topologyKey: zone
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}}},
+      {"affinity: namespaceSelector matches namespace labels only",
+       {"metadata: {name: a, namespace: dev, labels: {app: db}}\nspec: {nodeName: n1}",
+        "metadata: {name: b, namespace: ops, labels: {app: db}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        namespaceSelector: {matchLabels: {team: devops}}
+        topologyKey: zone
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}},
+       false,
+       {{"dev", {{"team", "web"}}}, {"ops", {{"team", "devops"}}}}},
+      {"affinity: several terms count only pods matching all of them",
+       {"metadata: {name: a, labels: {app: db}}\nspec: {nodeName: n1}",
+        "metadata: {name: b, labels: {app: db, tier: cache}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+      - labelSelector: {matchLabels: {tier: cache}}
+        topologyKey: kubernetes.io/hostname
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}}},
+      {"affinity: a nil labelSelector matches no pod",
+       {"metadata: {name: a, labels: {app: db}}\nspec: {nodeName: n1}"},
+       R"(
+metadata: {name: p}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: zone
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", kAffinity}, {"n4", kAffinity}}},
+      {"affinity: an empty labelSelector matches every pod of the namespace",
+       {"metadata: {name: a, labels: {x: y}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {}
+        topologyKey: zone
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}}},
+      {"affinity: matchLabelKeys narrows the selector to the pod's own value",
+       {"metadata: {name: a, labels: {app: db, version: v1}}\nspec: {nodeName: n1}",
+        "metadata: {name: b, labels: {app: db, version: v2}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p, labels: {version: v2}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        matchLabelKeys: [version]
+        topologyKey: zone
+)",
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}}},
+      {"affinity: mismatchLabelKeys excludes the pod's own value",
+       {"metadata: {name: a, labels: {app: db, version: v1}}\nspec: {nodeName: n1}",
+        "metadata: {name: b, labels: {app: db, version: v2}}\nspec: {nodeName: n3}"},
+       R"(
+metadata: {name: p, labels: {version: v2}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        mismatchLabelKeys: [version]
+        topologyKey: zone
+)",
+       {{"n1", ""}, {"n2", ""}, {"n3", kAffinity}, {"n4", kAffinity}}},
+      {"affinity: terminating pods still count",
+       {"metadata: {name: a, labels: {app: db}, deletionTimestamp: '2024-01-01T00:00:00Z'}\n"
+        "spec: {nodeName: n3}"},
+       kAffinityDb,
+       {{"n1", kAffinity}, {"n2", kAffinity}, {"n3", ""}, {"n4", kAffinity}}},
+      {"anti-affinity: the node with a matching pod fails; a node without the key passes",
+       {"metadata: {name: a, labels: {app: web}}\nspec: {nodeName: n2}"},
+       kAntiWebHost,
+       {{"n1", ""}, {"n2", kAnti}, {"n3", ""}, {"n4", ""}}},
+      {"anti-affinity per zone: a node lacking the zone label passes",
+       {"metadata: {name: a, labels: {app: web}}\nspec: {nodeName: n1}"},
+       R"(
+metadata: {name: p, labels: {app: web}}
+spec:
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: zone
+)",
+       {{"n1", kAnti}, {"n2", kAnti}, {"n3", ""}, {"n4", ""}}},
+      {"existing anti-affinity: the carrier's zone is closed to pods it matches",
+       {R"(
+metadata: {name: a, labels: {app: solo}}
+spec:
+  nodeName: n3
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: zone
+)"},
+       "metadata: {name: p, labels: {app: web}}",
+       {{"n1", ""}, {"n2", ""}, {"n3", kExisting}, {"n4", ""}}},
+      {"existing anti-affinity in another namespace does not reach the pod",
+       {R"(
+metadata: {name: a, namespace: other, labels: {app: solo}}
+spec:
+  nodeName: n3
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: zone
+)"},
+       "metadata: {name: p, labels: {app: web}}",
+       {},
+       true},
+      {"existing anti-affinity that does not match the pod: skip",
+       {R"(
+metadata: {name: a, labels: {app: solo}}
+spec:
+  nodeName: n3
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+)"},
+       "metadata: {name: p, labels: {app: web}}",
+       {},
+       true},
+      {"affinity is checked before anti-affinity, and both before existing anti-affinity",
+       {"metadata: {name: a, labels: {app: db}}\nspec: {nodeName: n1}",
+        "metadata: {name: b, labels: {app: web}}\nspec: {nodeName: n1}",
+        R"(
+metadata: {name: c, labels: {app: solo}}
+spec:
+  nodeName: n2
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: kubernetes.io/hostname
+)"},
+       R"(
+metadata: {name: p, labels: {app: web}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: kubernetes.io/hostname
+)",
+       {{"n1", kAnti}, {"n2", kExisting}, {"n3", kAffinity}, {"n4", kAffinity}}},
+  };
+}
+
+TEST(InterPodAffinityFilterTest, Table) {
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.name);
+    testing::AffinityWorld w;
+    AddNodes(w);
+    for (const auto& [ns, labels] : c.namespaces) w.AddNamespace(ns, labels);
+    for (const std::string& yaml : c.existing) w.AddPod(yaml);
+    model::PodPtr pod = w.Pod(c.pod);
+    ASSERT_NE(pod, nullptr);
+    framework::CycleState state = w.NewCycle();
+    InterPodAffinityFilter plugin;
+    framework::Status pre = plugin.PreFilter(state, *pod, w.snapshot.nodes());
+    if (c.skip) {
+      EXPECT_TRUE(pre.IsSkip()) << pre.Message();
+      continue;
+    }
+    ASSERT_TRUE(pre.ok()) << pre.Message();
+    std::vector<uint8_t> passed(w.snapshot.num_nodes(), 1);
+    ASSERT_TRUE(plugin.FiltersRows(state, *pod));
+    plugin.FilterRows(state, *pod, w.snapshot.table(), 0, passed.size(), passed.data());
+    for (size_t r = 0; r < w.snapshot.num_nodes(); ++r) {
+      const framework::NodeInfo& info = *w.snapshot.nodes()[r];
+      const std::string& node = info.node()->name;
+      framework::Status s = plugin.Filter(state, *pod, info);
+      const std::string want = c.want.at(node);
+      if (want.empty()) {
+        EXPECT_TRUE(s.ok()) << node << ": " << s.Message();
+      } else {
+        EXPECT_EQ(s.Message(), want) << node;
+        EXPECT_EQ(s.code(), want == kAffinity ? Code::kUnschedulableAndUnresolvable
+                                              : Code::kUnschedulable)
+            << node;
+      }
+      EXPECT_EQ(passed[r] != 0, s.ok()) << node << ": rows and Filter disagree";
+    }
+  }
+}
+
+// The cache keeps the index current: an assumed pod counts at once, a
+// forgotten one no longer does.
+TEST(InterPodAffinityFilterTest, FollowsAssumeAndForget) {
+  testing::AffinityWorld w;
+  AddNodes(w);
+  model::PodPtr pod = w.Pod(kAntiWebHost);
+  InterPodAffinityFilter plugin;
+
+  auto assumed = std::make_shared<model::Pod>(*w.Pod("metadata: {name: a, labels: {app: web}}"));
+  assumed->node_name = "n1";
+  ASSERT_TRUE(w.cache.AssumePod(assumed).ok());
+  framework::CycleState state = w.NewCycle();
+  ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
+  EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n1")).Message(), kAnti);
+
+  ASSERT_TRUE(w.cache.ForgetPod(*assumed).ok());
+  state = w.NewCycle();
+  ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
+  EXPECT_TRUE(plugin.Filter(state, *pod, w.Info("n1")).ok());
+}
+
+// Preemption's view: removing the pods in the way, on a copy of the state.
+TEST(InterPodAffinityFilterTest, AddAndRemovePodUpdateOnlyTheCopy) {
+  testing::AffinityWorld w;
+  AddNodes(w);
+  model::PodPtr web = w.AddPod("metadata: {name: a, labels: {app: web}}\nspec: {nodeName: n2}");
+  model::PodPtr solo = w.AddPod(R"(
+metadata: {name: s, labels: {app: solo}}
+spec:
+  nodeName: n3
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: kubernetes.io/hostname
+)");
+  model::PodPtr pod = w.Pod(kAntiWebHost);
+  InterPodAffinityFilter plugin;
+  framework::CycleState state = w.NewCycle();
+  ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
+  EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n2")).Message(), kAnti);
+  EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n3")).Message(), kExisting);
+
+  framework::CycleState copy = state.Clone();
+  ASSERT_TRUE(plugin.RemovePod(copy, *pod, *web, w.Info("n2")).ok());
+  ASSERT_TRUE(plugin.RemovePod(copy, *pod, *solo, w.Info("n3")).ok());
+  EXPECT_TRUE(plugin.Filter(copy, *pod, w.Info("n2")).ok());
+  EXPECT_TRUE(plugin.Filter(copy, *pod, w.Info("n3")).ok());
+  // The original state, and the index, are untouched.
+  EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n2")).Message(), kAnti);
+  EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n3")).Message(), kExisting);
+
+  ASSERT_TRUE(plugin.AddPod(copy, *pod, web, w.Info("n1")).ok());
+  ASSERT_TRUE(plugin.AddPod(copy, *pod, solo, w.Info("n1")).ok());
+  EXPECT_EQ(plugin.Filter(copy, *pod, w.Info("n1")).Message(), kAnti);
+}
+
+TEST(InterPodAffinityFilterTest, FirstPodRuleEndsWhenAMatchingPodAppears) {
+  testing::AffinityWorld w;
+  AddNodes(w);
+  const char* self = R"(
+metadata: {name: p, labels: {app: db}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+)";
+  model::PodPtr pod = w.Pod(self);
+  InterPodAffinityFilter plugin;
+  framework::CycleState state = w.NewCycle();
+  ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
+  EXPECT_TRUE(plugin.Filter(state, *pod, w.Info("n3")).ok());
+
+  w.AddPod("metadata: {name: first, labels: {app: db}}\nspec: {nodeName: n1}");
+  state = w.NewCycle();
+  ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
+  EXPECT_TRUE(plugin.Filter(state, *pod, w.Info("n2")).ok());
+  EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n3")).Message(), kAffinity);
+}
+
+}  // namespace
+}  // namespace kestrel::predicates
