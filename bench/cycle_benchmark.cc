@@ -65,7 +65,7 @@ void BM_Cycle(benchmark::State& state) {
   const model::PodPtr pod = MakePod("measured", "");
   const framework::Framework& fw = *sched.ProfileFor(*pod);
   for (auto _ : state) {
-    framework::CycleState cycle;
+    framework::CycleState cycle = sched.NewCycleState();
     scheduler::Diagnosis diagnosis;
     scheduler::ScheduleResult r = sched.SchedulePod(fw, cycle, *pod, &diagnosis);
     benchmark::DoNotOptimize(r);

@@ -637,12 +637,13 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   absl::Status s = ComputeRequests(api, names, object, pod.get());
   if (!s.ok()) return s;
 
-  for (int i = 0; i < spec.containers_size(); ++i) {
-    const auto& c = spec.containers(i);
+  // Host ports of app containers and of sidecars (restartPolicy: Always
+  // init containers), as upstream GetHostPorts; images of all, init first.
+  auto ports = [&](const v1::Container& c, absl::string_view field) -> absl::Status {
     for (int j = 0; j < c.ports_size(); ++j) {
       const auto& p = c.ports(j);
       if (p.hostport() <= 0) continue;
-      const std::string field = absl::StrCat("spec.containers[", i, "].ports[", j, "]");
+      const std::string pf = absl::StrCat(field, ".ports[", j, "]");
       HostPort hp;
       hp.port = p.hostport();
       if (p.protocol().empty() || p.protocol() == "TCP") {
@@ -652,12 +653,25 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
       } else if (p.protocol() == "SCTP") {
         hp.protocol = Protocol::kSCTP;
       } else {
-        return Unsupported(object, absl::StrCat(field, ".protocol"), p.protocol(),
+        return Unsupported(object, absl::StrCat(pf, ".protocol"), p.protocol(),
                            "\"SCTP\", \"TCP\", \"UDP\"");
       }
       hp.host_ip = p.hostip().empty() ? "0.0.0.0" : p.hostip();
       pod->host_ports.push_back(std::move(hp));
     }
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < spec.initcontainers_size(); ++i) {
+    const v1::Container& c = spec.initcontainers(i);
+    pod->images.push_back(c.image());
+    if (c.restartpolicy() != "Always") continue;
+    s = ports(c, absl::StrCat("spec.initContainers[", i, "]"));
+    if (!s.ok()) return s;
+  }
+  for (int i = 0; i < spec.containers_size(); ++i) {
+    pod->images.push_back(spec.containers(i).image());
+    s = ports(spec.containers(i), absl::StrCat("spec.containers[", i, "]"));
+    if (!s.ok()) return s;
   }
 
   if (spec.tolerations_size() > 0 || !options.alpha_annotations ||

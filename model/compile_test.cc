@@ -761,5 +761,335 @@ TEST(CompileNodeSelectorTest, ErrorUsesGivenField) {
                         "Unsupported value: \"Approximately\""));
 }
 
+
+// ---------------------------------------------------------------------------
+// Inter-pod affinity, spreading, preferred node affinity, legacy annotations.
+
+v1::Pod PodFromYaml(const std::string& yaml) {
+  return Decode<v1::Pod>(absl::StrCat("apiVersion: v1\nkind: Pod\n", yaml), "Pod");
+}
+
+TEST(CompileAffinityTest, TermsNamespacesAndSelectors) {
+  Interner names;
+  auto pod = CompilePod(PodFromYaml(R"(
+metadata: {name: p, namespace: ns, labels: {app: web, version: v2}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: zone
+      - labelSelector: {matchLabels: {app: db}}
+        namespaces: [b, a, b]
+        topologyKey: zone
+      - labelSelector: {matchLabels: {app: db}}
+        namespaceSelector: {}
+        matchLabelKeys: [version, missing]
+        mismatchLabelKeys: [app]
+        topologyKey: zone
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 7
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+)"), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const Pod& p = **pod;
+  EXPECT_TRUE(p.has_pod_affinity);
+  ASSERT_EQ(p.required_affinity.size(), 3u);
+  // Neither namespaces nor a selector: the pod's own namespace.
+  EXPECT_EQ(p.required_affinity[0].namespaces, std::vector<Id>{names.Find("ns")});
+  EXPECT_TRUE(p.required_affinity[0].namespace_selector.matches_nothing);
+  std::vector<Id> ab = {names.Find("b"), names.Find("a")};
+  std::sort(ab.begin(), ab.end());
+  EXPECT_EQ(p.required_affinity[1].namespaces, ab);
+  // An empty namespaceSelector: every namespace, no list.
+  EXPECT_TRUE(p.required_affinity[2].namespaces.empty());
+  EXPECT_TRUE(p.required_affinity[2].namespace_selector.empty());
+  // matchLabelKeys adds version In [v2] (missing keys are ignored) and
+  // mismatchLabelKeys adds app NotIn [web].
+  const LabelSelector& sel = p.required_affinity[2].selector;
+  ASSERT_EQ(sel.requirements.size(), 3u);
+  Labels v2({{names.Intern("app"), names.Intern("db"), {}},
+             {names.Intern("version"), names.Intern("v2"), {}}});
+  Labels v1({{names.Intern("app"), names.Intern("db"), {}},
+             {names.Intern("version"), names.Intern("v1"), {}}});
+  EXPECT_TRUE(sel.Matches(v2));
+  EXPECT_FALSE(sel.Matches(v1));
+  // A nil labelSelector matches nothing.
+  ASSERT_EQ(p.preferred_anti_affinity.size(), 1u);
+  EXPECT_EQ(p.preferred_anti_affinity[0].weight, 7);
+  EXPECT_TRUE(p.preferred_anti_affinity[0].term.selector.matches_nothing);
+  EXPECT_EQ(p.preferred_anti_affinity[0].term.topology_key,
+            names.Find("kubernetes.io/hostname"));
+}
+
+TEST(CompileAffinityTest, AffinityTermMatchesNamespaces) {
+  Interner names;
+  AffinityTerm t;
+  t.selector = LabelSelector::Everything();
+  t.namespaces = {names.Intern("a")};
+  t.namespace_selector = LabelSelector::Nothing();
+  const Id a = names.Find("a"), b = names.Intern("b");
+  Labels none;
+  EXPECT_TRUE(t.Matches(a, none, nullptr));
+  EXPECT_FALSE(t.Matches(b, none, &none));
+  // A namespaceSelector: labels of a known namespace; an unknown namespace
+  // matches only the empty (all-namespaces) selector.
+  t.namespace_selector = LabelSelector::Everything();
+  EXPECT_TRUE(t.Matches(b, none, nullptr));
+  Requirement team{names.Intern("team"), SelectorOp::kDoesNotExist, {}, 0};
+  t.namespace_selector.requirements.push_back(team);
+  EXPECT_TRUE(t.Matches(b, none, &none));
+  EXPECT_FALSE(t.Matches(b, none, nullptr));
+}
+
+TEST(CompileSpreadTest, ConstraintsWithDefaults) {
+  Interner names;
+  auto pod = CompilePod(PodFromYaml(R"(
+metadata: {name: p, namespace: ns, labels: {app: web, hash: h1}}
+spec:
+  topologySpreadConstraints:
+  - maxSkew: 2
+    topologyKey: zone
+    whenUnsatisfiable: DoNotSchedule
+    labelSelector: {matchLabels: {app: web}}
+    matchLabelKeys: [hash]
+    minDomains: 3
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: ScheduleAnyway
+    nodeAffinityPolicy: Ignore
+    nodeTaintsPolicy: Honor
+)"), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const auto& c = (*pod)->spread_constraints;
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].max_skew, 2);
+  EXPECT_EQ(c[0].min_domains, 3);
+  EXPECT_EQ(c[0].when_unsatisfiable, UnsatisfiableAction::kDoNotSchedule);
+  EXPECT_EQ(c[0].node_affinity_policy, InclusionPolicy::kHonor);
+  EXPECT_EQ(c[0].node_taints_policy, InclusionPolicy::kIgnore);
+  EXPECT_EQ(c[0].selector.requirements.size(), 2u);  // app In [web], hash In [h1]
+  EXPECT_EQ(c[1].min_domains, 1);
+  EXPECT_EQ(c[1].when_unsatisfiable, UnsatisfiableAction::kScheduleAnyway);
+  EXPECT_EQ(c[1].node_affinity_policy, InclusionPolicy::kIgnore);
+  EXPECT_EQ(c[1].node_taints_policy, InclusionPolicy::kHonor);
+  EXPECT_TRUE(c[1].selector.matches_nothing);  // nil selector
+}
+
+TEST(CompileNodeAffinityTest, PreferredTerms) {
+  Interner names;
+  auto pod = CompilePod(PodWithSpec(R"(  affinity:
+    nodeAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 3
+        preference:
+          matchExpressions: [{key: zone, operator: In, values: [z1]}]
+      - weight: 100
+        preference:
+          matchFields: [{key: metadata.name, operator: NotIn, values: [n1]}]
+)"), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const auto& terms = (*pod)->preferred_node_affinity;
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_EQ(terms[0].weight, 3);
+  Labels z1({{names.Intern("zone"), names.Intern("z1"), {}}});
+  EXPECT_TRUE(terms[0].term.Matches(z1, names.Intern("n2")));
+  EXPECT_FALSE(terms[1].term.Matches(z1, names.Intern("n1")));
+  EXPECT_FALSE((*pod)->has_pod_affinity);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Affinity, PodErrorTest,
+    ::testing::Values(
+        ErrorCase{"PodAffinityTopologyKeyRequired",
+                  "  affinity:\n    podAffinity:\n"
+                  "      requiredDuringSchedulingIgnoredDuringExecution:\n"
+                  "      - labelSelector: {}\n",
+                  "Pod ns/p: spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuring"
+                  "Execution[0].topologyKey: Required value: can not be empty"},
+        ErrorCase{"PodAntiAffinityWeight",
+                  "  affinity:\n    podAntiAffinity:\n"
+                  "      preferredDuringSchedulingIgnoredDuringExecution:\n"
+                  "      - weight: 0\n        podAffinityTerm: {topologyKey: zone}\n",
+                  "Pod ns/p: spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnored"
+                  "DuringExecution[0].weight: Invalid value: 0: must be in the range 1-100"},
+        ErrorCase{"PodAffinityOperator",
+                  "  affinity:\n    podAffinity:\n"
+                  "      requiredDuringSchedulingIgnoredDuringExecution:\n"
+                  "      - topologyKey: zone\n        labelSelector:\n"
+                  "          matchExpressions: [{key: a, operator: Gt, values: ['1']}]\n",
+                  "Pod ns/p: spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuring"
+                  "Execution[0].labelSelector.matchExpressions[0].operator: Unsupported value: "
+                  "\"Gt\""},
+        ErrorCase{"NamespaceSelectorOperator",
+                  "  affinity:\n    podAffinity:\n"
+                  "      requiredDuringSchedulingIgnoredDuringExecution:\n"
+                  "      - topologyKey: zone\n        namespaceSelector:\n"
+                  "          matchExpressions: [{key: a, operator: In}]\n",
+                  "namespaceSelector.matchExpressions[0].values: Required value"},
+        ErrorCase{"NodeAffinityPreferredWeight",
+                  "  affinity:\n    nodeAffinity:\n"
+                  "      preferredDuringSchedulingIgnoredDuringExecution:\n"
+                  "      - weight: 101\n        preference: {}\n",
+                  "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+                  ".weight: Invalid value: 101: must be in the range 1-100"},
+        ErrorCase{"SpreadMaxSkew",
+                  "  topologySpreadConstraints:\n"
+                  "  - {maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n",
+                  "spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be "
+                  "greater than zero"},
+        ErrorCase{"SpreadWhenUnsatisfiable",
+                  "  topologySpreadConstraints:\n"
+                  "  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: Maybe}\n",
+                  "spec.topologySpreadConstraints[0].whenUnsatisfiable: Unsupported value: "
+                  "\"Maybe\": supported values: \"DoNotSchedule\", \"ScheduleAnyway\""},
+        ErrorCase{"SpreadTopologyKey",
+                  "  topologySpreadConstraints:\n"
+                  "  - {maxSkew: 1, whenUnsatisfiable: DoNotSchedule}\n",
+                  "spec.topologySpreadConstraints[0].topologyKey: Required value"},
+        ErrorCase{"SpreadMinDomainsWithScheduleAnyway",
+                  "  topologySpreadConstraints:\n"
+                  "  - {maxSkew: 1, topologyKey: z, whenUnsatisfiable: ScheduleAnyway, "
+                  "minDomains: 2}\n",
+                  "spec.topologySpreadConstraints[0].minDomains: Invalid value: 2: can only use "
+                  "minDomains if whenUnsatisfiable=DoNotSchedule"},
+        ErrorCase{"SpreadPolicy",
+                  "  topologySpreadConstraints:\n"
+                  "  - {maxSkew: 1, topologyKey: z, whenUnsatisfiable: DoNotSchedule, "
+                  "nodeTaintsPolicy: Always}\n",
+                  "spec.topologySpreadConstraints[0].nodeTaintsPolicy: Unsupported value: "
+                  "\"Always\": supported values: \"Honor\", \"Ignore\""}),
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(CompilePodTest, ImagesAndSidecarHostPorts) {
+  Interner names;
+  auto pod = CompilePod(PodWithSpec(R"(  initContainers:
+  - {name: init, image: busybox}
+  - name: proxy
+    image: envoy:1.2
+    restartPolicy: Always
+    ports: [{containerPort: 15001, hostPort: 15001}]
+  containers:
+  - {name: a, image: nginx, ports: [{containerPort: 80, hostPort: 8080, protocol: UDP}]}
+  - {name: b, image: nginx}
+)"), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ((*pod)->images,
+            (std::vector<std::string>{"busybox", "envoy:1.2", "nginx", "nginx"}));
+  ASSERT_EQ((*pod)->host_ports.size(), 2u);
+  EXPECT_EQ((*pod)->host_ports[0].port, 15001);  // the sidecar's
+  EXPECT_EQ((*pod)->host_ports[1].port, 8080);
+  EXPECT_EQ((*pod)->host_ports[1].protocol, Protocol::kUDP);
+}
+
+// Kubernetes 1.4 manifests carry affinity and tolerations as JSON annotations.
+TEST(CompileLegacyAnnotationsTest, PodAnnotationsWhenFieldsAreEmpty) {
+  Interner names;
+  auto pod = CompilePod(PodFromYaml(R"(
+metadata:
+  name: p
+  namespace: kube-system
+  annotations:
+    scheduler.alpha.kubernetes.io/affinity: >
+      {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+        [{"labelSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+          "topologyKey": "kubernetes.io/hostname"}]},
+       "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+        {"nodeSelectorTerms": [{"matchExpressions":
+          [{"key": "beta.kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]}}}
+    scheduler.alpha.kubernetes.io/tolerations: '[{"key": "CriticalAddonsOnly", "operator": "Exists"}]'
+    scheduler.alpha.kubernetes.io/name: my-scheduler
+)"), names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  const Pod& p = **pod;
+  EXPECT_TRUE(p.invalid_reason.empty()) << p.invalid_reason;
+  ASSERT_EQ(p.required_anti_affinity.size(), 1u);
+  EXPECT_EQ(p.required_anti_affinity[0].topology_key, names.Find("kubernetes.io/hostname"));
+  EXPECT_EQ(p.required_anti_affinity[0].namespaces, std::vector<Id>{names.Find("kube-system")});
+  ASSERT_TRUE(p.required_node_affinity.has_value());
+  ASSERT_EQ(p.tolerations.size(), 1u);
+  EXPECT_EQ(p.tolerations[0].key, names.Find("CriticalAddonsOnly"));
+  EXPECT_EQ(p.tolerations[0].op, TolerationOp::kExists);
+  EXPECT_EQ(p.scheduler_name, "my-scheduler");
+
+  // Turned off: the annotations are just annotations.
+  CompileOptions off;
+  off.alpha_annotations = false;
+  auto plain = CompilePod(PodFromYaml(R"(
+metadata:
+  name: p
+  annotations:
+    scheduler.alpha.kubernetes.io/tolerations: '[{"key": "a", "operator": "Exists"}]'
+    scheduler.alpha.kubernetes.io/affinity: 'not json'
+)"), names, off);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE((*plain)->tolerations.empty());
+  EXPECT_TRUE((*plain)->invalid_reason.empty());
+  EXPECT_EQ((*plain)->scheduler_name, "default-scheduler");
+}
+
+TEST(CompileLegacyAnnotationsTest, FieldsWinOverAnnotations) {
+  Interner names;
+  auto pod = CompilePod(PodFromYaml(R"(
+metadata:
+  name: p
+  annotations:
+    scheduler.alpha.kubernetes.io/tolerations: '[{"key": "a", "operator": "Exists"}]'
+    scheduler.alpha.kubernetes.io/affinity: 'broken'
+spec:
+  tolerations: [{key: b, operator: Exists}]
+  affinity: {}
+)"), names);
+  ASSERT_TRUE(pod.ok());
+  ASSERT_EQ((*pod)->tolerations.size(), 1u);
+  EXPECT_EQ((*pod)->tolerations[0].key, names.Find("b"));
+  EXPECT_TRUE((*pod)->invalid_reason.empty());
+}
+
+TEST(CompileLegacyAnnotationsTest, MalformedAnnotationMakesThePodUnschedulable) {
+  Interner names;
+  for (const char* annotations :
+       {"scheduler.alpha.kubernetes.io/affinity: '{\"podAffinity\": ['",
+        "scheduler.alpha.kubernetes.io/affinity: '{\"podAffinity\": {\"requiredDuringScheduling"
+        "IgnoredDuringExecution\": [{\"topologyKey\": \"\"}]}}'",
+        "scheduler.alpha.kubernetes.io/tolerations: '[{\"key\": \"a\", \"operator\": \"Maybe\"}]'",
+        "scheduler.alpha.kubernetes.io/tolerations: '{\"key\": 1'"}) {
+    SCOPED_TRACE(annotations);
+    auto pod = CompilePod(
+        PodFromYaml(absl::StrCat("metadata:\n  name: p\n  annotations:\n    ", annotations, "\n")),
+        names);
+    ASSERT_TRUE(pod.ok()) << pod.status();
+    EXPECT_THAT((*pod)->invalid_reason, HasSubstr("invalid legacy annotation: "));
+    EXPECT_THAT((*pod)->invalid_reason, HasSubstr("metadata.annotations[scheduler.alpha"));
+  }
+}
+
+TEST(CompileLegacyAnnotationsTest, NodeTaintsAnnotation) {
+  Interner names;
+  auto node = CompileNode(NodeFromYaml(R"(
+metadata:
+  name: n1
+  annotations:
+    scheduler.alpha.kubernetes.io/taints: '[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]'
+)"), names);
+  ASSERT_TRUE(node.ok()) << node.status();
+  ASSERT_EQ((*node)->taints.size(), 1u);
+  EXPECT_EQ((*node)->taints[0].key, "dedicated");
+  EXPECT_EQ((*node)->taints[0].value, "db");
+
+  auto bad = CompileNode(NodeFromYaml(R"(
+metadata:
+  name: n1
+  annotations:
+    scheduler.alpha.kubernetes.io/taints: '[{"key": "x", "effect": "Sometimes"}]'
+)"), names);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("Node n1: metadata.annotations[scheduler.alpha.kubernetes.io/taints][0]"
+                        ".effect: Unsupported value: \"Sometimes\""));
+}
+
 }  // namespace
 }  // namespace kestrel::model

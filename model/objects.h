@@ -163,6 +163,9 @@ struct Pod {
   int64_t non_zero_memory = 0;
 
   std::vector<HostPort> host_ports;
+  // Container images as written, init containers first, one per container
+  // (ImageLocality counts each).
+  std::vector<std::string> images;
   std::vector<Toleration> tolerations;
   // spec.nodeSelector, compiled to one label-only term; empty: no constraint.
   std::vector<Requirement> node_selector;

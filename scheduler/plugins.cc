@@ -2,10 +2,14 @@
 
 #include "api/config/config.pb.h"
 #include "predicates/node_name/node_name.h"
+#include "predicates/node_ports/node_ports.h"
 #include "predicates/node_unschedulable/node_unschedulable.h"
+#include "priorities/image_locality/image_locality.h"
 #include "priorities/inter_pod_affinity/inter_pod_affinity.h"
+#include "priorities/node_affinity/node_affinity.h"
 #include "priorities/node_resources_balanced_allocation/node_resources_balanced_allocation.h"
 #include "priorities/node_resources_fit/node_resources_fit.h"
+#include "priorities/taint_toleration/taint_toleration.h"
 #include "scheduler/default_binder.h"
 #include "scheduler/queue/priority_sort.h"
 
@@ -65,6 +69,28 @@ framework::Registry InTreeRegistry() {
          if (auto s = NeedsInterner(h); !s.ok()) return s;
          return Upcast(priorities::NodeResourcesBalancedAllocation::Create(args, *h.interner));
        })
+      .IgnoreError();
+  r.Register<config::NoArgs>(priorities::TaintToleration::kName,
+                             [](const config::NoArgs&, const Handle&) -> PluginOr {
+                               return std::make_unique<priorities::TaintToleration>();
+                             })
+      .IgnoreError();
+  r.Register<config::NodeAffinityArgs>(
+       priorities::NodeAffinity::kName,
+       [](const config::NodeAffinityArgs& args, const Handle& h) -> PluginOr {
+         if (auto s = NeedsInterner(h); !s.ok()) return s;
+         return Upcast(priorities::NodeAffinity::Create(args, *h.interner));
+       })
+      .IgnoreError();
+  r.Register<config::NoArgs>(predicates::NodePorts::kName,
+                             [](const config::NoArgs&, const Handle&) -> PluginOr {
+                               return std::make_unique<predicates::NodePorts>();
+                             })
+      .IgnoreError();
+  r.Register<config::NoArgs>(priorities::ImageLocality::kName,
+                             [](const config::NoArgs&, const Handle&) -> PluginOr {
+                               return std::make_unique<priorities::ImageLocality>();
+                             })
       .IgnoreError();
   r.Register<config::InterPodAffinityArgs>(
        priorities::InterPodAffinity::kName,

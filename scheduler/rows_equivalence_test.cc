@@ -102,6 +102,7 @@ TEST_P(RowsEquivalenceTest, RowsAgreeWithPerNode) {
     for (int k = 0; k < 30; ++k) {
       model::PodPtr pod = RandomPod("p", "");
       framework::CycleState state;
+      state.snapshot = &snapshot;
       fw.RunPreFilterPlugins(state, *pod, nodes);
       fw.RunPreScorePlugins(state, *pod, nodes);
       for (const framework::FilterPlugin* f : fw.filter_plugins()) {

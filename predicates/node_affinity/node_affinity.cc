@@ -1,0 +1,96 @@
+#include "predicates/node_affinity/node_affinity.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace kestrel::predicates {
+
+bool MatchesPodNodeAffinity(const model::Pod& pod, const model::Node& node) {
+  for (const model::Requirement& r : pod.node_selector) {
+    if (!r.Matches(node.labels)) return false;
+  }
+  return !pod.required_node_affinity.has_value() ||
+         pod.required_node_affinity->Matches(node.labels, node.name_id);
+}
+
+std::optional<std::vector<model::Id>> PinnedNodeNames(const model::Pod& pod) {
+  if (!pod.required_node_affinity.has_value() || pod.required_node_affinity->terms.empty()) {
+    return std::nullopt;
+  }
+  std::vector<model::Id> names;
+  for (const model::NodeSelectorTerm& term : pod.required_node_affinity->terms) {
+    std::optional<std::vector<model::Id>> term_names;
+    for (const model::Requirement& r : term.fields) {
+      if (r.op != model::SelectorOp::kIn) continue;
+      if (!term_names.has_value()) {
+        term_names = r.values;
+        continue;
+      }
+      std::vector<model::Id> both;
+      std::set_intersection(term_names->begin(), term_names->end(), r.values.begin(),
+                            r.values.end(), std::back_inserter(both));
+      *term_names = std::move(both);
+    }
+    // Terms are ORed: one without a name requirement allows every node.
+    if (!term_names.has_value()) return std::nullopt;
+    std::vector<model::Id> either;
+    std::set_union(names.begin(), names.end(), term_names->begin(), term_names->end(),
+                   std::back_inserter(either));
+    names = std::move(either);
+  }
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<NodeAffinityFilter>> NodeAffinityFilter::Create(
+    const config::NodeAffinityArgs& args, model::Interner& names) {
+  absl::StatusOr<AddedAffinity> added = CompileAddedAffinity(args, names);
+  if (!added.ok()) return added.status();
+  return std::make_unique<NodeAffinityFilter>(std::move(added->required));
+}
+
+NodeAffinityFilter::NodeAffinityFilter(std::optional<model::NodeSelector> added_required)
+    : added_required_(std::move(added_required)) {}
+
+framework::Status NodeAffinityFilter::PreFilter(framework::CycleState& /*state*/,
+                                                const model::Pod& pod,
+                                                framework::NodeInfoList /*nodes*/) {
+  if (!pod.required_node_affinity.has_value() && !added_required_.has_value() &&
+      pod.node_selector.empty()) {
+    return framework::Status::Skip();
+  }
+  std::optional<std::vector<model::Id>> pinned = PinnedNodeNames(pod);
+  if (pinned.has_value() && pinned->empty()) {
+    return framework::Status::Unresolvable(kErrReasonConflict);
+  }
+  return framework::Status();
+}
+
+bool NodeAffinityFilter::Fits(const model::Pod& pod, const model::Node& node) const {
+  if (added_required_.has_value() && !added_required_->Matches(node.labels, node.name_id)) {
+    return false;
+  }
+  return MatchesPodNodeAffinity(pod, node);
+}
+
+framework::Status NodeAffinityFilter::Filter(const framework::CycleState& /*state*/,
+                                             const model::Pod& pod,
+                                             const framework::NodeInfo& node) const {
+  const model::Node* n = node.node();
+  if (n == nullptr) return framework::Status::Error("node not found");
+  if (added_required_.has_value() && !added_required_->Matches(n->labels, n->name_id)) {
+    return framework::Status::Unresolvable(kErrReasonEnforced);
+  }
+  if (!MatchesPodNodeAffinity(pod, *n)) return framework::Status::Unresolvable(kErrReasonPod);
+  return framework::Status();
+}
+
+void NodeAffinityFilter::FilterRows(const framework::CycleState& /*state*/, const model::Pod& pod,
+                                    const framework::NodeTable& table, size_t begin, size_t end,
+                                    uint8_t* passed) const {
+  for (size_t r = begin; r < end; ++r) {
+    if (passed[r]) passed[r] = Fits(pod, *table.infos[r]->node());
+  }
+}
+
+}  // namespace kestrel::predicates

@@ -1,0 +1,96 @@
+// File: node_affinity.h
+//
+// The filter half of NodeAffinity (upstream plugins/nodeaffinity): a pod fits
+// a node when the node's labels match the pod's spec.nodeSelector and its
+// required node affinity (terms ORed, each term's label and metadata.name
+// requirements ANDed), and the profile's addedAffinity, if any. Both
+// rejections are UnschedulableAndUnresolvable:
+//
+//   addedAffinity not matched   "node(s) didn't match scheduler-enforced node affinity"
+//   the pod's own not matched   "node(s) didn't match Pod's node affinity/selector"
+//
+// PreFilter returns Skip for a pod with neither a nodeSelector nor required
+// node affinity when the profile adds none, and rejects a pod whose every
+// required term pins conflicting node names ("pod affinity terms conflict").
+// Upstream's PreFilter also returns the node names such terms allow (a
+// PreFilterResult) so only those nodes are evaluated; Kestrel's framework
+// has no PreFilterResult yet, and the filter rejects the other nodes itself
+// (see PinnedNodeNames for the set once it does).
+//
+// The scoring half and the registered plugin are in priorities/node_affinity,
+// which derives from this class.
+
+#ifndef KESTREL_PREDICATES_NODE_AFFINITY_NODE_AFFINITY_H_
+#define KESTREL_PREDICATES_NODE_AFFINITY_NODE_AFFINITY_H_
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/config/config.pb.h"
+#include "model/interner.h"
+#include "model/objects.h"
+#include "predicates/node_affinity/args.h"
+#include "scheduler/framework/interface.h"
+
+namespace kestrel::predicates {
+
+// MatchesPodNodeAffinity()
+//
+// Upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match(node): the pod's
+// nodeSelector and required node affinity both match `node`.
+bool MatchesPodNodeAffinity(const model::Pod& pod, const model::Node& node);
+
+// PinnedNodeNames()
+//
+// The node-name ids that the pod's required terms allow when every term has
+// matchFields metadata.name In requirements (per term their intersection,
+// unioned over terms), sorted; nullopt when some term allows any name, or
+// the pod has no required terms. An empty set means no node can match.
+std::optional<std::vector<model::Id>> PinnedNodeNames(const model::Pod& pod);
+
+class NodeAffinityFilter : public framework::PreFilterPlugin, public framework::FilterPlugin {
+ public:
+  static constexpr char kName[] = "NodeAffinity";
+  static constexpr char kErrReasonPod[] = "node(s) didn't match Pod's node affinity/selector";
+  static constexpr char kErrReasonEnforced[] =
+      "node(s) didn't match scheduler-enforced node affinity";
+  static constexpr char kErrReasonConflict[] = "pod affinity terms conflict";
+
+  // Create()
+  //
+  // Validates `args` as upstream does and compiles addedAffinity's required
+  // selector. `names` interns label keys, values and node names.
+  static absl::StatusOr<std::unique_ptr<NodeAffinityFilter>> Create(
+      const config::NodeAffinityArgs& args, model::Interner& names);
+
+  // `added_required`: addedAffinity.requiredDuringScheduling..., compiled.
+  explicit NodeAffinityFilter(std::optional<model::NodeSelector> added_required);
+
+  absl::string_view Name() const override { return kName; }
+
+  framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
+                              framework::NodeInfoList nodes) override;
+  // The compiled pod carries its selectors, so Filter needs no state and is
+  // exact with or without PreFilter.
+  framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
+                           const framework::NodeInfo& node) const override;
+  // Rows: the same match, read through each row's NodeInfo.
+  bool FiltersRows(const framework::CycleState&, const model::Pod&) const override { return true; }
+  void FilterRows(const framework::CycleState& state, const model::Pod& pod,
+                  const framework::NodeTable& table, size_t begin, size_t end,
+                  uint8_t* passed) const override;
+
+  // True when `node` matches addedAffinity's required selector (or there is
+  // none) and the pod's own constraints.
+  bool Fits(const model::Pod& pod, const model::Node& node) const;
+
+ private:
+  std::optional<model::NodeSelector> added_required_;
+};
+
+}  // namespace kestrel::predicates
+
+#endif  // KESTREL_PREDICATES_NODE_AFFINITY_NODE_AFFINITY_H_

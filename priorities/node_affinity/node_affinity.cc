@@ -1,0 +1,71 @@
+#include "priorities/node_affinity/node_affinity.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace kestrel::priorities {
+namespace {
+
+// Upstream helper.DefaultNormalizeScore with reverse=false: scales scores so
+// the highest is `max_priority` (integer division); all zeros stay zeros.
+void DefaultNormalizeScore(int64_t max_priority, absl::Span<framework::NodeScore> scores) {
+  int64_t max_count = 0;
+  for (const framework::NodeScore& s : scores) max_count = std::max(max_count, s.score);
+  if (max_count == 0) return;
+  for (framework::NodeScore& s : scores) s.score = max_priority * s.score / max_count;
+}
+
+}  // namespace
+
+int64_t PreferredScore(const std::vector<model::PreferredSchedulingTerm>& terms,
+                       const model::Node& node) {
+  int64_t score = 0;
+  for (const model::PreferredSchedulingTerm& t : terms) {
+    if (t.term.Matches(node.labels, node.name_id)) score += t.weight;
+  }
+  return score;
+}
+
+absl::StatusOr<std::unique_ptr<NodeAffinity>> NodeAffinity::Create(
+    const config::NodeAffinityArgs& args, model::Interner& names) {
+  absl::StatusOr<predicates::AddedAffinity> added = predicates::CompileAddedAffinity(args, names);
+  if (!added.ok()) return added.status();
+  return std::make_unique<NodeAffinity>(*std::move(added));
+}
+
+NodeAffinity::NodeAffinity(predicates::AddedAffinity added)
+    : NodeAffinityFilter(std::move(added.required)), added_preferred_(std::move(added.preferred)) {}
+
+framework::Status NodeAffinity::PreScore(framework::CycleState& /*state*/, const model::Pod& pod,
+                                         framework::NodeInfoList /*feasible*/) {
+  if (pod.preferred_node_affinity.empty() && added_preferred_.empty()) {
+    return framework::Status::Skip();
+  }
+  return framework::Status();
+}
+
+int64_t NodeAffinity::RawScore(const model::Pod& pod, const model::Node& node) const {
+  return PreferredScore(added_preferred_, node) + PreferredScore(pod.preferred_node_affinity, node);
+}
+
+absl::StatusOr<int64_t> NodeAffinity::Score(const framework::CycleState& /*state*/,
+                                            const model::Pod& pod,
+                                            const framework::NodeInfo& node) const {
+  if (node.node() == nullptr) return absl::NotFoundError("node not found");
+  return RawScore(pod, *node.node());
+}
+
+void NodeAffinity::ScoreRows(const framework::CycleState& /*state*/, const model::Pod& pod,
+                             const framework::NodeTable& table, absl::Span<const uint32_t> rows,
+                             int64_t* out) const {
+  for (size_t i = 0; i < rows.size(); ++i) out[i] = RawScore(pod, *table.infos[rows[i]]->node());
+}
+
+framework::Status NodeAffinity::NormalizeScore(const framework::CycleState& /*state*/,
+                                               const model::Pod& /*pod*/,
+                                               absl::Span<framework::NodeScore> scores) const {
+  DefaultNormalizeScore(framework::kMaxNodeScore, scores);
+  return framework::Status();
+}
+
+}  // namespace kestrel::priorities

@@ -1,0 +1,76 @@
+#include "priorities/taint_toleration/taint_toleration.h"
+
+#include <algorithm>
+
+namespace kestrel::priorities {
+namespace {
+
+// Upstream helper.DefaultNormalizeScore: scales scores so the highest is
+// `max_priority` (integer division); with `reverse`, each becomes
+// max_priority minus that. When every score is 0 they stay 0, or all become
+// max_priority with `reverse`.
+void DefaultNormalizeScore(int64_t max_priority, bool reverse,
+                           absl::Span<framework::NodeScore> scores) {
+  int64_t max_count = 0;
+  for (const framework::NodeScore& s : scores) max_count = std::max(max_count, s.score);
+  if (max_count == 0) {
+    if (reverse) {
+      for (framework::NodeScore& s : scores) s.score = max_priority;
+    }
+    return;
+  }
+  for (framework::NodeScore& s : scores) {
+    const int64_t score = max_priority * s.score / max_count;
+    s.score = reverse ? max_priority - score : score;
+  }
+}
+
+}  // namespace
+
+int64_t CountIntolerablePreferNoSchedule(const std::vector<model::Taint>& taints,
+                                         const std::vector<model::Toleration>& tolerations) {
+  int64_t count = 0;
+  for (const model::Taint& taint : taints) {
+    if (taint.effect != model::TaintEffect::kPreferNoSchedule) continue;
+    bool tolerated = false;
+    for (const model::Toleration& t : tolerations) {
+      if (t.Tolerates(taint)) {
+        tolerated = true;
+        break;
+      }
+    }
+    if (!tolerated) ++count;
+  }
+  return count;
+}
+
+framework::Status TaintToleration::PreScore(framework::CycleState& /*state*/,
+                                            const model::Pod& /*pod*/,
+                                            framework::NodeInfoList /*feasible*/) {
+  return framework::Status();
+}
+
+absl::StatusOr<int64_t> TaintToleration::Score(const framework::CycleState& /*state*/,
+                                               const model::Pod& pod,
+                                               const framework::NodeInfo& node) const {
+  if (node.node() == nullptr) return absl::NotFoundError("node not found");
+  return CountIntolerablePreferNoSchedule(node.node()->taints, pod.tolerations);
+}
+
+void TaintToleration::ScoreRows(const framework::CycleState& /*state*/, const model::Pod& pod,
+                                const framework::NodeTable& table, absl::Span<const uint32_t> rows,
+                                int64_t* out) const {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out[i] =
+        CountIntolerablePreferNoSchedule(table.infos[rows[i]]->node()->taints, pod.tolerations);
+  }
+}
+
+framework::Status TaintToleration::NormalizeScore(const framework::CycleState& /*state*/,
+                                                  const model::Pod& /*pod*/,
+                                                  absl::Span<framework::NodeScore> scores) const {
+  DefaultNormalizeScore(framework::kMaxNodeScore, /*reverse=*/true, scores);
+  return framework::Status();
+}
+
+}  // namespace kestrel::priorities
