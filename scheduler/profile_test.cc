@@ -44,12 +44,16 @@ TEST_F(ProfileTest, DefaultProfileHasUpstreamOrderAndWeights) {
   const framework::Framework& fw = *(*profiles)[0];
   EXPECT_EQ(fw.scheduler_name(), "default-scheduler");
   EXPECT_EQ(Names(fw.filter_plugins()),
-            (std::vector<std::string>{"NodeUnschedulable", "NodeName", "NodeResourcesFit",
+            (std::vector<std::string>{"NodeUnschedulable", "NodeName", "TaintToleration",
+                                      "NodeAffinity", "NodePorts", "NodeResourcesFit",
                                       "InterPodAffinity"}));
   EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{
+                            {"TaintToleration", 3},
+                            {"NodeAffinity", 2},
                             {"NodeResourcesFit", 1},
                             {"InterPodAffinity", 2},
-                            {"NodeResourcesBalancedAllocation", 1}}));
+                            {"NodeResourcesBalancedAllocation", 1},
+                            {"ImageLocality", 1}}));
   EXPECT_EQ(fw.queue_sort()->Name(), "PrioritySort");
   ASSERT_EQ(fw.bind_plugins().size(), 1u);
 }
@@ -69,10 +73,13 @@ profiles:
   ASSERT_TRUE(profiles.ok()) << profiles.status();
   const framework::Framework& fw = *(*profiles)[0];
   EXPECT_EQ(Names(fw.filter_plugins()),
-            (std::vector<std::string>{"NodeUnschedulable", "NodeResourcesFit",
-                                      "InterPodAffinity"}));
-  EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{
-                            {"NodeResourcesFit", 1}, {"InterPodAffinity", 2}}));
+            (std::vector<std::string>{"NodeUnschedulable", "TaintToleration", "NodeAffinity",
+                                      "NodePorts", "NodeResourcesFit", "InterPodAffinity"}));
+  EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{{"TaintToleration", 3},
+                                                                      {"NodeAffinity", 2},
+                                                                      {"NodeResourcesFit", 1},
+                                                                      {"InterPodAffinity", 2},
+                                                                      {"ImageLocality", 1}}));
 }
 
 TEST_F(ProfileTest, StarDisablesAllDefaultsAtAPoint) {
@@ -102,9 +109,12 @@ profiles:
 )");
   ASSERT_TRUE(profiles.ok()) << profiles.status();
   EXPECT_EQ(Scores(*(*profiles)[0]), (std::vector<std::pair<std::string, int64_t>>{
+                                          {"TaintToleration", 3},
+                                          {"NodeAffinity", 2},
                                           {"NodeResourcesFit", 5},
                                           {"InterPodAffinity", 2},
-                                          {"NodeResourcesBalancedAllocation", 1}}));
+                                          {"NodeResourcesBalancedAllocation", 1},
+                                          {"ImageLocality", 1}}));
 }
 
 TEST_F(ProfileTest, ScorePointWeightWinsOverMultiPoint) {
@@ -121,8 +131,11 @@ profiles:
   // order), with its own weight.
   EXPECT_EQ(Scores(*(*profiles)[0]), (std::vector<std::pair<std::string, int64_t>>{
                                           {"NodeResourcesBalancedAllocation", 9},
+                                          {"TaintToleration", 3},
+                                          {"NodeAffinity", 2},
                                           {"NodeResourcesFit", 1},
-                                          {"InterPodAffinity", 2}}));
+                                          {"InterPodAffinity", 2},
+                                          {"ImageLocality", 1}}));
 }
 
 TEST_F(ProfileTest, PluginArgsAreTyped) {
