@@ -28,6 +28,9 @@ commands:
             schedule every unbound pod offline, in file order
   explain   --cluster=F --pod=NS/NAME [--pods=F] [--config=F] [--seed=N] [--output=text|json]
             per node: every filter verdict, every score, the selected node
+  simulate and explain also take --alpha-annotations=true|false: read the
+            Kubernetes 1.4 scheduler.alpha.kubernetes.io annotations (default:
+            the config's alphaAnnotations, true when unset)
   generate  --workload=NAME --nodes=N [--init-pods=M] [--pods=K] [--seed=N]
             write a synthetic cluster (scheduler_perf workloads) as YAML
 )";
@@ -56,12 +59,29 @@ absl::StatusOr<config::KubeSchedulerConfiguration> ConfigFromFlags(const Flags& 
   return scheduler::LoadConfig(flags.Get("config"), scheduler::InTreeRegistry());
 }
 
-absl::StatusOr<sim::Cluster> ClusterFromFlags(const Flags& flags) {
+// --alpha-annotations overrides the config's alphaAnnotations (default true).
+absl::StatusOr<model::CompileOptions> CompileOptionsFrom(
+    const Flags& flags, const config::KubeSchedulerConfiguration& config) {
+  model::CompileOptions options;
+  options.alpha_annotations = !config.has_alphaannotations() || config.alphaannotations();
+  if (flags.Has("alpha-annotations")) {
+    const std::string v = flags.Get("alpha-annotations");
+    if (v != "true" && v != "false") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --alpha-annotations: \"", v, "\": want true or false"));
+    }
+    options.alpha_annotations = v == "true";
+  }
+  return options;
+}
+
+absl::StatusOr<sim::Cluster> ClusterFromFlags(const Flags& flags,
+                                              const model::CompileOptions& options) {
   absl::StatusOr<std::string> cluster = flags.Required("cluster");
   if (!cluster.ok()) return cluster.status();
   std::vector<std::string> files = {*cluster};
   if (flags.Has("pods")) files.push_back(flags.Get("pods"));
-  return sim::LoadFiles(files);
+  return sim::LoadFiles(files, options);
 }
 
 absl::StatusOr<sim::SimOptions> OptionsFromFlags(const Flags& flags) {
@@ -103,7 +123,9 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
   auto config = ConfigFromFlags(flags);
   if (!config.ok()) return config.status();
   in.config = *std::move(config);
-  auto cluster = ClusterFromFlags(flags);
+  auto compile = CompileOptionsFrom(flags, in.config);
+  if (!compile.ok()) return compile.status();
+  auto cluster = ClusterFromFlags(flags, *compile);
   if (!cluster.ok()) return cluster.status();
   in.cluster = *std::move(cluster);
   return in;
@@ -111,7 +133,8 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
 
 int Simulate(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
-      args, {"cluster", "pods", "config", "seed", "threads", "output", "summary"});
+      args, {"cluster", "pods", "config", "seed", "threads", "output", "summary",
+             "alpha-annotations"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto in = InputsFromFlags(*flags);
   if (!in.ok()) return Fail(in.status());
@@ -123,7 +146,8 @@ int Simulate(const std::vector<std::string>& args) {
 }
 
 int Explain(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"cluster", "pods", "pod", "config", "seed", "threads", "output"});
+  auto flags = Flags::Parse(args, {"cluster", "pods", "pod", "config", "seed", "threads", "output",
+                                     "alpha-annotations"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
   auto pod = flags->Required("pod");

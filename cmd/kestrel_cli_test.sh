@@ -199,7 +199,7 @@ expect_lines "${OUT}" \
   '^        "NodeResourcesFit": "passed",?$' \
   '^      "scores": \{$' \
   '^        "NodeResourcesBalancedAllocation": 68,?$' \
-  '^      "total": 99,?$' \
+  '^      "total": 399,?$' \
   '^    "node-cordoned": \{$' \
   '^      "feasible": false,?$' \
   '^        "NodeUnschedulable": "node\(s\) were unschedulable",?$' \
@@ -246,6 +246,25 @@ expect_input_error "${BAD}/bad_toleration.yaml" "spec.tolerations[0].operator"
 run simulate --cluster="${BAD}/bad_affinity.yaml"
 expect_input_error "${BAD}/bad_affinity.yaml" "Pod default/web-1" \
   "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values"
+
+run simulate --cluster="${BAD}/bad_pod_affinity.yaml"
+expect_input_error "${BAD}/bad_pod_affinity.yaml" "Pod default/web-1" \
+  "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator" \
+  '"Near"'
+
+run simulate --cluster="${BAD}/bad_spread.yaml"
+expect_input_error "${BAD}/bad_spread.yaml" "Pod default/web-1" \
+  "spec.topologySpreadConstraints[0].whenUnsatisfiable" '"Sometimes"'
+
+run simulate --cluster="${BAD}/bad_taints_annotation.yaml"
+expect_input_error "${BAD}/bad_taints_annotation.yaml" "Node node-1" \
+  "metadata.annotations[scheduler.alpha.kubernetes.io/taints]"
+
+run simulate --cluster="${BAD}/duplicate_namespace.yaml"
+expect_input_error "${BAD}/duplicate_namespace.yaml" "metadata.name" "Duplicate" '"team-a"'
+
+run simulate --cluster="${CLUSTER}" --alpha-annotations=maybe
+expect_input_error "--alpha-annotations" '"maybe"'
 
 run simulate --cluster="${BAD}/bad_taint.yaml"
 expect_input_error "${BAD}/bad_taint.yaml" "Node node-1" "spec.taints[0].effect" '"Never"'
@@ -297,6 +316,22 @@ expect_input_error "--seed"
 
 run simulate --cluster="${CLUSTER}" --threads=-1
 expect_input_error "--threads"
+
+# ---------------------------------------------------------------------------
+# Kubernetes 1.4 alpha annotations, on by default, off by flag.
+
+PLUGINS=testdata/plugins
+run simulate --cluster="${PLUGINS}/cluster.yaml" --threads=1
+expect_status 0
+strip_timing_text "${OUT}" >"${TMP}/plugins.txt"
+expect_same "${TMP}/plugins.txt" "${PLUGINS}/simulate.golden.txt"
+expect_lines "${OUT}" '^kube-system/kube-dns-legacy  -> node-x$'
+
+run simulate --cluster="${PLUGINS}/cluster.yaml" --threads=1 --alpha-annotations=false
+expect_status 0
+# node-x's legacy taint is gone, and so are the pod's legacy tolerations and
+# preferences; the malformed annotation is no longer read.
+expect_lines "${OUT}" '^default/legacy-bad  -> node-' '^kube-system/kube-dns-legacy  -> node-'
 
 # ---------------------------------------------------------------------------
 # Usage errors: status 2, the problem on the first line of stderr (usage

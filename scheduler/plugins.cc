@@ -9,6 +9,7 @@
 #include "priorities/node_affinity/node_affinity.h"
 #include "priorities/node_resources_balanced_allocation/node_resources_balanced_allocation.h"
 #include "priorities/node_resources_fit/node_resources_fit.h"
+#include "priorities/pod_topology_spread/pod_topology_spread.h"
 #include "priorities/taint_toleration/taint_toleration.h"
 #include "scheduler/default_binder.h"
 #include "scheduler/queue/priority_sort.h"
@@ -91,6 +92,13 @@ framework::Registry InTreeRegistry() {
                              [](const config::NoArgs&, const Handle&) -> PluginOr {
                                return std::make_unique<priorities::ImageLocality>();
                              })
+      .IgnoreError();
+  r.Register<config::PodTopologySpreadArgs>(
+       priorities::PodTopologySpread::kName,
+       [](const config::PodTopologySpreadArgs& args, const Handle& h) -> PluginOr {
+         if (auto s = NeedsInterner(h); !s.ok()) return s;
+         return Upcast(priorities::PodTopologySpread::Create(args, *h.interner));
+       })
       .IgnoreError();
   r.Register<config::InterPodAffinityArgs>(
        priorities::InterPodAffinity::kName,

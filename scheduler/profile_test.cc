@@ -46,11 +46,12 @@ TEST_F(ProfileTest, DefaultProfileHasUpstreamOrderAndWeights) {
   EXPECT_EQ(Names(fw.filter_plugins()),
             (std::vector<std::string>{"NodeUnschedulable", "NodeName", "TaintToleration",
                                       "NodeAffinity", "NodePorts", "NodeResourcesFit",
-                                      "InterPodAffinity"}));
+                                      "PodTopologySpread", "InterPodAffinity"}));
   EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{
                             {"TaintToleration", 3},
                             {"NodeAffinity", 2},
                             {"NodeResourcesFit", 1},
+                            {"PodTopologySpread", 2},
                             {"InterPodAffinity", 2},
                             {"NodeResourcesBalancedAllocation", 1},
                             {"ImageLocality", 1}}));
@@ -74,10 +75,12 @@ profiles:
   const framework::Framework& fw = *(*profiles)[0];
   EXPECT_EQ(Names(fw.filter_plugins()),
             (std::vector<std::string>{"NodeUnschedulable", "TaintToleration", "NodeAffinity",
-                                      "NodePorts", "NodeResourcesFit", "InterPodAffinity"}));
+                                      "NodePorts", "NodeResourcesFit", "PodTopologySpread",
+                                      "InterPodAffinity"}));
   EXPECT_EQ(Scores(fw), (std::vector<std::pair<std::string, int64_t>>{{"TaintToleration", 3},
                                                                       {"NodeAffinity", 2},
                                                                       {"NodeResourcesFit", 1},
+                                                                      {"PodTopologySpread", 2},
                                                                       {"InterPodAffinity", 2},
                                                                       {"ImageLocality", 1}}));
 }
@@ -112,6 +115,7 @@ profiles:
                                           {"TaintToleration", 3},
                                           {"NodeAffinity", 2},
                                           {"NodeResourcesFit", 5},
+                                          {"PodTopologySpread", 2},
                                           {"InterPodAffinity", 2},
                                           {"NodeResourcesBalancedAllocation", 1},
                                           {"ImageLocality", 1}}));
@@ -134,6 +138,7 @@ profiles:
                                           {"TaintToleration", 3},
                                           {"NodeAffinity", 2},
                                           {"NodeResourcesFit", 1},
+                                          {"PodTopologySpread", 2},
                                           {"InterPodAffinity", 2},
                                           {"ImageLocality", 1}}));
 }

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model/compile.h"
 #include "model/interner.h"
+#include "model/labels.h"
 #include "model/objects.h"
 
 namespace kestrel::sim {
@@ -27,6 +29,8 @@ struct Cluster {
   std::vector<model::PodPtr> bound_pods;
   // Unbound pods in file order.
   std::vector<model::PodPtr> pending_pods;
+  // Namespace objects: their labels, for namespaceSelector.
+  std::vector<std::pair<model::Id, model::Labels>> namespaces;
 };
 
 // LoadFiles()
@@ -34,11 +38,13 @@ struct Cluster {
 // Decodes and compiles every file, in order, into one cluster. Pods that
 // have finished (phase Succeeded or Failed) are skipped, as the scheduler's
 // informers skip them. Duplicate nodes or pods are errors.
-absl::StatusOr<Cluster> LoadFiles(const std::vector<std::string>& paths);
+absl::StatusOr<Cluster> LoadFiles(const std::vector<std::string>& paths,
+                                  const model::CompileOptions& options = {});
 
 // LoadContents() is LoadFiles over in-memory (file name, contents) pairs.
 absl::StatusOr<Cluster> LoadContents(
-    const std::vector<std::pair<std::string, std::string>>& files);
+    const std::vector<std::pair<std::string, std::string>>& files,
+    const model::CompileOptions& options = {});
 
 }  // namespace kestrel::sim
 

@@ -5,14 +5,28 @@
 // a workload as a Kubernetes multi-document YAML stream, the way `kubectl get
 // -o yaml` writes objects (keys sorted, numeric-looking quantities quoted):
 //
-//   1. the Nodes;
-//   2. the init pods, already bound (`spec.nodeName` set, `status.phase:
-//      Running`), placed round-robin over the nodes they fit on;
-//   3. the measured pods, unbound (`status.phase: Pending`), in the order the
+//   1. the Namespaces, for the workloads whose namespaces carry labels that
+//      a namespaceSelector reads;
+//   2. the Nodes;
+//   3. the init pods, already bound (`spec.nodeName` set, `status.phase:
+//      Running`), placed round-robin over the nodes they may go on: where
+//      resources, taints, node selectors and affinity, required pod
+//      (anti-)affinity and DoNotSchedule topology spreading allow, as a
+//      scheduler could have placed them;
+//   4. the measured pods, unbound (`status.phase: Pending`), in the order the
 //      simulator should schedule them.
 //
-// Workloads are named as in upstream scheduler_perf (see BENCHMARKS.md for the
-// node and pod templates), plus `Demo`, a mixed cluster for `./demo.sh`.
+// Workloads mirror upstream kube-scheduler's scheduler_perf
+// (kubernetes/kubernetes test/integration/scheduler_perf, the per-feature
+// performance-config.yaml files and templates/; see BENCHMARKS.md): the same
+// names, node and pod templates, labels, zones and namespaces. Where an
+// upstream workload has more than one pod count, `init_pods` is the total
+// (MixedSchedulingBasePod splits it over its five templates;
+// SchedulingRequiredPodAntiAffinityWithNSSelector puts 40 in each
+// namespace). SchedulingDaemonset adds upstream's scheduler-perf-node to
+// `nodes`; Unschedulable adds one 9-CPU pod before every 100th measured pod;
+// SchedulingWithNodeInclusionPolicy and SchedulingDaemonset take no init
+// pods. `Demo` is a mixed cluster for `./demo.sh`.
 // Output is a pure function of the options: the same seed gives the same bytes.
 //
 // Example:
@@ -56,8 +70,8 @@ struct GenerateOptions {
 //
 // Writes the workload to `out`. Errors (InvalidArgument): an unknown workload
 // (the message lists the known names), a non-positive node count, a negative
-// pod count, or init pods that do not fit on the nodes. Internal if `out`
-// fails while writing.
+// pod count, init pods for a workload that has none, or init pods that do
+// not fit on the nodes. Internal if `out` fails while writing.
 absl::Status Generate(const GenerateOptions& options, std::ostream& out);
 
 // WorkloadNames()

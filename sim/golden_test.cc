@@ -45,7 +45,6 @@ bool g_update = false;
 std::string g_workspace;
 
 constexpr char kClusterYaml[] = "testdata/small/cluster.yaml";
-constexpr char kClusterJson[] = "testdata/small/cluster.json";
 constexpr char kMostAllocated[] = "testdata/small/most_allocated.yaml";
 
 std::string ReadFile(const std::string& path) {
@@ -94,19 +93,39 @@ enum class Command { kSimulate, kExplain };
 enum class Format { kText, kJson };
 
 struct GoldenCase {
-  std::string golden;  // testdata/small/<golden>
+  std::string dir;     // testdata/<dir>/cluster.yaml is the cluster
+  std::string golden;  // testdata/<dir>/<golden>
   Command command;
   Format format;
   std::string config;  // empty: the default configuration
   std::string pod;     // explain only
 };
 
-void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.golden; }
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.dir << "/" << c.golden; }
 
-std::string GoldenPath(const GoldenCase& c) { return absl::StrCat("testdata/small/", c.golden); }
+std::string GoldenPath(const GoldenCase& c) {
+  return absl::StrCat("testdata/", c.dir, "/", c.golden);
+}
+std::string ClusterPath(const GoldenCase& c, absl::string_view ext = "yaml") {
+  return absl::StrCat("testdata/", c.dir, "/cluster.", ext);
+}
 
-// What `kestrel simulate|explain --cluster=testdata/small/cluster.yaml ...`
+// What `kestrel simulate|explain --cluster=testdata/<dir>/cluster.yaml ...`
 // prints, without wall-clock figures.
+// explain.<name>.golden.<json|txt> for pod "<namespace>/<name>".
+std::string ExplainGolden(absl::string_view pod, Format f) {
+  return absl::StrCat("explain.", pod.substr(pod.find('/') + 1), ".golden.",
+                      f == Format::kJson ? "json" : "txt");
+}
+
+// The pending pods of testdata/plugins/cluster.yaml.
+constexpr const char* kPluginPods[] = {
+    "default/api",       "default/web-blocked", "default/loner",
+    "default/tolerant",  "default/spread-3",    "default/spread-soft",
+    "default/web-port",  "kube-system/agent-b2", "kube-system/kube-dns-legacy",
+    "default/legacy-bad",
+};
+
 absl::StatusOr<std::string> Render(const GoldenCase& c, const std::string& cluster_path) {
   if (c.command == Command::kSimulate) {
     absl::StatusOr<Report> report = RunSimulate(cluster_path, c.config);
@@ -121,16 +140,27 @@ absl::StatusOr<std::string> Render(const GoldenCase& c, const std::string& clust
 }
 
 const std::vector<GoldenCase>& GoldenCases() {
-  static const auto* cases = new std::vector<GoldenCase>{
-      {"simulate.golden.json", Command::kSimulate, Format::kJson, "", ""},
-      {"simulate.golden.txt", Command::kSimulate, Format::kText, "", ""},
-      {"simulate.most_allocated.golden.json", Command::kSimulate, Format::kJson, kMostAllocated,
-       ""},
-      {"explain.with-init.golden.json", Command::kExplain, Format::kJson, "", "default/with-init"},
-      {"explain.with-init.golden.txt", Command::kExplain, Format::kText, "", "default/with-init"},
-      {"explain.big-batch.golden.json", Command::kExplain, Format::kJson, "", "default/big-batch"},
-      {"explain.big-batch.golden.txt", Command::kExplain, Format::kText, "", "default/big-batch"},
-  };
+  static const auto* cases = [] {
+    auto* out = new std::vector<GoldenCase>{
+        {"small", "simulate.golden.json", Command::kSimulate, Format::kJson, "", ""},
+        {"small", "simulate.golden.txt", Command::kSimulate, Format::kText, "", ""},
+        {"small", "simulate.most_allocated.golden.json", Command::kSimulate, Format::kJson,
+         kMostAllocated, ""},
+        {"plugins", "simulate.golden.txt", Command::kSimulate, Format::kText, "", ""},
+    };
+    for (const char* pod : {"default/with-init", "default/big-batch"}) {
+      for (Format f : {Format::kJson, Format::kText}) {
+        out->push_back({"small", ExplainGolden(pod, f), Command::kExplain, f, "", pod});
+      }
+    }
+    // Every filter and score plugin of the default profile at work.
+    for (const char* pod : kPluginPods) {
+      for (Format f : {Format::kJson, Format::kText}) {
+        out->push_back({"plugins", ExplainGolden(pod, f), Command::kExplain, f, "", pod});
+      }
+    }
+    return out;
+  }();
   return *cases;
 }
 
@@ -138,7 +168,7 @@ class GoldenTest : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenTest, MatchesGolden) {
   const GoldenCase& c = GetParam();
-  absl::StatusOr<std::string> actual = Render(c, kClusterYaml);
+  absl::StatusOr<std::string> actual = Render(c, ClusterPath(c));
   ASSERT_TRUE(actual.ok()) << actual.status();
   if (g_update) {
     const std::string path = absl::StrCat(g_workspace, "/", GoldenPath(c));
@@ -157,15 +187,16 @@ TEST_P(GoldenTest, MatchesGolden) {
 TEST_P(GoldenTest, ListJsonMatchesGolden) {
   if (g_update) GTEST_SKIP() << "update mode";
   const GoldenCase& c = GetParam();
-  absl::StatusOr<std::string> actual = Render(c, kClusterJson);
+  if (c.dir != "small") GTEST_SKIP() << "only testdata/small has a JSON twin";
+  absl::StatusOr<std::string> actual = Render(c, ClusterPath(c, "json"));
   ASSERT_TRUE(actual.ok()) << actual.status();
   EXPECT_EQ(*actual, ReadFile(GoldenPath(c)));
 }
 
-INSTANTIATE_TEST_SUITE_P(Small, GoldenTest, ::testing::ValuesIn(GoldenCases()),
+INSTANTIATE_TEST_SUITE_P(Testdata, GoldenTest, ::testing::ValuesIn(GoldenCases()),
                          [](const ::testing::TestParamInfo<GoldenCase>& info) {
                            std::string name;
-                           for (char ch : info.param.golden) {
+                           for (char ch : info.param.dir + "_" + info.param.golden) {
                              if (std::isalnum(static_cast<unsigned char>(ch))) name += ch;
                            }
                            return name;
@@ -283,6 +314,14 @@ std::map<std::string, const NodeExplanation*> ByNode(const Explanation& e) {
   return out;
 }
 
+// The score of `plugin` on `node`, or -1 when the plugin did not score.
+int64_t ScoreOf(const NodeExplanation& node, const std::string& plugin) {
+  for (const auto& [name, score] : node.scores) {
+    if (name == plugin) return score;
+  }
+  return -1;
+}
+
 TEST(HandCheckedTest, ExplainWithInit) {
   // Explain sees the cluster as loaded: bound pods only. with-init requests
   // max(init 3000m/1Gi, apps 500m+500m / 512Mi+512Mi) = 3000m, 1Gi.
@@ -295,13 +334,17 @@ TEST(HandCheckedTest, ExplainWithInit) {
   //   NodeResourcesBalancedAllocation:
   //     fcpu = 4000/4000 = 1, fmem = 3Gi/8Gi = 0.375
   //     (1 - |1 - 0.375| / 2) * 100 = 68.75            -> 68
-  //   total 31 + 68 = 99
+  //   TaintToleration: no feasible node has a PreferNoSchedule taint, so
+  //     every raw count is 0 and the reversed normalization gives 100,
+  //     weight 3                                       = 300
+  //   ImageLocality: no node lists the pod's images    = 0
+  //   total 300 + 31 + 68 + 0 = 399
   // node-b (8000m, 16Gi; used 2000m, 4Gi):
   //   cpu 3000*100/8000 = 37, mem 11*100/16 = 68 -> (37+68)/2 = 52
-  //   balanced 1 - |0.625 - 0.3125|/2 = 0.84375   -> 84    total 136
+  //   balanced 1 - |0.625 - 0.3125|/2 = 0.84375   -> 84    total 300+136
   // node-gpu (4000m, 16Gi; nothing):
   //   cpu 1000*100/4000 = 25, mem 15*100/16 = 93 -> (25+93)/2 = 59
-  //   balanced 1 - |0.75 - 0.0625|/2 = 0.65625    -> 65    total 124
+  //   balanced 1 - |0.75 - 0.0625|/2 = 0.65625    -> 65    total 300+124
   // node-small: 2 of 2 pods and 250m free: "Too many pods, Insufficient cpu".
   // node-cordoned: "node(s) were unschedulable" (explain runs every filter,
   //   so NodeResourcesFit shows "passed" there).
@@ -312,22 +355,27 @@ TEST(HandCheckedTest, ExplainWithInit) {
   auto nodes = ByNode(*e);
   ASSERT_EQ(nodes.size(), 5u);
   EXPECT_THAT(nodes["node-a"]->scores,
-              ElementsAre(Pair("NodeResourcesFit", 31), Pair("NodeResourcesBalancedAllocation", 68)));
-  EXPECT_EQ(nodes["node-a"]->total, 99);
+              ElementsAre(Pair("TaintToleration", 300), Pair("NodeResourcesFit", 31),
+                          Pair("NodeResourcesBalancedAllocation", 68), Pair("ImageLocality", 0)));
+  EXPECT_EQ(nodes["node-a"]->total, 399);
   EXPECT_THAT(nodes["node-b"]->scores,
-              ElementsAre(Pair("NodeResourcesFit", 52), Pair("NodeResourcesBalancedAllocation", 84)));
-  EXPECT_EQ(nodes["node-b"]->total, 136);
+              ElementsAre(Pair("TaintToleration", 300), Pair("NodeResourcesFit", 52),
+                          Pair("NodeResourcesBalancedAllocation", 84), Pair("ImageLocality", 0)));
+  EXPECT_EQ(nodes["node-b"]->total, 436);
   EXPECT_THAT(nodes["node-gpu"]->scores,
-              ElementsAre(Pair("NodeResourcesFit", 59), Pair("NodeResourcesBalancedAllocation", 65)));
-  EXPECT_EQ(nodes["node-gpu"]->total, 124);
+              ElementsAre(Pair("TaintToleration", 300), Pair("NodeResourcesFit", 59),
+                          Pair("NodeResourcesBalancedAllocation", 65), Pair("ImageLocality", 0)));
+  EXPECT_EQ(nodes["node-gpu"]->total, 424);
   EXPECT_FALSE(nodes["node-small"]->feasible);
   EXPECT_THAT(nodes["node-small"]->filters,
               ElementsAre(Pair("NodeUnschedulable", "passed"), Pair("NodeName", "passed"),
+                          Pair("TaintToleration", "passed"),
                           Pair("NodeResourcesFit", "Too many pods, Insufficient cpu")));
   EXPECT_FALSE(nodes["node-cordoned"]->feasible);
   EXPECT_THAT(nodes["node-cordoned"]->filters,
               ElementsAre(Pair("NodeUnschedulable", "node(s) were unschedulable"),
-                          Pair("NodeName", "passed"), Pair("NodeResourcesFit", "passed")));
+                          Pair("NodeName", "passed"), Pair("TaintToleration", "passed"),
+                          Pair("NodeResourcesFit", "passed")));
 }
 
 TEST(HandCheckedTest, ExplainBigBatch) {
@@ -353,16 +401,89 @@ TEST(HandCheckedTest, ExplainIdleUsesNonZeroDefaults) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->selected, "node-gpu");
   auto nodes = ByNode(*e);
-  EXPECT_EQ(nodes["node-a"]->scores.at(0), std::make_pair(std::string("NodeResourcesFit"),
-                                                          int64_t{72}));
-  EXPECT_EQ(nodes["node-b"]->scores.at(0), std::make_pair(std::string("NodeResourcesFit"),
-                                                          int64_t{73}));
-  EXPECT_EQ(nodes["node-gpu"]->scores.at(0), std::make_pair(std::string("NodeResourcesFit"),
-                                                            int64_t{97}));
+  EXPECT_EQ(ScoreOf(*nodes["node-a"], "NodeResourcesFit"), 72);
+  EXPECT_EQ(ScoreOf(*nodes["node-b"], "NodeResourcesFit"), 73);
+  EXPECT_EQ(ScoreOf(*nodes["node-gpu"], "NodeResourcesFit"), 97);
   // BalancedAllocation skipped the best-effort pod at PreScore: no score.
   for (const auto& [name, node] : nodes) {
-    if (node->feasible) EXPECT_EQ(node->scores.size(), 1u) << name;
+    if (!node->feasible) continue;
+    EXPECT_EQ(ScoreOf(*node, "NodeResourcesBalancedAllocation"), -1) << name;
   }
+}
+
+// testdata/plugins: every default plugin, worked out by hand.
+constexpr char kPluginsCluster[] = "testdata/plugins/cluster.yaml";
+
+TEST(HandCheckedTest, PluginsClusterPlacements) {
+  absl::StatusOr<Report> r = RunSimulate(kPluginsCluster, "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::map<std::string, std::string> got;
+  for (const Placement& p : r->placements) got[p.pod] = p.node.empty() ? p.message : p.node;
+  // Affinity to app=db (zone z1); node-a2 is tainted.
+  EXPECT_EQ(got["default/api"], "node-a1");
+  // z1 by affinity, but solo-0's anti-affinity closes z1 to app=web. Each
+  // node fails at its first failing filter; the histogram sorts as strings.
+  EXPECT_EQ(got["default/web-blocked"],
+            "0/6 nodes are available: 1 node(s) didn't match pod affinity rules, "
+            "1 node(s) didn't satisfy existing pods anti-affinity rules, "
+            "1 node(s) had untolerated taint {dedicated: db}, "
+            "1 node(s) had untolerated taint {legacy: yes}, "
+            "1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, "
+            "1 node(s) were unschedulable.");
+  // node-b1 holds team-a's app=cache (namespaceSelector team=devops).
+  EXPECT_EQ(got["default/loner"], "node-a1");
+  // Feasible a1, a2, b1. NodeAffinity (disktype DoesNotExist, 10): a2, b1
+  // -> 100 x 2; TaintToleration: b1's PreferNoSchedule -> b1 0, others
+  // 100 x 3. a2 = 300 + 200 + 97 beats b1 = 0 + 200 + 87.
+  EXPECT_EQ(got["default/tolerant"], "node-a2");
+  // Zone counts of app=spread: z1 2, z2 1, z3 0 (min 0): only z3 is within
+  // maxSkew 1, and node-c1 is cordoned.
+  EXPECT_EQ(got["default/spread-3"],
+            "0/6 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, "
+            "1 node(s) had untolerated taint {legacy: yes}, "
+            "1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, "
+            "1 node(s) were unschedulable, "
+            "2 node(s) didn't match pod topology spread constraints.");
+  EXPECT_EQ(got["default/web-port"], "node-a1");
+  EXPECT_EQ(got["kube-system/agent-b2"], "node-b2");
+  EXPECT_EQ(got["kube-system/kube-dns-legacy"], "node-x");
+  EXPECT_EQ(got["default/legacy-bad"],
+            "0/6 nodes are available: invalid legacy annotation: "
+            "metadata.annotations[scheduler.alpha.kubernetes.io/affinity]:1:69: illegal flow "
+            "end.");
+}
+
+TEST(HandCheckedTest, PluginsClusterScores) {
+  // spread-soft, ScheduleAnyway per zone over feasible a1 (z1) and b1 (z2):
+  // weight log(2 + 2); raw a1 = round(2 x 1.386) = 3, b1 = round(1.386) = 1;
+  // normalized 100 x (3 + 1 - s) / 3: a1 33, b1 100; weight 2.
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/spread-soft");
+  ASSERT_TRUE(e.ok()) << e.status();
+  auto nodes = ByNode(*e);
+  EXPECT_EQ(ScoreOf(*nodes["node-a1"], "PodTopologySpread"), 66);
+  EXPECT_EQ(ScoreOf(*nodes["node-b1"], "PodTopologySpread"), 200);
+  EXPECT_EQ(ScoreOf(*nodes["node-b1"], "TaintToleration"), 0);
+  EXPECT_EQ(ScoreOf(*nodes["node-a1"], "TaintToleration"), 300);
+
+  // web-port: nginx:1.25 (300 MiB) is on 2 of 6 nodes: 314572800 x 2/6 =
+  // 104857600; (104857600 - 23 MiB) x 100 / (1000 MiB - 23 MiB) = 7.
+  e = RunExplain(kPluginsCluster, "", "default/web-port");
+  ASSERT_TRUE(e.ok()) << e.status();
+  nodes = ByNode(*e);
+  EXPECT_EQ(ScoreOf(*nodes["node-a1"], "ImageLocality"), 7);
+  EXPECT_FALSE(nodes["node-b1"]->feasible);
+  EXPECT_THAT(nodes["node-b1"]->filters,
+              ::testing::Contains(
+                  Pair("NodePorts", "node(s) didn't have free ports for the requested pod ports")));
+
+  // tolerant: NodeAffinity preferred (weight 10) on a2 and b1 only.
+  e = RunExplain(kPluginsCluster, "", "default/tolerant");
+  ASSERT_TRUE(e.ok()) << e.status();
+  nodes = ByNode(*e);
+  EXPECT_EQ(ScoreOf(*nodes["node-a1"], "NodeAffinity"), 0);
+  EXPECT_EQ(ScoreOf(*nodes["node-a2"], "NodeAffinity"), 200);
+  EXPECT_EQ(ScoreOf(*nodes["node-b1"], "NodeAffinity"), 200);
+  EXPECT_EQ(e->selected, "node-a2");
 }
 
 }  // namespace

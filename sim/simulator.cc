@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
   handle.interner = cluster.names.get();
   auto profiles = scheduler::BuildProfiles(config, scheduler::InTreeRegistry(), handle);
   if (!profiles.ok()) return profiles.status();
+  for (const auto& [ns, labels] : cluster.namespaces) host->cache_.SetNamespace(ns, labels);
   for (const model::NodePtr& node : cluster.nodes) {
     absl::Status s = host->cache_.AddNode(node);
     if (!s.ok()) return s;

@@ -1,0 +1,157 @@
+// File: pod_topology_spread.h
+//
+// The filter half of PodTopologySpread (upstream
+// plugins/podtopologyspread/filtering.go). For every DoNotSchedule
+// constraint of the pod, a node fits when
+//
+//   matching pods in the node's domain + (1 if the pod matches its own
+//   selector) - the global minimum  <=  maxSkew
+//
+// where a domain is one value of the constraint's topology key, and the
+// global minimum is the fewest matching pods over the eligible domains, or 0
+// when there are fewer eligible domains than minDomains. A domain is
+// eligible when some node in it has every topology key of the pod's
+// DoNotSchedule constraints and passes the constraint's node inclusion
+// policies (nodeAffinityPolicy Honor: the pod's nodeSelector and required
+// node affinity; nodeTaintsPolicy Honor: the pod tolerates the node's
+// NoSchedule/NoExecute taints). Matching pods are the pods of the incoming
+// pod's namespace that the constraint's selector (matchLabelKeys merged in
+// at compile time) selects, terminating pods excluded.
+//
+// A node without a constraint's topology key is UnschedulableAndUnresolvable
+// ("... (missing required label)"); a skew violation is Unschedulable.
+//
+// A pod without constraints of its own gets the default constraints of the
+// plugin args, their selector deduced from the pod's controller (see
+// DefaultSelector()). PreFilter returns Skip when there is no DoNotSchedule
+// constraint.
+//
+// PreFilter reads the counts from the snapshot's AffinityIndex (no pod is
+// scanned); AddPod/RemovePod change only the CycleState copy they are given
+// (copy-on-write over the counts PreFilter computed).
+//
+// The scoring half and the registered plugin are in
+// priorities/pod_topology_spread, which derives from this class.
+
+#ifndef KESTREL_PREDICATES_POD_TOPOLOGY_SPREAD_POD_TOPOLOGY_SPREAD_H_
+#define KESTREL_PREDICATES_POD_TOPOLOGY_SPREAD_POD_TOPOLOGY_SPREAD_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "api/config/config.pb.h"
+#include "model/interner.h"
+#include "model/objects.h"
+#include "scheduler/framework/interface.h"
+
+namespace kestrel::predicates {
+
+class PodTopologySpreadFilter : public framework::PreFilterPlugin,
+                                public framework::FilterPlugin {
+ public:
+  static constexpr char kName[] = "PodTopologySpread";
+  static constexpr char kErrReasonConstraintsNotMatch[] =
+      "node(s) didn't match pod topology spread constraints";
+  static constexpr char kErrReasonNodeLabelNotMatch[] =
+      "node(s) didn't match pod topology spread constraints (missing required label)";
+  static constexpr char kPreFilterStateKey[] = "PreFilterPodTopologySpread";
+  static constexpr char kLabelHostname[] = "kubernetes.io/hostname";
+  static constexpr char kLabelTopologyZone[] = "topology.kubernetes.io/zone";
+
+  // `args` must be defaulted and validated (priorities/pod_topology_spread
+  // does both). defaultingType System uses upstream's system defaults
+  // (hostname maxSkew 3, then zone maxSkew 5, both ScheduleAnyway); List
+  // uses args.defaultConstraints. `names` interns their topology keys.
+  PodTopologySpreadFilter(const config::PodTopologySpreadArgs& args, model::Interner& names);
+
+  absl::string_view Name() const override { return kName; }
+
+  // Counts matching pods per eligible domain over the rows of
+  // state.snapshot (the snapshot's nodes; `nodes` is that same list).
+  framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
+                              framework::NodeInfoList nodes) override;
+  framework::Status AddPod(framework::CycleState& state, const model::Pod& pod_to_schedule,
+                           const model::PodPtr& pod_to_add,
+                           const framework::NodeInfo& node) const override;
+  framework::Status RemovePod(framework::CycleState& state, const model::Pod& pod_to_schedule,
+                              const model::Pod& pod_to_remove,
+                              const framework::NodeInfo& node) const override;
+
+  framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
+                           const framework::NodeInfo& node) const override;
+  // Rows: the topology domain of each row is a column of the snapshot's
+  // AffinityIndex, so the whole check is array lookups.
+  bool FiltersRows(const framework::CycleState& state, const model::Pod& pod) const override;
+  void FilterRows(const framework::CycleState& state, const model::Pod& pod,
+                  const framework::NodeTable& table, size_t begin, size_t end,
+                  uint8_t* passed) const override;
+
+  // Constraints()
+  //
+  // Upstream getConstraints / buildDefaultConstraints: the pod's constraints
+  // whose whenUnsatisfiable is `action`; or, when the pod has no constraints
+  // at all, the default constraints with `action`, each with the selector
+  // DefaultSelector(pod). Empty when that selector is empty.
+  std::vector<model::TopologySpreadConstraint> Constraints(
+      const model::Pod& pod, model::UnsatisfiableAction action) const;
+
+  // DefaultSelector()
+  //
+  // Upstream helper.DefaultSelector merges the selectors of the Services,
+  // ReplicationControllers, ReplicaSets and StatefulSets that select the pod.
+  // Kestrel has no such objects: when the pod's controller (the owner
+  // reference with controller: true) is a ReplicationController, ReplicaSet
+  // or StatefulSet, the selector is the pod's own labels, less those that
+  // differ between pods of one controller (statefulset.kubernetes.io/pod-name,
+  // apps.kubernetes.io/pod-index, controller-revision-hash); otherwise it is
+  // empty (selects nothing to spread).
+  model::LabelSelector DefaultSelector(const model::Pod& pod) const;
+
+  // Upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match(node): the
+  // pod's nodeSelector and its required node affinity.
+  static bool MatchesRequiredNodeAffinity(const model::Pod& pod, const model::Node& node);
+
+  // True when the pod tolerates every NoSchedule and NoExecute taint of the
+  // node (upstream v1helper.FindMatchingUntoleratedTaint finds none).
+  static bool ToleratesDoNotScheduleTaints(const model::Pod& pod, const model::Node& node);
+
+  // NodeInclusion
+  //
+  // Upstream topologySpreadConstraint.matchNodeInclusionPolicies for one
+  // (pod, node) and any number of constraints: each of the two checks runs
+  // at most once, and only for a constraint that honors it.
+  // `has_hard_taints` false (the node table's hard_taints column) skips the
+  // taint check.
+  class NodeInclusion {
+   public:
+    NodeInclusion(const model::Pod& pod, const model::Node& node, bool has_hard_taints = true)
+        : pod_(pod), node_(node), has_hard_taints_(has_hard_taints) {}
+    bool Matches(const model::TopologySpreadConstraint& c);
+
+   private:
+    const model::Pod& pod_;
+    const model::Node& node_;
+    bool has_hard_taints_;
+    int8_t affinity_ = -1;  // -1: not evaluated yet, else 0 or 1
+    int8_t taints_ = -1;
+  };
+
+  // True with defaultingType System: scoring then does not ignore nodes
+  // that lack some topology key (upstream PodTopologySpread.systemDefaulted).
+  bool system_defaulted() const { return system_defaulted_; }
+
+ private:
+  framework::Status UpdateWithPod(framework::CycleState& state, const model::Pod& preemptor,
+                                  const model::Pod& pod, const framework::NodeInfo& node,
+                                  int delta) const;
+
+  std::vector<model::TopologySpreadConstraint> defaults_;
+  bool system_defaulted_ = false;
+  // Label keys left out of DefaultSelector().
+  std::vector<model::Id> per_pod_label_keys_;
+};
+
+}  // namespace kestrel::predicates
+
+#endif  // KESTREL_PREDICATES_POD_TOPOLOGY_SPREAD_POD_TOPOLOGY_SPREAD_H_

@@ -1,0 +1,482 @@
+#include "priorities/pod_topology_spread/pod_topology_spread.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "scheduler/cache/affinity_index.h"
+#include "scheduler/cache/snapshot.h"
+
+namespace kestrel::priorities {
+namespace {
+
+using cache::AffinityIndex;
+using framework::Status;
+
+constexpr char kSystemDefaulting[] = "System";
+constexpr char kListDefaulting[] = "List";
+constexpr char kDoNotSchedule[] = "DoNotSchedule";
+constexpr char kScheduleAnyway[] = "ScheduleAnyway";
+// Upstream invalidScore: marks ignored nodes inside NormalizeScore.
+constexpr int64_t kInvalidScore = -1;
+
+// Go's math.Log (FreeBSD's e_log.c, as src/math/log.go and the identical
+// log_amd64.s compute it), so log(size + 2) has kube-scheduler's exact bits.
+// Built with -ffp-contract=off: no fused multiply-add may change a rounding.
+double GoLog(double x) {
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kL1 = 6.666666666666735130e-01;
+  constexpr double kL2 = 3.999999999940941908e-01;
+  constexpr double kL3 = 2.857142874366239149e-01;
+  constexpr double kL4 = 2.222219843214978396e-01;
+  constexpr double kL5 = 1.818357216161805012e-01;
+  constexpr double kL6 = 1.531383769920937332e-01;
+  constexpr double kL7 = 1.479819860511658591e-01;
+  constexpr double kHalfSqrt2 = 7.07106781186547524401e-01;
+  if (std::isnan(x) || x == std::numeric_limits<double>::infinity()) return x;
+  if (x < 0) return std::numeric_limits<double>::quiet_NaN();
+  if (x == 0) return -std::numeric_limits<double>::infinity();
+  int ki;
+  double f1 = std::frexp(x, &ki);
+  if (f1 < kHalfSqrt2) {
+    f1 *= 2;
+    --ki;
+  }
+  const double f = f1 - 1;
+  const double k = ki;
+  const double s = f / (2 + f);
+  const double s2 = s * s;
+  const double s4 = s2 * s2;
+  const double t1 = s2 * (kL1 + s4 * (kL3 + s4 * (kL5 + s4 * kL7)));
+  const double t2 = s4 * (kL2 + s4 * (kL4 + s4 * kL6));
+  const double r = t1 + t2;
+  const double hfsq = 0.5 * f * f;
+  return k * kLn2Hi - ((hfsq - (s * (hfsq + r) + k * kLn2Lo)) - f);
+}
+
+// ---- Args validation: upstream's field errors, word for word. ----
+
+using Errors = std::vector<std::string>;
+
+constexpr char kQualifiedNameErr[] =
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
+    "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "
+    "for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+constexpr char kDns1123SubdomainErr[] =
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+    "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+    "regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+// Go's %q for the strings that occur here.
+std::string Quote(absl::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          absl::StrAppendFormat(&out, "\\x%02x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+bool IsQualifiedNamePart(absl::string_view s) {
+  auto alnum = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); };
+  if (s.empty() || !alnum(s.front()) || !alnum(s.back())) return false;
+  for (char c : s) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+bool IsDns1123SubdomainSyntax(absl::string_view s) {
+  for (absl::string_view label : absl::StrSplit(s, '.')) {
+    auto ok = [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); };
+    if (label.empty() || !ok(label.front()) || !ok(label.back())) return false;
+    for (char c : label) {
+      if (!ok(c) && c != '-') return false;
+    }
+  }
+  return true;
+}
+
+// Upstream metav1validation.ValidateLabelName: validation.IsQualifiedName.
+void ValidateLabelName(absl::string_view name, absl::string_view path, Errors& errs) {
+  auto invalid = [&](absl::string_view detail) {
+    errs.push_back(absl::StrCat(path, ": Invalid value: ", Quote(name), ": ", detail));
+  };
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() > 2) {
+    invalid(absl::StrCat("a qualified name ", kQualifiedNameErr,
+                         " with an optional DNS subdomain prefix and '/' (e.g. "
+                         "'example.com/MyName')"));
+    return;
+  }
+  const absl::string_view local = parts.back();
+  if (parts.size() == 2) {
+    const absl::string_view prefix = parts[0];
+    if (prefix.empty()) {
+      invalid("prefix part must be non-empty");
+    } else {
+      if (prefix.size() > 253) invalid("prefix part must be no more than 253 characters");
+      if (!IsDns1123SubdomainSyntax(prefix)) {
+        invalid(absl::StrCat("prefix part ", kDns1123SubdomainErr));
+      }
+    }
+  }
+  if (local.empty()) {
+    invalid("name part must be non-empty");
+  } else if (local.size() > 63) {
+    invalid("name part must be no more than 63 characters");
+  }
+  if (!IsQualifiedNamePart(local)) invalid(absl::StrCat("name part ", kQualifiedNameErr));
+}
+
+// Upstream field.ErrorList.ToAggregate: duplicates dropped; one error as
+// is, several as "[a, b]".
+absl::Status Aggregate(const Errors& errs) {
+  Errors unique;
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& e : errs) {
+    if (seen.insert(e).second) unique.push_back(e);
+  }
+  if (unique.empty()) return absl::OkStatus();
+  if (unique.size() == 1) return absl::InvalidArgumentError(unique[0]);
+  return absl::InvalidArgumentError(absl::StrCat("[", absl::StrJoin(unique, ", "), "]"));
+}
+
+// ---- Scoring state. ----
+
+// One ScheduleAnyway constraint with what PreScore counted.
+struct ScoreConstraint {
+  model::TopologySpreadConstraint spec;
+  bool hostname = false;  // counted per node, in Score
+  const AffinityIndex::Topology* topology = nullptr;
+  const std::vector<int32_t>* row_counts = nullptr;  // matching pods per row
+  // Buckets: the domains of `topology`, then one more for nodes without the
+  // key (upstream reads their value as "", so it is the "" domain when some
+  // node has the key with an empty value). Per bucket: matching pods, and
+  // whether a scored node is in it (upstream: TopologyValueToPodCounts has
+  // the value).
+  std::vector<int64_t> counts;
+  std::vector<uint8_t> made;
+  int32_t missing_bucket = -1;
+  double weight = 0;
+
+  int32_t BucketOf(const model::Node& node) const {
+    const model::Id v = node.labels.Get(spec.topology_key);
+    if (v == model::kNoId) return missing_bucket;
+    auto it = topology->domain_of_value.find(v);
+    return it == topology->domain_of_value.end() ? -1 : it->second;
+  }
+};
+
+struct ScoreData {
+  std::vector<ScoreConstraint> constraints;
+  // Upstream requireAllTopologies: nodes lacking a key are ignored.
+  bool require_all = true;
+
+  bool Ignored(const model::Node& node) const {
+    if (!require_all) return false;
+    for (const ScoreConstraint& c : constraints) {
+      if (!node.labels.Has(c.spec.topology_key)) return true;
+    }
+    return false;
+  }
+  bool IgnoredRow(uint32_t r) const {
+    if (!require_all) return false;
+    for (const ScoreConstraint& c : constraints) {
+      if (c.topology->domain_of_row[r] < 0) return true;
+    }
+    return false;
+  }
+};
+
+// Read-only after PreScore: copies share it.
+class PreScoreState : public framework::StateData {
+ public:
+  explicit PreScoreState(std::shared_ptr<const ScoreData> data) : data(std::move(data)) {}
+  std::unique_ptr<framework::StateData> Clone() const override {
+    return std::make_unique<PreScoreState>(data);
+  }
+  std::shared_ptr<const ScoreData> data;
+};
+
+const ScoreData* ReadScoreData(const framework::CycleState& state) {
+  const auto* s = state.Read<PreScoreState>(PodTopologySpread::kPreScoreStateKey);
+  return s == nullptr ? nullptr : s->data.get();
+}
+
+std::string MissingScoreState() {
+  return absl::StrCat("error reading \"", PodTopologySpread::kPreScoreStateKey,
+                      "\" from cycleState: not found");
+}
+
+// Upstream countPodsMatchSelector.
+int64_t CountPodsMatchSelector(const framework::NodeInfo& info,
+                               const model::LabelSelector& selector, model::Id ns) {
+  int64_t count = 0;
+  for (const model::PodPtr& p : info.pods()) {
+    if (p->terminating || p->ns_id != ns) continue;
+    count += selector.Matches(p->labels) ? 1 : 0;
+  }
+  return count;
+}
+
+// Upstream scoreForCount, added to the running sum as upstream does.
+void AddScoreForCount(int64_t count, const ScoreConstraint& c, double* score) {
+  *score += static_cast<double>(count) * c.weight + static_cast<double>(c.spec.max_skew - 1);
+}
+
+// Go's int64(math.Round(score)).
+int64_t RoundScore(double score) { return static_cast<int64_t>(std::round(score)); }
+
+}  // namespace
+
+double TopologyNormalizingWeight(int64_t size) {
+  return GoLog(static_cast<double>(size + 2));
+}
+
+void SetDefaults(config::PodTopologySpreadArgs& args) {
+  if (args.defaultingtype().empty()) args.set_defaultingtype(kSystemDefaulting);
+}
+
+absl::Status Validate(const config::PodTopologySpreadArgs& args) {
+  Errors errs;
+  const std::string& type = args.defaultingtype();
+  if (type != kSystemDefaulting && type != kListDefaulting) {
+    errs.push_back(absl::StrCat("defaultingType: Unsupported value: ", Quote(type),
+                                ": supported values: \"System\", \"List\""));
+  } else if (type == kSystemDefaulting && args.defaultconstraints_size() > 0) {
+    errs.push_back(absl::StrCat("defaultingType: Invalid value: ", Quote(type),
+                                ": when .defaultConstraints are not empty"));
+  }
+  const auto& constraints = args.defaultconstraints();
+  for (int i = 0; i < constraints.size(); ++i) {
+    const auto& c = constraints[i];
+    const std::string p = absl::StrCat("defaultConstraints[", i, "]");
+    if (c.maxskew() <= 0) {
+      errs.push_back(absl::StrCat(p, ".maxSkew: Invalid value: ", c.maxskew(),
+                                  ": not in valid range (0, inf)"));
+    }
+    if (c.topologykey().empty()) {
+      errs.push_back(absl::StrCat(p, ".topologyKey: Required value: can not be empty"));
+    } else {
+      ValidateLabelName(c.topologykey(), absl::StrCat(p, ".topologyKey"), errs);
+    }
+    const std::string& when = c.whenunsatisfiable();
+    if (when.empty()) {
+      errs.push_back(absl::StrCat(p, ".whenUnsatisfiable: Required value: can not be empty"));
+    } else if (when != kDoNotSchedule && when != kScheduleAnyway) {
+      errs.push_back(absl::StrCat(p, ".whenUnsatisfiable: Unsupported value: ", Quote(when),
+                                  ": supported values: \"DoNotSchedule\", \"ScheduleAnyway\""));
+    }
+    if (c.has_labelselector()) {
+      errs.push_back(absl::StrCat(
+          p, ".labelSelector: Forbidden: constraint must not define a selector, as they "
+             "deduced for each pod"));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (constraints[j].topologykey() == c.topologykey() &&
+          constraints[j].whenunsatisfiable() == when) {
+        errs.push_back(absl::StrCat(
+            p, ": Duplicate value: ", Quote(absl::StrCat("{", c.topologykey(), ", ", when, "}"))));
+        break;
+      }
+    }
+  }
+  return Aggregate(errs);
+}
+
+absl::StatusOr<std::unique_ptr<PodTopologySpread>> PodTopologySpread::Create(
+    const config::PodTopologySpreadArgs& args, model::Interner& names) {
+  config::PodTopologySpreadArgs defaulted = args;
+  SetDefaults(defaulted);
+  if (absl::Status s = Validate(defaulted); !s.ok()) return s;
+  return std::unique_ptr<PodTopologySpread>(new PodTopologySpread(defaulted, names));
+}
+
+PodTopologySpread::PodTopologySpread(const config::PodTopologySpreadArgs& args,
+                                     model::Interner& names)
+    : PodTopologySpreadFilter(args, names),
+      hostname_key_(names.Intern(kLabelHostname)),
+      empty_value_(names.Intern("")) {}
+
+Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Pod& pod,
+                                   framework::NodeInfoList feasible) {
+  if (state.snapshot == nullptr) {
+    return Status::Error("PodTopologySpread: no snapshot in the cycle state");
+  }
+  cache::Snapshot& snapshot = *state.snapshot;
+  const framework::NodeInfoList all = snapshot.nodes();
+  if (all.empty()) return Status::Skip();
+  std::vector<model::TopologySpreadConstraint> specs =
+      Constraints(pod, model::UnsatisfiableAction::kScheduleAnyway);
+  if (specs.empty()) return Status::Skip();
+
+  auto data = std::make_shared<ScoreData>();
+  // Only the system defaults let nodes without a zone still score by
+  // hostname.
+  data->require_all = !pod.spread_constraints.empty() || !system_defaulted();
+  AffinityIndex& index = snapshot.index();
+  std::vector<AffinityIndex::SelectionId> selections;
+  for (model::TopologySpreadConstraint& spec : specs) {
+    ScoreConstraint c;
+    c.spec = std::move(spec);
+    c.hostname = c.spec.topology_key == hostname_key_;
+    c.topology = &index.GetTopology(c.spec.topology_key);
+    const size_t num_domains = c.topology->num_domains();
+    auto empty = c.topology->domain_of_value.find(empty_value_);
+    c.missing_bucket = empty != c.topology->domain_of_value.end()
+                           ? empty->second
+                           : static_cast<int32_t>(num_domains);
+    c.counts.assign(num_domains + 1, 0);
+    c.made.assign(num_domains + 1, 0);
+    selections.push_back(
+        index.Select({AffinityIndex::ClauseOf(c.spec, pod.ns_id)}, /*skip_terminating=*/true));
+    data->constraints.push_back(std::move(c));
+  }
+  std::vector<ScoreConstraint>& constraints = data->constraints;
+  for (size_t i = 0; i < constraints.size(); ++i) {
+    constraints[i].row_counts = &index.RowCounts(selections[i]);
+  }
+
+  // The feasible nodes: which are ignored, and which domains get a count.
+  int64_t scored_nodes = 0;
+  std::vector<int64_t> sizes(constraints.size(), 0);
+  for (const framework::NodeInfo* info : feasible) {
+    const model::Node& node = *info->node();
+    if (data->Ignored(node)) continue;
+    ++scored_nodes;
+    for (size_t i = 0; i < constraints.size(); ++i) {
+      ScoreConstraint& c = constraints[i];
+      if (c.hostname) continue;
+      const int32_t b = c.BucketOf(node);
+      if (b < 0 || c.made[b]) continue;
+      c.made[b] = 1;
+      ++sizes[i];
+    }
+  }
+  for (size_t i = 0; i < constraints.size(); ++i) {
+    constraints[i].weight =
+        TopologyNormalizingWeight(constraints[i].hostname ? scored_nodes : sizes[i]);
+  }
+
+  // Every node counts towards the domains the feasible nodes are in.
+  const framework::NodeTable& table = snapshot.table();
+  const bool have_taint_column = table.size() == all.size();
+  for (size_t r = 0; r < all.size(); ++r) {
+    if (data->IgnoredRow(static_cast<uint32_t>(r))) continue;
+    NodeInclusion inclusion(pod, *all[r]->node(),
+                            !have_taint_column || table.hard_taints[r] != 0);
+    for (ScoreConstraint& c : constraints) {
+      if (c.hostname) continue;
+      const int32_t d = c.topology->domain_of_row[r];
+      const int32_t b = d >= 0 ? d : c.missing_bucket;
+      if (!c.made[b] || !inclusion.Matches(c.spec)) continue;
+      c.counts[b] += (*c.row_counts)[r];
+    }
+  }
+  state.Write(kPreScoreStateKey, std::make_unique<PreScoreState>(std::move(data)));
+  return Status();
+}
+
+absl::StatusOr<int64_t> PodTopologySpread::Score(const framework::CycleState& state,
+                                                 const model::Pod& pod,
+                                                 const framework::NodeInfo& info) const {
+  const ScoreData* s = ReadScoreData(state);
+  if (s == nullptr) return absl::InternalError(MissingScoreState());
+  const model::Node* node = info.node();
+  if (node == nullptr) return absl::NotFoundError("node not found");
+  if (s->Ignored(*node)) return 0;
+  double score = 0;
+  for (const ScoreConstraint& c : s->constraints) {
+    if (!node->labels.Has(c.spec.topology_key)) continue;
+    int64_t count = 0;
+    if (c.hostname) {
+      count = CountPodsMatchSelector(info, c.spec.selector, pod.ns_id);
+    } else {
+      const int32_t b = c.BucketOf(*node);
+      count = b >= 0 ? c.counts[b] : 0;
+    }
+    AddScoreForCount(count, c, &score);
+  }
+  return RoundScore(score);
+}
+
+bool PodTopologySpread::ScoresRows(const framework::CycleState& state,
+                                   const model::Pod& /*pod*/) const {
+  return ReadScoreData(state) != nullptr;
+}
+
+void PodTopologySpread::ScoreRows(const framework::CycleState& state, const model::Pod& /*pod*/,
+                                  const framework::NodeTable& /*table*/,
+                                  absl::Span<const uint32_t> rows, int64_t* out) const {
+  const ScoreData* s = ReadScoreData(state);
+  if (s == nullptr) return;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const uint32_t r = rows[i];
+    if (s->IgnoredRow(r)) {
+      out[i] = 0;
+      continue;
+    }
+    double score = 0;
+    for (const ScoreConstraint& c : s->constraints) {
+      const int32_t d = c.topology->domain_of_row[r];
+      if (d < 0) continue;
+      AddScoreForCount(c.hostname ? (*c.row_counts)[r] : c.counts[d], c, &score);
+    }
+    out[i] = RoundScore(score);
+  }
+}
+
+Status PodTopologySpread::NormalizeScore(const framework::CycleState& state,
+                                         const model::Pod& /*pod*/,
+                                         absl::Span<framework::NodeScore> scores) const {
+  const ScoreData* s = ReadScoreData(state);
+  if (s == nullptr) return Status::Error(MissingScoreState());
+  int64_t min_score = std::numeric_limits<int64_t>::max();
+  int64_t max_score = 0;
+  for (framework::NodeScore& score : scores) {
+    const model::Node* node = score.node->node();
+    if (node != nullptr && s->Ignored(*node)) {
+      score.score = kInvalidScore;
+      continue;
+    }
+    min_score = std::min(min_score, score.score);
+    max_score = std::max(max_score, score.score);
+  }
+  for (framework::NodeScore& score : scores) {
+    if (score.score == kInvalidScore) {
+      score.score = 0;
+    } else if (max_score == 0) {
+      score.score = framework::kMaxNodeScore;
+    } else {
+      score.score = framework::kMaxNodeScore * (max_score + min_score - score.score) / max_score;
+    }
+  }
+  return Status();
+}
+
+}  // namespace kestrel::priorities

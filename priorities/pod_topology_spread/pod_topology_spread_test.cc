@@ -1,0 +1,687 @@
+#include "priorities/pod_topology_spread/pod_topology_spread.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/core.pb.h"
+#include "api/decode.h"
+#include "gtest/gtest.h"
+#include "model/compile.h"
+#include "scheduler/cache/cache.h"
+#include "scheduler/cache/snapshot.h"
+
+namespace kestrel::priorities {
+namespace {
+
+using framework::CycleState;
+using framework::NodeInfo;
+using framework::NodeScore;
+using framework::Status;
+constexpr const char* kLabelHostname = PodTopologySpread::kLabelHostname;
+constexpr const char* kLabelTopologyZone = PodTopologySpread::kLabelTopologyZone;
+
+using LabelList = std::vector<std::pair<std::string, std::string>>;
+
+// A pod as YAML: metadata fields and spec fields in flow style.
+struct PodYaml {
+  std::string name;
+  std::string labels;         // "app: web, foo: ''"
+  std::string node;           // spec.nodeName
+  std::string spec;           // more spec fields
+  std::string ns = "default";
+  bool terminating = false;
+  std::string owner_kind;     // a controller owner reference when set
+
+  std::string Yaml() const {
+    std::string owner;
+    if (!owner_kind.empty()) {
+      owner = absl::StrCat("ownerReferences: [{apiVersion: apps/v1, kind: ", owner_kind,
+                           ", name: owner, uid: u1, controller: true}], ");
+    }
+    std::vector<std::string> fields;
+    if (!node.empty()) fields.push_back(absl::StrCat("nodeName: ", node));
+    if (!spec.empty()) fields.push_back(spec);
+    return absl::StrCat("metadata: {name: ", name, ", namespace: ", ns, ", uid: ", ns, "-", name,
+                        ", ", owner, "labels: {", labels, "}",
+                        terminating ? ", deletionTimestamp: '2024-01-01T00:00:00Z'" : "",
+                        "}\nspec: {", absl::StrJoin(fields, ", "), "}");
+  }
+};
+
+PodYaml Existing(std::string name, std::string node, std::string labels = "foo: ''") {
+  PodYaml p;
+  p.name = std::move(name);
+  p.node = std::move(node);
+  p.labels = std::move(labels);
+  return p;
+}
+
+// `n` pods labelled foo on `node`.
+std::vector<PodYaml> FooPods(const std::string& node, int n) {
+  std::vector<PodYaml> out;
+  for (int i = 0; i < n; ++i) out.push_back(Existing(absl::StrCat(node, "-", i), node));
+  return out;
+}
+
+std::vector<PodYaml> Concat(std::vector<std::vector<PodYaml>> lists) {
+  std::vector<PodYaml> out;
+  for (auto& l : lists) out.insert(out.end(), l.begin(), l.end());
+  return out;
+}
+
+// One ScheduleAnyway constraint selecting foo, in flow style.
+std::string SoftItem(int max_skew, const std::string& key, const std::string& extra = "") {
+  return absl::StrCat("{maxSkew: ", max_skew, ", topologyKey: ", key,
+                      ", whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchExpressions: "
+                      "[{key: foo, operator: Exists}]}",
+                      extra.empty() ? "" : ", ", extra, "}");
+}
+std::string Soft(int max_skew, const std::string& key, const std::string& extra = "") {
+  return absl::StrCat("topologySpreadConstraints: [", SoftItem(max_skew, key, extra), "]");
+}
+
+struct NodeSpec {
+  std::string name;
+  LabelList labels;
+  std::string taints = "";
+};
+
+class World {
+ public:
+  void AddNode(const NodeSpec& spec) {
+    std::string labels;
+    for (const auto& [k, v] : spec.labels) absl::StrAppend(&labels, "\"", k, "\": '", v, "', ");
+    std::string yaml = absl::StrCat("metadata: {name: ", spec.name, ", labels: {", labels, "}}\n");
+    if (!spec.taints.empty()) absl::StrAppend(&yaml, "spec: {taints: ", spec.taints, "}\n");
+    ::k8s::io::api::core::v1::Node node;
+    absl::Status s = api::DecodeInto(yaml, &node, "node");
+    ASSERT_TRUE(s.ok()) << s;
+    auto compiled = model::CompileNode(node, names);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    ASSERT_TRUE(cache.AddNode(*compiled).ok());
+  }
+
+  model::PodPtr Pod(const PodYaml& pod) {
+    ::k8s::io::api::core::v1::Pod api;
+    absl::Status s = api::DecodeInto(pod.Yaml(), &api, "pod");
+    EXPECT_TRUE(s.ok()) << s << "\n" << pod.Yaml();
+    auto compiled = model::CompilePod(api, names);
+    EXPECT_TRUE(compiled.ok()) << compiled.status();
+    return compiled.ok() ? *compiled : nullptr;
+  }
+
+  void AddPod(const PodYaml& pod) {
+    model::PodPtr p = Pod(pod);
+    ASSERT_NE(p, nullptr);
+    absl::Status s = cache.AddPod(p);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  CycleState NewCycle() {
+    cache.UpdateSnapshot(&snapshot);
+    CycleState state;
+    state.snapshot = &snapshot;
+    return state;
+  }
+
+  // The NodeInfos and snapshot rows of `names`, in that order.
+  void Feasible(const std::vector<std::string>& nodes, std::vector<const NodeInfo*>* infos,
+                std::vector<uint32_t>* rows) const {
+    for (const std::string& n : nodes) {
+      for (uint32_t r = 0; r < snapshot.num_nodes(); ++r) {
+        if (snapshot.nodes()[r]->node()->name == n) {
+          infos->push_back(snapshot.nodes()[r]);
+          rows->push_back(r);
+        }
+      }
+    }
+  }
+
+  model::Interner names;
+  cache::Cache cache;
+  cache::Snapshot snapshot;
+};
+
+config::PodTopologySpreadArgs Args(const std::string& yaml) {
+  config::PodTopologySpreadArgs args;
+  absl::Status s = api::DecodeInto(yaml, &args, "args");
+  EXPECT_TRUE(s.ok()) << s;
+  return args;
+}
+
+std::vector<NodeSpec> FourNodes() {
+  return {{"node-a", {{"zone", "zone1"}, {"node", "node-a"}, {kLabelHostname, "node-a"}}},
+          {"node-b", {{"zone", "zone1"}, {"node", "node-b"}, {kLabelHostname, "node-b"}}},
+          {"node-x", {{"zone", "zone2"}, {"node", "node-x"}, {kLabelHostname, "node-x"}}},
+          {"node-y", {{"zone", "zone2"}, {"node", "node-y"}, {kLabelHostname, "node-y"}}}};
+}
+
+// Raw scores by Score and ScoreRows (which must agree), then normalized.
+struct Scored {
+  std::map<std::string, int64_t> raw;
+  std::map<std::string, int64_t> normalized;
+};
+
+Scored ScoreAll(PodTopologySpread& plugin, World& w, CycleState& state, const model::Pod& pod,
+                const std::vector<std::string>& feasible) {
+  Scored out;
+  std::vector<const NodeInfo*> infos;
+  std::vector<uint32_t> rows;
+  w.Feasible(feasible, &infos, &rows);
+  EXPECT_TRUE(plugin.ScoresRows(state, pod));
+  std::vector<int64_t> by_rows(rows.size(), -7);
+  plugin.ScoreRows(state, pod, w.snapshot.table(), rows, by_rows.data());
+  std::vector<NodeScore> scores;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    absl::StatusOr<int64_t> s = plugin.Score(state, pod, *infos[i]);
+    EXPECT_TRUE(s.ok()) << s.status();
+    const std::string& name = infos[i]->node()->name;
+    EXPECT_EQ(*s, by_rows[i]) << name;
+    out.raw[name] = *s;
+    scores.push_back({infos[i], *s});
+  }
+  Status n = plugin.NormalizeScore(state, pod, absl::MakeSpan(scores));
+  EXPECT_TRUE(n.ok()) << n.Message();
+  for (const NodeScore& s : scores) out.normalized[s.node->node()->name] = s.score;
+  return out;
+}
+
+struct ScoreCase {
+  std::string name;
+  std::string args;  // YAML
+  std::vector<NodeSpec> nodes;
+  std::vector<PodYaml> existing;
+  PodYaml pod;
+  std::vector<std::string> feasible;
+  std::map<std::string, int64_t> want_raw;
+  std::map<std::string, int64_t> want;
+};
+
+PodYaml Incoming(std::string spec, std::string labels = "foo: ''") {
+  PodYaml p;
+  p.name = "p";
+  p.labels = std::move(labels);
+  p.spec = std::move(spec);
+  return p;
+}
+
+TEST(PodTopologySpreadScoreTest, Table) {
+  const std::string list = "defaultingType: List";
+  const std::vector<std::string> all4 = {"node-a", "node-b", "node-x", "node-y"};
+  const std::vector<PodYaml> spread_2103 =
+      Concat({FooPods("node-a", 2), FooPods("node-b", 1), FooPods("node-y", 3)});
+  PodYaml web_pod;
+  web_pod.name = "web";
+  web_pod.labels = "app: web";
+  web_pod.owner_kind = "ReplicaSet";
+  auto web = [](std::string name, std::string node) {
+    PodYaml p = Existing(std::move(name), std::move(node), "app: web");
+    p.owner_kind = "ReplicaSet";
+    return p;
+  };
+  std::vector<NodeSpec> sys_nodes = {
+      {"n1", {{kLabelHostname, "n1"}, {kLabelTopologyZone, "z1"}}},
+      {"n2", {{kLabelHostname, "n2"}, {kLabelTopologyZone, "z1"}}},
+      {"n3", {{kLabelHostname, "n3"}}}};
+  std::vector<NodeSpec> sys_nodes_empty_zone = sys_nodes;
+  sys_nodes_empty_zone.push_back({"n4", {{kLabelHostname, "n4"}, {kLabelTopologyZone, ""}}});
+  PodYaml terminating = Existing("t1", "node-a");
+  terminating.terminating = true;
+  PodYaml other_ns = Existing("o1", "node-a");
+  other_ns.ns = "other";
+
+  std::vector<ScoreCase> cases = {
+      {"no existing pods: every node 100", list, FourNodes(), {},
+       Incoming(Soft(1, "node")), {"node-a", "node-b"},
+       {{"node-a", 0}, {"node-b", 0}}, {{"node-a", 100}, {"node-b", 100}}},
+      {"one candidate", list, FourNodes(), spread_2103, Incoming(Soft(1, "node")), {"node-a"},
+       {{"node-a", 2}}, {{"node-a", 100}}},
+      {"nodes 2/1/0/3, all candidates", list, FourNodes(), spread_2103,
+       Incoming(Soft(1, "node")), all4,
+       {{"node-a", 4}, {"node-b", 2}, {"node-x", 0}, {"node-y", 5}},
+       {{"node-a", 20}, {"node-b", 60}, {"node-x", 100}, {"node-y", 0}}},
+      {"nodes 2/1/0/3 by kubernetes.io/hostname (counted in Score)", list, FourNodes(),
+       spread_2103, Incoming(Soft(1, kLabelHostname)), all4,
+       {{"node-a", 4}, {"node-b", 2}, {"node-x", 0}, {"node-y", 5}},
+       {{"node-a", 20}, {"node-b", 60}, {"node-x", 100}, {"node-y", 0}}},
+      {"nodes 2/1/0/3, two candidates: the weight is log(2 + 2)", list, FourNodes(), spread_2103,
+       Incoming(Soft(1, "node")), {"node-a", "node-b"},
+       {{"node-a", 3}, {"node-b", 1}}, {{"node-a", 33}, {"node-b", 100}}},
+      {"zones 3/1", list, FourNodes(),
+       Concat({FooPods("node-a", 2), FooPods("node-b", 1), FooPods("node-x", 1)}),
+       Incoming(Soft(1, "zone")), all4,
+       {{"node-a", 4}, {"node-b", 4}, {"node-x", 1}, {"node-y", 1}},
+       {{"node-a", 25}, {"node-b", 25}, {"node-x", 100}, {"node-y", 100}}},
+      {"zone and node: the sums of both", list, FourNodes(), spread_2103,
+       Incoming(absl::StrCat("topologySpreadConstraints: [", SoftItem(1, "zone"), ", ",
+                             SoftItem(1, "node"), "]")),
+       all4, {{"node-a", 8}, {"node-b", 6}, {"node-x", 4}, {"node-y", 10}},
+       {{"node-a", 60}, {"node-b", 80}, {"node-x", 100}, {"node-y", 40}}},
+      {"maxSkew 3 adds 2 to every raw score", list, FourNodes(), spread_2103,
+       Incoming(Soft(3, "node")), all4,
+       {{"node-a", 6}, {"node-b", 4}, {"node-x", 2}, {"node-y", 7}},
+       {{"node-a", 42}, {"node-b", 71}, {"node-x", 100}, {"node-y", 28}}},
+      {"a node lacking the key is ignored: raw 0, normalized 0",
+       list,
+       {{"node-a", {{"zone", "zone1"}}},
+        {"node-b", {}},
+        {"node-x", {{"zone", "zone2"}}},
+        {"node-y", {{"zone", "zone2"}}}},
+       Concat({FooPods("node-a", 1), FooPods("node-b", 2), FooPods("node-x", 2),
+               FooPods("node-y", 1)}),
+       Incoming(Soft(1, "zone")), all4,
+       {{"node-a", 1}, {"node-b", 0}, {"node-x", 4}, {"node-y", 4}},
+       {{"node-a", 100}, {"node-b", 0}, {"node-x", 25}, {"node-y", 25}}},
+      {"pods on nodes that are not candidates count", list, FourNodes(),
+       Concat({FooPods("node-b", 3), FooPods("node-y", 1)}), Incoming(Soft(1, "zone")),
+       {"node-a", "node-x"}, {{"node-a", 4}, {"node-x", 1}},
+       {{"node-a", 25}, {"node-x", 100}}},
+      {"only the candidates' domains make the weight",
+       list,
+       {{"node-a", {{"zone", "zone1"}}}, {"node-x", {{"zone", "zone2"}}},
+        {"node-z", {{"zone", "zone3"}}}},
+       Concat({FooPods("node-a", 1), FooPods("node-x", 2), FooPods("node-z", 5)}),
+       Incoming(Soft(1, "zone")), {"node-a", "node-x"}, {{"node-a", 1}, {"node-x", 3}},
+       {{"node-a", 100}, {"node-x", 33}}},
+      {"nodeAffinityPolicy Honor: pods on excluded nodes do not count",
+       list,
+       {{"node-a", {{"zone", "zone1"}, {"disk", "ssd"}}},
+        {"node-b", {{"zone", "zone1"}}},
+        {"node-x", {{"zone", "zone2"}, {"disk", "ssd"}}}},
+       Concat({FooPods("node-b", 3), FooPods("node-x", 1)}),
+       Incoming(Soft(1, "zone") + ", nodeSelector: {disk: ssd}"), {"node-a", "node-x"},
+       {{"node-a", 0}, {"node-x", 1}}, {{"node-a", 100}, {"node-x", 0}}},
+      {"nodeAffinityPolicy Ignore: they count",
+       list,
+       {{"node-a", {{"zone", "zone1"}, {"disk", "ssd"}}},
+        {"node-b", {{"zone", "zone1"}}},
+        {"node-x", {{"zone", "zone2"}, {"disk", "ssd"}}}},
+       Concat({FooPods("node-b", 3), FooPods("node-x", 1)}),
+       Incoming(Soft(1, "zone", "nodeAffinityPolicy: Ignore") + ", nodeSelector: {disk: ssd}"),
+       {"node-a", "node-x"}, {{"node-a", 4}, {"node-x", 1}},
+       {{"node-a", 25}, {"node-x", 100}}},
+      {"nodeTaintsPolicy Honor: pods on untolerated nodes do not count",
+       list,
+       {{"node-a", {{"zone", "zone1"}}},
+        {"node-b", {{"zone", "zone1"}}, "[{key: k, effect: NoSchedule}]"},
+        {"node-x", {{"zone", "zone2"}}}},
+       Concat({FooPods("node-b", 3), FooPods("node-x", 1)}),
+       Incoming(Soft(1, "zone", "nodeTaintsPolicy: Honor")), {"node-a", "node-x"},
+       {{"node-a", 0}, {"node-x", 1}}, {{"node-a", 100}, {"node-x", 0}}},
+      {"terminating pods and other namespaces do not count", list, FourNodes(),
+       Concat({{terminating, other_ns}, FooPods("node-x", 1)}), Incoming(Soft(1, "zone")),
+       {"node-a", "node-x"}, {{"node-a", 0}, {"node-x", 1}}, {{"node-a", 100}, {"node-x", 0}}},
+      {"system defaults: hostname and zone, nodes without a zone still score", "",
+       sys_nodes, {web("w1", "n1"), web("w2", "n1"), web("w3", "n3")}, web_pod,
+       {"n1", "n2", "n3"}, {{"n1", 12}, {"n2", 9}, {"n3", 4}},
+       {{"n1", 33}, {"n2", 58}, {"n3", 100}}},
+      {"system defaults: an empty zone value shares the bucket of nodes without one", "",
+       sys_nodes_empty_zone, {web("w1", "n1"), web("w2", "n1"), web("w3", "n3")}, web_pod,
+       {"n1", "n2", "n3", "n4"}, {{"n1", 12}, {"n2", 9}, {"n3", 4}, {"n4", 7}},
+       {{"n1", 33}, {"n2", 58}, {"n3", 100}, {"n4", 75}}},
+      {"List defaults: a node without the key is ignored",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: "
+       "topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]",
+       sys_nodes, {web("w1", "n1"), web("w3", "n3")}, web_pod, {"n1", "n2", "n3"},
+       {{"n1", 1}, {"n2", 1}, {"n3", 0}}, {{"n1", 100}, {"n2", 100}, {"n3", 0}}},
+  };
+  for (const ScoreCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    World w;
+    for (const NodeSpec& n : c.nodes) w.AddNode(n);
+    for (const PodYaml& p : c.existing) w.AddPod(p);
+    model::PodPtr pod = w.Pod(c.pod);
+    ASSERT_NE(pod, nullptr);
+    auto plugin = PodTopologySpread::Create(Args(c.args), w.names);
+    ASSERT_TRUE(plugin.ok()) << plugin.status();
+    CycleState state = w.NewCycle();
+    std::vector<const NodeInfo*> feasible;
+    std::vector<uint32_t> rows;
+    w.Feasible(c.feasible, &feasible, &rows);
+    Status pre = (*plugin)->PreScore(state, *pod, feasible);
+    ASSERT_TRUE(pre.ok()) << pre.Message();
+    Scored got = ScoreAll(**plugin, w, state, *pod, c.feasible);
+    EXPECT_EQ(got.raw, c.want_raw);
+    EXPECT_EQ(got.normalized, c.want);
+  }
+}
+
+TEST(PodTopologySpreadScoreTest, PreScoreSkips) {
+  World w;
+  for (const NodeSpec& n : FourNodes()) w.AddNode(n);
+  auto plugin = PodTopologySpread::Create(Args(""), w.names);
+  ASSERT_TRUE(plugin.ok()) << plugin.status();
+  CycleState state = w.NewCycle();
+  std::vector<const NodeInfo*> feasible(w.snapshot.nodes().begin(), w.snapshot.nodes().end());
+  // Only DoNotSchedule constraints.
+  model::PodPtr hard = w.Pod(Incoming(
+      "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: "
+      "DoNotSchedule, labelSelector: {}}]"));
+  EXPECT_TRUE((*plugin)->PreScore(state, *hard, feasible).IsSkip());
+  // No constraints and no controller: the system defaults have no selector.
+  model::PodPtr bare = w.Pod(Incoming(""));
+  EXPECT_TRUE((*plugin)->PreScore(state, *bare, feasible).IsSkip());
+  EXPECT_FALSE((*plugin)->ScoresRows(state, *bare));
+  EXPECT_EQ((*plugin)->NormalizeScore(state, *bare, {}).code(), framework::Code::kError);
+  EXPECT_FALSE((*plugin)->Score(state, *bare, *feasible[0]).ok());
+  // No nodes at all.
+  World empty;
+  auto other = PodTopologySpread::Create(Args(""), empty.names);
+  ASSERT_TRUE(other.ok());
+  CycleState empty_state = empty.NewCycle();
+  model::PodPtr soft = empty.Pod(Incoming(Soft(1, "zone")));
+  EXPECT_TRUE((*other)->PreScore(empty_state, *soft, {}).IsSkip());
+  // No snapshot.
+  CycleState no_snapshot;
+  EXPECT_EQ((*other)->PreScore(no_snapshot, *soft, {}).code(), framework::Code::kError);
+}
+
+TEST(PodTopologySpreadScoreTest, NormalizeScore) {
+  World w;
+  w.AddNode({"a", {{"zone", "z1"}}});
+  w.AddNode({"b", {{"zone", "z1"}}});
+  w.AddNode({"c", {{"zone", "z2"}}});
+  w.AddNode({"d", {}});
+  auto plugin = PodTopologySpread::Create(Args("defaultingType: List"), w.names);
+  ASSERT_TRUE(plugin.ok());
+  model::PodPtr pod = w.Pod(Incoming(Soft(1, "zone")));
+  CycleState state = w.NewCycle();
+  std::vector<const NodeInfo*> all(w.snapshot.nodes().begin(), w.snapshot.nodes().end());
+  ASSERT_TRUE((*plugin)->PreScore(state, *pod, all).ok());
+  struct Case {
+    std::vector<int64_t> raw;  // a, b, c, d (d is ignored)
+    std::vector<int64_t> want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{3, 0, 7, 5}, {57, 100, 0, 0}},  // integer division: 400 / 7
+           {{0, 0, 0, 9}, {100, 100, 100, 0}},
+           {{4, 4, 4, 0}, {100, 100, 100, 0}},
+           {{1, 2, 3, 0}, {100, 66, 33, 0}},
+       }) {
+    std::vector<NodeScore> scores;
+    for (size_t i = 0; i < all.size(); ++i) scores.push_back({all[i], c.raw[i]});
+    ASSERT_TRUE((*plugin)->NormalizeScore(state, *pod, absl::MakeSpan(scores)).ok());
+    for (size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(scores[i].score, c.want[i]) << all[i]->node()->name;
+    }
+  }
+}
+
+TEST(PodTopologySpreadScoreTest, TopologyNormalizingWeight) {
+  // Go's math.Log: within an ulp of the C library's log, and exact where
+  // the C library is (it is correctly rounded for these small integers).
+  EXPECT_EQ(TopologyNormalizingWeight(0), std::log(2.0));
+  EXPECT_EQ(TopologyNormalizingWeight(2), std::log(4.0));
+  EXPECT_EQ(TopologyNormalizingWeight(4), std::log(6.0));
+  for (int64_t size = 0; size <= 20000; ++size) {
+    const double want = std::log(static_cast<double>(size + 2));
+    const double got = TopologyNormalizingWeight(size);
+    EXPECT_LE(std::fabs(got - want), std::nextafter(want, 1e300) - want) << size;
+  }
+}
+
+struct ValidateCase {
+  std::string name;
+  std::string yaml;
+  std::string want;  // "" for success
+};
+
+TEST(PodTopologySpreadArgsTest, DefaultsAndValidation) {
+  std::vector<ValidateCase> cases = {
+      {"empty: System defaulting", "", ""},
+      {"List without constraints", "defaultingType: List", ""},
+      {"List with constraints",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: zone, "
+       "whenUnsatisfiable: DoNotSchedule}, {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: "
+       "ScheduleAnyway}, {maxSkew: 2, topologyKey: example.com/Rack_1, whenUnsatisfiable: "
+       "ScheduleAnyway}]",
+       ""},
+      {"unknown defaultingType", "defaultingType: Foo",
+       "defaultingType: Unsupported value: \"Foo\": supported values: \"System\", \"List\""},
+      {"System with constraints",
+       "defaultConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: "
+       "DoNotSchedule}]",
+       "defaultingType: Invalid value: \"System\": when .defaultConstraints are not empty"},
+      {"maxSkew not positive",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 0, topologyKey: zone, "
+       "whenUnsatisfiable: DoNotSchedule}]",
+       "defaultConstraints[0].maxSkew: Invalid value: 0: not in valid range (0, inf)"},
+      {"empty topologyKey",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, whenUnsatisfiable: "
+       "DoNotSchedule}]",
+       "defaultConstraints[0].topologyKey: Required value: can not be empty"},
+      {"topologyKey with two slashes",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: a/b/c, "
+       "whenUnsatisfiable: DoNotSchedule}]",
+       "defaultConstraints[0].topologyKey: Invalid value: \"a/b/c\": a qualified name must "
+       "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+       "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+       "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS "
+       "subdomain prefix and '/' (e.g. 'example.com/MyName')"},
+      {"topologyKey with an empty name part",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: example.com/, "
+       "whenUnsatisfiable: DoNotSchedule}]",
+       "[defaultConstraints[0].topologyKey: Invalid value: \"example.com/\": name part must be "
+       "non-empty, defaultConstraints[0].topologyKey: Invalid value: \"example.com/\": name "
+       "part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+       "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
+       "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')]"},
+      {"topologyKey with an upper-case prefix",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: Example.com/zone, "
+       "whenUnsatisfiable: DoNotSchedule}]",
+       "defaultConstraints[0].topologyKey: Invalid value: \"Example.com/zone\": prefix part a "
+       "lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+       "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+       "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+       "[a-z0-9])?)*')"},
+      {"whenUnsatisfiable missing",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: zone}]",
+       "defaultConstraints[0].whenUnsatisfiable: Required value: can not be empty"},
+      {"whenUnsatisfiable unknown",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: zone, "
+       "whenUnsatisfiable: Maybe}]",
+       "defaultConstraints[0].whenUnsatisfiable: Unsupported value: \"Maybe\": supported "
+       "values: \"DoNotSchedule\", \"ScheduleAnyway\""},
+      {"labelSelector forbidden",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: zone, "
+       "whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {a: b}}}]",
+       "defaultConstraints[0].labelSelector: Forbidden: constraint must not define a selector, "
+       "as they deduced for each pod"},
+      {"repeated key and action",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: 1, topologyKey: zone, "
+       "whenUnsatisfiable: DoNotSchedule}, {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: "
+       "DoNotSchedule}]",
+       "defaultConstraints[1]: Duplicate value: \"{zone, DoNotSchedule}\""},
+      {"several errors",
+       "defaultingType: List\ndefaultConstraints: [{maxSkew: -1, topologyKey: '', "
+       "whenUnsatisfiable: DoNotSchedule}]",
+       "[defaultConstraints[0].maxSkew: Invalid value: -1: not in valid range (0, inf), "
+       "defaultConstraints[0].topologyKey: Required value: can not be empty]"},
+  };
+  for (const ValidateCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    model::Interner names;
+    auto plugin = PodTopologySpread::Create(Args(c.yaml), names);
+    if (c.want.empty()) {
+      EXPECT_TRUE(plugin.ok()) << plugin.status();
+    } else {
+      ASSERT_FALSE(plugin.ok());
+      EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_EQ(plugin.status().message(), c.want);
+    }
+  }
+  config::PodTopologySpreadArgs args;
+  SetDefaults(args);
+  EXPECT_EQ(args.defaultingtype(), "System");
+  model::Interner names;
+  auto plugin = PodTopologySpread::Create(config::PodTopologySpreadArgs(), names);
+  ASSERT_TRUE(plugin.ok());
+  EXPECT_TRUE((*plugin)->system_defaulted());
+  EXPECT_EQ((*plugin)->Name(), "PodTopologySpread");
+}
+
+// A transcription of upstream initPreScoreState + PreScore + Score that
+// scans every pod: the reference the index-based plugin must match.
+std::map<std::string, int64_t> ReferenceRawScores(const PodTopologySpread& plugin,
+                                                  model::Interner& names, const model::Pod& pod,
+                                                  framework::NodeInfoList all,
+                                                  const std::vector<const NodeInfo*>& feasible) {
+  const auto cs = plugin.Constraints(pod, model::UnsatisfiableAction::kScheduleAnyway);
+  const bool require_all = !pod.spread_constraints.empty() || !plugin.system_defaulted();
+  const model::Id hostname = names.Intern(kLabelHostname);
+  const model::Id empty = names.Intern("");
+  auto has_all = [&](const model::Node& n) {
+    for (const auto& c : cs) {
+      if (!n.labels.Has(c.topology_key)) return false;
+    }
+    return true;
+  };
+  auto value = [&](const model::Node& n, model::Id key) {
+    const model::Id v = n.labels.Get(key);
+    return v == model::kNoId ? empty : v;
+  };
+  auto count_pods = [&](const NodeInfo& info, const model::LabelSelector& s) {
+    int64_t count = 0;
+    for (const model::PodPtr& p : info.pods()) {
+      if (!p->terminating && p->ns_id == pod.ns_id && s.Matches(p->labels)) ++count;
+    }
+    return count;
+  };
+  std::vector<absl::flat_hash_map<model::Id, int64_t>> counts(cs.size());
+  int64_t ignored = 0;
+  for (const NodeInfo* info : feasible) {
+    if (require_all && !has_all(*info->node())) {
+      ++ignored;
+      continue;
+    }
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (cs[i].topology_key != hostname) counts[i][value(*info->node(), cs[i].topology_key)];
+    }
+  }
+  std::vector<double> weight(cs.size());
+  for (size_t i = 0; i < cs.size(); ++i) {
+    const int64_t size = cs[i].topology_key == hostname
+                             ? static_cast<int64_t>(feasible.size()) - ignored
+                             : static_cast<int64_t>(counts[i].size());
+    weight[i] = TopologyNormalizingWeight(size);
+  }
+  for (const NodeInfo* info : all) {
+    const model::Node& n = *info->node();
+    if (require_all && !has_all(n)) continue;
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (!PodTopologySpread::NodeInclusion(pod, n).Matches(cs[i])) continue;
+      auto it = counts[i].find(value(n, cs[i].topology_key));
+      if (it == counts[i].end()) continue;
+      it->second += count_pods(*info, cs[i].selector);
+    }
+  }
+  std::map<std::string, int64_t> out;
+  for (const NodeInfo* info : feasible) {
+    const model::Node& n = *info->node();
+    if (require_all && !has_all(n)) {
+      out[n.name] = 0;
+      continue;
+    }
+    double score = 0;
+    for (size_t i = 0; i < cs.size(); ++i) {
+      const model::Id v = n.labels.Get(cs[i].topology_key);
+      if (v == model::kNoId) continue;
+      const int64_t cnt = cs[i].topology_key == hostname ? count_pods(*info, cs[i].selector)
+                                                         : counts[i].at(v);
+      score += static_cast<double>(cnt) * weight[i] + static_cast<double>(cs[i].max_skew - 1);
+    }
+    out[n.name] = static_cast<int64_t>(std::round(score));
+  }
+  return out;
+}
+
+TEST(PodTopologySpreadScoreTest, RandomClustersAgreeWithUpstreamAndRows) {
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const std::vector<std::string> keys = {kLabelHostname, kLabelTopologyZone, "rack"};
+  int checked = 0;
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    World w;
+    const int num_nodes = 3 + pick(25);
+    std::vector<std::string> node_names;
+    for (int i = 0; i < num_nodes; ++i) {
+      NodeSpec n{absl::StrCat("n", i), {}};
+      if (pick(10) != 0) n.labels.push_back({kLabelHostname, n.name});
+      const int zone = pick(6);
+      if (zone < 4) {
+        n.labels.push_back({kLabelTopologyZone, zone == 3 ? "" : absl::StrCat("z", zone)});
+      }
+      if (pick(3) != 0) n.labels.push_back({"rack", absl::StrCat("r", pick(4))});
+      if (pick(2) == 0) n.labels.push_back({"disk", "ssd"});
+      if (pick(5) == 0) n.taints = "[{key: dedicated, effect: NoExecute}]";
+      w.AddNode(n);
+      node_names.push_back(n.name);
+    }
+    const int num_pods = pick(5 * num_nodes);
+    for (int i = 0; i < num_pods; ++i) {
+      PodYaml p = Existing(absl::StrCat("e", i), node_names[pick(num_nodes)],
+                           pick(3) ? "foo: '', app: web" : "app: db");
+      if (pick(5) == 0) p.ns = "other";
+      if (pick(10) == 0) p.terminating = true;
+      w.AddPod(p);
+    }
+    const bool system = pick(2) == 0;
+    auto plugin = PodTopologySpread::Create(
+        Args(system ? "" : "defaultingType: List\ndefaultConstraints: [{maxSkew: 2, topologyKey: "
+                           "rack, whenUnsatisfiable: ScheduleAnyway}, {maxSkew: 1, topologyKey: "
+                           "kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}]"),
+        w.names);
+    ASSERT_TRUE(plugin.ok()) << plugin.status();
+    CycleState state = w.NewCycle();
+    for (int trial = 0; trial < 6; ++trial) {
+      PodYaml p = Incoming("", "foo: '', app: web");
+      p.name = absl::StrCat("in", trial);
+      if (pick(3) == 0) {
+        p.owner_kind = "ReplicaSet";  // default constraints
+      } else {
+        std::vector<std::string> cs;
+        for (int k = 1 + pick(3); k > 0; --k) {
+          std::string extra;
+          if (pick(3) == 0) extra += ", nodeAffinityPolicy: Ignore";
+          if (pick(3) == 0) extra += ", nodeTaintsPolicy: Honor";
+          cs.push_back(absl::StrCat("{maxSkew: ", 1 + pick(4), ", topologyKey: ",
+                                    keys[pick(keys.size())],
+                                    ", whenUnsatisfiable: ScheduleAnyway, labelSelector: ",
+                                    pick(2) ? "{matchLabels: {app: web}}" : "{}", extra, "}"));
+        }
+        p.spec = absl::StrCat("topologySpreadConstraints: [", absl::StrJoin(cs, ", "), "]");
+      }
+      if (pick(2) == 0) {
+        p.spec += absl::StrCat(p.spec.empty() ? "" : ", ", "nodeSelector: {disk: ssd}");
+      }
+      model::PodPtr pod = w.Pod(p);
+      ASSERT_NE(pod, nullptr);
+      std::vector<std::string> feasible;
+      for (const std::string& n : node_names) {
+        if (pick(4) != 0) feasible.push_back(n);
+      }
+      if (feasible.empty()) continue;
+      std::vector<const NodeInfo*> infos;
+      std::vector<uint32_t> rows;
+      w.Feasible(feasible, &infos, &rows);
+      ASSERT_TRUE((*plugin)->PreScore(state, *pod, infos).ok()) << p.Yaml();
+      Scored got = ScoreAll(**plugin, w, state, *pod, feasible);
+      EXPECT_EQ(got.raw, ReferenceRawScores(**plugin, w.names, *pod, w.snapshot.nodes(), infos))
+          << p.Yaml();
+      checked += static_cast<int>(feasible.size());
+    }
+  }
+  EXPECT_GT(checked, 300);
+}
+
+}  // namespace
+}  // namespace kestrel::priorities
