@@ -35,7 +35,38 @@ class RowsEquivalenceTest : public ::testing::TestWithParam<const char*> {
     n->allocatable.allowed_pods = Pick({0, 1, 3, 110});
     if (Pick({0, 1}) == 1) n->allocatable.SetScalar(gpu_, Pick({1, 4}));
     n->unschedulable = Pick({0, 0, 0, 1}) == 1;
+    // Topology labels (sometimes missing) and taints, for the affinity,
+    // spreading and taint plugins.
+    std::vector<model::Label> labels;
+    if (Pick({0, 1, 1, 1}) == 1) {
+      labels.push_back({names_.Intern("zone"), names_.Intern("z" + std::to_string(Pick({1, 2, 3}))), {}});
+    }
+    if (Pick({0, 1, 1, 1}) == 1) {
+      labels.push_back({names_.Intern("kubernetes.io/hostname"), names_.Intern(n->name), {}});
+    }
+    n->labels = model::Labels(std::move(labels));
+    n->name_id = names_.Intern(n->name);
+    if (Pick({0, 0, 0, 1}) == 1) n->taints.push_back(MakeTaint("soft", model::TaintEffect::kPreferNoSchedule));
+    if (Pick({0, 0, 0, 0, 1}) == 1) n->taints.push_back(MakeTaint("hard", model::TaintEffect::kNoSchedule));
     return n;
+  }
+
+  model::Taint MakeTaint(const std::string& key, model::TaintEffect effect) {
+    model::Taint t;
+    t.key = key;
+    t.key_id = names_.Intern(key);
+    t.effect = effect;
+    return t;
+  }
+
+  model::AffinityTerm Term(model::Id topology_key) {
+    model::AffinityTerm t;
+    t.namespaces = {names_.Intern("default")};
+    t.selector = model::LabelSelector::Everything();
+    t.selector.requirements.push_back(
+        {names_.Intern("app"), model::SelectorOp::kIn, {names_.Intern("a")}, 0});
+    t.topology_key = topology_key;
+    return t;
   }
 
   model::PodPtr RandomPod(const std::string& name, const std::string& node) {
@@ -59,6 +90,43 @@ class RowsEquivalenceTest : public ::testing::TestWithParam<const char*> {
       t.op = model::TolerationOp::kExists;
       p->tolerations.push_back(t);
     }
+    p->ns_id = names_.Intern(p->ns);
+    if (Pick({0, 1}) == 1) {
+      p->labels = model::Labels({{names_.Intern("app"), names_.Intern("a"), {}}});
+    }
+    if (Pick({0, 0, 1}) == 1) {
+      model::Toleration t;
+      t.key = names_.Intern(Pick({0, 1}) == 1 ? "soft" : "hard");
+      t.op = model::TolerationOp::kExists;
+      p->tolerations.push_back(t);
+    }
+    const model::Id zone = names_.Intern("zone");
+    const model::Id host = names_.Intern("kubernetes.io/hostname");
+    switch (Pick({0, 0, 1, 2, 3, 4, 5})) {
+      case 1:
+        p->required_anti_affinity.push_back(Term(host));
+        break;
+      case 2:
+        p->required_affinity.push_back(Term(zone));
+        break;
+      case 3:
+        p->preferred_affinity.push_back({Term(zone), 7});
+        p->preferred_anti_affinity.push_back({Term(host), 3});
+        break;
+      case 4:
+      case 5: {
+        model::TopologySpreadConstraint c;
+        c.max_skew = static_cast<int32_t>(Pick({1, 2}));
+        c.topology_key = Pick({0, 1}) == 1 ? zone : host;
+        c.when_unsatisfiable = Pick({0, 1}) == 1 ? model::UnsatisfiableAction::kDoNotSchedule
+                                                 : model::UnsatisfiableAction::kScheduleAnyway;
+        c.selector = Term(zone).selector;
+        p->spread_constraints.push_back(c);
+        break;
+      }
+    }
+    p->has_pod_affinity = !p->required_affinity.empty() || !p->required_anti_affinity.empty() ||
+                          !p->preferred_affinity.empty() || !p->preferred_anti_affinity.empty();
     return p;
   }
 
@@ -82,7 +150,7 @@ TEST_P(RowsEquivalenceTest, RowsAgreeWithPerNode) {
   ASSERT_TRUE(profiles.ok()) << profiles.status();
   const framework::Framework& fw = *(*profiles)[0];
 
-  int rows_filtered = 0, rows_scored = 0;
+  int rows_filtered = 0, rows_scored = 0, uniform_scored = 0;
   for (int round = 0; round < 20; ++round) {
     cache::Cache cache;
     const int num_nodes = 40;
@@ -116,6 +184,23 @@ TEST_P(RowsEquivalenceTest, RowsAgreeWithPerNode) {
         }
       }
       for (const auto& w : fw.score_plugins()) {
+        int64_t uniform = -1;
+        if (w.plugin->UniformScore(state, *pod, &uniform)) {
+          ++uniform_scored;
+          // Every node's score, normalized, is the uniform one.
+          std::vector<framework::NodeScore> scores;
+          for (const framework::NodeInfo* n : nodes) {
+            absl::StatusOr<int64_t> s = w.plugin->Score(state, *pod, *n);
+            ASSERT_TRUE(s.ok());
+            scores.push_back({n, *s});
+          }
+          if (w.plugin->NormalizesScores()) {
+            ASSERT_TRUE(w.plugin->NormalizeScore(state, *pod, absl::MakeSpan(scores)).ok());
+          }
+          for (const framework::NodeScore& s : scores) {
+            EXPECT_EQ(s.score, uniform) << w.plugin->Name() << " on " << s.node->node()->name;
+          }
+        }
         if (!w.plugin->ScoresRows(state, *pod)) continue;
         ++rows_scored;
         std::vector<int64_t> out(nodes.size());
@@ -131,6 +216,7 @@ TEST_P(RowsEquivalenceTest, RowsAgreeWithPerNode) {
   // The fast paths were exercised, not skipped.
   EXPECT_GT(rows_filtered, 0);
   EXPECT_GT(rows_scored, 0);
+  EXPECT_GT(uniform_scored, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(

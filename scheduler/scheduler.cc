@@ -198,19 +198,42 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
   const auto& plugins = fw.score_plugins();
   const size_t n = feasible.size();
   const framework::NodeTable& table = snapshot_.table();
+  const bool keep = out->keep_per_plugin;
   out->by_plugin.resize(plugins.size());
   // Zeroed per chunk by the thread that fills it, not here: a caller that
   // touches every slot first makes the other threads pull the lines back.
   out->total.resize(n);
-  // Per plugin: skipped for this pod, scored over rows, or per node.
-  enum class Mode : uint8_t { kSkip, kRows, kNodes };
-  std::vector<Mode> mode(plugins.size());
+  // Per plugin: skipped for this pod, the same score everywhere, scored
+  // over rows, or per node.
+  enum class Mode : uint8_t { kSkip, kUniform, kRows, kNodes };
+  struct PluginRun {
+    Mode mode;
+    int64_t uniform;  // kUniform: the final score, unweighted
+    bool normalizes;
+  };
+  std::vector<PluginRun> run(plugins.size());
   for (size_t p = 0; p < plugins.size(); ++p) {
-    const bool skip = (state.skip_score_mask >> p) & 1;
-    const bool by_rows = options_.use_node_table && !rows.empty() &&
-                         plugins[p].plugin->ScoresRows(state, pod);
-    mode[p] = skip ? Mode::kSkip : by_rows ? Mode::kRows : Mode::kNodes;
-    out->by_plugin[p].resize(n);
+    const framework::ScorePlugin* plugin = plugins[p].plugin;
+    PluginRun& r = run[p];
+    r.normalizes = plugin->NormalizesScores();
+    r.uniform = 0;
+    if ((state.skip_score_mask >> p) & 1) {
+      r.mode = Mode::kSkip;
+    } else if (options_.use_node_table && !rows.empty() &&
+               plugin->UniformScore(state, pod, &r.uniform)) {
+      r.mode = Mode::kUniform;
+      if (r.uniform < framework::kMinNodeScore || r.uniform > framework::kMaxNodeScore) {
+        return RangeError(plugins[p], r.uniform);
+      }
+    } else if (options_.use_node_table && !rows.empty() && plugin->ScoresRows(state, pod)) {
+      r.mode = Mode::kRows;
+    } else {
+      r.mode = Mode::kNodes;
+    }
+    // Normalizing plugins need all their raw scores at once.
+    const bool needs_table = keep || (r.normalizes && (r.mode == Mode::kRows ||
+                                                       r.mode == Mode::kNodes));
+    out->by_plugin[p].resize(needs_table ? n : 0);
   }
   row_scores_.resize(n);
   // Raw scores over chunks of nodes in parallel; each node's slots are its
@@ -227,42 +250,62 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
     }
   };
   parallelizer_.For(n, [&](size_t begin, size_t end) {
-    std::fill(out->total.begin() + begin, out->total.begin() + end, 0);
+    int64_t* total = out->total.data();
+    std::fill(total + begin, total + end, 0);
+    int64_t* raw = row_scores_.data();
     for (size_t p = 0; p < plugins.size(); ++p) {
-      std::vector<framework::NodeScore>& scores = out->by_plugin[p];
-      const framework::ScorePlugin* plugin = plugins[p].plugin;
-      switch (mode[p]) {
+      const framework::WeightedScorePlugin& wp = plugins[p];
+      const PluginRun& r = run[p];
+      framework::NodeScore* scores = out->by_plugin[p].data();
+      switch (r.mode) {
         case Mode::kSkip:
-          for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], 0};
+          if (keep) {
+            for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], 0};
+          }
           continue;
+        case Mode::kUniform: {
+          const int64_t weighted = r.uniform * wp.weight;
+          for (size_t i = begin; i < end; ++i) total[i] += weighted;
+          if (keep) {
+            for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], weighted};
+          }
+          continue;
+        }
         case Mode::kRows:
-          plugin->ScoreRows(state, pod, table, rows.subspan(begin, end - begin),
-                            row_scores_.data() + begin);
-          for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], row_scores_[i]};
+          wp.plugin->ScoreRows(state, pod, table, rows.subspan(begin, end - begin), raw + begin);
           break;
         case Mode::kNodes:
           for (size_t i = begin; i < end; ++i) {
-            absl::StatusOr<int64_t> s = plugin->Score(state, pod, *feasible[i]);
+            absl::StatusOr<int64_t> s = wp.plugin->Score(state, pod, *feasible[i]);
             if (!s.ok()) {
               return fail(i, Status::Error(std::string(s.status().message()))
-                                 .WithPlugin(plugin->Name()));
+                                 .WithPlugin(wp.plugin->Name()));
             }
-            scores[i] = {feasible[i], *s};
+            raw[i] = *s;
           }
           break;
       }
-      if (plugin->NormalizesScores()) continue;
+      if (r.normalizes) {
+        for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], raw[i]};
+        continue;
+      }
       for (size_t i = begin; i < end; ++i) {
-        if (!Weigh(plugins[p], &scores[i], &out->total[i])) {
-          return fail(i, RangeError(plugins[p], scores[i].score));
+        if (raw[i] < framework::kMinNodeScore || raw[i] > framework::kMaxNodeScore) {
+          return fail(i, RangeError(wp, raw[i]));
         }
+        total[i] += raw[i] * wp.weight;
+      }
+      if (keep) {
+        for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], raw[i] * wp.weight};
       }
     }
   });
   if (!error.ok()) return error;
   for (size_t p = 0; p < plugins.size(); ++p) {
     const framework::ScorePlugin* plugin = plugins[p].plugin;
-    if (mode[p] == Mode::kSkip || !plugin->NormalizesScores()) continue;
+    if (!run[p].normalizes || run[p].mode == Mode::kSkip || run[p].mode == Mode::kUniform) {
+      continue;
+    }
     std::vector<framework::NodeScore>& scores = out->by_plugin[p];
     Status s = plugin->NormalizeScore(state, pod, absl::MakeSpan(scores));
     if (!s.ok()) return s.WithPlugin(plugin->Name());

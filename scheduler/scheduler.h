@@ -41,8 +41,11 @@ struct ScheduleResult {
 // The scores of one cycle: per score plugin (normalized and weighted, in
 // Framework::score_plugins() order) and in total, for each feasible node.
 struct ScoreTable {
+  // Filled for every plugin when `keep_per_plugin` (explain); otherwise only
+  // for plugins that normalize, which need all raw scores at once.
   std::vector<std::vector<framework::NodeScore>> by_plugin;
   std::vector<int64_t> total;
+  bool keep_per_plugin = false;
 };
 
 class Scheduler {

@@ -56,6 +56,7 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
     framework::CycleState score_state = state.Clone();
     framework::Status s = fw->RunPreScorePlugins(score_state, *pod, feasible);
     scheduler::ScoreTable table;
+    table.keep_per_plugin = true;
     if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, *pod, feasible, {}, &table);
     if (!s.ok()) return absl::InternalError(s.Message());
     size_t f = 0;

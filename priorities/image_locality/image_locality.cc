@@ -117,7 +117,15 @@ framework::Status ImageLocality::PreScore(framework::CycleState& state, const mo
         break;
       }
     }
-    if (!seen) entry.summary = SummarizeImage(all, entry.name);
+    if (!seen) {
+      if (state.snapshot != nullptr) {
+        // The snapshot keeps these per image name as nodes come and go.
+        const cache::Snapshot::ImageInfo info = state.snapshot->Image(entry.name);
+        entry.summary = ImageSummary{info.size_bytes, info.num_nodes};
+      } else {
+        entry.summary = SummarizeImage(all, entry.name);
+      }
+    }
     s->any_present |= entry.summary.num_nodes > 0;
     s->images.push_back(std::move(entry));
   }
@@ -140,6 +148,14 @@ absl::StatusOr<int64_t> ImageLocality::Score(const framework::CycleState& state,
 bool ImageLocality::ScoresRows(const framework::CycleState& state,
                                const model::Pod& /*pod*/) const {
   return state.Read<PreScoreState>(kStateKey) != nullptr;
+}
+
+bool ImageLocality::UniformScore(const framework::CycleState& state, const model::Pod& /*pod*/,
+                                 int64_t* score) const {
+  const PreScoreState* s = state.Read<PreScoreState>(kStateKey);
+  if (s == nullptr || s->any_present) return false;
+  *score = 0;  // CalculatePriority(0, n) for every n
+  return true;
 }
 
 void ImageLocality::ScoreRows(const framework::CycleState& state, const model::Pod& /*pod*/,

@@ -99,6 +99,9 @@ class ImageLocality : public framework::PreScorePlugin, public framework::ScoreP
   // Rows, once PreScore has run: the same score through each row's
   // NodeInfo, all zeros at once when no node has any of the pod's images.
   bool ScoresRows(const framework::CycleState& state, const model::Pod& pod) const override;
+  // 0 everywhere when no node has any of the pod's images.
+  bool UniformScore(const framework::CycleState& state, const model::Pod& pod,
+                    int64_t* score) const override;
   void ScoreRows(const framework::CycleState& state, const model::Pod& pod,
                  const framework::NodeTable& table, absl::Span<const uint32_t> rows,
                  int64_t* out) const override;

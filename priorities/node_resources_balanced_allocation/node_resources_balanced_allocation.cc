@@ -6,6 +6,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "priorities/resource_allocation/args.h"
+#include "scheduler/cache/snapshot.h"
 
 namespace kestrel::priorities {
 
@@ -78,10 +79,15 @@ bool NodeResourcesBalancedAllocation::IsBestEffort(const model::Pod& pod) const 
 }
 
 framework::Status NodeResourcesBalancedAllocation::PreScore(
-    framework::CycleState& /*state*/, const model::Pod& pod,
+    framework::CycleState& state, const model::Pod& pod,
     framework::NodeInfoList /*feasible*/) {
   // Scoring best-effort pods would pile them onto one node (upstream #129138).
   if (IsBestEffort(pod)) return framework::Status::Skip();
+  absl::InlinedVector<int64_t, 4> key;
+  for (const ScoredResource& r : resources_) {
+    key.push_back(PodRequest(r, pod, RequestMode::kRequested));
+  }
+  row_cache_.Begin(state.snapshot != nullptr ? &state.snapshot->table() : nullptr, key);
   return framework::Status();
 }
 
@@ -112,10 +118,10 @@ void NodeResourcesBalancedAllocation::ScoreRows(const framework::CycleState& /*s
     columns.push_back(Columns(r, table, pod, RequestMode::kRequested));
   }
   absl::InlinedVector<AllocatableRequested, 4> resources(columns.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    for (size_t k = 0; k < columns.size(); ++k) resources[k] = columns[k].At(rows[i]);
-    out[i] = BalancedScore(resources);
-  }
+  row_cache_.Score(table, rows, out, [&](uint32_t r) {
+    for (size_t k = 0; k < columns.size(); ++k) resources[k] = columns[k].At(r);
+    return BalancedScore(resources);
+  });
 }
 
 }  // namespace kestrel::priorities

@@ -28,6 +28,7 @@
 #include "model/interner.h"
 #include "priorities/resource_allocation/resource_allocation.h"
 #include "scheduler/framework/interface.h"
+#include "scheduler/framework/row_score_cache.h"
 
 namespace kestrel::priorities {
 
@@ -65,6 +66,8 @@ class NodeResourcesBalancedAllocation : public framework::PreScorePlugin,
   bool IsBestEffort(const model::Pod& pod) const;
 
   std::vector<ScoredResource> resources_;
+  // Row scores kept between cycles for pods with the same requests.
+  mutable framework::RowScoreCache row_cache_;
   bool has_scalar_;
 };
 

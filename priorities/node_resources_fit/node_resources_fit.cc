@@ -1,5 +1,7 @@
 #include "priorities/node_resources_fit/node_resources_fit.h"
 
+#include "scheduler/cache/snapshot.h"
+
 #include <cmath>
 #include <utility>
 
@@ -65,9 +67,14 @@ NodeResourcesFit::NodeResourcesFit(const config::NodeResourcesFitArgs& args,
   has_scalar_ = HasScalar(resources_);
 }
 
-framework::Status NodeResourcesFit::PreScore(framework::CycleState& /*state*/,
-                                             const model::Pod& /*pod*/,
+framework::Status NodeResourcesFit::PreScore(framework::CycleState& state,
+                                             const model::Pod& pod,
                                              framework::NodeInfoList /*feasible*/) {
+  absl::InlinedVector<int64_t, 4> key;
+  for (const ScoredResource& r : resources_) {
+    key.push_back(PodRequest(r, pod, RequestMode::kNonZero));
+  }
+  row_cache_.Begin(state.snapshot != nullptr ? &state.snapshot->table() : nullptr, key);
   return framework::Status();
 }
 
@@ -91,10 +98,10 @@ void NodeResourcesFit::ScoreRows(const framework::CycleState& /*state*/, const m
     columns.push_back(Columns(r, table, pod, RequestMode::kNonZero));
   }
   absl::InlinedVector<AllocatableRequested, 4> ar(resources_.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    for (size_t k = 0; k < columns.size(); ++k) ar[k] = columns[k].At(rows[i]);
-    out[i] = Combine(ar.data());
-  }
+  row_cache_.Score(table, rows, out, [&](uint32_t r) {
+    for (size_t k = 0; k < columns.size(); ++k) ar[k] = columns[k].At(r);
+    return Combine(ar.data());
+  });
 }
 
 int64_t NodeResourcesFit::Combine(const AllocatableRequested* ars) const {

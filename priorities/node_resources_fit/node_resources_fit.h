@@ -30,6 +30,7 @@
 #include "predicates/node_resources_fit/node_resources_fit.h"
 #include "priorities/resource_allocation/resource_allocation.h"
 #include "scheduler/framework/interface.h"
+#include "scheduler/framework/row_score_cache.h"
 
 namespace kestrel::priorities {
 
@@ -54,7 +55,7 @@ class NodeResourcesFit : public predicates::NodeResourcesFitFilter,
 
   absl::string_view Name() const override { return kName; }
 
-  // The compiled pod carries its requests: nothing to precompute.
+  // Readies the row cache for the pod's requests.
   framework::Status PreScore(framework::CycleState& state, const model::Pod& pod,
                              framework::NodeInfoList feasible) override;
   absl::StatusOr<int64_t> Score(const framework::CycleState& state, const model::Pod& pod,
@@ -79,6 +80,8 @@ class NodeResourcesFit : public predicates::NodeResourcesFitFilter,
   Strategy strategy_ = Strategy::kLeastAllocated;
   std::vector<ScoredResource> resources_;
   bool has_scalar_ = false;
+  // Row scores kept between cycles for pods with the same requests.
+  mutable framework::RowScoreCache row_cache_;
   std::vector<ShapePoint> shape_;
 };
 

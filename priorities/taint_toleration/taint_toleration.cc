@@ -1,5 +1,7 @@
 #include "priorities/taint_toleration/taint_toleration.h"
 
+#include "scheduler/cache/snapshot.h"
+
 #include <algorithm>
 
 namespace kestrel::priorities {
@@ -50,6 +52,13 @@ framework::Status TaintToleration::PreScore(framework::CycleState& /*state*/,
   return framework::Status();
 }
 
+bool TaintToleration::UniformScore(const framework::CycleState& state, const model::Pod& /*pod*/,
+                                   int64_t* score) const {
+  if (state.snapshot == nullptr || state.snapshot->table().num_soft_taint_rows != 0) return false;
+  *score = framework::kMaxNodeScore;
+  return true;
+}
+
 absl::StatusOr<int64_t> TaintToleration::Score(const framework::CycleState& /*state*/,
                                                const model::Pod& pod,
                                                const framework::NodeInfo& node) const {
@@ -61,8 +70,12 @@ void TaintToleration::ScoreRows(const framework::CycleState& /*state*/, const mo
                                 const framework::NodeTable& table, absl::Span<const uint32_t> rows,
                                 int64_t* out) const {
   for (size_t i = 0; i < rows.size(); ++i) {
-    out[i] =
-        CountIntolerablePreferNoSchedule(table.infos[rows[i]]->node()->taints, pod.tolerations);
+    // Only nodes with a PreferNoSchedule taint (the soft_taints column) can
+    // count one.
+    out[i] = table.soft_taints[rows[i]] == 0
+                 ? 0
+                 : CountIntolerablePreferNoSchedule(table.infos[rows[i]]->node()->taints,
+                                                    pod.tolerations);
   }
 }
 

@@ -58,6 +58,11 @@ class TaintToleration : public predicates::TaintTolerationFilter,
                  const framework::NodeTable& table, absl::Span<const uint32_t> rows,
                  int64_t* out) const override;
 
+  // When no node of the snapshot has a PreferNoSchedule taint, every raw
+  // count is 0 and the reversed normalization gives every node 100.
+  bool UniformScore(const framework::CycleState& state, const model::Pod& pod,
+                    int64_t* score) const override;
+
   bool NormalizesScores() const override { return true; }
   framework::Status NormalizeScore(const framework::CycleState& state, const model::Pod& pod,
                                    absl::Span<framework::NodeScore> scores) const override;

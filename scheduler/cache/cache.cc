@@ -249,9 +249,17 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
   auto copy_slot = [&](uint32_t i) {
     snapshot->live_[i] = slots_[i] != nullptr;
     if (slots_[i] == nullptr) {
+      const model::Node* before = snapshot->slots_[i].node();
+      if (incremental && before != nullptr) snapshot->RemoveImages(*before);
       snapshot->slots_[i] = framework::NodeInfo();
     } else if (!incremental || snapshot->slots_[i].generation() != slots_[i]->generation()) {
-      labels_changed |= !SameLabels(snapshot->slots_[i].node(), slots_[i]->node());
+      const model::Node* before = snapshot->slots_[i].node();
+      const model::Node* after = slots_[i]->node();
+      labels_changed |= !SameLabels(before, after);
+      if (incremental && before != after) {
+        if (before != nullptr) snapshot->RemoveImages(*before);
+        if (after != nullptr) snapshot->AddImages(*after);
+      }
       snapshot->slots_[i] = *slots_[i];
     }
   };
@@ -259,6 +267,12 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     for (uint32_t i : changed_) copy_slot(i);
   } else {
     for (uint32_t i = 0; i < slots_.size(); ++i) copy_slot(i);
+    snapshot->images_.clear();
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      if (snapshot->live_[i] && snapshot->slots_[i].node() != nullptr) {
+        snapshot->AddImages(*snapshot->slots_[i].node());
+      }
+    }
   }
   if (relist) {
     snapshot->node_list_.clear();

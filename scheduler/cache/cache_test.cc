@@ -164,5 +164,44 @@ TEST(CacheTest, NodeTableTracksNodeInfos) {
   check();
 }
 
+// The snapshot's image summary follows node adds, updates and removals,
+// incrementally, and equals a count over the nodes at every step.
+TEST(SnapshotTest, ImageSummaryFollowsNodes) {
+  auto node = [](const std::string& name, std::vector<std::vector<std::string>> images,
+                 int64_t size) {
+    auto n = std::const_pointer_cast<model::Node>(MakeNode(name));
+    for (auto& names : images) n->images.push_back({names, size});
+    return model::NodePtr(n);
+  };
+  Cache cache;
+  Snapshot snapshot;
+  ASSERT_TRUE(cache.AddNode(node("n1", {{"nginx:1", "docker.io/nginx:1"}}, 100)).ok());
+  ASSERT_TRUE(cache.AddNode(node("n2", {{"nginx:1"}, {"nginx:1"}}, 200)).ok());
+  cache.UpdateSnapshot(&snapshot);
+  EXPECT_EQ(snapshot.Image("nginx:1").num_nodes, 2);  // n2 lists it twice: once
+  EXPECT_EQ(snapshot.Image("nginx:1").size_bytes, 100);  // the first report
+  EXPECT_EQ(snapshot.Image("docker.io/nginx:1").num_nodes, 1);
+  EXPECT_EQ(snapshot.Image("redis").num_nodes, 0);
+
+  // Incremental: n1 drops the image, n3 arrives with another.
+  ASSERT_TRUE(cache.UpdateNode(node("n1", {{"redis"}}, 50)).ok());
+  ASSERT_TRUE(cache.AddNode(node("n3", {{"redis"}}, 60)).ok());
+  cache.UpdateSnapshot(&snapshot);
+  EXPECT_EQ(snapshot.Image("nginx:1").num_nodes, 1);
+  EXPECT_EQ(snapshot.Image("docker.io/nginx:1").num_nodes, 0);
+  EXPECT_EQ(snapshot.Image("redis").num_nodes, 2);
+  EXPECT_EQ(snapshot.Image("redis").size_bytes, 50);
+
+  ASSERT_TRUE(cache.RemoveNode("n2").ok());
+  cache.UpdateSnapshot(&snapshot);
+  EXPECT_EQ(snapshot.Image("nginx:1").num_nodes, 0);
+
+  // A fresh snapshot counts from scratch and agrees.
+  Snapshot fresh;
+  cache.UpdateSnapshot(&fresh);
+  EXPECT_EQ(fresh.Image("redis").num_nodes, 2);
+  EXPECT_EQ(fresh.Image("nginx:1").num_nodes, 0);
+}
+
 }  // namespace
 }  // namespace kestrel::cache

@@ -1,10 +1,47 @@
 #include "scheduler/cache/snapshot.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace kestrel::cache {
 
 const framework::NodeInfo* Snapshot::Get(absl::string_view node_name) const {
   auto it = by_name_.find(node_name);
   return it == by_name_.end() ? nullptr : it->second;
+}
+
+namespace {
+
+// The distinct names a node lists (a node counts once per name).
+std::vector<absl::string_view> ImageNames(const model::Node& node) {
+  std::vector<absl::string_view> names;
+  for (const model::ImageState& image : node.images) {
+    for (const std::string& n : image.names) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+}  // namespace
+
+void Snapshot::AddImages(const model::Node& node) {
+  for (const model::ImageState& image : node.images) {
+    for (const std::string& n : image.names) {
+      auto [it, inserted] = images_.try_emplace(n, ImageInfo{image.size_bytes, 0});
+      (void)it;
+      (void)inserted;
+    }
+  }
+  for (absl::string_view n : ImageNames(node)) ++images_.find(n)->second.num_nodes;
+}
+
+void Snapshot::RemoveImages(const model::Node& node) {
+  for (absl::string_view n : ImageNames(node)) {
+    auto it = images_.find(n);
+    if (it == images_.end()) continue;
+    if (--it->second.num_nodes <= 0) images_.erase(it);
+  }
 }
 
 }  // namespace kestrel::cache

@@ -46,6 +46,17 @@ class Snapshot {
   AffinityIndex& index() { return index_; }
   const AffinityIndex& index() const { return index_; }
 
+  // What the nodes' status.images say about one image name (upstream
+  // ImageStateSummary): the size first reported, and how many nodes list it.
+  struct ImageInfo {
+    int64_t size_bytes = 0;
+    int64_t num_nodes = 0;
+  };
+  ImageInfo Image(absl::string_view name) const {
+    auto it = images_.find(name);
+    return it == images_.end() ? ImageInfo() : it->second;
+  }
+
   // Namespace labels by namespace id (namespaceSelector).
   const NamespaceLabels& namespaces() const { return namespaces_; }
 
@@ -63,6 +74,9 @@ class Snapshot {
   absl::flat_hash_map<std::string, const framework::NodeInfo*> by_name_;
   NamespaceLabels namespaces_;
   AffinityIndex index_;
+  void AddImages(const model::Node& node);
+  void RemoveImages(const model::Node& node);
+  absl::flat_hash_map<std::string, ImageInfo> images_;
   uint64_t generation_ = 0;
   // The cache this snapshot was last updated from, and its change-log epoch.
   const void* source_ = nullptr;

@@ -148,6 +148,15 @@ class ScorePlugin : public virtual Plugin {
                          const NodeTable& table, absl::Span<const uint32_t> rows,
                          int64_t* out) const {}
 
+  // When every feasible node gets the same final (normalized) score for
+  // `pod`, returns true with it in *score: the framework then adds it to
+  // every node without calling Score, ScoreRows or NormalizeScore. It must
+  // agree exactly with what those would give.
+  virtual bool UniformScore(const CycleState& state, const model::Pod& pod,
+                            int64_t* score) const {
+    return false;
+  }
+
   // ScoreExtensions: plugins whose raw scores are not already in [0, 100]
   // return true and map them there in NormalizeScore.
   virtual bool NormalizesScores() const { return false; }

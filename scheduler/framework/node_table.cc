@@ -1,6 +1,7 @@
 #include "scheduler/framework/node_table.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace kestrel::framework {
 
@@ -30,7 +31,13 @@ void NodeTable::Build(absl::Span<const NodeInfo* const> nodes) {
   }
   unschedulable.resize(rows);
   hard_taints.resize(rows);
+  soft_taints.assign(rows, 0);
+  num_soft_taint_rows = 0;
+  generation.resize(rows);
   infos.resize(rows);
+  // Every table built anywhere gets its own epoch.
+  static std::atomic<uint64_t> next_epoch{1};
+  epoch = next_epoch.fetch_add(1, std::memory_order_relaxed);
   std::vector<model::Id> ids;
   for (const NodeInfo* info : nodes) {
     for (const auto& [id, v] : info->allocatable().scalar) ids.push_back(id);
@@ -59,14 +66,19 @@ void NodeTable::Set(size_t row, const NodeInfo& info) {
   nz_memory[row] = info.non_zero_memory();
   num_pods[row] = static_cast<int64_t>(info.pods().size());
   unschedulable[row] = info.unschedulable();
-  uint8_t hard = 0;
+  uint8_t hard = 0, soft = 0;
   if (info.node() != nullptr) {
     for (const model::Taint& t : info.node()->taints) {
       hard |= t.effect == model::TaintEffect::kNoSchedule ||
               t.effect == model::TaintEffect::kNoExecute;
+      soft |= t.effect == model::TaintEffect::kPreferNoSchedule;
     }
   }
   hard_taints[row] = hard;
+  num_soft_taint_rows += soft;
+  num_soft_taint_rows -= soft_taints[row];
+  soft_taints[row] = soft;
+  generation[row] = info.generation();
   infos[row] = &info;
   for (ScalarColumn& c : scalars) {
     c.alloc[row] = alloc.Scalar(c.id);

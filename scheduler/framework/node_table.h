@@ -40,6 +40,14 @@ struct NodeTable {
   // 1 when the node has a NoSchedule or NoExecute taint: only such rows need
   // a toleration check.
   std::vector<uint8_t> hard_taints;
+  // 1 when the node has a PreferNoSchedule taint; how many rows do.
+  std::vector<uint8_t> soft_taints;
+  size_t num_soft_taint_rows = 0;
+  // The NodeInfo generation each row was copied at. With `epoch`, which
+  // changes on every Build(), (epoch, generation[r]) names the contents of
+  // row r: a score computed from them stays valid while both are equal.
+  std::vector<uint64_t> generation;
+  uint64_t epoch = 0;
   // The NodeInfo of each row, for row plugins that look further into the
   // few rows a column cannot decide.
   std::vector<const NodeInfo*> infos;
