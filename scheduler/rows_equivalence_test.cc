@@ -125,6 +125,34 @@ class RowsEquivalenceTest : public ::testing::TestWithParam<const char*> {
         break;
       }
     }
+    // Node selectors and required node affinity, every operator.
+    if (Pick({0, 0, 1}) == 1) {
+      p->node_selector.push_back({zone, model::SelectorOp::kIn, {names_.Intern("z1")}, 0});
+    }
+    if (Pick({0, 1}) == 1) {
+      model::NodeSelector sel;
+      for (int t = static_cast<int>(Pick({0, 1, 2})); t > 0; --t) {
+        model::NodeSelectorTerm term;
+        const auto op = static_cast<model::SelectorOp>(Pick({0, 1, 2, 3, 4}));
+        model::Requirement r{Pick({0, 1}) == 1 ? zone : host, op, {}, 0};
+        if (op == model::SelectorOp::kIn || op == model::SelectorOp::kNotIn) {
+          r.values = {names_.Intern("z" + std::to_string(Pick({1, 2, 4}))),
+                      names_.Intern("n" + std::to_string(Pick({1, 2, 3})))};
+          std::sort(r.values.begin(), r.values.end());
+        }
+        if (op == model::SelectorOp::kGt) r.number = 1;  // non-numeric labels: never
+        if (Pick({0, 0, 1}) == 0) term.expressions.push_back(r);
+        if (Pick({0, 0, 1}) == 1) {
+          term.fields.push_back({model::kNoId,
+                                 Pick({0, 1}) == 1 ? model::SelectorOp::kIn
+                                                   : model::SelectorOp::kNotIn,
+                                 {names_.Intern("n" + std::to_string(Pick({0, 1, 2, 3})))},
+                                 0});
+        }
+        sel.terms.push_back(term);
+      }
+      p->required_node_affinity = sel;
+    }
     p->has_pod_affinity = !p->required_affinity.empty() || !p->required_anti_affinity.empty() ||
                           !p->preferred_affinity.empty() || !p->preferred_anti_affinity.empty();
     return p;

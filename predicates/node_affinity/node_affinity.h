@@ -73,11 +73,15 @@ class NodeAffinityFilter : public framework::PreFilterPlugin, public framework::
 
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
                               framework::NodeInfoList nodes) override;
+  struct RowState;
   // The compiled pod carries its selectors, so Filter needs no state and is
   // exact with or without PreFilter.
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
-  // Rows: the same match, read through each row's NodeInfo.
+  // Rows: label requirements compiled by PreFilter into checks of each
+  // row's topology domain for the key (the snapshot's AffinityIndex), so a
+  // row costs a few array reads; Gt/Lt and addedAffinity go through each
+  // row's NodeInfo instead.
   bool FiltersRows(const framework::CycleState&, const model::Pod&) const override { return true; }
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,

@@ -315,6 +315,16 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
   for (AffinityIndex::SelectionId s : selections) row_counts.push_back(&index.RowCounts(s));
 
   const bool have_taint_column = table.size() == rows.size();
+  // Inclusion policies admit every node when the pod has no node
+  // constraints to honour and taints are ignored: no per-row check then.
+  bool include_all = true;
+  for (const FilterConstraint& c : *constraints) {
+    if (c.spec.node_taints_policy == model::InclusionPolicy::kHonor) include_all = false;
+    if (c.spec.node_affinity_policy == model::InclusionPolicy::kHonor &&
+        (!pod.node_selector.empty() || pod.required_node_affinity.has_value())) {
+      include_all = false;
+    }
+  }
   for (size_t r = 0; r < rows.size(); ++r) {
     // Upstream nodeLabelsMatchSpreadConstraints: a node counts only when it
     // has every topology key of every constraint.
@@ -330,7 +340,7 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
                             !have_taint_column || table.hard_taints[r] != 0);
     for (size_t i = 0; i < constraints->size(); ++i) {
       FilterConstraint& c = (*constraints)[i];
-      if (!inclusion.Matches(c.spec)) continue;
+      if (!include_all && !inclusion.Matches(c.spec)) continue;
       const int32_t d = c.topology->domain_of_row[r];
       c.counts[d] += (*row_counts[i])[r];
       if (!c.eligible[d]) {

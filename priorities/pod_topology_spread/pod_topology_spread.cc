@@ -366,13 +366,21 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
   int64_t scored_nodes = 0;
   std::vector<int64_t> sizes(constraints.size(), 0);
   for (const framework::NodeInfo* info : feasible) {
+    // By row where the node is the snapshot's (always, outside preemption).
+    const int32_t row = snapshot.RowOf(info);
     const model::Node& node = *info->node();
-    if (data->Ignored(node)) continue;
+    if (row >= 0 ? data->IgnoredRow(static_cast<uint32_t>(row)) : data->Ignored(node)) continue;
     ++scored_nodes;
     for (size_t i = 0; i < constraints.size(); ++i) {
       ScoreConstraint& c = constraints[i];
       if (c.hostname) continue;
-      const int32_t b = c.BucketOf(node);
+      int32_t b;
+      if (row >= 0) {
+        const int32_t d = c.topology->domain_of_row[row];
+        b = d >= 0 ? d : c.missing_bucket;
+      } else {
+        b = c.BucketOf(node);
+      }
       if (b < 0 || c.made[b]) continue;
       c.made[b] = 1;
       ++sizes[i];
@@ -386,6 +394,16 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
   // Every node counts towards the domains the feasible nodes are in.
   const framework::NodeTable& table = snapshot.table();
   const bool have_taint_column = table.size() == all.size();
+  // Inclusion policies admit every node when the pod has no node
+  // constraints to honour and taints are ignored: no per-row check then.
+  bool include_all = true;
+  for (const ScoreConstraint& c : constraints) {
+    if (c.spec.node_taints_policy == model::InclusionPolicy::kHonor) include_all = false;
+    if (c.spec.node_affinity_policy == model::InclusionPolicy::kHonor &&
+        (!pod.node_selector.empty() || pod.required_node_affinity.has_value())) {
+      include_all = false;
+    }
+  }
   for (size_t r = 0; r < all.size(); ++r) {
     if (data->IgnoredRow(static_cast<uint32_t>(r))) continue;
     NodeInclusion inclusion(pod, *all[r]->node(),
@@ -394,7 +412,7 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
       if (c.hostname) continue;
       const int32_t d = c.topology->domain_of_row[r];
       const int32_t b = d >= 0 ? d : c.missing_bucket;
-      if (!c.made[b] || !inclusion.Matches(c.spec)) continue;
+      if (!c.made[b] || !(include_all || inclusion.Matches(c.spec))) continue;
       c.counts[b] += (*c.row_counts)[r];
     }
   }
@@ -460,7 +478,9 @@ Status PodTopologySpread::NormalizeScore(const framework::CycleState& state,
   int64_t max_score = 0;
   for (framework::NodeScore& score : scores) {
     const model::Node* node = score.node->node();
-    if (node != nullptr && s->Ignored(*node)) {
+    const int32_t row = state.snapshot != nullptr ? state.snapshot->RowOf(score.node) : -1;
+    if (node != nullptr &&
+        (row >= 0 ? s->IgnoredRow(static_cast<uint32_t>(row)) : s->Ignored(*node))) {
       score.score = kInvalidScore;
       continue;
     }

@@ -35,6 +35,17 @@ class Snapshot {
   // The hot numbers of nodes()[i] in row i.
   const framework::NodeTable& table() const { return table_; }
 
+  // The row of `info` in nodes() and table(), or -1 when `info` is not one
+  // of this snapshot's NodeInfos (a copy made for preemption, say).
+  int32_t RowOf(const framework::NodeInfo* info) const {
+    const auto p = reinterpret_cast<uintptr_t>(info);
+    const auto first = reinterpret_cast<uintptr_t>(slots_.data());
+    if (slots_.empty() || p < first || p >= first + slots_.size() * sizeof(framework::NodeInfo)) {
+      return -1;
+    }
+    return row_of_slot_[(p - first) / sizeof(framework::NodeInfo)];
+  }
+
   // The NodeInfo of `node_name`, or nullptr.
   const framework::NodeInfo* Get(absl::string_view node_name) const;
 
