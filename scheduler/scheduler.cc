@@ -236,6 +236,12 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
     out->by_plugin[p].resize(needs_table ? n : 0);
   }
   row_scores_.resize(n);
+  // Rows and uniform scores cost a few nanoseconds a node: like the filter's
+  // column loops, not worth a second core below tens of thousands of nodes.
+  bool cheap = true;
+  for (const PluginRun& r : run) cheap = cheap && r.mode != Mode::kNodes;
+  const size_t min_parallel = cheap ? 32 * framework::Parallelizer::kDefaultMinParallel
+                                    : framework::Parallelizer::kDefaultMinParallel;
   // Raw scores over chunks of nodes in parallel; each node's slots are its
   // own. Plugins that do not normalize are weighted and summed right there;
   // the others once all their raw scores are in.
@@ -299,7 +305,7 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
         for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], raw[i] * wp.weight};
       }
     }
-  });
+  }, min_parallel);
   if (!error.ok()) return error;
   for (size_t p = 0; p < plugins.size(); ++p) {
     const framework::ScorePlugin* plugin = plugins[p].plugin;
