@@ -54,6 +54,10 @@ struct NodeAffinityFilter::RowState : framework::StateData {
   std::vector<RowRequirement> selector;  // spec.nodeSelector, ANDed
   bool has_required = false;
   std::vector<RowTerm> terms;  // required node affinity, ORed
+  // When the whole check is one AND of label requirements (no required
+  // affinity, or one term without matchFields), filtering is one loop per
+  // requirement.
+  bool conjunction = false;
 
   std::unique_ptr<framework::StateData> Clone() const override {
     return std::make_unique<RowState>(*this);
@@ -157,6 +161,10 @@ framework::Status NodeAffinityFilter::PreFilter(framework::CycleState& state,
       rows->terms.push_back(std::move(term));
     }
   }
+  rows->conjunction =
+      !rows->has_required ||
+      (rows->terms.size() == 1 && rows->terms[0].term->fields.empty() &&
+       !rows->terms[0].term->expressions.empty());
   state.Write(kRowStateKey, std::move(rows));
   return framework::Status();
 }
@@ -184,6 +192,18 @@ void NodeAffinityFilter::FilterRows(const framework::CycleState& state, const mo
                                     const framework::NodeTable& table, size_t begin, size_t end,
                                     uint8_t* passed) const {
   if (const RowState* rows = state.Read<RowState>(kRowStateKey); rows != nullptr) {
+    if (rows->conjunction) {
+      auto apply = [&](const RowRequirement& q) {
+        const int32_t* domain = q.domain_of_row;
+        const uint8_t* passes = q.passes.data();
+        for (size_t r = begin; r < end; ++r) passed[r] &= passes[domain[r] + 1];
+      };
+      for (const RowRequirement& q : rows->selector) apply(q);
+      if (rows->has_required) {
+        for (const RowRequirement& q : rows->terms[0].expressions) apply(q);
+      }
+      return;
+    }
     for (size_t r = begin; r < end; ++r) {
       if (passed[r]) passed[r] = rows->Matches(static_cast<uint32_t>(r), table);
     }
