@@ -6,10 +6,12 @@
 # Works on a fresh Debian 12 machine: installs missing packages, builds
 # //cmd:kestrel with -c opt, writes out/demo-cluster.yaml with
 # `kestrel generate --workload=Demo` (GPU nodes tainted dedicated=gpu:NoSchedule,
-# pods that tolerate them, pods with required anti-affinity per hostname,
-# system-cluster-critical pods in kube-system, and a few pods asking for 9 CPU,
-# which fit nowhere), then runs `kestrel simulate` on it. The full report is
-# kept in out/demo-report.txt. Sizes can be changed: NODES=500 ./demo.sh
+# nodes with memory/disk-pressure condition taints, pods that tolerate the GPU
+# taint, pods with required pod anti-affinity per hostname and pod affinity per
+# zone, node affinity, zone spreading, system-cluster-critical pods in
+# kube-system, and a few pods asking for 9 CPU, which fit nowhere), then runs
+# `kestrel simulate` on it. The full report is kept in out/demo-report.txt.
+# Sizes can be changed: NODES=500 ./demo.sh
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"

@@ -9,12 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "api/validation.h"
 #include "scheduler/cache/affinity_index.h"
 #include "scheduler/cache/snapshot.h"
 
@@ -69,102 +65,6 @@ double GoLog(double x) {
 // ---- Args validation: upstream's field errors, word for word. ----
 
 using Errors = std::vector<std::string>;
-
-constexpr char kQualifiedNameErr[] =
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
-    "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "
-    "for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-constexpr char kDns1123SubdomainErr[] =
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
-    "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
-    "regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-
-// Go's %q for the strings that occur here.
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\x%02x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-bool IsQualifiedNamePart(absl::string_view s) {
-  auto alnum = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); };
-  if (s.empty() || !alnum(s.front()) || !alnum(s.back())) return false;
-  for (char c : s) {
-    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
-  }
-  return true;
-}
-
-bool IsDns1123SubdomainSyntax(absl::string_view s) {
-  for (absl::string_view label : absl::StrSplit(s, '.')) {
-    auto ok = [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); };
-    if (label.empty() || !ok(label.front()) || !ok(label.back())) return false;
-    for (char c : label) {
-      if (!ok(c) && c != '-') return false;
-    }
-  }
-  return true;
-}
-
-// Upstream metav1validation.ValidateLabelName: validation.IsQualifiedName.
-void ValidateLabelName(absl::string_view name, absl::string_view path, Errors& errs) {
-  auto invalid = [&](absl::string_view detail) {
-    errs.push_back(absl::StrCat(path, ": Invalid value: ", Quote(name), ": ", detail));
-  };
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() > 2) {
-    invalid(absl::StrCat("a qualified name ", kQualifiedNameErr,
-                         " with an optional DNS subdomain prefix and '/' (e.g. "
-                         "'example.com/MyName')"));
-    return;
-  }
-  const absl::string_view local = parts.back();
-  if (parts.size() == 2) {
-    const absl::string_view prefix = parts[0];
-    if (prefix.empty()) {
-      invalid("prefix part must be non-empty");
-    } else {
-      if (prefix.size() > 253) invalid("prefix part must be no more than 253 characters");
-      if (!IsDns1123SubdomainSyntax(prefix)) {
-        invalid(absl::StrCat("prefix part ", kDns1123SubdomainErr));
-      }
-    }
-  }
-  if (local.empty()) {
-    invalid("name part must be non-empty");
-  } else if (local.size() > 63) {
-    invalid("name part must be no more than 63 characters");
-  }
-  if (!IsQualifiedNamePart(local)) invalid(absl::StrCat("name part ", kQualifiedNameErr));
-}
-
-// Upstream field.ErrorList.ToAggregate: duplicates dropped; one error as
-// is, several as "[a, b]".
-absl::Status Aggregate(const Errors& errs) {
-  Errors unique;
-  absl::flat_hash_set<std::string> seen;
-  for (const std::string& e : errs) {
-    if (seen.insert(e).second) unique.push_back(e);
-  }
-  if (unique.empty()) return absl::OkStatus();
-  if (unique.size() == 1) return absl::InvalidArgumentError(unique[0]);
-  return absl::InvalidArgumentError(absl::StrCat("[", absl::StrJoin(unique, ", "), "]"));
-}
 
 // ---- Scoring state. ----
 
@@ -266,10 +166,10 @@ absl::Status Validate(const config::PodTopologySpreadArgs& args) {
   Errors errs;
   const std::string& type = args.defaultingtype();
   if (type != kSystemDefaulting && type != kListDefaulting) {
-    errs.push_back(absl::StrCat("defaultingType: Unsupported value: ", Quote(type),
+    errs.push_back(absl::StrCat("defaultingType: Unsupported value: ", api::GoQuote(type),
                                 ": supported values: \"System\", \"List\""));
   } else if (type == kSystemDefaulting && args.defaultconstraints_size() > 0) {
-    errs.push_back(absl::StrCat("defaultingType: Invalid value: ", Quote(type),
+    errs.push_back(absl::StrCat("defaultingType: Invalid value: ", api::GoQuote(type),
                                 ": when .defaultConstraints are not empty"));
   }
   const auto& constraints = args.defaultconstraints();
@@ -283,13 +183,13 @@ absl::Status Validate(const config::PodTopologySpreadArgs& args) {
     if (c.topologykey().empty()) {
       errs.push_back(absl::StrCat(p, ".topologyKey: Required value: can not be empty"));
     } else {
-      ValidateLabelName(c.topologykey(), absl::StrCat(p, ".topologyKey"), errs);
+      api::ValidateLabelName(c.topologykey(), absl::StrCat(p, ".topologyKey"), errs);
     }
     const std::string& when = c.whenunsatisfiable();
     if (when.empty()) {
       errs.push_back(absl::StrCat(p, ".whenUnsatisfiable: Required value: can not be empty"));
     } else if (when != kDoNotSchedule && when != kScheduleAnyway) {
-      errs.push_back(absl::StrCat(p, ".whenUnsatisfiable: Unsupported value: ", Quote(when),
+      errs.push_back(absl::StrCat(p, ".whenUnsatisfiable: Unsupported value: ", api::GoQuote(when),
                                   ": supported values: \"DoNotSchedule\", \"ScheduleAnyway\""));
     }
     if (c.has_labelselector()) {
@@ -301,12 +201,12 @@ absl::Status Validate(const config::PodTopologySpreadArgs& args) {
       if (constraints[j].topologykey() == c.topologykey() &&
           constraints[j].whenunsatisfiable() == when) {
         errs.push_back(absl::StrCat(
-            p, ": Duplicate value: ", Quote(absl::StrCat("{", c.topologykey(), ", ", when, "}"))));
+            p, ": Duplicate value: ", api::GoQuote(absl::StrCat("{", c.topologykey(), ", ", when, "}"))));
         break;
       }
     }
   }
-  return Aggregate(errs);
+  return api::AggregateErrors(errs);
 }
 
 absl::StatusOr<std::unique_ptr<PodTopologySpread>> PodTopologySpread::Create(
