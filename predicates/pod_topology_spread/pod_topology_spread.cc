@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "predicates/taint_toleration/taint_toleration.h"
 #include "scheduler/cache/affinity_index.h"
 #include "scheduler/cache/snapshot.h"
 
@@ -167,21 +168,8 @@ bool PodTopologySpreadFilter::MatchesRequiredNodeAffinity(const model::Pod& pod,
 
 bool PodTopologySpreadFilter::ToleratesDoNotScheduleTaints(const model::Pod& pod,
                                                            const model::Node& node) {
-  for (const model::Taint& taint : node.taints) {
-    if (taint.effect != model::TaintEffect::kNoSchedule &&
-        taint.effect != model::TaintEffect::kNoExecute) {
-      continue;
-    }
-    bool tolerated = false;
-    for (const model::Toleration& t : pod.tolerations) {
-      if (t.Tolerates(taint)) {
-        tolerated = true;
-        break;
-      }
-    }
-    if (!tolerated) return false;
-  }
-  return true;
+  // The taints TaintToleration filters on: NoSchedule and NoExecute.
+  return FindUntoleratedTaint(node.taints, pod.tolerations) == nullptr;
 }
 
 bool PodTopologySpreadFilter::NodeInclusion::Matches(const model::TopologySpreadConstraint& c) {
