@@ -83,10 +83,21 @@ absl::Status Cache::RemoveNode(absl::string_view name) {
   return absl::OkStatus();
 }
 
+void Cache::LogPod(uint32_t slot, const model::PodPtr& pod, int sign) {
+  if (pod_log_overflowed_) return;
+  if (pod_log_.size() > 2 * pods_.size() + 4096) {
+    pod_log_.clear();
+    pod_log_.shrink_to_fit();
+    pod_log_overflowed_ = true;
+    return;
+  }
+  pod_log_.push_back({slot, pod, sign});
+}
+
 absl::Status Cache::AddPodToNode(const model::PodPtr& pod) {
   const uint32_t slot = SlotFor(pod->node_name);
   slots_[slot]->AddPod(pod);
-  pod_log_.push_back({slot, pod, +1});
+  LogPod(slot, pod, +1);
   Touch(slot);
   return absl::OkStatus();
 }
@@ -100,7 +111,7 @@ absl::Status Cache::RemovePodFromNode(const model::PodPtr& pod) {
   const uint32_t slot = it->second;
   absl::Status s = slots_[slot]->RemovePod(*pod);
   if (!s.ok()) return s;
-  pod_log_.push_back({slot, pod, -1});
+  LogPod(slot, pod, -1);
   Touch(slot);
   MaybeFreeSlot(slot);
   return absl::OkStatus();
@@ -301,7 +312,7 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     if (rebuild) snapshot->table_.Build(snapshot->node_list_);
   }
   if (!incremental || namespaces_changed_) snapshot->namespaces_ = namespaces_;
-  if (relist || labels_changed || !incremental || namespaces_changed_) {
+  if (relist || labels_changed || !incremental || namespaces_changed_ || pod_log_overflowed_) {
     snapshot->index_.Rebuild(snapshot->node_list_, &snapshot->namespaces_);
   } else {
     for (const PodEvent& e : pod_log_) {
@@ -310,6 +321,7 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     }
   }
   pod_log_.clear();
+  pod_log_overflowed_ = false;
   namespaces_changed_ = false;
   for (uint32_t i : changed_) in_changed_[i] = false;
   changed_.clear();

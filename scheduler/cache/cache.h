@@ -117,6 +117,10 @@ class Cache {
     int sign;
   };
   std::vector<PodEvent> pod_log_;
+  // Set when the log grew past what replaying it is worth (no snapshot was
+  // updated for a long time): the next UpdateSnapshot recounts instead.
+  bool pod_log_overflowed_ = false;
+  void LogPod(uint32_t slot, const model::PodPtr& pod, int sign);
   NamespaceLabels namespaces_;
   bool namespaces_changed_ = false;
 };

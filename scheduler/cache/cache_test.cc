@@ -203,5 +203,34 @@ TEST(SnapshotTest, ImageSummaryFollowsNodes) {
   EXPECT_EQ(fresh.Image("nginx:1").num_nodes, 0);
 }
 
+// With no snapshot update for a long time, the cache stops logging pod
+// events and the next update recounts the affinity index: same counts.
+TEST(SnapshotTest, AffinityIndexRecountsAfterLongSilence) {
+  Cache cache;
+  Snapshot snapshot;
+  model::Interner names;
+  auto node = std::const_pointer_cast<model::Node>(MakeNode("n1"));
+  node->labels = model::Labels({{names.Intern("zone"), names.Intern("z1"), {}}});
+  ASSERT_TRUE(cache.AddNode(node).ok());
+  cache.UpdateSnapshot(&snapshot);
+  AffinityIndex::Clause all{{names.Intern("default")}, model::LabelSelector::Nothing(),
+                            model::LabelSelector::Everything()};
+  const AffinityIndex::SelectionId sel = snapshot.index().Select({all}, false);
+  for (int i = 0; i < 6000; ++i) {
+    auto p = std::make_shared<model::Pod>();
+    p->ns = "default";
+    p->ns_id = names.Find("default");
+    p->name = "p" + std::to_string(i);
+    p->node_name = "n1";
+    ASSERT_TRUE(cache.AddPod(p).ok());
+    if (i % 2 == 1) ASSERT_TRUE(cache.RemovePod(*p).ok());
+  }
+  cache.UpdateSnapshot(&snapshot);
+  int64_t total = 0;
+  snapshot.index().DomainCounts(sel, names.Find("zone"), &total);
+  EXPECT_EQ(total, 3000);
+  EXPECT_EQ(snapshot.index().RowCounts(sel)[0], 3000);
+}
+
 }  // namespace
 }  // namespace kestrel::cache
