@@ -5,84 +5,22 @@
 #include <memory>
 #include <utility>
 
+#include "scheduler/cache/node_selector_rows.h"
 #include "scheduler/cache/snapshot.h"
 
 namespace kestrel::predicates {
 namespace {
 
-using cache::AffinityIndex;
-
 constexpr char kRowStateKey[] = "PreFilterNodeAffinityRows";
-
-// A label requirement as a test of a row's domain for the key: a table
-// over the domains (slot 0 for nodes without the key) says which pass.
-struct RowRequirement {
-  const int32_t* domain_of_row;
-  std::vector<uint8_t> passes;  // by domain + 1
-
-  bool Matches(uint32_t row) const { return passes[domain_of_row[row] + 1]; }
-};
-
-struct RowTerm {
-  std::vector<RowRequirement> expressions;
-  const model::NodeSelectorTerm* term;  // for matchFields and emptiness
-};
-
-// Compiles `r`; false for Gt/Lt, which need the label's number.
-bool CompileRequirement(AffinityIndex& index, const model::Requirement& r, RowRequirement* out) {
-  if (r.op == model::SelectorOp::kGt || r.op == model::SelectorOp::kLt) return false;
-  const AffinityIndex::Topology& topology = index.GetTopology(r.key);
-  out->domain_of_row = topology.domain_of_row.data();
-  // Slot 0: the node lacks the key. In and Exists need it; NotIn and
-  // DoesNotExist pass without it.
-  const bool in = r.op == model::SelectorOp::kIn || r.op == model::SelectorOp::kExists;
-  out->passes.assign(topology.num_domains() + 1, r.op == model::SelectorOp::kExists ||
-                                                     r.op == model::SelectorOp::kNotIn);
-  out->passes[0] = !in;
-  if (r.op == model::SelectorOp::kIn || r.op == model::SelectorOp::kNotIn) {
-    for (model::Id v : r.values) {
-      auto it = topology.domain_of_value.find(v);
-      if (it != topology.domain_of_value.end()) out->passes[it->second + 1] = in;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
 struct NodeAffinityFilter::RowState : framework::StateData {
-  std::vector<RowRequirement> selector;  // spec.nodeSelector, ANDed
-  bool has_required = false;
-  std::vector<RowTerm> terms;  // required node affinity, ORed
-  // When the whole check is one AND of label requirements (no required
-  // affinity, or one term without matchFields), filtering is one loop per
-  // requirement.
-  bool conjunction = false;
-
+  explicit RowState(cache::NodeSelectorRows rows) : rows(std::move(rows)) {}
   std::unique_ptr<framework::StateData> Clone() const override {
     return std::make_unique<RowState>(*this);
   }
-
-  bool Matches(uint32_t row, const framework::NodeTable& table) const {
-    for (const RowRequirement& r : selector) {
-      if (!r.Matches(row)) return false;
-    }
-    if (!has_required) return true;
-    for (const RowTerm& t : terms) {
-      if (t.term->expressions.empty() && t.term->fields.empty()) continue;  // matches nothing
-      bool ok = true;
-      for (const RowRequirement& r : t.expressions) ok = ok && r.Matches(row);
-      if (ok && !t.term->fields.empty()) {
-        const model::Id name = table.infos[row]->node()->name_id;
-        for (const model::Requirement& f : t.term->fields) {
-          const bool in = std::binary_search(f.values.begin(), f.values.end(), name);
-          ok = ok && (f.op == model::SelectorOp::kIn ? in : !in);
-        }
-      }
-      if (ok) return true;
-    }
-    return false;
-  }
+  cache::NodeSelectorRows rows;
 };
 
 bool MatchesPodNodeAffinity(const model::Pod& pod, const model::Node& node) {
@@ -144,28 +82,9 @@ framework::Status NodeAffinityFilter::PreFilter(framework::CycleState& state,
   }
   // The rows fast path, when every label requirement compiles.
   if (state.snapshot == nullptr || added_required_.has_value()) return framework::Status();
-  AffinityIndex& index = state.snapshot->index();
-  auto rows = std::make_unique<RowState>();
-  for (const model::Requirement& r : pod.node_selector) {
-    rows->selector.emplace_back();
-    if (!CompileRequirement(index, r, &rows->selector.back())) return framework::Status();
-  }
-  if (pod.required_node_affinity.has_value()) {
-    rows->has_required = true;
-    for (const model::NodeSelectorTerm& t : pod.required_node_affinity->terms) {
-      RowTerm term{{}, &t};
-      for (const model::Requirement& r : t.expressions) {
-        term.expressions.emplace_back();
-        if (!CompileRequirement(index, r, &term.expressions.back())) return framework::Status();
-      }
-      rows->terms.push_back(std::move(term));
-    }
-  }
-  rows->conjunction =
-      !rows->has_required ||
-      (rows->terms.size() == 1 && rows->terms[0].term->fields.empty() &&
-       !rows->terms[0].term->expressions.empty());
-  state.Write(kRowStateKey, std::move(rows));
+  std::optional<cache::NodeSelectorRows> rows =
+      cache::NodeSelectorRows::Compile(state.snapshot->index(), pod);
+  if (rows.has_value()) state.Write(kRowStateKey, std::make_unique<RowState>(*std::move(rows)));
   return framework::Status();
 }
 
@@ -192,21 +111,7 @@ void NodeAffinityFilter::FilterRows(const framework::CycleState& state, const mo
                                     const framework::NodeTable& table, size_t begin, size_t end,
                                     uint8_t* passed) const {
   if (const RowState* rows = state.Read<RowState>(kRowStateKey); rows != nullptr) {
-    if (rows->conjunction) {
-      auto apply = [&](const RowRequirement& q) {
-        const int32_t* domain = q.domain_of_row;
-        const uint8_t* passes = q.passes.data();
-        for (size_t r = begin; r < end; ++r) passed[r] &= passes[domain[r] + 1];
-      };
-      for (const RowRequirement& q : rows->selector) apply(q);
-      if (rows->has_required) {
-        for (const RowRequirement& q : rows->terms[0].expressions) apply(q);
-      }
-      return;
-    }
-    for (size_t r = begin; r < end; ++r) {
-      if (passed[r]) passed[r] = rows->Matches(static_cast<uint32_t>(r), table);
-    }
+    rows->rows.Filter(table, begin, end, passed);
     return;
   }
   for (size_t r = begin; r < end; ++r) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "predicates/taint_toleration/taint_toleration.h"
 #include "scheduler/cache/affinity_index.h"
+#include "scheduler/cache/node_selector_rows.h"
 #include "scheduler/cache/snapshot.h"
 
 namespace kestrel::predicates {
@@ -313,6 +314,14 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
       include_all = false;
     }
   }
+  // nodeAffinityPolicy: Honor over the rows, when the pod's node affinity
+  // compiles to row tables (and the table is the snapshot's).
+  const bool has_node_constraints =
+      !pod.node_selector.empty() || pod.required_node_affinity.has_value();
+  std::optional<cache::NodeSelectorRows> selector_rows;
+  if (!include_all && have_taint_column && has_node_constraints) {
+    selector_rows = cache::NodeSelectorRows::Compile(index, pod);
+  }
   for (size_t r = 0; r < rows.size(); ++r) {
     // Upstream nodeLabelsMatchSpreadConstraints: a node counts only when it
     // has every topology key of every constraint.
@@ -324,8 +333,11 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
       }
     }
     if (!all_keys) continue;
-    NodeInclusion inclusion(pod, *rows[r]->node(),
-                            !have_taint_column || table.hard_taints[r] != 0);
+    NodeInclusion inclusion(
+        pod, *rows[r]->node(), !have_taint_column || table.hard_taints[r] != 0,
+        !has_node_constraints ? 1
+        : selector_rows.has_value() ? selector_rows->Matches(static_cast<uint32_t>(r), table)
+                                    : -1);
     for (size_t i = 0; i < constraints->size(); ++i) {
       FilterConstraint& c = (*constraints)[i];
       if (!include_all && !inclusion.Matches(c.spec)) continue;

@@ -125,15 +125,17 @@ class PodTopologySpreadFilter : public framework::PreFilterPlugin,
   // taint check.
   class NodeInclusion {
    public:
-    NodeInclusion(const model::Pod& pod, const model::Node& node, bool has_hard_taints = true)
-        : pod_(pod), node_(node), has_hard_taints_(has_hard_taints) {}
+    // `affinity`: the node-affinity verdict when already known (-1: not).
+    NodeInclusion(const model::Pod& pod, const model::Node& node, bool has_hard_taints = true,
+                  int8_t affinity = -1)
+        : pod_(pod), node_(node), has_hard_taints_(has_hard_taints), affinity_(affinity) {}
     bool Matches(const model::TopologySpreadConstraint& c);
 
    private:
     const model::Pod& pod_;
     const model::Node& node_;
     bool has_hard_taints_;
-    int8_t affinity_ = -1;  // -1: not evaluated yet, else 0 or 1
+    int8_t affinity_;  // -1: not evaluated yet, else 0 or 1
     int8_t taints_ = -1;
   };
 

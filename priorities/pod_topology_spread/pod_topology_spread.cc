@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/validation.h"
 #include "scheduler/cache/affinity_index.h"
+#include "scheduler/cache/node_selector_rows.h"
 #include "scheduler/cache/snapshot.h"
 
 namespace kestrel::priorities {
@@ -304,10 +305,21 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
       include_all = false;
     }
   }
+  // nodeAffinityPolicy: Honor over the rows, when the pod's node affinity
+  // compiles to row tables (and the table is the snapshot's).
+  const bool has_node_constraints =
+      !pod.node_selector.empty() || pod.required_node_affinity.has_value();
+  std::optional<cache::NodeSelectorRows> selector_rows;
+  if (!include_all && have_taint_column && has_node_constraints) {
+    selector_rows = cache::NodeSelectorRows::Compile(index, pod);
+  }
   for (size_t r = 0; r < all.size(); ++r) {
     if (data->IgnoredRow(static_cast<uint32_t>(r))) continue;
-    NodeInclusion inclusion(pod, *all[r]->node(),
-                            !have_taint_column || table.hard_taints[r] != 0);
+    NodeInclusion inclusion(
+        pod, *all[r]->node(), !have_taint_column || table.hard_taints[r] != 0,
+        !has_node_constraints ? 1
+        : selector_rows.has_value() ? selector_rows->Matches(static_cast<uint32_t>(r), table)
+                                    : -1);
     for (ScoreConstraint& c : constraints) {
       if (c.hostname) continue;
       const int32_t d = c.topology->domain_of_row[r];
