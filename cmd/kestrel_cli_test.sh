@@ -263,6 +263,14 @@ expect_input_error "${BAD}/bad_taints_annotation.yaml" "Node node-1" \
 run simulate --cluster="${BAD}/duplicate_namespace.yaml"
 expect_input_error "${BAD}/duplicate_namespace.yaml" "metadata.name" "Duplicate" '"team-a"'
 
+run simulate --cluster="${BAD}/duplicate_priority_class.yaml"
+expect_input_error "${BAD}/duplicate_priority_class.yaml" "PriorityClass gold" "metadata.name" \
+  "Duplicate" '"gold"'
+
+run simulate --cluster="${BAD}/bad_priority_class.yaml"
+expect_input_error "${BAD}/bad_priority_class.yaml" "PriorityClass huge" "value" \
+  "maximum allowed value of a user defined priority is 1000000000"
+
 run simulate --cluster="${CLUSTER}" --alpha-annotations=maybe
 expect_input_error "--alpha-annotations" '"maybe"'
 

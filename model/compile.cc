@@ -620,6 +620,9 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   pod->node_name = spec.nodename();
   pod->nominated_node_name = api.status().nominatednodename();
   pod->priority = spec.priority();
+  pod->priority_class_name = spec.priorityclassname();
+  pod->critical_annotation =
+      options.alpha_annotations && meta.annotations().contains(kAlphaCriticalPodAnnotation);
   if (spec.preemptionpolicy() == "Never") {
     pod->preemption_policy = PreemptionPolicy::kNever;
   } else if (!spec.preemptionpolicy().empty() && spec.preemptionpolicy() != "PreemptLowerPriority") {

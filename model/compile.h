@@ -33,6 +33,9 @@ inline constexpr char kAlphaAffinityAnnotation[] = "scheduler.alpha.kubernetes.i
 inline constexpr char kAlphaTolerationsAnnotation[] = "scheduler.alpha.kubernetes.io/tolerations";
 inline constexpr char kAlphaTaintsAnnotation[] = "scheduler.alpha.kubernetes.io/taints";
 inline constexpr char kAlphaSchedulerNameAnnotation[] = "scheduler.alpha.kubernetes.io/name";
+// A pod in the system namespace with this annotation (any value) is a
+// critical add-on (see model/priority.h IsCritical).
+inline constexpr char kAlphaCriticalPodAnnotation[] = "scheduler.alpha.kubernetes.io/critical-pod";
 
 struct CompileOptions {
   // Read the alpha annotations above. A pod whose affinity or tolerations

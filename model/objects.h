@@ -150,6 +150,13 @@ struct Pod {
   std::string nominated_node_name;
   int32_t priority = 0;
   PreemptionPolicy preemption_policy = PreemptionPolicy::kPreemptLowerPriority;
+  // spec.priorityClassName; priority and preemption_policy are resolved
+  // from it as the Priority admission plugin does (model/priority.h).
+  std::string priority_class_name;
+  // Kubernetes 1.4: annotation scheduler.alpha.kubernetes.io/critical-pod
+  // is present (and alpha annotations are read). Critical only in the
+  // system namespace: see model::IsCritical.
+  bool critical_annotation = false;
   absl::Time creation_time = absl::InfinitePast();
   absl::Time start_time = absl::InfinitePast();
   bool terminating = false;  // deletionTimestamp set

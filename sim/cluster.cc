@@ -4,20 +4,32 @@
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
 #include "api/decode.h"
+#include "api/scheduling.pb.h"
 #include "model/compile.h"
+#include "model/priority.h"
 
 namespace kestrel::sim {
 namespace {
 
 namespace v1 = ::k8s::io::api::core::v1;
+namespace schedv1 = ::k8s::io::api::scheduling::v1;
+
+// What loading keeps besides the cluster itself.
+struct LoadState {
+  absl::flat_hash_set<std::string> node_names, namespace_names, pod_keys;
+  std::vector<std::string> bound_origins;  // parallel to bound_pods
+  // What each pod's spec asks of priority admission, parallel to
+  // bound_pods and pending_pods (the protobufs are dropped).
+  std::vector<model::PriorityRequest> bound_requests, pending_requests;
+};
 
 // Compiles one decoded object into `cluster`.
 absl::Status AddObject(const std::string& file, const api::Object& obj,
                        const model::CompileOptions& options, Cluster* cluster,
-                       absl::flat_hash_set<std::string>* node_names,
-                       absl::flat_hash_set<std::string>* namespace_names,
-                       absl::flat_hash_set<std::string>* pod_keys,
-                       std::vector<std::string>* bound_origins) {
+                       LoadState* state) {
+  absl::flat_hash_set<std::string>* node_names = &state->node_names;
+  absl::flat_hash_set<std::string>* namespace_names = &state->namespace_names;
+  absl::flat_hash_set<std::string>* pod_keys = &state->pod_keys;
   if (obj.kind == "Node") {
     const auto& api_node = static_cast<const v1::Node&>(*obj.message);
     absl::StatusOr<model::NodePtr> node = model::CompileNode(api_node, *cluster->names, options);
@@ -41,11 +53,14 @@ absl::Status AddObject(const std::string& file, const api::Object& obj,
       return absl::InvalidArgumentError(absl::StrCat(
           obj.origin, ": metadata.name: Duplicate value: \"", (*pod)->Key(), "\""));
     }
+    model::PriorityRequest request = model::PriorityRequest::FromSpec(api_pod.spec());
     if ((*pod)->node_name.empty()) {
       cluster->pending_pods.push_back(*std::move(pod));
+      state->pending_requests.push_back(std::move(request));
     } else {
       cluster->bound_pods.push_back(*std::move(pod));
-      bound_origins->push_back(obj.origin);
+      state->bound_origins.push_back(obj.origin);
+      state->bound_requests.push_back(std::move(request));
     }
   } else if (obj.kind == "Namespace") {
     const auto& ns = static_cast<const v1::Namespace&>(*obj.message);
@@ -63,10 +78,61 @@ absl::Status AddObject(const std::string& file, const api::Object& obj,
     }
     cluster->namespaces.emplace_back(cluster->names->Intern(name),
                                      model::Labels(std::move(labels)));
+  } else if (obj.kind == "PriorityClass") {
+    absl::StatusOr<model::PriorityClass> pc =
+        model::CompilePriorityClass(static_cast<const schedv1::PriorityClass&>(*obj.message));
+    if (!pc.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": ", pc.status().message()));
+    }
+    // Duplicates and a second globalDefault are refused here.
+    absl::Status s = cluster->priority_classes.Add(*std::move(pc));
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", s.message()));
   }
-  // Other kinds (PriorityClass, PodDisruptionBudget, ...) are read by the
-  // features that need them.
+  // Other kinds (PodDisruptionBudget, ...) are read by the features that
+  // need them.
   return absl::OkStatus();
+}
+
+// `pod` with its priority settled (see LoadFiles in cluster.h); the same
+// pointer when nothing changes.
+model::PodPtr ResolvePriority(const model::PriorityClasses& classes,
+                              const model::PriorityRequest& request, bool bound,
+                              model::PodPtr pod) {
+  model::ResolvedPriority resolved;
+  if (request.class_name.empty()) {
+    if (request.priority.has_value()) return pod;
+    // Never fails without a class name, priority or policy.
+    resolved = *classes.Resolve(model::PriorityRequest{});
+    if (request.preemption_policy.has_value()) {
+      resolved.preemption_policy = *request.preemption_policy;
+    }
+  } else {
+    absl::StatusOr<model::ResolvedPriority> r = classes.Resolve(request);
+    if (!r.ok()) {
+      if (bound || !pod->invalid_reason.empty()) return pod;
+      auto invalid = std::make_shared<model::Pod>(*pod);
+      invalid->invalid_reason = std::string(r.status().message());
+      return invalid;
+    }
+    resolved = *std::move(r);
+    if (bound) {
+      // Admitted long ago: what the spec says stands.
+      if (request.priority.has_value()) resolved.priority = *request.priority;
+      if (request.preemption_policy.has_value()) {
+        resolved.preemption_policy = *request.preemption_policy;
+      }
+    }
+  }
+  if (resolved.priority == pod->priority &&
+      resolved.preemption_policy == pod->preemption_policy &&
+      resolved.class_name == pod->priority_class_name) {
+    return pod;
+  }
+  auto out = std::make_shared<model::Pod>(*pod);
+  out->priority = resolved.priority;
+  out->preemption_policy = resolved.preemption_policy;
+  out->priority_class_name = std::move(resolved.class_name);
+  return out;
 }
 
 }  // namespace
@@ -75,14 +141,12 @@ absl::StatusOr<Cluster> LoadContents(
     const std::vector<std::pair<std::string, std::string>>& files,
     const model::CompileOptions& options) {
   Cluster cluster;
-  absl::flat_hash_set<std::string> node_names, pod_keys, namespace_names;
-  std::vector<std::string> bound_origins;
+  LoadState state;
   for (const auto& [name, content] : files) {
     // Each object is compiled as soon as it is decoded, and its protobuf
     // dropped: a large snapshot never holds its whole API form in memory.
     absl::Status s = api::DecodeEach(name, content, [&](api::Object obj) {
-      return AddObject(name, obj, options, &cluster, &node_names, &namespace_names, &pod_keys,
-                       &bound_origins);
+      return AddObject(name, obj, options, &cluster, &state);
     });
     if (!s.ok()) return s;
   }
@@ -90,10 +154,20 @@ absl::StatusOr<Cluster> LoadContents(
   // its requests nowhere otherwise.
   for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {
     const model::Pod& pod = *cluster.bound_pods[i];
-    if (!node_names.contains(pod.node_name)) {
+    if (!state.node_names.contains(pod.node_name)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          bound_origins[i], ": spec.nodeName: node \"", pod.node_name, "\" not found"));
+          state.bound_origins[i], ": spec.nodeName: node \"", pod.node_name, "\" not found"));
     }
+  }
+  // PriorityClasses may follow the pods that name them: resolve at the end.
+  for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {
+    cluster.bound_pods[i] = ResolvePriority(cluster.priority_classes, state.bound_requests[i],
+                                            /*bound=*/true, std::move(cluster.bound_pods[i]));
+  }
+  for (size_t i = 0; i < cluster.pending_pods.size(); ++i) {
+    cluster.pending_pods[i] =
+        ResolvePriority(cluster.priority_classes, state.pending_requests[i],
+                        /*bound=*/false, std::move(cluster.pending_pods[i]));
   }
   return cluster;
 }

@@ -19,6 +19,7 @@
 #include "model/interner.h"
 #include "model/labels.h"
 #include "model/objects.h"
+#include "model/priority.h"
 
 namespace kestrel::sim {
 
@@ -31,13 +32,29 @@ struct Cluster {
   std::vector<model::PodPtr> pending_pods;
   // Namespace objects: their labels, for namespaceSelector.
   std::vector<std::pair<model::Id, model::Labels>> namespaces;
+  // PriorityClass objects and the built-ins.
+  model::PriorityClasses priority_classes;
 };
 
 // LoadFiles()
 //
 // Decodes and compiles every file, in order, into one cluster. Pods that
 // have finished (phase Succeeded or Failed) are skipped, as the scheduler's
-// informers skip them. Duplicate nodes or pods are errors.
+// informers skip them. Duplicate nodes, pods, namespaces or priority classes
+// are errors.
+//
+// Every pod's priority is then resolved as the Priority admission plugin
+// does (model::PriorityClasses::Resolve), after all files are read, so a
+// PriorityClass may come after the pods that name it:
+//   - a pending pod that names a class is admitted: an unknown class, or a
+//     spec.priority or spec.preemptionPolicy that disagrees with the class,
+//     leaves the pod unschedulable with upstream's message as its reason;
+//   - a pod that names no class keeps what its spec sets (a snapshot's pods
+//     were admitted already, and scheduler_perf creates such pods with the
+//     Priority plugin off); only an unset spec.priority takes the
+//     globalDefault class's name, value and (when unset) preemptionPolicy;
+//   - a bound pod is running already: it is never made unschedulable, and
+//     only what its spec leaves unset is filled in.
 absl::StatusOr<Cluster> LoadFiles(const std::vector<std::string>& paths,
                                   const model::CompileOptions& options = {});
 
