@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/interner.h"
 #include "model/objects.h"
 #include "model/resources.h"
 #include "scheduler/framework/node_info.h"
@@ -67,6 +68,30 @@ inline framework::NodeInfo MakeNodeInfo(const model::Node& node,
   framework::NodeInfo info(std::make_shared<const model::Node>(node));
   for (const model::Pod& p : pods) info.AddPod(std::make_shared<const model::Pod>(p));
   return info;
+}
+
+// A taint as the compiler builds it: an empty value is kNoId.
+inline model::Taint MakeTaint(model::Interner& names, const std::string& key,
+                              const std::string& value, model::TaintEffect effect) {
+  model::Taint t;
+  t.key = key;
+  t.value = value;
+  t.key_id = names.Intern(key);
+  t.value_id = value.empty() ? model::kNoId : names.Intern(value);
+  t.effect = effect;
+  return t;
+}
+
+// A toleration as the compiler builds it: an empty key or value is kNoId.
+inline model::Toleration MakeToleration(model::Interner& names, const std::string& key,
+                                        model::TolerationOp op, const std::string& value,
+                                        model::TaintEffect effect) {
+  model::Toleration t;
+  t.key = key.empty() ? model::kNoId : names.Intern(key);
+  t.op = op;
+  t.value = value.empty() ? model::kNoId : names.Intern(value);
+  t.effect = effect;
+  return t;
 }
 
 }  // namespace kestrel::testing
