@@ -321,6 +321,8 @@ absl::StatusOr<std::vector<PreferredSchedulingTerm>> CompilePreferredSchedulingT
   return out;
 }
 
+}  // namespace
+
 // metav1.LabelSelectorAsSelector: nil selects nothing, {} everything;
 // matchLabels become In requirements.
 absl::StatusOr<LabelSelector> CompileLabelSelector(const meta::LabelSelector* selector,
@@ -349,6 +351,8 @@ absl::StatusOr<LabelSelector> CompileLabelSelector(const meta::LabelSelector* se
             });
   return out;
 }
+
+namespace {
 
 // Adds `key In [value]` (or NotIn) for each key the pod has a label for, as
 // the API server does with matchLabelKeys / mismatchLabelKeys.

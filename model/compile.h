@@ -54,6 +54,13 @@ absl::StatusOr<NodePtr> CompileNode(const v1::Node& node, Interner& names,
 absl::StatusOr<NodeSelector> CompileNodeSelector(const v1::NodeSelector& selector,
                                                  Interner& names, absl::string_view field);
 
+// Compiles a metav1.LabelSelector at `field` of `object` (for errors, e.g.
+// "PodDisruptionBudget default/db", "spec.selector"): nil selects nothing,
+// {} everything (upstream metav1.LabelSelectorAsSelector).
+absl::StatusOr<LabelSelector> CompileLabelSelector(
+    const ::k8s::io::apimachinery::pkg::apis::meta::v1::LabelSelector* selector, Interner& names,
+    absl::string_view object, absl::string_view field);
+
 }  // namespace kestrel::model
 
 #endif  // KESTREL_MODEL_COMPILE_H_

@@ -19,22 +19,11 @@ using testing::NoResources;
 class TaintTolerationScoreTest : public ::testing::Test {
  protected:
   model::Taint T(const std::string& key, const std::string& value, TaintEffect effect) {
-    model::Taint t;
-    t.key = key;
-    t.value = value;
-    t.key_id = names_.Intern(key);
-    t.value_id = value.empty() ? model::kNoId : names_.Intern(value);
-    t.effect = effect;
-    return t;
+    return testing::MakeTaint(names_, key, value, effect);
   }
   model::Toleration Tol(const std::string& key, TolerationOp op, const std::string& value,
                         TaintEffect effect) {
-    model::Toleration t;
-    t.key = key.empty() ? model::kNoId : names_.Intern(key);
-    t.op = op;
-    t.value = value.empty() ? model::kNoId : names_.Intern(value);
-    t.effect = effect;
-    return t;
+    return testing::MakeToleration(names_, key, op, value, effect);
   }
 
   model::Interner names_;
