@@ -368,6 +368,7 @@ ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,
     result.node = feasible[0]->node()->name;
     return result;
   }
+  state.feasible_rows = feasible_rows_;
   Status s = fw.RunPreScorePlugins(state, pod, feasible);
   if (s.ok()) s = RunScorePlugins(fw, state, pod, feasible, feasible_rows_, &scores_);
   if (!s.ok()) {

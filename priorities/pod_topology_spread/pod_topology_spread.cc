@@ -97,6 +97,9 @@ struct ScoreData {
   std::vector<ScoreConstraint> constraints;
   // Upstream requireAllTopologies: nodes lacking a key are ignored.
   bool require_all = true;
+  // With one non-hostname constraint, a row's score depends on its domain
+  // only: the rounded score per domain.
+  std::vector<int64_t> score_by_domain;
 
   bool Ignored(const model::Node& node) const {
     if (!require_all) return false;
@@ -152,6 +155,19 @@ void AddScoreForCount(int64_t count, const ScoreConstraint& c, double* score) {
 
 // Go's int64(math.Round(score)).
 int64_t RoundScore(double score) { return static_cast<int64_t>(std::round(score)); }
+
+// Fills score_by_domain when one non-hostname constraint decides every
+// row's score: what ScoreRows computes for a row in that domain.
+void ScoreByDomain(ScoreData* data) {
+  if (data->constraints.size() != 1 || data->constraints[0].hostname) return;
+  const ScoreConstraint& c = data->constraints[0];
+  data->score_by_domain.resize(c.topology->num_domains());
+  for (size_t d = 0; d < data->score_by_domain.size(); ++d) {
+    double score = 0;
+    AddScoreForCount(c.counts[d], c, &score);
+    data->score_by_domain[d] = RoundScore(score);
+  }
+}
 
 }  // namespace
 
@@ -266,9 +282,12 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
   // The feasible nodes: which are ignored, and which domains get a count.
   int64_t scored_nodes = 0;
   std::vector<int64_t> sizes(constraints.size(), 0);
-  for (const framework::NodeInfo* info : feasible) {
+  const bool have_rows = state.feasible_rows.size() == feasible.size();
+  for (size_t f = 0; f < feasible.size(); ++f) {
+    const framework::NodeInfo* info = feasible[f];
     // By row where the node is the snapshot's (always, outside preemption).
-    const int32_t row = snapshot.RowOf(info);
+    const int32_t row = have_rows ? static_cast<int32_t>(state.feasible_rows[f])
+                                  : snapshot.RowOf(info);
     const model::Node& node = *info->node();
     if (row >= 0 ? data->IgnoredRow(static_cast<uint32_t>(row)) : data->Ignored(node)) continue;
     ++scored_nodes;
@@ -313,6 +332,20 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
   if (!include_all && have_taint_column && has_node_constraints) {
     selector_rows = cache::NodeSelectorRows::Compile(index, pod);
   }
+  // One non-hostname constraint over every node: a row is ignored exactly
+  // when it lacks the key, so the index's per-domain counts are the sums.
+  if (include_all && data->require_all && constraints.size() == 1 &&
+      !constraints[0].hostname) {
+    ScoreConstraint& c = constraints[0];
+    const std::vector<int32_t>& by_domain =
+        index.DomainCounts(selections[0], c.spec.topology_key);
+    for (size_t d = 0; d < by_domain.size(); ++d) {
+      if (c.made[d]) c.counts[d] = by_domain[d];
+    }
+    ScoreByDomain(data.get());
+    state.Write(kPreScoreStateKey, std::make_unique<PreScoreState>(std::move(data)));
+    return Status();
+  }
   for (size_t r = 0; r < all.size(); ++r) {
     if (data->IgnoredRow(static_cast<uint32_t>(r))) continue;
     NodeInclusion inclusion(
@@ -328,6 +361,7 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
       c.counts[b] += (*c.row_counts)[r];
     }
   }
+  ScoreByDomain(data.get());
   state.Write(kPreScoreStateKey, std::make_unique<PreScoreState>(std::move(data)));
   return Status();
 }
@@ -365,6 +399,14 @@ void PodTopologySpread::ScoreRows(const framework::CycleState& state, const mode
                                   absl::Span<const uint32_t> rows, int64_t* out) const {
   const ScoreData* s = ReadScoreData(state);
   if (s == nullptr) return;
+  if (!s->score_by_domain.empty()) {
+    const int32_t* domain = s->constraints[0].topology->domain_of_row.data();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int32_t d = domain[rows[i]];
+      out[i] = d < 0 ? 0 : s->score_by_domain[d];  // no key: ignored or no score
+    }
+    return;
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     const uint32_t r = rows[i];
     if (s->IgnoredRow(r)) {
@@ -388,9 +430,13 @@ Status PodTopologySpread::NormalizeScore(const framework::CycleState& state,
   if (s == nullptr) return Status::Error(MissingScoreState());
   int64_t min_score = std::numeric_limits<int64_t>::max();
   int64_t max_score = 0;
-  for (framework::NodeScore& score : scores) {
+  const bool have_rows = state.feasible_rows.size() == scores.size();
+  for (size_t i = 0; i < scores.size(); ++i) {
+    framework::NodeScore& score = scores[i];
     const model::Node* node = score.node->node();
-    const int32_t row = state.snapshot != nullptr ? state.snapshot->RowOf(score.node) : -1;
+    const int32_t row = have_rows                  ? static_cast<int32_t>(state.feasible_rows[i])
+                        : state.snapshot != nullptr ? state.snapshot->RowOf(score.node)
+                                                    : -1;
     if (node != nullptr &&
         (row >= 0 ? s->IgnoredRow(static_cast<uint32_t>(row)) : s->Ignored(*node))) {
       score.score = kInvalidScore;
@@ -399,11 +445,23 @@ Status PodTopologySpread::NormalizeScore(const framework::CycleState& state,
     min_score = std::min(min_score, score.score);
     max_score = std::max(max_score, score.score);
   }
+  // Raw scores span a small range (a few values per domain count): the
+  // division below is done once per distinct value.
+  std::vector<int64_t> memo;
+  if (max_score > 0 && min_score <= max_score && max_score - min_score < 4096) {
+    memo.resize(static_cast<size_t>(max_score - min_score + 1));
+    for (size_t v = 0; v < memo.size(); ++v) {
+      const int64_t raw = min_score + static_cast<int64_t>(v);
+      memo[v] = framework::kMaxNodeScore * (max_score + min_score - raw) / max_score;
+    }
+  }
   for (framework::NodeScore& score : scores) {
     if (score.score == kInvalidScore) {
       score.score = 0;
     } else if (max_score == 0) {
       score.score = framework::kMaxNodeScore;
+    } else if (!memo.empty()) {
+      score.score = memo[static_cast<size_t>(score.score - min_score)];
     } else {
       score.score = framework::kMaxNodeScore * (max_score + min_score - score.score) / max_score;
     }

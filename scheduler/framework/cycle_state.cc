@@ -21,6 +21,7 @@ CycleState CycleState::Clone() const {
   out.skip_filter_mask = skip_filter_mask;
   out.skip_score_mask = skip_score_mask;
   out.snapshot = snapshot;
+  out.feasible_rows = feasible_rows;
   return out;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace kestrel::cache {
 class Snapshot;  // scheduler/cache/snapshot.h
@@ -71,6 +72,12 @@ class CycleState {
   // read its AffinityIndex. Only PreFilter/PreScore may register new
   // entries in the index; Filter/Score only read what those wrote.
   cache::Snapshot* snapshot = nullptr;
+
+  // The snapshot rows of the feasible nodes, in the order PreScore, Score
+  // and NormalizeScore see them (NodeScore i is row feasible_rows[i]); set
+  // by the scheduler before PreScore. Empty when unknown (explain, tests):
+  // plugins then find rows through Snapshot::RowOf.
+  absl::Span<const uint32_t> feasible_rows;
 
  private:
   // A handful of plugins write state: a vector beats a hash map.
