@@ -322,7 +322,28 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
   if (!include_all && have_taint_column && has_node_constraints) {
     selector_rows = cache::NodeSelectorRows::Compile(index, pod);
   }
-  for (size_t r = 0; r < rows.size(); ++r) {
+  bool honor_taints = false;
+  for (const FilterConstraint& c : *constraints) {
+    honor_taints |= c.spec.node_taints_policy == model::InclusionPolicy::kHonor;
+  }
+  // The common shape, one constraint and no node constraints on the pod
+  // (node affinity admits every node): a tight loop over the rows.
+  const bool single = constraints->size() == 1 && !has_node_constraints && have_taint_column;
+  for (size_t r = 0; single && r < rows.size(); ++r) {
+    FilterConstraint& c = (*constraints)[0];
+    const int32_t d = c.topology->domain_of_row[r];
+    if (d < 0) continue;
+    if (honor_taints && table.hard_taints[r] != 0 &&
+        !ToleratesDoNotScheduleTaints(pod, *rows[r]->node())) {
+      continue;
+    }
+    c.counts[d] += (*row_counts[0])[r];
+    if (!c.eligible[d]) {
+      c.eligible[d] = 1;
+      ++c.num_eligible;
+    }
+  }
+  for (size_t r = 0; !single && r < rows.size(); ++r) {
     // Upstream nodeLabelsMatchSpreadConstraints: a node counts only when it
     // has every topology key of every constraint.
     bool all_keys = true;
