@@ -269,14 +269,12 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
             for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], 0};
           }
           continue;
-        case Mode::kUniform: {
-          const int64_t weighted = r.uniform * wp.weight;
-          for (size_t i = begin; i < end; ++i) total[i] += weighted;
+        case Mode::kUniform:
+          // The same on every node: added once, after the loop.
           if (keep) {
-            for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], weighted};
+            for (size_t i = begin; i < end; ++i) scores[i] = {feasible[i], r.uniform * wp.weight};
           }
           continue;
-        }
         case Mode::kRows:
           wp.plugin->ScoreRows(state, pod, table, rows.subspan(begin, end - begin), raw + begin);
           break;
@@ -307,6 +305,16 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
     }
   }, min_parallel);
   if (!error.ok()) return error;
+  // Uniform scores do not change which node wins; totals carry them only
+  // when asked to (explain), as one offset otherwise.
+  out->offset = 0;
+  for (size_t p = 0; p < plugins.size(); ++p) {
+    if (run[p].mode == Mode::kUniform) out->offset += run[p].uniform * plugins[p].weight;
+  }
+  if (keep && out->offset != 0) {
+    for (int64_t& t : out->total) t += out->offset;
+    out->offset = 0;
+  }
   for (size_t p = 0; p < plugins.size(); ++p) {
     const framework::ScorePlugin* plugin = plugins[p].plugin;
     if (!run[p].normalizes || run[p].mode == Mode::kSkip || run[p].mode == Mode::kUniform) {
@@ -329,8 +337,17 @@ const NodeInfo* Scheduler::SelectHost(framework::NodeInfoList feasible,
   // Every node with the highest total is equally likely, as with upstream's
   // reservoir sampling in selectHost; one draw from the seeded generator
   // instead of one per tie keeps this cheap when thousands of nodes tie.
-  const int64_t best = *std::max_element(totals.begin(), totals.end());
-  const size_t ties = std::count(totals.begin(), totals.end(), best);
+  // The best total and how many nodes have it, in one pass.
+  int64_t best = totals[0];
+  size_t ties = 0;
+  for (const int64_t t : totals) {
+    if (t > best) {
+      best = t;
+      ties = 1;
+    } else if (t == best) {
+      ++ties;
+    }
+  }
   size_t pick = ties == 1 ? 0 : std::uniform_int_distribution<size_t>(0, ties - 1)(rng_);
   for (size_t i = 0; i < totals.size(); ++i) {
     if (totals[i] == best && pick-- == 0) return feasible[i];

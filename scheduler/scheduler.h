@@ -44,7 +44,11 @@ struct ScoreTable {
   // Filled for every plugin when `keep_per_plugin` (explain); otherwise only
   // for plugins that normalize, which need all raw scores at once.
   std::vector<std::vector<framework::NodeScore>> by_plugin;
+  // Node i's weighted total is total[i] + offset. The offset holds the
+  // scores that are the same on every node (ScorePlugin::UniformScore); it
+  // is 0, folded into `total`, when `keep_per_plugin`.
   std::vector<int64_t> total;
+  int64_t offset = 0;
   bool keep_per_plugin = false;
 };
 
