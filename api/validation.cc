@@ -93,6 +93,15 @@ std::string RegexError(absl::string_view msg, absl::string_view fmt,
 
 std::string MaxLenError(int n) { return absl::StrCat("must be no more than ", n, " characters"); }
 
+std::vector<std::string> Dns1123SubdomainErrors(absl::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > 253) errs.push_back(MaxLenError(253));
+  if (!MatchesDns1123Subdomain(value)) {
+    errs.push_back(RegexError(kDns1123SubdomainErrMsg, kDns1123SubdomainFmt, {"example.com"}));
+  }
+  return errs;
+}
+
 std::vector<std::string> QualifiedNameErrors(absl::string_view value) {
   std::vector<std::string> errs;
   std::vector<absl::string_view> parts = absl::StrSplit(value, '/');
@@ -105,11 +114,8 @@ std::vector<std::string> QualifiedNameErrors(absl::string_view value) {
     if (prefix.empty()) {
       errs.push_back("prefix part must be non-empty");
     } else {
-      if (prefix.size() > 253) errs.push_back(absl::StrCat("prefix part ", MaxLenError(253)));
-      if (!MatchesDns1123Subdomain(prefix)) {
-        errs.push_back(absl::StrCat(
-            "prefix part ",
-            RegexError(kDns1123SubdomainErrMsg, kDns1123SubdomainFmt, {"example.com"})));
+      for (const std::string& e : Dns1123SubdomainErrors(prefix)) {
+        errs.push_back(absl::StrCat("prefix part ", e));
       }
     }
   } else {

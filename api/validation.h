@@ -29,6 +29,9 @@ std::string RegexError(absl::string_view msg, absl::string_view fmt,
                        const std::vector<absl::string_view>& examples);
 std::string MaxLenError(int n);
 
+// validation.IsDNS1123Subdomain (object names): the problems, empty when valid.
+std::vector<std::string> Dns1123SubdomainErrors(absl::string_view value);
+
 // validation.IsQualifiedName (label keys): the problems, empty when valid.
 std::vector<std::string> QualifiedNameErrors(absl::string_view value);
 

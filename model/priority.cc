@@ -11,31 +11,6 @@ namespace {
 
 namespace schedv1 = ::k8s::io::api::scheduling::v1;
 
-constexpr char kDns1123SubdomainErrMsg[] =
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-    "'.', and must start and end with an alphanumeric character";
-constexpr char kDns1123SubdomainFmt[] =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-
-bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-// Upstream validation.IsDNS1123Subdomain's regex.
-bool MatchesDns1123Subdomain(absl::string_view s) {
-  if (s.empty()) return false;
-  char prev = '.';
-  for (char c : s) {
-    if (c == '.') {
-      if (!IsAlnum(prev)) return false;  // a label ends alphanumeric
-    } else if (c == '-') {
-      if (prev == '.') return false;  // a label starts alphanumeric
-    } else if (!IsAlnum(c)) {
-      return false;
-    }
-    prev = c;
-  }
-  return IsAlnum(prev);
-}
-
 absl::string_view PolicyName(PreemptionPolicy p) {
   return p == PreemptionPolicy::kNever ? "Never" : "PreemptLowerPriority";
 }
@@ -73,14 +48,8 @@ std::vector<std::string> ValidationErrors(const PriorityClass& pc) {
   if (pc.name.empty()) {
     errs.push_back("metadata.name: Required value: name or generateName is required");
   } else {
-    if (pc.name.size() > 253) {
-      errs.push_back(absl::StrCat("metadata.name: Invalid value: ", api::GoQuote(pc.name), ": ",
-                                  api::MaxLenError(253)));
-    }
-    if (!MatchesDns1123Subdomain(pc.name)) {
-      errs.push_back(absl::StrCat(
-          "metadata.name: Invalid value: ", api::GoQuote(pc.name), ": ",
-          api::RegexError(kDns1123SubdomainErrMsg, kDns1123SubdomainFmt, {"example.com"})));
+    for (const std::string& e : api::Dns1123SubdomainErrors(pc.name)) {
+      errs.push_back(absl::StrCat("metadata.name: Invalid value: ", api::GoQuote(pc.name), ": ", e));
     }
   }
   if (absl::StartsWith(pc.name, kSystemPriorityClassPrefix)) {
