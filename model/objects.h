@@ -88,6 +88,26 @@ struct PreferredSchedulingTerm {
   NodeSelectorTerm term;
 };
 
+// Whether a pod in namespace `ns` with `labels` is one that `namespaces`
+// (sorted), `namespace_selector` and `selector` pick out (upstream
+// AffinityTerm.Matches): its namespace is listed or its Namespace's labels
+// match the namespace selector, and its labels match the selector.
+// `ns_labels` are the labels of the pod's Namespace; nullptr when no such
+// Namespace is known, which only an empty namespace selector (all
+// namespaces) matches.
+inline bool SelectsPod(const std::vector<Id>& namespaces, const LabelSelector& namespace_selector,
+                       const LabelSelector& selector, Id ns, const Labels& labels,
+                       const Labels* ns_labels) {
+  if (!std::binary_search(namespaces.begin(), namespaces.end(), ns)) {
+    if (namespace_selector.matches_nothing) return false;
+    if (ns_labels == nullptr ? !namespace_selector.empty()
+                             : !namespace_selector.Matches(*ns_labels)) {
+      return false;
+    }
+  }
+  return selector.Matches(labels);
+}
+
 // A pod affinity or anti-affinity term (upstream framework.AffinityTerm):
 // which pods it selects, and over which topology.
 struct AffinityTerm {
@@ -101,19 +121,9 @@ struct AffinityTerm {
   LabelSelector selector;
   Id topology_key = kNoId;
 
-  // Upstream AffinityTerm.Matches for a candidate pod in namespace `ns`
-  // with `labels`. `ns_labels` are the labels of the candidate's Namespace;
-  // nullptr when no such Namespace is known, which only an empty
-  // namespaceSelector (all namespaces) matches.
+  // Upstream AffinityTerm.Matches: see SelectsPod.
   bool Matches(Id ns, const Labels& labels, const Labels* ns_labels) const {
-    if (!std::binary_search(namespaces.begin(), namespaces.end(), ns)) {
-      if (namespace_selector.matches_nothing) return false;
-      if (ns_labels == nullptr ? !namespace_selector.empty()
-                               : !namespace_selector.Matches(*ns_labels)) {
-        return false;
-      }
-    }
-    return selector.Matches(labels);
+    return SelectsPod(namespaces, namespace_selector, selector, ns, labels, ns_labels);
   }
 };
 
@@ -217,6 +227,16 @@ struct Node {
 
 using PodPtr = std::shared_ptr<const Pod>;
 using NodePtr = std::shared_ptr<const Node>;
+
+// Upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match(node): the pod's
+// spec.nodeSelector and its required node affinity both match `node`.
+inline bool MatchesRequiredNodeAffinity(const Pod& pod, const Node& node) {
+  for (const Requirement& r : pod.node_selector) {
+    if (!r.Matches(node.labels)) return false;
+  }
+  return !pod.required_node_affinity.has_value() ||
+         pod.required_node_affinity->Matches(node.labels, node.name_id);
+}
 
 }  // namespace kestrel::model
 

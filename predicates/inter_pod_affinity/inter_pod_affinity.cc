@@ -14,12 +14,6 @@ using framework::Status;
 
 constexpr char kStateKey[] = "PreFilterInterPodAffinity";
 
-// Upstream GetNamespaceLabelsSnapshot: an unknown namespace has no labels.
-const model::Labels& LabelsOrEmpty(const model::Labels* labels) {
-  static const model::Labels* const kEmpty = new model::Labels();
-  return labels != nullptr ? *labels : *kEmpty;
-}
-
 template <typename Entry>
 Entry* FindKey(std::vector<Entry>& entries, model::Id key) {
   for (Entry& e : entries) {
@@ -87,7 +81,7 @@ Status InterPodAffinityFilter::PreFilter(framework::CycleState& cycle, const mod
   auto state = std::make_unique<State>();
 
   // Existing pods' anti-affinity toward this pod (symmetry).
-  const model::Labels& ns_labels = LabelsOrEmpty(index.NamespaceLabelsOf(pod.ns_id));
+  const model::Labels& ns_labels = index.NamespaceLabelsOrEmpty(pod.ns_id);
   for (const AffinityIndex::ExistingTerm& e : index.existing(AffinityIndex::kRequiredAntiAffinity)) {
     if (e.carriers <= 0 || !e.term.Matches(pod.ns_id, pod.labels, &ns_labels)) continue;
     const AffinityIndex::Topology& topo = index.GetTopology(e.term.topology_key);
@@ -149,7 +143,7 @@ Status InterPodAffinityFilter::UpdateWithPod(framework::CycleState& cycle,
   const model::Node& n = *node.node();
 
   // The other pod's anti-affinity toward the incoming one.
-  const model::Labels& incoming_ns = LabelsOrEmpty(index.NamespaceLabelsOf(incoming.ns_id));
+  const model::Labels& incoming_ns = index.NamespaceLabelsOrEmpty(incoming.ns_id);
   for (const model::AffinityTerm& t : other.required_anti_affinity) {
     if (!t.Matches(incoming.ns_id, incoming.labels, &incoming_ns)) continue;
     const AffinityIndex::Topology& topo = index.GetTopology(t.topology_key);

@@ -23,14 +23,6 @@ struct NodeAffinityFilter::RowState : framework::StateData {
   cache::NodeSelectorRows rows;
 };
 
-bool MatchesPodNodeAffinity(const model::Pod& pod, const model::Node& node) {
-  for (const model::Requirement& r : pod.node_selector) {
-    if (!r.Matches(node.labels)) return false;
-  }
-  return !pod.required_node_affinity.has_value() ||
-         pod.required_node_affinity->Matches(node.labels, node.name_id);
-}
-
 std::optional<std::vector<model::Id>> PinnedNodeNames(const model::Pod& pod) {
   if (!pod.required_node_affinity.has_value() || pod.required_node_affinity->terms.empty()) {
     return std::nullopt;
@@ -92,7 +84,7 @@ bool NodeAffinityFilter::Fits(const model::Pod& pod, const model::Node& node) co
   if (added_required_.has_value() && !added_required_->Matches(node.labels, node.name_id)) {
     return false;
   }
-  return MatchesPodNodeAffinity(pod, node);
+  return model::MatchesRequiredNodeAffinity(pod, node);
 }
 
 framework::Status NodeAffinityFilter::Filter(const framework::CycleState& /*state*/,
@@ -103,7 +95,9 @@ framework::Status NodeAffinityFilter::Filter(const framework::CycleState& /*stat
   if (added_required_.has_value() && !added_required_->Matches(n->labels, n->name_id)) {
     return framework::Status::Unresolvable(kErrReasonEnforced);
   }
-  if (!MatchesPodNodeAffinity(pod, *n)) return framework::Status::Unresolvable(kErrReasonPod);
+  if (!model::MatchesRequiredNodeAffinity(pod, *n)) {
+    return framework::Status::Unresolvable(kErrReasonPod);
+  }
   return framework::Status();
 }
 

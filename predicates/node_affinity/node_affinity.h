@@ -37,12 +37,6 @@
 
 namespace kestrel::predicates {
 
-// MatchesPodNodeAffinity()
-//
-// Upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match(node): the pod's
-// nodeSelector and required node affinity both match `node`.
-bool MatchesPodNodeAffinity(const model::Pod& pod, const model::Node& node);
-
 // PinnedNodeNames()
 //
 // The node-name ids that the pod's required terms allow when every term has

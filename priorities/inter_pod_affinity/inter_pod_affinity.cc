@@ -43,11 +43,6 @@ struct ScoreState : framework::StateData {
   }
 };
 
-const model::Labels& LabelsOrEmpty(const model::Labels* labels) {
-  static const model::Labels* const kEmpty = new model::Labels();
-  return labels != nullptr ? *labels : *kEmpty;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<InterPodAffinity>> InterPodAffinity::Create(
@@ -91,7 +86,7 @@ Status InterPodAffinity::PreScore(framework::CycleState& cycle, const model::Pod
 
   // Existing pods' terms that match the pod (symmetry). by_domain already
   // holds carriers (required) or summed weights (preferred).
-  const model::Labels& ns_labels = LabelsOrEmpty(index.NamespaceLabelsOf(pod.ns_id));
+  const model::Labels& ns_labels = index.NamespaceLabelsOrEmpty(pod.ns_id);
   auto existing = [&](AffinityIndex::TermKind kind, int64_t multiplier) {
     for (const AffinityIndex::ExistingTerm& e : index.existing(kind)) {
       if (e.carriers <= 0 || !e.term.Matches(pod.ns_id, pod.labels, &ns_labels)) continue;

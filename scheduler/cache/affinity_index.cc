@@ -37,18 +37,6 @@ std::string TermSignature(const model::AffinityTerm& t) {
   return out;
 }
 
-bool ClauseMatches(const AffinityIndex::Clause& c, const model::Pod& pod,
-                   const model::Labels* ns_labels) {
-  if (!std::binary_search(c.namespaces.begin(), c.namespaces.end(), pod.ns_id)) {
-    if (c.namespace_selector.matches_nothing) return false;
-    if (ns_labels == nullptr ? !c.namespace_selector.empty()
-                             : !c.namespace_selector.Matches(*ns_labels)) {
-      return false;
-    }
-  }
-  return c.selector.Matches(pod.labels);
-}
-
 }  // namespace
 
 int32_t AffinityIndex::Topology::DomainOf(const model::Node& node) const {
@@ -56,6 +44,12 @@ int32_t AffinityIndex::Topology::DomainOf(const model::Node& node) const {
   if (v == model::kNoId) return -1;
   auto it = domain_of_value.find(v);
   return it == domain_of_value.end() ? -1 : it->second;
+}
+
+const model::Labels& AffinityIndex::NamespaceLabelsOrEmpty(Id ns) const {
+  static const model::Labels* const kEmpty = new model::Labels();
+  const model::Labels* labels = NamespaceLabelsOf(ns);
+  return labels != nullptr ? *labels : *kEmpty;
 }
 
 const model::Labels* AffinityIndex::NamespaceLabelsOf(Id ns) const {
@@ -69,7 +63,10 @@ bool AffinityIndex::Matches(const std::vector<Clause>& clauses, bool skip_termin
   if (skip_terminating && pod.terminating) return false;
   const model::Labels* ns_labels = NamespaceLabelsOf(pod.ns_id);
   for (const Clause& c : clauses) {
-    if (!ClauseMatches(c, pod, ns_labels)) return false;
+    if (!model::SelectsPod(c.namespaces, c.namespace_selector, c.selector, pod.ns_id, pod.labels,
+                           ns_labels)) {
+      return false;
+    }
   }
   return true;
 }

@@ -144,6 +144,9 @@ class AffinityIndex {
 
   // The labels of namespace `ns`, or nullptr when it is unknown.
   const model::Labels* NamespaceLabelsOf(model::Id ns) const;
+  // The same with no labels for an unknown namespace (upstream
+  // GetNamespaceLabelsSnapshot): what existing pods' terms match against.
+  const model::Labels& NamespaceLabelsOrEmpty(model::Id ns) const;
 
   // Whether `pod` is in selection `clauses` (exposed for tests).
   bool Matches(const std::vector<Clause>& clauses, bool skip_terminating,
