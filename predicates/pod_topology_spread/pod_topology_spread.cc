@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "predicates/taint_toleration/taint_toleration.h"
 #include "scheduler/cache/affinity_index.h"
-#include "scheduler/cache/node_selector_rows.h"
 #include "scheduler/cache/snapshot.h"
 
 namespace kestrel::predicates {
@@ -158,15 +157,6 @@ bool HasAllKeys(const model::Node& node, const std::vector<FilterConstraint>& co
 
 }  // namespace
 
-bool PodTopologySpreadFilter::MatchesRequiredNodeAffinity(const model::Pod& pod,
-                                                          const model::Node& node) {
-  for (const model::Requirement& r : pod.node_selector) {
-    if (!r.Matches(node.labels)) return false;
-  }
-  return !pod.required_node_affinity.has_value() ||
-         pod.required_node_affinity->Matches(node.labels, node.name_id);
-}
-
 bool PodTopologySpreadFilter::ToleratesDoNotScheduleTaints(const model::Pod& pod,
                                                            const model::Node& node) {
   // The taints TaintToleration filters on: NoSchedule and NoExecute.
@@ -175,7 +165,7 @@ bool PodTopologySpreadFilter::ToleratesDoNotScheduleTaints(const model::Pod& pod
 
 bool PodTopologySpreadFilter::NodeInclusion::Matches(const model::TopologySpreadConstraint& c) {
   if (c.node_affinity_policy == InclusionPolicy::kHonor) {
-    if (affinity_ < 0) affinity_ = MatchesRequiredNodeAffinity(pod_, node_);
+    if (affinity_ < 0) affinity_ = model::MatchesRequiredNodeAffinity(pod_, node_);
     if (affinity_ == 0) return false;
   }
   if (c.node_taints_policy == InclusionPolicy::kHonor) {
@@ -303,40 +293,15 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
   std::vector<const std::vector<int32_t>*> row_counts;
   for (AffinityIndex::SelectionId s : selections) row_counts.push_back(&index.RowCounts(s));
 
-  const bool have_taint_column = table.size() == rows.size();
-  // Inclusion policies admit every node when the pod has no node
-  // constraints to honour and taints are ignored: no per-row check then.
-  bool include_all = true;
-  for (const FilterConstraint& c : *constraints) {
-    if (c.spec.node_taints_policy == model::InclusionPolicy::kHonor) include_all = false;
-    if (c.spec.node_affinity_policy == model::InclusionPolicy::kHonor &&
-        (!pod.node_selector.empty() || pod.required_node_affinity.has_value())) {
-      include_all = false;
-    }
-  }
-  // nodeAffinityPolicy: Honor over the rows, when the pod's node affinity
-  // compiles to row tables (and the table is the snapshot's).
-  const bool has_node_constraints =
-      !pod.node_selector.empty() || pod.required_node_affinity.has_value();
-  std::optional<cache::NodeSelectorRows> selector_rows;
-  if (!include_all && have_taint_column && has_node_constraints) {
-    selector_rows = cache::NodeSelectorRows::Compile(index, pod);
-  }
-  bool honor_taints = false;
-  for (const FilterConstraint& c : *constraints) {
-    honor_taints |= c.spec.node_taints_policy == model::InclusionPolicy::kHonor;
-  }
-  // The common shape, one constraint and no node constraints on the pod
-  // (node affinity admits every node): a tight loop over the rows.
-  const bool single = constraints->size() == 1 && !has_node_constraints && have_taint_column;
+  const RowInclusion inclusion(pod, *constraints, index, table, rows.size());
+  // The common shape, one constraint and no node constraints on the pod:
+  // a tight loop over the rows.
+  const bool single = constraints->size() == 1 && inclusion.taints_only();
   for (size_t r = 0; single && r < rows.size(); ++r) {
     FilterConstraint& c = (*constraints)[0];
     const int32_t d = c.topology->domain_of_row[r];
     if (d < 0) continue;
-    if (honor_taints && table.hard_taints[r] != 0 &&
-        !ToleratesDoNotScheduleTaints(pod, *rows[r]->node())) {
-      continue;
-    }
+    if (inclusion.honor_taints() && !inclusion.Tolerated(r, *rows[r]->node())) continue;
     c.counts[d] += (*row_counts[0])[r];
     if (!c.eligible[d]) {
       c.eligible[d] = 1;
@@ -354,14 +319,10 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
       }
     }
     if (!all_keys) continue;
-    NodeInclusion inclusion(
-        pod, *rows[r]->node(), !have_taint_column || table.hard_taints[r] != 0,
-        !has_node_constraints ? 1
-        : selector_rows.has_value() ? selector_rows->Matches(static_cast<uint32_t>(r), table)
-                                    : -1);
+    NodeInclusion row = inclusion.Row(r, *rows[r]->node());
     for (size_t i = 0; i < constraints->size(); ++i) {
       FilterConstraint& c = (*constraints)[i];
-      if (!include_all && !inclusion.Matches(c.spec)) continue;
+      if (!inclusion.all() && !row.Matches(c.spec)) continue;
       const int32_t d = c.topology->domain_of_row[r];
       c.counts[d] += (*row_counts[i])[r];
       if (!c.eligible[d]) {

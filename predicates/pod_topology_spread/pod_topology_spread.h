@@ -37,12 +37,15 @@
 #define KESTREL_PREDICATES_POD_TOPOLOGY_SPREAD_POD_TOPOLOGY_SPREAD_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "api/config/config.pb.h"
 #include "model/interner.h"
 #include "model/objects.h"
+#include "scheduler/cache/affinity_index.h"
+#include "scheduler/cache/node_selector_rows.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
@@ -108,10 +111,6 @@ class PodTopologySpreadFilter : public framework::PreFilterPlugin,
   // empty (selects nothing to spread).
   model::LabelSelector DefaultSelector(const model::Pod& pod) const;
 
-  // Upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match(node): the
-  // pod's nodeSelector and its required node affinity.
-  static bool MatchesRequiredNodeAffinity(const model::Pod& pod, const model::Node& node);
-
   // True when the pod tolerates every NoSchedule and NoExecute taint of the
   // node (upstream v1helper.FindMatchingUntoleratedTaint finds none).
   static bool ToleratesDoNotScheduleTaints(const model::Pod& pod, const model::Node& node);
@@ -137,6 +136,62 @@ class PodTopologySpreadFilter : public framework::PreFilterPlugin,
     bool has_hard_taints_;
     int8_t affinity_;  // -1: not evaluated yet, else 0 or 1
     int8_t taints_ = -1;
+  };
+
+  // RowInclusion
+  //
+  // NodeInclusion over the snapshot's rows, planned once per pod for its
+  // constraints (elements with a `spec`): whether any row can be left out at
+  // all, and the pod's node affinity compiled to row tables for
+  // nodeAffinityPolicy: Honor. PreFilter and PreScore only.
+  class RowInclusion {
+   public:
+    template <typename Constraints>
+    RowInclusion(const model::Pod& pod, const Constraints& constraints,
+                 cache::AffinityIndex& index, const framework::NodeTable& table, size_t num_rows)
+        : pod_(pod),
+          table_(table),
+          have_taint_column_(table.size() == num_rows),
+          has_node_constraints_(!pod.node_selector.empty() ||
+                                pod.required_node_affinity.has_value()) {
+      bool honor_affinity = false;
+      for (const auto& c : constraints) {
+        honor_taints_ |= c.spec.node_taints_policy == model::InclusionPolicy::kHonor;
+        honor_affinity |= c.spec.node_affinity_policy == model::InclusionPolicy::kHonor;
+      }
+      all_ = !honor_taints_ && !(honor_affinity && has_node_constraints_);
+      if (!all_ && have_taint_column_ && has_node_constraints_) {
+        selector_rows_ = cache::NodeSelectorRows::Compile(index, pod);
+      }
+    }
+
+    // Every row counts for every constraint: no per-row check is needed.
+    bool all() const { return all_; }
+    // The node-affinity check admits every node, and the table's taint
+    // column is the snapshot's: only hard-tainted rows need the taint check.
+    bool taints_only() const { return !has_node_constraints_ && have_taint_column_; }
+    // Row `r` (node `node`) under a constraint that honours taints.
+    bool Tolerated(size_t r, const model::Node& node) const {
+      return table_.hard_taints[r] == 0 || ToleratesDoNotScheduleTaints(pod_, node);
+    }
+    bool honor_taints() const { return honor_taints_; }
+    // The checks for row `r`, holding node `node`.
+    NodeInclusion Row(size_t r, const model::Node& node) const {
+      return NodeInclusion(
+          pod_, node, !have_taint_column_ || table_.hard_taints[r] != 0,
+          !has_node_constraints_    ? 1
+          : selector_rows_.has_value() ? selector_rows_->Matches(static_cast<uint32_t>(r), table_)
+                                       : -1);
+    }
+
+   private:
+    const model::Pod& pod_;
+    const framework::NodeTable& table_;
+    bool have_taint_column_;
+    bool has_node_constraints_;
+    bool honor_taints_ = false;
+    bool all_ = true;
+    std::optional<cache::NodeSelectorRows> selector_rows_;
   };
 
   // True with defaultingType System: scoring then does not ignore nodes

@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "api/validation.h"
 #include "scheduler/cache/affinity_index.h"
-#include "scheduler/cache/node_selector_rows.h"
 #include "scheduler/cache/snapshot.h"
 
 namespace kestrel::priorities {
@@ -313,28 +312,10 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
 
   // Every node counts towards the domains the feasible nodes are in.
   const framework::NodeTable& table = snapshot.table();
-  const bool have_taint_column = table.size() == all.size();
-  // Inclusion policies admit every node when the pod has no node
-  // constraints to honour and taints are ignored: no per-row check then.
-  bool include_all = true;
-  for (const ScoreConstraint& c : constraints) {
-    if (c.spec.node_taints_policy == model::InclusionPolicy::kHonor) include_all = false;
-    if (c.spec.node_affinity_policy == model::InclusionPolicy::kHonor &&
-        (!pod.node_selector.empty() || pod.required_node_affinity.has_value())) {
-      include_all = false;
-    }
-  }
-  // nodeAffinityPolicy: Honor over the rows, when the pod's node affinity
-  // compiles to row tables (and the table is the snapshot's).
-  const bool has_node_constraints =
-      !pod.node_selector.empty() || pod.required_node_affinity.has_value();
-  std::optional<cache::NodeSelectorRows> selector_rows;
-  if (!include_all && have_taint_column && has_node_constraints) {
-    selector_rows = cache::NodeSelectorRows::Compile(index, pod);
-  }
+  const RowInclusion inclusion(pod, constraints, index, table, all.size());
   // One non-hostname constraint over every node: a row is ignored exactly
   // when it lacks the key, so the index's per-domain counts are the sums.
-  if (include_all && data->require_all && constraints.size() == 1 &&
+  if (inclusion.all() && data->require_all && constraints.size() == 1 &&
       !constraints[0].hostname) {
     ScoreConstraint& c = constraints[0];
     const std::vector<int32_t>& by_domain =
@@ -348,16 +329,12 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
   }
   for (size_t r = 0; r < all.size(); ++r) {
     if (data->IgnoredRow(static_cast<uint32_t>(r))) continue;
-    NodeInclusion inclusion(
-        pod, *all[r]->node(), !have_taint_column || table.hard_taints[r] != 0,
-        !has_node_constraints ? 1
-        : selector_rows.has_value() ? selector_rows->Matches(static_cast<uint32_t>(r), table)
-                                    : -1);
+    NodeInclusion row = inclusion.Row(r, *all[r]->node());
     for (ScoreConstraint& c : constraints) {
       if (c.hostname) continue;
       const int32_t d = c.topology->domain_of_row[r];
       const int32_t b = d >= 0 ? d : c.missing_bucket;
-      if (!c.made[b] || !(include_all || inclusion.Matches(c.spec))) continue;
+      if (!c.made[b] || !(inclusion.all() || row.Matches(c.spec))) continue;
       c.counts[b] += (*c.row_counts)[r];
     }
   }
