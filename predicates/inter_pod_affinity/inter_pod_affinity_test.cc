@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "predicates/inter_pod_affinity/testing.h"
+#include "predicates/testing/cluster.h"
 
 namespace kestrel::predicates {
 namespace {
@@ -17,7 +17,7 @@ constexpr char kAnti[] = "node(s) didn't match pod anti-affinity rules";
 constexpr char kExisting[] = "node(s) didn't satisfy existing pods anti-affinity rules";
 
 // n1, n2 in zone z1; n3 in z2; n4 has no zone. Every node has a hostname.
-void AddNodes(testing::AffinityWorld& w) {
+void AddNodes(testing::ClusterWorld& w) {
   w.AddNode("n1", {{"zone", "z1"}, {"kubernetes.io/hostname", "n1"}});
   w.AddNode("n2", {{"zone", "z1"}, {"kubernetes.io/hostname", "n2"}});
   w.AddNode("n3", {{"zone", "z2"}, {"kubernetes.io/hostname", "n3"}});
@@ -290,7 +290,7 @@ spec:
 TEST(InterPodAffinityFilterTest, Table) {
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.name);
-    testing::AffinityWorld w;
+    testing::ClusterWorld w;
     AddNodes(w);
     for (const auto& [ns, labels] : c.namespaces) w.AddNamespace(ns, labels);
     for (const std::string& yaml : c.existing) w.AddPod(yaml);
@@ -328,7 +328,7 @@ TEST(InterPodAffinityFilterTest, Table) {
 // The cache keeps the index current: an assumed pod counts at once, a
 // forgotten one no longer does.
 TEST(InterPodAffinityFilterTest, FollowsAssumeAndForget) {
-  testing::AffinityWorld w;
+  testing::ClusterWorld w;
   AddNodes(w);
   model::PodPtr pod = w.Pod(kAntiWebHost);
   InterPodAffinityFilter plugin;
@@ -348,7 +348,7 @@ TEST(InterPodAffinityFilterTest, FollowsAssumeAndForget) {
 
 // Preemption's view: removing the pods in the way, on a copy of the state.
 TEST(InterPodAffinityFilterTest, AddAndRemovePodUpdateOnlyTheCopy) {
-  testing::AffinityWorld w;
+  testing::ClusterWorld w;
   AddNodes(w);
   model::PodPtr web = w.AddPod("metadata: {name: a, labels: {app: web}}\nspec: {nodeName: n2}");
   model::PodPtr solo = w.AddPod(R"(
@@ -383,7 +383,7 @@ spec:
 }
 
 TEST(InterPodAffinityFilterTest, FirstPodRuleEndsWhenAMatchingPodAppears) {
-  testing::AffinityWorld w;
+  testing::ClusterWorld w;
   AddNodes(w);
   const char* self = R"(
 metadata: {name: p, labels: {app: db}}

@@ -15,6 +15,7 @@
 #include "api/decode.h"
 #include "gtest/gtest.h"
 #include "model/compile.h"
+#include "predicates/testing/cluster.h"
 #include "scheduler/cache/cache.h"
 #include "scheduler/cache/snapshot.h"
 
@@ -89,50 +90,14 @@ struct NodeSpec {
 };
 
 // Nodes and pods compiled from YAML into a cache, and its snapshot.
-class World {
+class World : public testing::ClusterWorld {
  public:
-  void AddNode(const NodeSpec& spec) {
-    std::string labels;
-    for (const auto& [k, v] : spec.labels) absl::StrAppend(&labels, k, ": '", v, "', ");
-    std::string yaml = absl::StrCat("metadata: {name: ", spec.name, ", labels: {", labels, "}}\n");
-    if (!spec.taints.empty()) absl::StrAppend(&yaml, "spec: {taints: ", spec.taints, "}\n");
-    absl::StrAppend(&yaml, "status: {allocatable: {cpu: '8', memory: 32Gi, pods: '110'}}");
-    ::k8s::io::api::core::v1::Node node;
-    absl::Status s = api::DecodeInto(yaml, &node, "node");
-    ASSERT_TRUE(s.ok()) << s;
-    auto compiled = model::CompileNode(node, names);
-    ASSERT_TRUE(compiled.ok()) << compiled.status();
-    ASSERT_TRUE(cache.AddNode(*compiled).ok());
-  }
-
-  model::PodPtr Pod(const PodYaml& pod) {
-    ::k8s::io::api::core::v1::Pod api;
-    absl::Status s = api::DecodeInto(pod.Yaml(), &api, "pod");
-    EXPECT_TRUE(s.ok()) << s << "\n" << pod.Yaml();
-    auto compiled = model::CompilePod(api, names);
-    EXPECT_TRUE(compiled.ok()) << compiled.status();
-    return compiled.ok() ? *compiled : nullptr;
-  }
-
-  void AddPod(const PodYaml& pod) {
-    model::PodPtr p = Pod(pod);
-    ASSERT_NE(p, nullptr);
-    absl::Status s = cache.AddPod(p);
-    ASSERT_TRUE(s.ok()) << s;
-  }
-
-  CycleState NewCycle() {
-    cache.UpdateSnapshot(&snapshot);
-    CycleState state;
-    state.snapshot = &snapshot;
-    return state;
-  }
-
-  const NodeInfo& Info(const std::string& node) const { return *snapshot.Get(node); }
-
-  model::Interner names;
-  cache::Cache cache;
-  cache::Snapshot snapshot;
+  using ClusterWorld::AddNode;
+  using ClusterWorld::AddPod;
+  using ClusterWorld::Pod;
+  void AddNode(const NodeSpec& spec) { AddNode(spec.name, spec.labels, spec.taints); }
+  model::PodPtr Pod(const PodYaml& pod) { return Pod(pod.Yaml()); }
+  void AddPod(const PodYaml& pod) { ASSERT_NE(AddPod(pod.Yaml()), nullptr); }
 };
 
 config::PodTopologySpreadArgs ListArgs() {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "predicates/inter_pod_affinity/testing.h"
+#include "predicates/testing/cluster.h"
 
 namespace kestrel::priorities {
 namespace {
@@ -39,7 +39,7 @@ TEST(InterPodAffinityArgsTest, DefaultsAndValidation) {
 }
 
 // n1, n2 in zone z1; n3 in z2; n4 has no zone.
-void AddNodes(testing::AffinityWorld& w) {
+void AddNodes(testing::ClusterWorld& w) {
   w.AddNode("n1", {{"zone", "z1"}, {"kubernetes.io/hostname", "n1"}});
   w.AddNode("n2", {{"zone", "z1"}, {"kubernetes.io/hostname", "n2"}});
   w.AddNode("n3", {{"zone", "z2"}, {"kubernetes.io/hostname", "n3"}});
@@ -151,7 +151,7 @@ spec:
 TEST(InterPodAffinityScoreTest, Table) {
   for (const ScoreCase& c : ScoreCases()) {
     SCOPED_TRACE(c.name);
-    testing::AffinityWorld w;
+    testing::ClusterWorld w;
     AddNodes(w);
     for (const std::string& yaml : c.existing) w.AddPod(yaml);
     model::PodPtr pod = w.Pod(c.pod);
@@ -429,7 +429,7 @@ class RandomWorld {
     return p;
   }
 
-  testing::AffinityWorld w;
+  testing::ClusterWorld w;
 
  private:
   std::mt19937_64 rng_;
