@@ -627,6 +627,7 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   pod->priority_class_name = spec.priorityclassname();
   pod->critical_annotation =
       options.alpha_annotations && meta.annotations().contains(kAlphaCriticalPodAnnotation);
+  pod->mirror = meta.annotations().contains(kMirrorPodAnnotation);
   if (spec.preemptionpolicy() == "Never") {
     pod->preemption_policy = PreemptionPolicy::kNever;
   } else if (!spec.preemptionpolicy().empty() && spec.preemptionpolicy() != "PreemptLowerPriority") {

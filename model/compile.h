@@ -36,6 +36,8 @@ inline constexpr char kAlphaSchedulerNameAnnotation[] = "scheduler.alpha.kuberne
 // A pod in the system namespace with this annotation (any value) is a
 // critical add-on (see model/priority.h IsCritical).
 inline constexpr char kAlphaCriticalPodAnnotation[] = "scheduler.alpha.kubernetes.io/critical-pod";
+// The API server's mirror of a static pod (upstream kubetypes.ConfigMirrorAnnotationKey).
+inline constexpr char kMirrorPodAnnotation[] = "kubernetes.io/config.mirror";
 
 struct CompileOptions {
   // Read the alpha annotations above. A pod whose affinity or tolerations

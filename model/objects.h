@@ -167,6 +167,9 @@ struct Pod {
   // is present (and alpha annotations are read). Critical only in the
   // system namespace: see model::IsCritical.
   bool critical_annotation = false;
+  // Annotation kubernetes.io/config.mirror: the API server's copy of a
+  // static pod the kubelet runs from a file; deleting it does nothing.
+  bool mirror = false;
   absl::Time creation_time = absl::InfinitePast();
   absl::Time start_time = absl::InfinitePast();
   bool terminating = false;  // deletionTimestamp set

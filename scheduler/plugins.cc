@@ -12,6 +12,7 @@
 #include "priorities/pod_topology_spread/pod_topology_spread.h"
 #include "priorities/taint_toleration/taint_toleration.h"
 #include "scheduler/default_binder.h"
+#include "scheduler/preemption/default_preemption.h"
 #include "scheduler/queue/priority_sort.h"
 
 namespace kestrel::scheduler {
@@ -104,6 +105,12 @@ framework::Registry InTreeRegistry() {
        priorities::InterPodAffinity::kName,
        [](const config::InterPodAffinityArgs& args, const Handle&) -> PluginOr {
          return Upcast(priorities::InterPodAffinity::Create(args));
+       })
+      .IgnoreError();
+  r.Register<config::DefaultPreemptionArgs>(
+       preemption::DefaultPreemption::kName,
+       [](const config::DefaultPreemptionArgs& args, const Handle& h) -> PluginOr {
+         return Upcast(preemption::DefaultPreemption::Create(args, h));
        })
       .IgnoreError();
   r.Register<config::NoArgs>(DefaultBinder::kName,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "scheduler/framework/nominator.h"
 
 namespace kestrel::scheduler {
 namespace {
@@ -104,6 +105,24 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     return;
   }
 
+  // A pod that preempted before is tried on its nominated node first
+  // (upstream evaluateNominatedNode): if it fits there, that is the node.
+  if (!pod.nominated_node_name.empty()) {
+    const NodeInfo* nominated = snapshot_.Get(pod.nominated_node_name);
+    if (nominated != nullptr) {
+      Status s = fw.RunFilterPluginsWithNominatedPods(state, pod, *nominated);
+      if (s.code() == Code::kError) {
+        *error = s;
+        return;
+      }
+      if (s.ok()) {
+        feasible_.push_back(nominated);
+        feasible_rows_.push_back(static_cast<uint32_t>(snapshot_.RowOf(nominated)));
+        return;
+      }
+    }
+  }
+
   // Plugins that check this pod over the node table's rows, and whether
   // that is all of them (then no per-node call is needed for a passing node).
   const auto& filters = fw.filter_plugins();
@@ -145,6 +164,25 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
       }
     }
   }, min_parallel);
+
+  // Nodes with nominated pods of this pod's priority or higher: those pods
+  // count there too (the table does not hold them), and a node must fit
+  // both with and without them. Only nodes that passed can change verdict.
+  const framework::Nominator* nominator = fw.handle().nominator;
+  if (nominator != nullptr && !nominator->empty()) {
+    for (const auto& [node_name, pods] : nominator->by_node()) {
+      const NodeInfo* info = snapshot_.Get(node_name);
+      if (info == nullptr) continue;
+      const int32_t r = snapshot_.RowOf(info);
+      if (r < 0 || passed_[r] != kPassed) continue;
+      if (fw.NominatedPodsToAdd(pod, *info).empty()) continue;
+      Status s = fw.RunFilterPluginsWithNominatedPods(state, pod, *info);
+      if (!s.ok()) {
+        passed_[r] = kRejected;
+        statuses_[r] = std::move(s);
+      }
+    }
+  }
 
   // Walk the nodes starting where the last sampled cycle stopped, taking
   // feasible nodes until enough are found (all of them by default).
@@ -410,12 +448,26 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
   Diagnosis diagnosis;
   ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
   if (result.node.empty()) {
-    if (result.code != Code::kError && !fw->post_filter_plugins().empty()) {
+    // No nodes at all is not a fit error: nothing to preempt on.
+    if (result.code != Code::kError && snapshot_.num_nodes() > 0 &&
+        !fw->post_filter_plugins().empty()) {
       framework::PostFilterResult pf;
       Status s = fw->RunPostFilterPlugins(state, *pod, diagnosis.node_statuses, &pf);
-      if (!s.ok() && s.code() != Code::kError) {
+      if (s.code() == Code::kError) {
+        // The pod stays unschedulable with its fit error; the plugin error
+        // is added so it is not lost.
+        result.message = absl::StrCat(result.message, " ", s.Message());
+      } else if (!s.ok()) {
         diagnosis.post_filter_msg = s.Message();
         result.message = FitErrorMessage(snapshot_.num_nodes(), diagnosis);
+      } else if (!pf.nominated_node_name.empty()) {
+        result.nominated_node = pf.nominated_node_name;
+        result.victims = std::move(pf.victims);
+        if (framework::Nominator* nominator = fw->handle().nominator; nominator != nullptr) {
+          auto nominated = std::make_shared<model::Pod>(*pod);
+          nominated->nominated_node_name = result.nominated_node;
+          nominator->Add(std::move(nominated), result.nominated_node);
+        }
       }
     }
     return result;
@@ -446,6 +498,9 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
   s = fw->RunBindPlugins(state, *assumed, result.node);
   if (!s.ok()) return fail(s);
   cache_->FinishBinding(*assumed).IgnoreError();
+  if (framework::Nominator* nominator = fw->handle().nominator; nominator != nullptr) {
+    nominator->Delete(*pod);
+  }
   return result;
 }
 

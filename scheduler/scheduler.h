@@ -36,6 +36,11 @@ struct ScheduleResult {
   framework::Code code = framework::Code::kSuccess;
   int evaluated_nodes = 0;
   int feasible_nodes = 0;
+  // When `node` is empty but preemption made room: the node the pod is now
+  // nominated to (the nominator holds the pod with nominated_node_name set),
+  // and the pods deleted for it. The pod is placed by a later cycle.
+  std::string nominated_node;
+  std::vector<model::PodPtr> victims;
 };
 
 // The scores of one cycle: per score plugin (normalized and weighted, in
@@ -72,7 +77,10 @@ class Scheduler {
   // ScheduleOne()
   //
   // One full cycle for `pod`: on success the pod is assumed in the cache on
-  // the chosen node and bound through the profile's bind plugins.
+  // the chosen node and bound through the profile's bind plugins, and its
+  // nomination, if any, is forgotten. When no node fits, the PostFilter
+  // plugins run (DefaultPreemption); if they nominate a node, the pod is
+  // recorded in the profile's nominator with nominated_node_name set.
   ScheduleResult ScheduleOne(const model::PodPtr& pod);
 
   // SchedulePod()
@@ -89,6 +97,7 @@ class Scheduler {
   framework::CycleState NewCycleState() {
     framework::CycleState state;
     state.snapshot = &snapshot_;
+    state.parallelizer = &parallelizer_;
     return state;
   }
 

@@ -74,7 +74,10 @@ TEST_F(SchedulerTest, AssumedPodsCountForTheNextCycle) {
   ScheduleResult r = s->ScheduleOne(Pod("b", 600, kGi));
   EXPECT_EQ(r.node, "");
   EXPECT_EQ(r.code, framework::Code::kUnschedulable);
-  EXPECT_EQ(r.message, "0/1 nodes are available: 1 Insufficient cpu.");
+  // Both pods have priority 0: DefaultPreemption finds nothing to evict.
+  EXPECT_EQ(r.message,
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
+            "1 No preemption victims found for incoming pod..");
 }
 
 TEST_F(SchedulerTest, FitErrorHistogram) {
@@ -83,9 +86,13 @@ TEST_F(SchedulerTest, FitErrorHistogram) {
   ASSERT_TRUE(cache_.AddNode(Node("full", 8000, 8 * kGi, 0)).ok());
   auto s = Make();
   ScheduleResult r = s->ScheduleOne(Pod("p", 500, kGi));
+  // "small" cannot hold the pod even empty and "cordoned" is unschedulable:
+  // both UnschedulableAndUnresolvable, where preemption is not helpful;
+  // "full" holds no pod that could be evicted.
   EXPECT_EQ(r.message,
             "0/3 nodes are available: 1 Insufficient cpu, 1 Too many pods, 1 node(s) were "
-            "unschedulable.");
+            "unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found "
+            "for incoming pod, 2 Preemption is not helpful for scheduling..");
 }
 
 TEST_F(SchedulerTest, NoNodes) {

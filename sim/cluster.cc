@@ -4,8 +4,10 @@
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
 #include "api/decode.h"
+#include "api/policy.pb.h"
 #include "api/scheduling.pb.h"
 #include "model/compile.h"
+#include "model/pdb.h"
 #include "model/priority.h"
 
 namespace kestrel::sim {
@@ -16,7 +18,7 @@ namespace schedv1 = ::k8s::io::api::scheduling::v1;
 
 // What loading keeps besides the cluster itself.
 struct LoadState {
-  absl::flat_hash_set<std::string> node_names, namespace_names, pod_keys;
+  absl::flat_hash_set<std::string> node_names, namespace_names, pod_keys, pdb_keys;
   std::vector<std::string> bound_origins;  // parallel to bound_pods
   // What each pod's spec asks of priority admission, parallel to
   // bound_pods and pending_pods (the protobufs are dropped).
@@ -87,9 +89,20 @@ absl::Status AddObject(const std::string& file, const api::Object& obj,
     // Duplicates and a second globalDefault are refused here.
     absl::Status s = cluster->priority_classes.Add(*std::move(pc));
     if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", s.message()));
+  } else if (obj.kind == "PodDisruptionBudget") {
+    absl::StatusOr<model::PdbPtr> pdb = model::CompilePodDisruptionBudget(
+        static_cast<const ::k8s::io::api::policy::v1::PodDisruptionBudget&>(*obj.message),
+        *cluster->names);
+    if (!pdb.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": ", pdb.status().message()));
+    }
+    if (!state->pdb_keys.insert((*pdb)->Key()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          obj.origin, ": metadata.name: Duplicate value: \"", (*pdb)->Key(), "\""));
+    }
+    cluster->pdbs.push_back(*std::move(pdb));
   }
-  // Other kinds (PodDisruptionBudget, ...) are read by the features that
-  // need them.
+  // Other kinds are read by the features that need them.
   return absl::OkStatus();
 }
 

@@ -19,6 +19,7 @@
 #include "model/interner.h"
 #include "model/labels.h"
 #include "model/objects.h"
+#include "model/pdb.h"
 #include "model/priority.h"
 
 namespace kestrel::sim {
@@ -34,6 +35,8 @@ struct Cluster {
   std::vector<std::pair<model::Id, model::Labels>> namespaces;
   // PriorityClass objects and the built-ins.
   model::PriorityClasses priority_classes;
+  // PodDisruptionBudgets, as their status last said.
+  std::vector<model::PdbPtr> pdbs;
 };
 
 // LoadFiles()

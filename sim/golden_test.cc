@@ -277,11 +277,14 @@ TEST(HandCheckedTest, SimulateLeastAllocated) {
                                Pair("default/idle", "node-gpu")));
   ASSERT_EQ(r->placements.size(), 6u);
   // Upstream FitError: reasons counted over nodes, sorted as strings
-  // ("1 T" < "1 n" < "4 I" byte-wise). No " preemption: ..." part:
-  // DefaultPreemption is not in the registry yet.
+  // ("1 T" < "1 n" < "4 I" byte-wise). Then DefaultPreemption's: the pod
+  // asks for more cpu than any node has (Insufficient cpu is then
+  // UnschedulableAndUnresolvable) and node-cordoned is cordoned, so preemption
+  // could help nowhere.
   EXPECT_EQ(r->placements[1].message,
             "0/5 nodes are available: 1 Too many pods, 1 node(s) were unschedulable, "
-            "4 Insufficient cpu.");
+            "4 Insufficient cpu. preemption: 0/5 nodes are available: 5 Preemption is not "
+            "helpful for scheduling..");
   EXPECT_EQ(r->nodes, 5);
   EXPECT_EQ(r->existing_pods, 5);
   EXPECT_EQ(r->scheduled, 5);
@@ -429,7 +432,11 @@ TEST(HandCheckedTest, PluginsClusterPlacements) {
             "1 node(s) had untolerated taint {dedicated: db}, "
             "1 node(s) had untolerated taint {legacy: yes}, "
             "1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, "
-            "1 node(s) were unschedulable.");
+            "1 node(s) were unschedulable. "
+            // Only the anti-affinity failure is Unschedulable; nothing on that
+            // node has a lower priority than the pod.
+            "preemption: 0/6 nodes are available: 1 No preemption victims found for incoming "
+            "pod, 5 Preemption is not helpful for scheduling..");
   // node-b1 holds team-a's app=cache (namespaceSelector team=devops).
   EXPECT_EQ(got["default/loner"], "node-a1");
   // Feasible a1, a2, b1. NodeAffinity (disktype DoesNotExist, 10): a2, b1
@@ -443,14 +450,17 @@ TEST(HandCheckedTest, PluginsClusterPlacements) {
             "1 node(s) had untolerated taint {legacy: yes}, "
             "1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, "
             "1 node(s) were unschedulable, "
-            "2 node(s) didn't match pod topology spread constraints.");
+            "2 node(s) didn't match pod topology spread constraints. "
+            "preemption: 0/6 nodes are available: 2 No preemption victims found for incoming "
+            "pod, 4 Preemption is not helpful for scheduling..");
   EXPECT_EQ(got["default/web-port"], "node-a1");
   EXPECT_EQ(got["kube-system/agent-b2"], "node-b2");
   EXPECT_EQ(got["kube-system/kube-dns-legacy"], "node-x");
   EXPECT_EQ(got["default/legacy-bad"],
             "0/6 nodes are available: invalid legacy annotation: "
             "metadata.annotations[scheduler.alpha.kubernetes.io/affinity]:1:69: illegal flow "
-            "end.");
+            "end. preemption: 0/6 nodes are available: 6 Preemption is not helpful for "
+            "scheduling..");
 }
 
 TEST(HandCheckedTest, PluginsClusterScores) {

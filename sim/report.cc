@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 
 namespace kestrel::sim {
@@ -18,17 +19,32 @@ std::string SimulateJson(const Report& report, bool with_timing) {
     if (p.node.empty()) {
       entry["node"] = nullptr;
       entry["message"] = p.message;
+      if (!p.nominated_node.empty()) entry["nominatedNode"] = p.nominated_node;
     } else {
       entry["node"] = p.node;
     }
+    if (!p.victims.empty()) entry["victims"] = p.victims;
     placements.push_back(std::move(entry));
   }
-  json summary = {{"scheduled", report.scheduled}, {"unschedulable", report.unschedulable}};
+  json events = json::array();
+  for (const SimEvent& e : report.events) {
+    events.push_back({{"at", absl::FormatDuration(e.at)},
+                      {"object", e.event.object},
+                      {"type", e.event.type},
+                      {"reason", e.event.reason},
+                      {"message", e.event.message}});
+  }
+  json summary = {{"scheduled", report.scheduled},
+                  {"unschedulable", report.unschedulable},
+                  {"preempted", report.preempted},
+                  {"evicted", report.evicted}};
   if (with_timing) {
     summary["seconds"] = report.seconds;
     summary["podsPerSecond"] = report.pods_per_second;
   }
-  json out = {{"placements", std::move(placements)}, {"summary", std::move(summary)}};
+  json out = {{"placements", std::move(placements)},
+              {"events", std::move(events)},
+              {"summary", std::move(summary)}};
   return out.dump(2) + "\n";
 }
 
@@ -39,10 +55,16 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
     if (p.node.empty()) ++reasons[p.message];
     if (!placements) continue;
     if (p.node.empty()) {
-      absl::StrAppend(&out, p.pod, "  unschedulable: ", p.message, "\n");
+      absl::StrAppend(&out, p.pod, "  unschedulable");
+      if (!p.nominated_node.empty()) absl::StrAppend(&out, " (nominated to ", p.nominated_node, ")");
+      absl::StrAppend(&out, ": ", p.message);
     } else {
-      absl::StrAppend(&out, p.pod, "  -> ", p.node, "\n");
+      absl::StrAppend(&out, p.pod, "  -> ", p.node);
     }
+    if (!p.victims.empty()) {
+      absl::StrAppend(&out, "  evicting ", absl::StrJoin(p.victims, ", "));
+    }
+    absl::StrAppend(&out, "\n");
   }
   if (placements && !report.placements.empty()) absl::StrAppend(&out, "\n");
   absl::StrAppend(&out, "Cluster:        ", report.nodes, " nodes, ", report.existing_pods,
@@ -50,6 +72,8 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
   absl::StrAppend(&out, "Pods to place:  ", report.placements.size(), "\n");
   absl::StrAppend(&out, "Scheduled:      ", report.scheduled, "\n");
   absl::StrAppend(&out, "Unschedulable:  ", report.unschedulable, "\n");
+  absl::StrAppend(&out, "Preempted:      ", report.preempted, "\n");
+  absl::StrAppend(&out, "Evicted:        ", report.evicted, "\n");
   if (!reasons.empty()) {
     // Most common first, then by text.
     std::vector<std::pair<int, std::string>> sorted;
@@ -58,6 +82,13 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
     absl::StrAppend(&out, "Reasons:\n");
     for (const auto& [neg, msg] : sorted) {
       absl::StrAppend(&out, absl::StrFormat("  %6d x %s\n", -neg, msg));
+    }
+  }
+  if (!report.events.empty()) {
+    absl::StrAppend(&out, "Rescheduler events:\n");
+    for (const SimEvent& e : report.events) {
+      absl::StrAppend(&out, "  +", absl::FormatDuration(e.at), "  ", e.event.object, "  ",
+                      e.event.type, " ", e.event.reason, ": ", e.event.message, "\n");
     }
   }
   if (with_timing) {

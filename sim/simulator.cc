@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "rescheduler/planner.h"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
 
@@ -14,9 +16,16 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
     const Cluster& cluster, const config::KubeSchedulerConfiguration& config,
     const SimOptions& options) {
   std::unique_ptr<Host> host(new Host());
+  host->names_ = cluster.names.get();
+  host->pdbs_ = cluster.pdbs;
+  host->nodes_ = cluster.nodes;
   framework::Handle handle;
   handle.binder = &host->binder_;
   handle.interner = cluster.names.get();
+  handle.deleter = &host->deleter_;
+  handle.pdbs = &host->pdb_lister_;
+  handle.nominator = &host->nominator_;
+  handle.seed = options.seed;
   auto profiles = scheduler::BuildProfiles(config, scheduler::InTreeRegistry(), handle);
   if (!profiles.ok()) return profiles.status();
   for (const auto& [ns, labels] : cluster.namespaces) host->cache_.SetNamespace(ns, labels);
@@ -60,31 +69,248 @@ scheduler::ScheduleResult Host::Schedule(const model::PodPtr& pod) {
   return r;
 }
 
+scheduler::ScheduleResult Host::Place(const model::PodPtr& pod) {
+  model::PodPtr attempt = pod;
+  const std::string nominated = nominator_.NodeOf(pod->Key());
+  if (!nominated.empty() && pod->nominated_node_name != nominated) {
+    auto copy = std::make_shared<model::Pod>(*pod);
+    copy->nominated_node_name = nominated;
+    attempt = std::move(copy);
+  }
+  scheduler::ScheduleResult r = Schedule(attempt);
+  if (!r.node.empty() || r.nominated_node.empty()) return r;
+  // Preemption made room and the victims are gone at once: the next cycle
+  // for this pod, as nominated, is the one that places it.
+  auto copy = std::make_shared<model::Pod>(*pod);
+  copy->nominated_node_name = r.nominated_node;
+  scheduler::ScheduleResult again = Schedule(copy);
+  again.victims.insert(again.victims.begin(), r.victims.begin(), r.victims.end());
+  if (again.node.empty() && again.nominated_node.empty()) {
+    again.nominated_node = nominator_.NodeOf(pod->Key());
+  }
+  return again;
+}
+
+absl::Status Host::Remove(const model::Pod& pod) {
+  model::PodPtr cached = cache_.GetPod(pod.Key());
+  if (cached == nullptr) return absl::NotFoundError(absl::StrCat("pods \"", pod.name, "\" not found"));
+  absl::Status s = cache_.RemovePod(*cached);
+  if (!s.ok()) return s;
+  nominator_.Delete(pod);
+  // The disruption controller would now count one healthy pod fewer.
+  for (model::PdbPtr& pdb : pdbs_) {
+    if (!pdb->Selects(*cached)) continue;
+    auto spent = std::make_shared<model::PodDisruptionBudget>(*pdb);
+    spent->disruptions_allowed = std::max(0, spent->disruptions_allowed - 1);
+    pdb = std::move(spent);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Host::Delete(const model::Pod& pod) { return Remove(pod); }
+
+absl::Status Host::Evict(const model::Pod& pod) {
+  model::PodPtr cached = cache_.GetPod(pod.Key());
+  if (cached == nullptr) return absl::NotFoundError(absl::StrCat("pods \"", pod.name, "\" not found"));
+  int selecting = 0;
+  bool blocked = false;
+  for (const model::PdbPtr& pdb : pdbs_) {
+    if (!pdb->Selects(*cached)) continue;
+    ++selecting;
+    blocked = blocked || pdb->disruptions_allowed <= 0;
+  }
+  // The eviction subresource's answers (upstream registry/core/pod/storage/eviction.go).
+  if (selecting > 1) {
+    return absl::InternalError(
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does "
+        "not support.");
+  }
+  if (blocked) {
+    return absl::ResourceExhaustedError(
+        "Cannot evict pod as it would violate the pod's disruption budget.");
+  }
+  return Remove(*cached);
+}
+
+absl::Status Host::UpdateNode(model::NodePtr node) {
+  for (model::NodePtr& n : nodes_) {
+    if (n->name == node->name) {
+      n = node;
+      return cache_.UpdateNode(std::move(node));
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("nodes \"", node->name, "\" not found"));
+}
+
+namespace {
+
+// The simulated cluster as the rescheduler sees it.
+class SimClient : public rescheduler::ClusterClient {
+ public:
+  // `pending` holds every pod not placed yet, with `placements[i]` its entry.
+  SimClient(Host* host, absl::Time start, const std::vector<model::PodPtr>* pending,
+            const std::vector<Placement>* placements, std::vector<SimEvent>* events)
+      : host_(host), start_(start), now_(start), pending_(pending), placements_(placements),
+        events_(events) {}
+
+  void set_now(absl::Time t) { now_ = t; }
+  absl::Time Now() override { return now_; }
+
+  std::vector<model::PodPtr> UnschedulablePods() override {
+    std::vector<model::PodPtr> out;
+    for (size_t i = 0; i < pending_->size(); ++i) {
+      const Placement& p = (*placements_)[i];
+      if (p.node.empty() && p.nominated_node.empty()) out.push_back((*pending_)[i]);
+    }
+    return out;
+  }
+
+  rescheduler::PodPhase PhaseOf(const std::string& key) override {
+    model::PodPtr p = host_->cache().GetPod(key);
+    if (p != nullptr && !p->node_name.empty()) return rescheduler::PodPhase::kBound;
+    for (size_t i = 0; i < pending_->size(); ++i) {
+      if ((*placements_)[i].pod == key && (*placements_)[i].node.empty()) {
+        return rescheduler::PodPhase::kPending;
+      }
+    }
+    return rescheduler::PodPhase::kGone;
+  }
+
+  std::vector<model::NodePtr> ListNodes() override { return host_->nodes(); }
+
+  absl::Status AddTaint(const std::string& node, const std::string& value) override {
+    model::NodePtr n = Find(node);
+    if (n == nullptr) return absl::NotFoundError(absl::StrCat("nodes \"", node, "\" not found"));
+    auto copy = std::make_shared<model::Node>(*n);
+    model::Taint t;
+    t.key = rescheduler::kTaintKey;
+    t.key_id = host_->names()->Intern(t.key);
+    t.value = value;
+    t.value_id = value.empty() ? model::kNoId : host_->names()->Intern(value);
+    t.effect = model::TaintEffect::kNoSchedule;
+    copy->taints.push_back(std::move(t));
+    return host_->UpdateNode(std::move(copy));
+  }
+
+  absl::Status RemoveTaint(const std::string& node, const std::string& value) override {
+    model::NodePtr n = Find(node);
+    if (n == nullptr) return absl::NotFoundError(absl::StrCat("nodes \"", node, "\" not found"));
+    auto copy = std::make_shared<model::Node>(*n);
+    auto& taints = copy->taints;
+    taints.erase(std::remove_if(taints.begin(), taints.end(),
+                                [&](const model::Taint& t) {
+                                  return t.key == rescheduler::kTaintKey && t.value == value;
+                                }),
+                 taints.end());
+    return host_->UpdateNode(std::move(copy));
+  }
+
+  absl::Status Evict(const model::Pod& pod) override { return host_->Evict(pod); }
+
+  void Record(const rescheduler::Event& e) override { events_->push_back({now_ - start_, e}); }
+
+ private:
+  model::NodePtr Find(const std::string& name) const {
+    for (const model::NodePtr& n : host_->nodes()) {
+      if (n->name == name) return n;
+    }
+    return nullptr;
+  }
+
+  Host* host_;
+  absl::Time start_, now_;
+  const std::vector<model::PodPtr>* pending_;
+  const std::vector<Placement>* placements_;
+  std::vector<SimEvent>* events_;
+};
+
+// Passes of the rescheduler after which the simulation stops even if it is
+// still waiting for something (a budget that never allows an eviction).
+constexpr int kMaxReschedulerPasses = 100000;
+
+}  // namespace
+
 absl::StatusOr<Report> Simulate(const Cluster& cluster,
                                 const config::KubeSchedulerConfiguration& config,
                                 const SimOptions& options) {
-  auto host = Host::Create(cluster, config, options);
-  if (!host.ok()) return host.status();
+  auto created = Host::Create(cluster, config, options);
+  if (!created.ok()) return created.status();
+  Host& host = **created;
   Report report;
   report.nodes = static_cast<int>(cluster.nodes.size());
   report.existing_pods = static_cast<int>(cluster.bound_pods.size());
-  report.placements.reserve(cluster.pending_pods.size());
-  const absl::Time start = absl::Now();
-  for (const model::PodPtr& pod : cluster.pending_pods) {
-    // A plugin error leaves the pod unplaced with the error as its message,
-    // as upstream requeues it; the run goes on.
-    scheduler::ScheduleResult r = (*host)->Schedule(pod);
-    Placement p{pod->Key(), r.node, r.message};
-    if (r.node.empty()) {
+
+  // The queue's order: higher priority first, then arrival (file order).
+  std::vector<model::PodPtr> pending = cluster.pending_pods;
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const model::PodPtr& a, const model::PodPtr& b) {
+                     return a->priority > b->priority;
+                   });
+  std::vector<Placement>& placements = report.placements;
+  placements.resize(pending.size());
+
+  // A plugin error leaves the pod unplaced with the error as its message,
+  // as upstream requeues it; the run goes on.
+  auto place = [&](size_t i) {
+    scheduler::ScheduleResult r = host.Place(pending[i]);
+    Placement& p = placements[i];
+    p.pod = pending[i]->Key();
+    p.node = r.node;
+    p.message = r.node.empty() ? r.message : "";
+    p.nominated_node = r.node.empty() ? r.nominated_node : "";
+    for (const model::PodPtr& v : r.victims) p.victims.push_back(v->Key());
+    report.preempted += static_cast<int>(r.victims.size());
+  };
+  const absl::Time wall_start = absl::Now();
+  for (size_t i = 0; i < pending.size(); ++i) place(i);
+
+  if (options.rescheduler) {
+    const rescheduler::Options& ro = options.rescheduler_options;
+    // Virtual time: the scheduler ran at the epoch; the rescheduler starts
+    // after its initial delay and wakes every housekeeping interval.
+    const absl::Time start = absl::UnixEpoch();
+    SimClient client(&host, start, &pending, &placements, &report.events);
+    rescheduler::SchedulerPlanner planner(&host.scheduler(), host.pdb_lister(), host.names());
+    rescheduler::Rescheduler rs(&client, &planner, ro);
+    // Cluster events (taints released, pods evicted) send the pods that
+    // could not be placed back to the queue, in its order.
+    auto retry = [&]() {
+      for (size_t i = 0; i < pending.size(); ++i) {
+        if (placements[i].node.empty()) place(i);
+      }
+    };
+    absl::Time now = start + ro.initial_delay;
+    client.set_now(now);
+    size_t taints = 0;
+    for (const model::NodePtr& n : host.nodes()) {
+      for (const model::Taint& t : n->taints) taints += t.key == rescheduler::kTaintKey;
+    }
+    absl::Status s = rs.Start();
+    if (!s.ok()) return s;
+    if (taints > 0) retry();
+    for (int pass = 0; pass < kMaxReschedulerPasses; ++pass) {
+      now += ro.housekeeping_interval;
+      client.set_now(now);
+      const bool changed = rs.RunOnce();
+      if (changed) retry();
+      if (!changed && !rs.busy()) break;
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+      std::vector<std::string> evicted = rs.EvictedFor(placements[i].pod);
+      report.evicted += static_cast<int>(evicted.size());
+      std::vector<std::string>& v = placements[i].victims;
+      v.insert(v.end(), evicted.begin(), evicted.end());
+    }
+  }
+  for (const Placement& p : placements) {
+    if (p.node.empty()) {
       ++report.unschedulable;
     } else {
       ++report.scheduled;
     }
-    report.placements.push_back(std::move(p));
   }
-  report.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const size_t n = cluster.pending_pods.size();
-  report.pods_per_second = report.seconds > 0 ? n / report.seconds : 0;
+  report.seconds = absl::ToDoubleSeconds(absl::Now() - wall_start);
+  report.pods_per_second = report.seconds > 0 ? pending.size() / report.seconds : 0;
   return report;
 }
 

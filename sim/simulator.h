@@ -18,9 +18,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "api/config/config.pb.h"
 #include "scheduler/cache/cache.h"
 #include "scheduler/framework/interface.h"
+#include "scheduler/framework/nominator.h"
+#include "rescheduler/rescheduler.h"
 #include "scheduler/scheduler.h"
 #include "sim/cluster.h"
 
@@ -31,26 +34,48 @@ struct SimOptions {
   // Filter/score threads; 0: the config's parallelism, at most one per
   // hardware thread.
   int threads = 0;
+  // Run the critical-addon rescheduler after the scheduler (rescheduler/).
+  bool rescheduler = true;
+  rescheduler::Options rescheduler_options;
 };
 
 struct Placement {
   std::string pod;      // namespace/name
   std::string node;     // empty: unschedulable
   std::string message;  // why not, when unschedulable
+  // The pods deleted (preemption) or evicted (rescheduler) to make room for
+  // this pod, namespace/name, most important first.
+  std::vector<std::string> victims;
+  // Preemption nominated the pod here but it was not placed (yet).
+  std::string nominated_node;
+};
+
+// Something the rescheduler told the cluster, at a virtual time.
+struct SimEvent {
+  absl::Duration at;  // since the simulation started
+  rescheduler::Event event;
 };
 
 struct Report {
+  // In scheduling order: by priority, then file order (PrioritySort).
   std::vector<Placement> placements;
+  std::vector<SimEvent> events;
   int nodes = 0;
   int existing_pods = 0;
   int scheduled = 0;
   int unschedulable = 0;
+  int preempted = 0;  // pods deleted by preemption
+  int evicted = 0;    // pods evicted by the rescheduler
   double seconds = 0;  // wall time of scheduling the pending pods
   double pods_per_second = 0;
 };
 
 // Host wires a cache, the in-tree plugins and a Scheduler around a cluster.
-// Simulate, Explain and the benchmarks use it.
+// Simulate, Explain and the benchmarks use it. It is also the cluster the
+// preemption plugin and the rescheduler act on: deleting a pod removes it
+// from the cache at once (victims terminate at once in virtual time), and
+// each budget that selects it has one disruption fewer allowed, as the
+// disruption controller would recount.
 class Host {
  public:
   // Loads the nodes and bound pods of `cluster` into the cache.
@@ -61,8 +86,29 @@ class Host {
   // Schedules one pod and, when placed, confirms its binding in the cache.
   scheduler::ScheduleResult Schedule(const model::PodPtr& pod);
 
+  // Place()
+  //
+  // Schedule, and when the pod preempted (victims gone at once), schedule it
+  // again as nominated. The result names the victims either way.
+  scheduler::ScheduleResult Place(const model::PodPtr& pod);
+
+  // Eviction API semantics: ResourceExhausted (HTTP 429) when a budget that
+  // selects `pod` allows no disruption; otherwise each such budget allows
+  // one fewer and the pod is gone.
+  absl::Status Evict(const model::Pod& pod);
+  // Deletes a pod (preemption): budgets are spent but never block.
+  absl::Status Delete(const model::Pod& pod);
+
+  // Replaces a node (the rescheduler's taints).
+  absl::Status UpdateNode(model::NodePtr node);
+
   scheduler::Scheduler& scheduler() { return *scheduler_; }
   cache::Cache& cache() { return cache_; }
+  framework::Nominator& nominator() { return nominator_; }
+  const std::vector<model::PdbPtr>& pdbs() const { return pdbs_; }
+  const framework::PdbLister* pdb_lister() const { return &pdb_lister_; }
+  const std::vector<model::NodePtr>& nodes() const { return nodes_; }
+  model::Interner* names() { return names_; }
 
  private:
   // Bindings are virtual: the host confirms them in the cache itself.
@@ -72,17 +118,48 @@ class Host {
       return absl::OkStatus();
     }
   };
+  class VirtualDeleter : public framework::PodDeleter {
+   public:
+    explicit VirtualDeleter(Host* host) : host_(host) {}
+    absl::Status DeletePod(const model::Pod& victim, const model::Pod&) override {
+      return host_->Delete(victim);
+    }
+
+   private:
+    Host* host_;
+  };
+  class Pdbs : public framework::PdbLister {
+   public:
+    explicit Pdbs(const Host* host) : host_(host) {}
+    std::vector<model::PdbPtr> ListPdbs() const override { return host_->pdbs_; }
+
+   private:
+    const Host* host_;
+  };
 
   Host() = default;
+  // Removes `pod` and spends the budgets that select it.
+  absl::Status Remove(const model::Pod& pod);
+
   cache::Cache cache_;
   VirtualBinder binder_;
+  VirtualDeleter deleter_{this};
+  Pdbs pdb_lister_{this};
+  framework::Nominator nominator_;
+  std::vector<model::PdbPtr> pdbs_;
+  std::vector<model::NodePtr> nodes_;  // as they are now, in cluster order
+  model::Interner* names_ = nullptr;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
 };
 
 // Simulate()
 //
-// Schedules every pending pod of `cluster`, in order. `cluster.names` is used
-// to intern plugin args.
+// Schedules every pending pod of `cluster` by priority, then file order
+// (PrioritySort), with preemption; then, unless turned off, runs the
+// critical-addon rescheduler in virtual time (its first pass after the
+// initial delay, then every housekeeping interval) and schedules again the
+// pods it made room for, until it has nothing left to do. `cluster.names`
+// is used to intern plugin args and the rescheduler's taints.
 absl::StatusOr<Report> Simulate(const Cluster& cluster,
                                 const config::KubeSchedulerConfiguration& config,
                                 const SimOptions& options);

@@ -37,7 +37,9 @@ TEST(SimulatorTest, PlacesInOrderAndReportsWhyNot) {
   ASSERT_EQ(report->placements.size(), 2u);
   EXPECT_EQ(report->placements[0].node, "n1");
   EXPECT_EQ(report->placements[1].node, "");
-  EXPECT_EQ(report->placements[1].message, "0/1 nodes are available: 1 Insufficient cpu.");
+  EXPECT_EQ(report->placements[1].message,
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
+            "1 No preemption victims found for incoming pod..");
   EXPECT_EQ(report->scheduled, 1);
   EXPECT_EQ(report->unschedulable, 1);
 }

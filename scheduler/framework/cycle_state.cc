@@ -22,6 +22,7 @@ CycleState CycleState::Clone() const {
   out.skip_score_mask = skip_score_mask;
   out.snapshot = snapshot;
   out.feasible_rows = feasible_rows;
+  out.parallelizer = parallelizer;
   return out;
 }
 

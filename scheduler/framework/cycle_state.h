@@ -29,6 +29,8 @@ class Snapshot;  // scheduler/cache/snapshot.h
 
 namespace kestrel::framework {
 
+class Parallelizer;  // parallel.h
+
 class StateData {
  public:
   virtual ~StateData() = default;
@@ -78,6 +80,11 @@ class CycleState {
   // by the scheduler before PreScore. Empty when unknown (explain, tests):
   // plugins then find rows through Snapshot::RowOf.
   absl::Span<const uint32_t> feasible_rows;
+
+  // The scheduler's worker pool, for PostFilter plugins that fan out
+  // (preemption's dry runs); null: run sequentially. Not for Filter or
+  // Score, which already run on it.
+  Parallelizer* parallelizer = nullptr;
 
  private:
   // A handful of plugins write state: a vector beats a hash map.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
+#include "scheduler/framework/nominator.h"
 
 namespace kestrel::framework {
 namespace {
@@ -109,6 +110,8 @@ absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
     const config::KubeSchedulerProfile& profile, const Registry& registry,
     const Handle& handle) {
   std::unique_ptr<Framework> fw(new Framework());
+  fw->handle_ = handle;
+  fw->handle_.framework = fw.get();
   fw->scheduler_name_ = profile.schedulername();
   fw->percentage_of_nodes_to_score_ = profile.percentageofnodestoscore();
   const config::Plugins& plugins = profile.plugins();
@@ -144,7 +147,7 @@ absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
                                        absl::StrCat("pluginConfig[", name, "].args"));
       if (!s.ok()) return s;
     }
-    absl::StatusOr<std::unique_ptr<Plugin>> plugin = entry->factory(*args, handle);
+    absl::StatusOr<std::unique_ptr<Plugin>> plugin = entry->factory(*args, fw->handle_);
     if (!plugin.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "initializing plugin \"", name, "\": ", plugin.status().message()));
@@ -344,6 +347,69 @@ Status Framework::RunPostFilterPlugins(CycleState& state, const model::Pod& pod,
     last = s.WithPlugin(p->Name());
   }
   return last;
+}
+
+Status Framework::RunPreFilterExtensionAddPod(CycleState& state,
+                                              const model::Pod& pod_to_schedule,
+                                              const model::PodPtr& pod_to_add,
+                                              const NodeInfo& node) const {
+  for (size_t i = 0; i < pre_filter_.size(); ++i) {
+    if ((state.skip_filter_mask & pre_filter_skip_bit_[i]) != 0) continue;
+    Status s = pre_filter_[i]->AddPod(state, pod_to_schedule, pod_to_add, node);
+    if (!s.ok()) {
+      return Status::Error(absl::StrCat("running AddPod on PreFilter plugin \"",
+                                        pre_filter_[i]->Name(), "\": ", s.Message()))
+          .WithPlugin(pre_filter_[i]->Name());
+    }
+  }
+  return Status();
+}
+
+Status Framework::RunPreFilterExtensionRemovePod(CycleState& state,
+                                                 const model::Pod& pod_to_schedule,
+                                                 const model::Pod& pod_to_remove,
+                                                 const NodeInfo& node) const {
+  for (size_t i = 0; i < pre_filter_.size(); ++i) {
+    if ((state.skip_filter_mask & pre_filter_skip_bit_[i]) != 0) continue;
+    Status s = pre_filter_[i]->RemovePod(state, pod_to_schedule, pod_to_remove, node);
+    if (!s.ok()) {
+      return Status::Error(absl::StrCat("running RemovePod on PreFilter plugin \"",
+                                        pre_filter_[i]->Name(), "\": ", s.Message()))
+          .WithPlugin(pre_filter_[i]->Name());
+    }
+  }
+  return Status();
+}
+
+std::vector<model::PodPtr> Framework::NominatedPodsToAdd(const model::Pod& pod,
+                                                         const NodeInfo& node) const {
+  std::vector<model::PodPtr> out;
+  if (handle_.nominator == nullptr || node.node() == nullptr) return out;
+  for (const model::PodPtr& p : handle_.nominator->PodsOn(node.node()->name)) {
+    if (p->priority >= pod.priority && !(p->ns == pod.ns && p->name == pod.name)) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+Status Framework::RunFilterPluginsWithNominatedPods(const CycleState& state,
+                                                    const model::Pod& pod,
+                                                    const NodeInfo& node) const {
+  std::vector<model::PodPtr> nominated = NominatedPodsToAdd(pod, node);
+  if (nominated.empty()) return RunFilterPlugins(state, pod, node);
+  // Pass one: as if the nominated pods were there.
+  NodeInfo with = node;
+  CycleState with_state = state.Clone();
+  for (const model::PodPtr& p : nominated) {
+    with.AddPod(p);
+    Status s = RunPreFilterExtensionAddPod(with_state, pod, p, with);
+    if (!s.ok()) return s;
+  }
+  Status s = RunFilterPlugins(with_state, pod, with);
+  if (!s.ok()) return s;
+  // Pass two: as the node is now.
+  return RunFilterPlugins(state, pod, node);
 }
 
 }  // namespace kestrel::framework

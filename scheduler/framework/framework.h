@@ -87,6 +87,36 @@ class Framework {
                               absl::Span<const NodeStatus> filtered,
                               PostFilterResult* result) const;
 
+  // RunPreFilterExtensionAddPod() / RunPreFilterExtensionRemovePod()
+  //
+  // The PreFilter plugins' AddPod / RemovePod, after `pod` was added to /
+  // removed from `node` (a copy under evaluation): they keep `state`
+  // consistent with it. Plugins whose Filter is skipped for this cycle are
+  // not called. A failure is an Error naming the plugin.
+  Status RunPreFilterExtensionAddPod(CycleState& state, const model::Pod& pod_to_schedule,
+                                     const model::PodPtr& pod_to_add,
+                                     const NodeInfo& node) const;
+  Status RunPreFilterExtensionRemovePod(CycleState& state, const model::Pod& pod_to_schedule,
+                                        const model::Pod& pod_to_remove,
+                                        const NodeInfo& node) const;
+
+  // RunFilterPluginsWithNominatedPods()
+  //
+  // Upstream's two passes: when pods of equal or higher priority than `pod`
+  // are nominated to `node` (handle's nominator), the filters run first on a
+  // copy of the node and state with those pods added, then on the node as it
+  // is; the pod must fit both ways (an added pod may help, say with pod
+  // affinity, but is not there yet). Without such pods: RunFilterPlugins.
+  Status RunFilterPluginsWithNominatedPods(const CycleState& state, const model::Pod& pod,
+                                           const NodeInfo& node) const;
+
+  // The nominated pods of priority >= `pod`'s on `node`, `pod` itself
+  // excluded (upstream addGEPriorityNominatedPods).
+  std::vector<model::PodPtr> NominatedPodsToAdd(const model::Pod& pod,
+                                                const NodeInfo& node) const;
+
+  const Handle& handle() const { return handle_; }
+
   // Whether the Filter / Score of the plugin named `plugin` is skipped for
   // this cycle's pod (its PreFilter / PreScore returned Skip).
   bool ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const;
@@ -100,6 +130,7 @@ class Framework {
 
   std::string scheduler_name_;
   int32_t percentage_of_nodes_to_score_ = 0;
+  Handle handle_;
   std::vector<std::unique_ptr<Plugin>> owned_;
   QueueSortPlugin* queue_sort_ = nullptr;
   std::vector<PreFilterPlugin*> pre_filter_;

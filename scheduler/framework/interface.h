@@ -19,6 +19,7 @@
 #define KESTREL_SCHEDULER_FRAMEWORK_INTERFACE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@
 #include "scheduler/framework/node_info.h"
 #include "scheduler/framework/node_table.h"
 #include "scheduler/framework/status.h"
+
+namespace kestrel::model {
+struct PodDisruptionBudget;  // model/pdb.h
+}  // namespace kestrel::model
 
 namespace kestrel::framework {
 
@@ -110,6 +115,9 @@ struct NodeStatus {
 
 struct PostFilterResult {
   std::string nominated_node_name;  // empty: none
+  // The pods deleted to make room on the nominated node (Kestrel reports
+  // them; upstream only logs them).
+  std::vector<model::PodPtr> victims;
 };
 
 class PostFilterPlugin : public virtual Plugin {
@@ -196,12 +204,41 @@ class Binder {
   virtual absl::Status Bind(const model::Pod& pod, const std::string& node_name) = 0;
 };
 
+// PodDeleter is the host's way to delete a pod preemption chose as a victim:
+// a DELETE against the API server, or the simulator's virtual termination.
+class PodDeleter {
+ public:
+  virtual ~PodDeleter() = default;
+  virtual absl::Status DeletePod(const model::Pod& victim, const model::Pod& preemptor) = 0;
+};
+
+// PdbLister lists the PodDisruptionBudgets as the host last saw them.
+class PdbLister {
+ public:
+  virtual ~PdbLister() = default;
+  virtual std::vector<std::shared_ptr<const model::PodDisruptionBudget>> ListPdbs() const = 0;
+};
+
+class Framework;  // framework.h
+class Nominator;  // nominator.h
+
 // Handle is what plugins may use from the host that builds them.
 struct Handle {
   Binder* binder = nullptr;
   // Plugin factories intern the names in their args (resource names, label
   // keys). Plugins must not intern while pods are being scheduled.
   model::Interner* interner = nullptr;
+  // Preemption: where victims are deleted, the budgets that guard them,
+  // and the pods waiting for room. Any may be null: no preemption then
+  // (deleter), no budgets (pdbs), no nominated pods (nominator).
+  PodDeleter* deleter = nullptr;
+  const PdbLister* pdbs = nullptr;
+  Nominator* nominator = nullptr;
+  // Seeds plugins' random choices (preemption's candidate offset).
+  uint64_t seed = 1;
+  // The profile being built: Framework::Create sets it before it calls the
+  // plugin factories, as upstream hands plugins the framework handle.
+  const Framework* framework = nullptr;
 };
 
 }  // namespace kestrel::framework

@@ -73,7 +73,8 @@ VictimSelection SelectVictimsOnNode(const model::Pod& preemptor, const framework
 
   std::vector<model::PodPtr> potential;
   for (const model::PodPtr& p : copy.pods()) {
-    if (p->priority < preemptor.priority && (!hooks.eligible || hooks.eligible(*p))) {
+    const bool lower = hooks.any_priority || p->priority < preemptor.priority;
+    if (lower && (!hooks.eligible || hooks.eligible(*p))) {
       potential.push_back(p);
     }
   }

@@ -66,7 +66,10 @@ PdbSplit FilterPodsWithPdbViolation(const std::vector<model::PodPtr>& pods,
 // `node`; they may be empty (no extensions). `filter` runs the Filter plugins
 // (with nominated pods) against `node` and is required. `eligible` may narrow
 // the victims beyond "lower priority than the preemptor" (upstream
-// IsEligiblePod); empty: every lower-priority pod is eligible.
+// IsEligiblePod); empty: every lower-priority pod is eligible. With
+// `any_priority`, `eligible` alone decides: the rescheduler clears room for
+// Kubernetes 1.4 critical pods, whose priority may be no higher than their
+// victims'.
 struct VictimHooks {
   std::function<framework::Status(const model::PodPtr& pod, const framework::NodeInfo& node)>
       add_pod;
@@ -74,6 +77,7 @@ struct VictimHooks {
       remove_pod;
   std::function<framework::Status(const framework::NodeInfo& node)> filter;
   std::function<bool(const model::Pod& victim)> eligible;
+  bool any_priority = false;
 };
 
 // The pods to evict on one node, most important first, and how many of them

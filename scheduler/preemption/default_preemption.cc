@@ -1,0 +1,190 @@
+#include "scheduler/preemption/default_preemption.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "scheduler/cache/snapshot.h"
+#include "scheduler/fit_error.h"
+#include "scheduler/framework/nominator.h"
+#include "scheduler/framework/parallel.h"
+
+namespace kestrel::preemption {
+namespace {
+
+using framework::Code;
+using framework::CycleState;
+using framework::NodeInfo;
+using framework::NodeStatus;
+using framework::Status;
+
+// Nodes dry-run per parallel round. Enough to keep every worker busy; the
+// results past the stopping point of a round are dropped, so the outcome is
+// that of a sequential run.
+constexpr size_t kDryRunBlock = 64;
+
+}  // namespace
+
+VictimHooks VictimHooksFor(const framework::Framework& fw, CycleState& state,
+                           const model::Pod& pod) {
+  VictimHooks hooks;
+  hooks.add_pod = [&fw, &state, &pod](const model::PodPtr& p, const NodeInfo& node) {
+    return fw.RunPreFilterExtensionAddPod(state, pod, p, node);
+  };
+  hooks.remove_pod = [&fw, &state, &pod](const model::PodPtr& p, const NodeInfo& node) {
+    return fw.RunPreFilterExtensionRemovePod(state, pod, *p, node);
+  };
+  hooks.filter = [&fw, &state, &pod](const NodeInfo& node) {
+    return fw.RunFilterPluginsWithNominatedPods(state, pod, node);
+  };
+  return hooks;
+}
+
+DryRunResult DryRunPreemption(const framework::Framework& fw, const CycleState& state,
+                              const model::Pod& pod, framework::NodeInfoList nodes,
+                              absl::Span<const model::PdbPtr> pdbs, const DryRunOptions& options,
+                              absl::Time now) {
+  DryRunResult out;
+  const size_t n = nodes.size();
+  if (n == 0) return out;
+  std::vector<Candidate> non_violating, violating;
+  std::vector<VictimSelection> results(std::min(n, kDryRunBlock));
+  auto check = [&](size_t i, VictimSelection* r) {
+    const NodeInfo& node = *nodes[(options.offset + i) % n];
+    CycleState copy = state.Clone();
+    VictimHooks hooks = VictimHooksFor(fw, copy, pod);
+    hooks.eligible = options.eligible;
+    hooks.any_priority = options.any_priority;
+    *r = SelectVictimsOnNode(pod, node, pdbs, hooks, now);
+  };
+  bool done = false;
+  for (size_t begin = 0; begin < n && !done; begin += kDryRunBlock) {
+    const size_t count = std::min(kDryRunBlock, n - begin);
+    if (state.parallelizer != nullptr && count > 1) {
+      state.parallelizer->For(count, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i) check(begin + i, &results[i]);
+      }, /*min_parallel=*/1);
+    } else {
+      for (size_t i = 0; i < count; ++i) check(begin + i, &results[i]);
+    }
+    for (size_t i = 0; i < count && !done; ++i) {
+      const NodeInfo* node = nodes[(options.offset + begin + i) % n];
+      VictimSelection& r = results[i];
+      if (r.status.ok() && !r.victims.pods.empty()) {
+        Candidate c{node->node()->name, std::move(r.victims)};
+        (c.victims.num_pdb_violations == 0 ? non_violating : violating).push_back(std::move(c));
+        const size_t found = non_violating.size() + violating.size();
+        if (!non_violating.empty() && found >= static_cast<size_t>(options.num_candidates)) {
+          done = true;
+        }
+        continue;
+      }
+      if (r.status.ok()) {
+        r.status = Status::Error(
+            absl::StrCat("expected at least one victim pod on node \"", node->node()->name, "\""));
+      }
+      if (r.status.code() == Code::kError && out.error.ok()) out.error = r.status;
+      out.statuses.push_back({node, std::move(r.status)});
+    }
+  }
+  out.candidates = std::move(non_violating);
+  for (Candidate& c : violating) out.candidates.push_back(std::move(c));
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<DefaultPreemption>> DefaultPreemption::Create(
+    const ::kestrel::config::DefaultPreemptionArgs& args, const framework::Handle& handle) {
+  absl::StatusOr<PreemptionArgs> compiled = CompilePreemptionArgs(args);
+  if (!compiled.ok()) return compiled.status();
+  if (handle.framework == nullptr) {
+    return absl::FailedPreconditionError("the handle has no framework");
+  }
+  return std::unique_ptr<DefaultPreemption>(new DefaultPreemption(*compiled, handle));
+}
+
+Status DefaultPreemption::PostFilter(CycleState& state, const model::Pod& pod,
+                                     absl::Span<const NodeStatus> filtered,
+                                     framework::PostFilterResult* result) {
+  Status s = Preempt(state, pod, filtered, result);
+  if (s.ok() || s.Message().empty()) return s;
+  return Status(s.code(), absl::StrCat("preemption: ", s.Message()));
+}
+
+Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
+                                  absl::Span<const NodeStatus> filtered,
+                                  framework::PostFilterResult* result) {
+  if (state.snapshot == nullptr) return Status::Error("preemption needs the cycle's snapshot");
+  const cache::Snapshot& snapshot = *state.snapshot;
+  const framework::Framework& fw = *handle_.framework;
+  const absl::Time now = absl::Now();
+
+  // 1) Is the pod allowed to preempt?
+  const NodeInfo* nominated = nullptr;
+  Code nominated_status = Code::kSuccess;
+  if (!pod.nominated_node_name.empty()) {
+    nominated = snapshot.Get(pod.nominated_node_name);
+    for (const NodeStatus& ns : filtered) {
+      if (ns.node == nominated) nominated_status = ns.status.code();
+    }
+  }
+  if (Status s = PodEligibleToPreemptOthers(pod, nominated, nominated_status); !s.ok()) {
+    return s;
+  }
+
+  // 2) Candidates: nodes where removing pods might help.
+  scheduler::Diagnosis fit;
+  std::vector<const NodeInfo*> potential;
+  for (const NodeStatus& ns : filtered) {
+    if (ns.status.code() == Code::kUnschedulableAndUnresolvable) {
+      fit.node_statuses.push_back({ns.node, Status::Unresolvable(kPreemptionNotHelpful)});
+    } else {
+      potential.push_back(ns.node);
+    }
+  }
+  std::vector<model::PdbPtr> pdbs;
+  if (handle_.pdbs != nullptr) pdbs = handle_.pdbs->ListPdbs();
+  DryRunResult dry;
+  if (!potential.empty()) {
+    DryRunOptions options;
+    options.offset = std::uniform_int_distribution<size_t>(0, potential.size() - 1)(rng_);
+    options.num_candidates =
+        NumCandidatesToFind(static_cast<int32_t>(potential.size()), args_);
+    dry = DryRunPreemption(fw, state, pod, potential, pdbs, options, now);
+  }
+  if (!dry.error.ok() && dry.candidates.empty()) return dry.error;
+  if (dry.candidates.empty()) {
+    for (NodeStatus& ns : dry.statuses) fit.node_statuses.push_back(std::move(ns));
+    // Clears a nomination the pod may have had.
+    result->nominated_node_name.clear();
+    return Status::Unschedulable(FitErrorMessage(fit.node_statuses.size(), fit));
+  }
+
+  // 3) The best candidate.
+  const Candidate* best = PickOneNodeForPreemption(dry.candidates, now);
+  if (best == nullptr || best->node_name.empty()) {
+    return Status::Unschedulable("no candidate node for preemption");
+  }
+
+  // 4) Make room: delete the victims, and take the node back from
+  // lower-priority pods nominated to it.
+  if (handle_.deleter == nullptr) return Status::Error("preemption has no way to delete pods");
+  for (const model::PodPtr& victim : best->victims.pods) {
+    absl::Status s = handle_.deleter->DeletePod(*victim, pod);
+    if (!s.ok()) {
+      return Status::Error(absl::StrCat("deleting victim ", victim->Key(), ": ", s.message()));
+    }
+  }
+  if (handle_.nominator != nullptr) {
+    std::vector<model::PodPtr> lower;
+    for (const model::PodPtr& p : handle_.nominator->PodsOn(best->node_name)) {
+      if (p->priority < pod.priority) lower.push_back(p);
+    }
+    for (const model::PodPtr& p : lower) handle_.nominator->Delete(*p);
+  }
+  result->nominated_node_name = best->node_name;
+  result->victims = best->victims.pods;
+  return Status();
+}
+
+}  // namespace kestrel::preemption
