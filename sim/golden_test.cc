@@ -148,6 +148,13 @@ const std::vector<GoldenCase>& GoldenCases() {
          kMostAllocated, ""},
         {"plugins", "simulate.golden.txt", Command::kSimulate, Format::kText, "", ""},
     };
+    // Preemption and the critical-addon rescheduler.
+    for (const char* dir : {"preemption/high-priority", "preemption/high-priority-pdb",
+                            "preemption/never", "critical/kube-dns", "critical/kube-dns-pdb",
+                            "critical/legacy-1.4"}) {
+      out->push_back({dir, "simulate.golden.json", Command::kSimulate, Format::kJson, "", ""});
+      out->push_back({dir, "simulate.golden.txt", Command::kSimulate, Format::kText, "", ""});
+    }
     for (const char* pod : {"default/with-init", "default/big-batch"}) {
       for (Format f : {Format::kJson, Format::kText}) {
         out->push_back({"small", ExplainGolden(pod, f), Command::kExplain, f, "", pod});
@@ -494,6 +501,117 @@ TEST(HandCheckedTest, PluginsClusterScores) {
   EXPECT_EQ(ScoreOf(*nodes["node-a2"], "NodeAffinity"), 200);
   EXPECT_EQ(ScoreOf(*nodes["node-b1"], "NodeAffinity"), 200);
   EXPECT_EQ(e->selected, "node-a2");
+}
+
+// ---------------------------------------------------------------------------
+// Preemption and the rescheduler, checked by hand (each cluster file's
+// header works the expected outcome out).
+
+struct Outcome {
+  std::string node;  // empty: unschedulable
+  std::vector<std::string> victims;
+};
+
+std::map<std::string, Outcome> Outcomes(const Report& r) {
+  std::map<std::string, Outcome> out;
+  for (const Placement& p : r.placements) out[p.pod] = {p.node, p.victims};
+  return out;
+}
+
+std::vector<std::string> EventLines(const Report& r) {
+  std::vector<std::string> out;
+  for (const SimEvent& e : r.events) {
+    out.push_back(absl::StrCat("+", absl::FormatDuration(e.at), " ", e.event.object, " ",
+                               e.event.reason));
+  }
+  return out;
+}
+
+TEST(HandCheckedTest, HighPriorityPodPreemptsTheLowestPriorityVictim) {
+  absl::StatusOr<Report> r = RunSimulate("testdata/preemption/high-priority/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto got = Outcomes(*r);
+  EXPECT_EQ(got["default/urgent"].node, "node-2");
+  EXPECT_THAT(got["default/urgent"].victims, ElementsAre("default/low-c"));
+  EXPECT_EQ(r->preempted, 1);
+  EXPECT_EQ(r->evicted, 0);
+}
+
+TEST(HandCheckedTest, PdbSendsThePreemptorToTheOtherNode) {
+  absl::StatusOr<Report> r =
+      RunSimulate("testdata/preemption/high-priority-pdb/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto got = Outcomes(*r);
+  EXPECT_EQ(got["default/urgent"].node, "node-1");
+  EXPECT_THAT(got["default/urgent"].victims, ElementsAre("default/mid-b"));
+}
+
+TEST(HandCheckedTest, PreemptionPolicyNeverDoesNotPreempt) {
+  absl::StatusOr<Report> r = RunSimulate("testdata/preemption/never/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->placements.size(), 1u);
+  EXPECT_EQ(r->placements[0].node, "");
+  EXPECT_TRUE(r->placements[0].victims.empty());
+  EXPECT_EQ(r->placements[0].message,
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to "
+            "preemptionPolicy=Never..");
+}
+
+TEST(HandCheckedTest, KubeDnsLandsWhereTheFewestPodsAreEvicted) {
+  absl::StatusOr<Report> r = RunSimulate("testdata/critical/kube-dns/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto got = Outcomes(*r);
+  EXPECT_EQ(got["kube-system/kube-dns"].node, "node-2");
+  EXPECT_THAT(got["kube-system/kube-dns"].victims, ElementsAre("default/batch-1"));
+  // Kept off node-2 while it was tainted; in once the taint was released.
+  EXPECT_EQ(got["default/late"].node, "node-2");
+  EXPECT_EQ(r->placements[0].at, absl::Seconds(140));
+  EXPECT_THAT(EventLines(*r),
+              ElementsAre("+2m10s Node node-2 AddedTaint",
+                          "+2m10s Pod default/batch-1 DeletedByRescheduler",
+                          "+2m20s Node node-2 RemovedTaint"));
+}
+
+TEST(HandCheckedTest, KubeDnsWithPdbClearsTheOtherNode) {
+  absl::StatusOr<Report> r = RunSimulate("testdata/critical/kube-dns-pdb/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto got = Outcomes(*r);
+  EXPECT_EQ(got["kube-system/kube-dns"].node, "node-1");
+  EXPECT_THAT(got["kube-system/kube-dns"].victims,
+              ElementsAre("default/web-2", "default/web-3"));
+  EXPECT_EQ(got["default/late"].node, "");
+  EXPECT_EQ(r->evicted, 2);
+}
+
+TEST(HandCheckedTest, ReschedulerOffLeavesKubeDnsPending) {
+  absl::StatusOr<Cluster> cluster = LoadFiles({"testdata/critical/kube-dns/cluster.yaml"});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  SimOptions options = Options();
+  options.rescheduler = false;
+  absl::StatusOr<Report> r = Simulate(*cluster, scheduler::DefaultConfig(), options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto got = Outcomes(*r);
+  EXPECT_EQ(got["kube-system/kube-dns"].node, "");
+  EXPECT_TRUE(r->events.empty());
+  EXPECT_EQ(r->evicted, 0);
+}
+
+TEST(HandCheckedTest, Legacy14Manifest) {
+  absl::StatusOr<Report> r = RunSimulate("testdata/critical/legacy-1.4/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto got = Outcomes(*r);
+  EXPECT_EQ(got["kube-system/heapster"].node, "node-b");
+  EXPECT_THAT(got["kube-system/heapster"].victims, ElementsAre("default/app-3"));
+  EXPECT_EQ(got["default/filler"].node, "node-b");
+  EXPECT_EQ(got["kube-system/dashboard"].node, "");
+  EXPECT_THAT(EventLines(*r),
+              ElementsAre("+2m Node node-b RemovedTaint",  // the stale taint
+                          "+2m10s Node node-b AddedTaint",
+                          "+2m10s Pod default/app-3 DeletedByRescheduler",
+                          "+2m10s Pod kube-system/dashboard PodDoestFitAnyNode",
+                          "+2m20s Node node-b RemovedTaint",
+                          "+2m20s Pod kube-system/dashboard PodDoestFitAnyNode",
+                          "+2m30s Pod kube-system/dashboard PodDoestFitAnyNode"));
 }
 
 }  // namespace

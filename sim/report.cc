@@ -24,6 +24,7 @@ std::string SimulateJson(const Report& report, bool with_timing) {
       entry["node"] = p.node;
     }
     if (!p.victims.empty()) entry["victims"] = p.victims;
+    if (p.at != absl::ZeroDuration()) entry["at"] = absl::FormatDuration(p.at);
     placements.push_back(std::move(entry));
   }
   json events = json::array();
@@ -61,6 +62,7 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
     } else {
       absl::StrAppend(&out, p.pod, "  -> ", p.node);
     }
+    if (p.at != absl::ZeroDuration()) absl::StrAppend(&out, "  at +", absl::FormatDuration(p.at));
     if (!p.victims.empty()) {
       absl::StrAppend(&out, "  evicting ", absl::StrJoin(p.victims, ", "));
     }
@@ -85,7 +87,7 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
     }
   }
   if (!report.events.empty()) {
-    absl::StrAppend(&out, "Rescheduler events:\n");
+    absl::StrAppend(&out, "Rescheduler:\n");
     for (const SimEvent& e : report.events) {
       absl::StrAppend(&out, "  +", absl::FormatDuration(e.at), "  ", e.event.object, "  ",
                       e.event.type, " ", e.event.reason, ": ", e.event.message, "\n");

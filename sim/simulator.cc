@@ -189,7 +189,9 @@ class SimClient : public rescheduler::ClusterClient {
     t.value_id = value.empty() ? model::kNoId : host_->names()->Intern(value);
     t.effect = model::TaintEffect::kNoSchedule;
     copy->taints.push_back(std::move(t));
-    return host_->UpdateNode(std::move(copy));
+    absl::Status s = host_->UpdateNode(std::move(copy));
+    if (s.ok()) Log("Node " + node, "AddedTaint", value);
+    return s;
   }
 
   absl::Status RemoveTaint(const std::string& node, const std::string& value) override {
@@ -202,7 +204,9 @@ class SimClient : public rescheduler::ClusterClient {
                                   return t.key == rescheduler::kTaintKey && t.value == value;
                                 }),
                  taints.end());
-    return host_->UpdateNode(std::move(copy));
+    absl::Status s = host_->UpdateNode(std::move(copy));
+    if (s.ok()) Log("Node " + node, "RemovedTaint", value);
+    return s;
   }
 
   absl::Status Evict(const model::Pod& pod) override { return host_->Evict(pod); }
@@ -210,6 +214,11 @@ class SimClient : public rescheduler::ClusterClient {
   void Record(const rescheduler::Event& e) override { events_->push_back({now_ - start_, e}); }
 
  private:
+  void Log(const std::string& object, const std::string& reason, const std::string& value) {
+    Record({object, "Normal", reason,
+            absl::StrCat(rescheduler::kTaintKey, "=", value, ":NoSchedule")});
+  }
+
   model::NodePtr Find(const std::string& name) const {
     for (const model::NodePtr& n : host_->nodes()) {
       if (n->name == name) return n;
@@ -251,9 +260,11 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
 
   // A plugin error leaves the pod unplaced with the error as its message,
   // as upstream requeues it; the run goes on.
+  absl::Duration now_offset;  // virtual time since the start
   auto place = [&](size_t i) {
     scheduler::ScheduleResult r = host.Place(pending[i]);
     Placement& p = placements[i];
+    p.at = r.node.empty() ? absl::ZeroDuration() : now_offset;
     p.pod = pending[i]->Key();
     p.node = r.node;
     p.message = r.node.empty() ? r.message : "";
@@ -281,6 +292,7 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
     };
     absl::Time now = start + ro.initial_delay;
     client.set_now(now);
+    now_offset = now - start;
     size_t taints = 0;
     for (const model::NodePtr& n : host.nodes()) {
       for (const model::Taint& t : n->taints) taints += t.key == rescheduler::kTaintKey;
@@ -291,6 +303,7 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
     for (int pass = 0; pass < kMaxReschedulerPasses; ++pass) {
       now += ro.housekeeping_interval;
       client.set_now(now);
+      now_offset = now - start;
       const bool changed = rs.RunOnce();
       if (changed) retry();
       if (!changed && !rs.busy()) break;

@@ -48,9 +48,15 @@ struct Placement {
   std::vector<std::string> victims;
   // Preemption nominated the pod here but it was not placed (yet).
   std::string nominated_node;
+  // Virtual time of the placement: 0 for the first scheduling round, later
+  // for pods placed after a rescheduler pass.
+  absl::Duration at;
 };
 
-// Something the rescheduler told the cluster, at a virtual time.
+// Something the rescheduler did or reported, at a virtual time: its events
+// (DeletedByRescheduler, PodDoestFitAnyNode, ...) and, from the simulated
+// cluster, the taints it added and removed (reasons AddedTaint,
+// RemovedTaint: not Kubernetes events, the simulator's log).
 struct SimEvent {
   absl::Duration at;  // since the simulation started
   rescheduler::Event event;

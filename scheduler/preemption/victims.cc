@@ -87,7 +87,9 @@ VictimSelection SelectVictimsOnNode(const model::Pod& preemptor, const framework
   }
   if (framework::Status s = hooks.filter(copy); !s.ok()) return {std::move(s), {}};
 
-  std::sort(potential.begin(), potential.end(),
+  // Stable: pods that tie keep the node's order, so the result does not
+  // depend on the sort implementation.
+  std::stable_sort(potential.begin(), potential.end(),
             [now](const model::PodPtr& a, const model::PodPtr& b) {
               return MoreImportantPod(*a, *b, now);
             });
