@@ -9,7 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "cmd/flags.h"
+#include "rescheduler/rescheduler.h"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
 #include "sim/cluster.h"
@@ -25,7 +27,11 @@ constexpr char kUsage[] = R"(usage: kestrel <command> [flags]
 
 commands:
   simulate  --cluster=F [--pods=F] [--config=F] [--seed=N] [--threads=N] [--output=text|json] [--summary]
-            schedule every unbound pod offline, in file order
+            schedule every unbound pod offline, by priority then file order, with
+            preemption, then run the critical-addon rescheduler in virtual time:
+            [--rescheduler=true|false] [--system-namespace=kube-system]
+            [--housekeeping-interval=10s] [--initial-delay=2m]
+            [--pod-scheduled-timeout=10m]
   explain   --cluster=F --pod=NS/NAME [--pods=F] [--config=F] [--seed=N] [--output=text|json]
             per node: every filter verdict, every score, the selected node
   simulate and explain also take --alpha-annotations=true|false: read the
@@ -96,6 +102,41 @@ absl::StatusOr<sim::SimOptions> OptionsFromFlags(const Flags& flags) {
   return options;
 }
 
+// The rescheduler's flags, as the Kubernetes 1.4 rescheduler had them, and
+// --rescheduler=false to turn it off.
+absl::Status ReschedulerFromFlags(const Flags& flags, sim::SimOptions* options) {
+  const std::string on = flags.Get("rescheduler", "true");
+  if (on != "true" && on != "false") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --rescheduler: \"", on, "\": want true or false"));
+  }
+  options->rescheduler = on == "true";
+  rescheduler::Options& r = options->rescheduler_options;
+  for (auto [name, out] : {std::pair<const char*, absl::Duration*>{"housekeeping-interval",
+                                                                   &r.housekeeping_interval},
+                           {"initial-delay", &r.initial_delay},
+                           {"pod-scheduled-timeout", &r.pod_scheduled_timeout}}) {
+    if (!flags.Has(name)) continue;
+    const std::string v = flags.Get(name);
+    absl::Duration d;
+    if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flag --", name, ": \"", v, "\": want a duration such as 10s, 2m or 1h30m"));
+    }
+    *out = d;
+  }
+  if (r.housekeeping_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("flag --housekeeping-interval: must be positive");
+  }
+  if (flags.Has("system-namespace")) {
+    r.system_namespace = flags.Get("system-namespace");
+    if (r.system_namespace.empty()) {
+      return absl::InvalidArgumentError("flag --system-namespace: must not be empty");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckOutput(const Flags& flags) {
   const std::string output = flags.Get("output", "text");
   if (output != "text" && output != "json") {
@@ -134,10 +175,12 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
 int Simulate(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args, {"cluster", "pods", "config", "seed", "threads", "output", "summary",
-             "alpha-annotations"});
+             "alpha-annotations", "rescheduler", "system-namespace", "housekeeping-interval",
+             "initial-delay", "pod-scheduled-timeout"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto in = InputsFromFlags(*flags);
   if (!in.ok()) return Fail(in.status());
+  if (absl::Status s = ReschedulerFromFlags(*flags, &in->options); !s.ok()) return Fail(s);
   auto report = sim::Simulate(in->cluster, in->config, in->options);
   if (!report.ok()) return Fail(report.status());
   std::cout << (in->json ? sim::SimulateJson(*report)

@@ -316,6 +316,23 @@ expect_input_error "${BAD}/malformed_config.yaml:"
 run simulate --cluster="${CLUSTER}" --config="${BAD}/does_not_exist.yaml"
 expect_input_error "${BAD}/does_not_exist.yaml"
 
+run simulate --cluster="${BAD}/bad_pdb.yaml"
+expect_input_error "${BAD}/bad_pdb.yaml" "PodDisruptionBudget default/db" \
+  "status.disruptionsAllowed" "-1"
+
+run simulate --cluster="${BAD}/duplicate_pdb.yaml"
+expect_input_error "${BAD}/duplicate_pdb.yaml" "PodDisruptionBudget default/db" "metadata.name" \
+  "Duplicate"
+
+run simulate --cluster="${CLUSTER}" --rescheduler=maybe
+expect_input_error "--rescheduler" '"maybe"'
+
+run simulate --cluster="${CLUSTER}" --initial-delay=soon
+expect_input_error "--initial-delay" '"soon"'
+
+run simulate --cluster="${CLUSTER}" --housekeeping-interval=0s
+expect_input_error "--housekeeping-interval"
+
 run simulate --cluster="${CLUSTER}" --output=xml
 expect_input_error "--output" '"xml"'
 
@@ -324,6 +341,30 @@ expect_input_error "--seed"
 
 run simulate --cluster="${CLUSTER}" --threads=-1
 expect_input_error "--threads"
+
+# ---------------------------------------------------------------------------
+# The critical-addon rescheduler: on by default, off by flag; its flags.
+
+KUBE_DNS=testdata/critical/kube-dns/cluster.yaml
+run simulate --cluster="${KUBE_DNS}" --output=json
+expect_status 0
+expect_lines "${OUT}" '"pod": "kube-system/kube-dns"' '"default/batch-1"' \
+  '"reason": "DeletedByRescheduler"'
+
+run simulate --cluster="${KUBE_DNS}" --rescheduler=false
+expect_status 0
+expect_lines "${OUT}" '^kube-system/kube-dns  unschedulable: ' '^Evicted: +0$'
+expect_no_lines "${OUT}" 'DeletedByRescheduler'
+
+# kube-dns is critical by annotation only in the system namespace.
+run simulate --cluster="${KUBE_DNS}" --system-namespace=addons
+expect_status 0
+expect_lines "${OUT}" '^kube-system/kube-dns  unschedulable: '
+
+# A longer initial delay moves every action later in virtual time.
+run simulate --cluster="${KUBE_DNS}" --initial-delay=5m --housekeeping-interval=30s
+expect_status 0
+expect_lines "${OUT}" '^  \+5m30s  Pod default/batch-1  Normal DeletedByRescheduler: '
 
 # ---------------------------------------------------------------------------
 # Kubernetes 1.4 alpha annotations, on by default, off by flag.
