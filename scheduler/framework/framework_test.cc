@@ -4,11 +4,14 @@
 
 #include "scheduler/framework/framework.h"
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "scheduler/framework/nominator.h"
 
 namespace kestrel::framework {
 namespace {
@@ -28,9 +31,20 @@ class FakePlugin final : public PreFilterPlugin,
     log_->push_back(name_ + ".PreFilter");
     return pre_filter;
   }
-  Status Filter(const CycleState&, const model::Pod&, const NodeInfo&) const override {
+  Status Filter(const CycleState&, const model::Pod&, const NodeInfo& node) const override {
     log_->push_back(name_ + ".Filter");
+    if (node.pods().size() > max_pods) return Status::Unschedulable("crowded");
     return filter;
+  }
+  Status AddPod(CycleState&, const model::Pod&, const model::PodPtr& p,
+                const NodeInfo&) const override {
+    log_->push_back(name_ + ".AddPod(" + p->name + ")");
+    return add_pod;
+  }
+  Status RemovePod(CycleState&, const model::Pod&, const model::Pod& p,
+                   const NodeInfo&) const override {
+    log_->push_back(name_ + ".RemovePod(" + p.name + ")");
+    return Status();
   }
   Status PreScore(CycleState&, const model::Pod&, NodeInfoList) override {
     log_->push_back(name_ + ".PreScore");
@@ -46,7 +60,8 @@ class FakePlugin final : public PreFilterPlugin,
   }
   bool Less(const QueuedPodInfo&, const QueuedPodInfo&) const override { return false; }
 
-  Status pre_filter, filter, pre_score, bind;
+  Status pre_filter, filter, pre_score, bind, add_pod;
+  size_t max_pods = SIZE_MAX;  // Filter rejects a node holding more pods
 
  private:
   std::string name_;
@@ -76,7 +91,9 @@ class FrameworkTest : public ::testing::Test {
   }
 
   std::unique_ptr<Framework> Build() {
-    auto fw = Framework::Create(profile_, registry_, Handle{});
+    Handle handle;
+    handle.nominator = &nominator_;
+    auto fw = Framework::Create(profile_, registry_, handle);
     EXPECT_TRUE(fw.ok()) << fw.status();
     return fw.ok() ? *std::move(fw) : nullptr;
   }
@@ -85,9 +102,122 @@ class FrameworkTest : public ::testing::Test {
   std::map<std::string, FakePlugin*> fakes_;
   Registry registry_;
   config::KubeSchedulerProfile profile_;
+  Nominator nominator_;
   model::Pod pod_;
   NodeInfo node_;
 };
+
+model::PodPtr NamedPod(const std::string& name, int32_t priority) {
+  auto p = std::make_shared<model::Pod>();
+  p->ns = "default";
+  p->name = name;
+  p->priority = priority;
+  return p;
+}
+
+TEST(NominatorTest, AddReplacesDeleteForgets) {
+  Nominator n;
+  EXPECT_TRUE(n.empty());
+  n.Add(NamedPod("a", 1), "n1");
+  n.Add(NamedPod("b", 1), "n1");
+  ASSERT_EQ(n.PodsOn("n1").size(), 2u);
+  EXPECT_EQ(n.NodeOf("default/a"), "n1");
+  // A new nomination of the same pod replaces the old one.
+  n.Add(NamedPod("a", 1), "n2");
+  EXPECT_EQ(n.NodeOf("default/a"), "n2");
+  ASSERT_EQ(n.PodsOn("n1").size(), 1u);
+  EXPECT_EQ(n.PodsOn("n1")[0]->name, "b");
+  EXPECT_EQ(n.size(), 2u);
+  n.Delete(*NamedPod("b", 1));
+  EXPECT_TRUE(n.PodsOn("n1").empty());
+  EXPECT_EQ(n.by_node().count("n1"), 0u);
+  // An empty node name only deletes.
+  n.Add(NamedPod("a", 1), "");
+  EXPECT_TRUE(n.empty());
+  EXPECT_EQ(n.NodeOf("default/a"), "");
+  n.Delete(*NamedPod("never-nominated", 1));  // no-op
+}
+
+TEST_F(FrameworkTest, HandleCarriesTheFramework) {
+  auto fw = Build();
+  EXPECT_EQ(fw->handle().framework, fw.get());
+  EXPECT_EQ(fw->handle().nominator, &nominator_);
+}
+
+TEST_F(FrameworkTest, PreFilterExtensionsRunInOrderSkippingSkippedPlugins) {
+  auto fw = Build();
+  fakes_["B"]->pre_filter = Status::Skip();
+  CycleState state;
+  ASSERT_TRUE(fw->RunPreFilterPlugins(state, pod_, {}).ok());
+  log_.clear();
+  model::PodPtr other = NamedPod("x", 0);
+  EXPECT_TRUE(fw->RunPreFilterExtensionAddPod(state, pod_, other, node_).ok());
+  EXPECT_TRUE(fw->RunPreFilterExtensionRemovePod(state, pod_, *other, node_).ok());
+  EXPECT_EQ(log_, (std::vector<std::string>{"A.AddPod(x)", "C.AddPod(x)", "A.RemovePod(x)",
+                                            "C.RemovePod(x)"}));
+  fakes_["C"]->add_pod = Status::Unschedulable("boom");
+  Status s = fw->RunPreFilterExtensionAddPod(state, pod_, other, node_);
+  EXPECT_EQ(s.code(), Code::kError);
+  EXPECT_EQ(s.Message(), "running AddPod on PreFilter plugin \"C\": boom");
+}
+
+// Upstream RunFilterPluginsWithNominatedPods: pods of priority >= the
+// incoming pod's, nominated to the node, count in a first pass on a copy;
+// the node as it is must pass too.
+TEST_F(FrameworkTest, NominatedPodsOfEqualOrHigherPriorityCount) {
+  auto node = std::make_shared<model::Node>();
+  node->name = "n1";
+  node_.SetNode(node);
+  pod_.ns = "default";
+  pod_.name = "incoming";
+  pod_.priority = 10;
+  struct Case {
+    const char* name;
+    int32_t nominated_priority;
+    const char* nominated_name;
+    std::vector<std::string> log;
+    Code code;
+  };
+  const std::vector<Case> cases = {
+      {"higher priority: two passes, the first with it", 20, "other",
+       {"A.AddPod(other)", "B.AddPod(other)", "C.AddPod(other)", "A.Filter", "A.Filter",
+        "B.Filter", "C.Filter"},
+       Code::kUnschedulable},
+      {"equal priority counts too", 10, "other",
+       {"A.AddPod(other)", "B.AddPod(other)", "C.AddPod(other)", "A.Filter", "A.Filter",
+        "B.Filter", "C.Filter"},
+       Code::kUnschedulable},
+      {"lower priority is ignored", 9, "other", {"A.Filter", "B.Filter", "C.Filter"},
+       Code::kSuccess},
+      {"the pod itself is ignored", 20, "incoming", {"A.Filter", "B.Filter", "C.Filter"},
+       Code::kSuccess},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    nominator_ = Nominator();
+    auto fw = Build();
+    // A rejects a node holding any pod: the nominated one makes it crowded.
+    fakes_["A"]->max_pods = 0;
+    nominator_.Add(NamedPod(c.nominated_name, c.nominated_priority), "n1");
+    log_.clear();
+    CycleState state;
+    Status s = fw->RunFilterPluginsWithNominatedPods(state, pod_, node_);
+    EXPECT_EQ(s.code(), c.code);
+    if (c.code == Code::kUnschedulable) {
+      EXPECT_EQ(s.Message(), "crowded");
+      EXPECT_EQ(s.plugin(), "A");
+      // Stopped in the first pass.
+      EXPECT_EQ(log_, std::vector<std::string>(c.log.begin(), c.log.begin() + 4));
+    } else {
+      EXPECT_EQ(log_, c.log);
+    }
+    // Passing both ways: both passes run.
+    fakes_["A"]->max_pods = SIZE_MAX;
+    log_.clear();
+    EXPECT_TRUE(fw->RunFilterPluginsWithNominatedPods(state, pod_, node_).ok());
+    EXPECT_EQ(log_.size(), c.log.size() == 3 ? 3u : 9u);
+  }
+}
 
 TEST_F(FrameworkTest, DuplicateRegistrationIsRejected) {
   EXPECT_FALSE(registry_
