@@ -460,13 +460,19 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
       } else if (!s.ok()) {
         diagnosis.post_filter_msg = s.Message();
         result.message = FitErrorMessage(snapshot_.num_nodes(), diagnosis);
-      } else if (!pf.nominated_node_name.empty()) {
+      } else {
         result.nominated_node = pf.nominated_node_name;
         result.victims = std::move(pf.victims);
-        if (framework::Nominator* nominator = fw->handle().nominator; nominator != nullptr) {
+      }
+      // The nomination follows the result (upstream's AddNominatedPod with
+      // the result's NominatingInfo): replaced, cleared, or kept.
+      framework::Nominator* nominator = fw->handle().nominator;
+      if (nominator != nullptr && pf.mode == framework::NominatingMode::kOverride) {
+        nominator->Delete(*pod);
+        if (!pf.nominated_node_name.empty()) {
           auto nominated = std::make_shared<model::Pod>(*pod);
-          nominated->nominated_node_name = result.nominated_node;
-          nominator->Add(std::move(nominated), result.nominated_node);
+          nominated->nominated_node_name = pf.nominated_node_name;
+          nominator->Add(std::move(nominated), pf.nominated_node_name);
         }
       }
     }

@@ -70,20 +70,20 @@ scheduler::ScheduleResult Host::Schedule(const model::PodPtr& pod) {
 }
 
 scheduler::ScheduleResult Host::Place(const model::PodPtr& pod) {
-  model::PodPtr attempt = pod;
-  const std::string nominated = nominator_.NodeOf(pod->Key());
-  if (!nominated.empty() && pod->nominated_node_name != nominated) {
-    auto copy = std::make_shared<model::Pod>(*pod);
-    copy->nominated_node_name = nominated;
-    attempt = std::move(copy);
-  }
-  scheduler::ScheduleResult r = Schedule(attempt);
+  // A pod nominated earlier is scheduled as the nominator holds it, with
+  // its nominated node.
+  model::PodPtr nominated = nominator_.Get(pod->Key());
+  scheduler::ScheduleResult r = Schedule(nominated != nullptr ? nominated : pod);
   if (!r.node.empty() || r.nominated_node.empty()) return r;
   // Preemption made room and the victims are gone at once: the next cycle
   // for this pod, as nominated, is the one that places it.
-  auto copy = std::make_shared<model::Pod>(*pod);
-  copy->nominated_node_name = r.nominated_node;
-  scheduler::ScheduleResult again = Schedule(copy);
+  nominated = nominator_.Get(pod->Key());
+  if (nominated == nullptr) {  // a host without a nominator in the handle
+    auto copy = std::make_shared<model::Pod>(*pod);
+    copy->nominated_node_name = r.nominated_node;
+    nominated = std::move(copy);
+  }
+  scheduler::ScheduleResult again = Schedule(nominated);
   again.victims.insert(again.victims.begin(), r.victims.begin(), r.victims.end());
   if (again.node.empty() && again.nominated_node.empty()) {
     again.nominated_node = nominator_.NodeOf(pod->Key());

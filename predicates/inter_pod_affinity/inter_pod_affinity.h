@@ -67,6 +67,7 @@ class InterPodAffinityFilter : public framework::PreFilterPlugin,
 
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
                               framework::NodeInfoList nodes) override;
+  bool HasExtensions() const override { return true; }
   framework::Status AddPod(framework::CycleState& state, const model::Pod& pod_to_schedule,
                            const model::PodPtr& pod_to_add,
                            const framework::NodeInfo& node) const override;

@@ -74,6 +74,7 @@ class PodTopologySpreadFilter : public framework::PreFilterPlugin,
   // state.snapshot (the snapshot's nodes; `nodes` is that same list).
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
                               framework::NodeInfoList nodes) override;
+  bool HasExtensions() const override { return true; }
   framework::Status AddPod(framework::CycleState& state, const model::Pod& pod_to_schedule,
                            const model::PodPtr& pod_to_add,
                            const framework::NodeInfo& node) const override;

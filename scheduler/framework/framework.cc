@@ -253,7 +253,7 @@ Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
                                           "\": ", s.Message()))
             .WithPlugin(p->Name());
       }
-      return s.WithPlugin(p->Name());
+      return std::move(s).WithPlugin(p->Name());
     }
   }
   return Status();
@@ -272,7 +272,7 @@ Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& po
                                           "\" filter plugin: ", s.Message()))
             .WithPlugin(p->Name());
       }
-      return s.WithPlugin(p->Name());
+      return std::move(s).WithPlugin(p->Name());
     }
   }
   return Status();
@@ -301,7 +301,7 @@ Status Framework::RunReservePlugins(CycleState& state, const model::Pod& pod,
                                     const std::string& node_name) const {
   for (ReservePlugin* p : reserve_) {
     Status s = p->Reserve(state, pod, node_name);
-    if (!s.ok()) return s.WithPlugin(p->Name());
+    if (!s.ok()) return std::move(s).WithPlugin(p->Name());
   }
   return Status();
 }
@@ -321,7 +321,7 @@ Status Framework::RunPermitPlugins(CycleState& state, const model::Pod& pod,
     Status s = p->Permit(state, pod, node_name, &timeout);
     // The offline hosts have no one to approve a waiting pod later: Wait is
     // reported to the caller as is.
-    if (!s.ok()) return s.WithPlugin(p->Name());
+    if (!s.ok()) return std::move(s).WithPlugin(p->Name());
   }
   return Status();
 }
@@ -331,7 +331,7 @@ Status Framework::RunBindPlugins(CycleState& state, const model::Pod& pod,
   for (BindPlugin* p : bind_) {
     Status s = p->Bind(state, pod, node_name);
     if (s.IsSkip()) continue;
-    return s.WithPlugin(p->Name());
+    return std::move(s).WithPlugin(p->Name());
   }
   return Status::Error("no bind plugin bound the pod");
 }
@@ -339,12 +339,23 @@ Status Framework::RunBindPlugins(CycleState& state, const model::Pod& pod,
 Status Framework::RunPostFilterPlugins(CycleState& state, const model::Pod& pod,
                                        absl::Span<const NodeStatus> filtered,
                                        PostFilterResult* result) const {
+  // As upstream: the first success or UnschedulableAndUnresolvable ends the
+  // run with its result; past rejections, the last result that nominates
+  // (or clears a nomination) is the one returned.
   Status last = Status::Unschedulable("no PostFilter plugin");
   for (PostFilterPlugin* p : post_filter_) {
-    Status s = p->PostFilter(state, pod, filtered, result);
-    if (s.ok()) return s.WithPlugin(p->Name());
-    if (s.code() == Code::kError) return s.WithPlugin(p->Name());
-    last = s.WithPlugin(p->Name());
+    PostFilterResult r;
+    Status s = p->PostFilter(state, pod, filtered, &r);
+    if (s.ok() || s.code() == Code::kUnschedulableAndUnresolvable) {
+      *result = std::move(r);
+      return std::move(s).WithPlugin(p->Name());
+    }
+    if (s.code() == Code::kError) {
+      *result = PostFilterResult();
+      return std::move(s).WithPlugin(p->Name());
+    }
+    if (r.mode != NominatingMode::kNoop) *result = std::move(r);
+    last = std::move(s).WithPlugin(p->Name());
   }
   return last;
 }
@@ -355,6 +366,7 @@ Status Framework::RunPreFilterExtensionAddPod(CycleState& state,
                                               const NodeInfo& node) const {
   for (size_t i = 0; i < pre_filter_.size(); ++i) {
     if ((state.skip_filter_mask & pre_filter_skip_bit_[i]) != 0) continue;
+    if (!pre_filter_[i]->HasExtensions()) continue;
     Status s = pre_filter_[i]->AddPod(state, pod_to_schedule, pod_to_add, node);
     if (!s.ok()) {
       return Status::Error(absl::StrCat("running AddPod on PreFilter plugin \"",
@@ -371,6 +383,7 @@ Status Framework::RunPreFilterExtensionRemovePod(CycleState& state,
                                                  const NodeInfo& node) const {
   for (size_t i = 0; i < pre_filter_.size(); ++i) {
     if ((state.skip_filter_mask & pre_filter_skip_bit_[i]) != 0) continue;
+    if (!pre_filter_[i]->HasExtensions()) continue;
     Status s = pre_filter_[i]->RemovePod(state, pod_to_schedule, pod_to_remove, node);
     if (!s.ok()) {
       return Status::Error(absl::StrCat("running RemovePod on PreFilter plugin \"",
@@ -379,6 +392,14 @@ Status Framework::RunPreFilterExtensionRemovePod(CycleState& state,
     }
   }
   return Status();
+}
+
+bool Framework::HasPreFilterExtensions(const CycleState& state) const {
+  for (size_t i = 0; i < pre_filter_.size(); ++i) {
+    if ((state.skip_filter_mask & pre_filter_skip_bit_[i]) != 0) continue;
+    if (pre_filter_[i]->HasExtensions()) return true;
+  }
+  return false;
 }
 
 std::vector<model::PodPtr> Framework::NominatedPodsToAdd(const model::Pod& pod,
@@ -400,13 +421,16 @@ Status Framework::RunFilterPluginsWithNominatedPods(const CycleState& state,
   if (nominated.empty()) return RunFilterPlugins(state, pod, node);
   // Pass one: as if the nominated pods were there.
   NodeInfo with = node;
-  CycleState with_state = state.Clone();
+  // The state changes only through extensions; without any, it is shared.
+  const bool extensions = HasPreFilterExtensions(state);
+  CycleState with_state = extensions ? state.Clone() : CycleState();
   for (const model::PodPtr& p : nominated) {
     with.AddPod(p);
+    if (!extensions) continue;
     Status s = RunPreFilterExtensionAddPod(with_state, pod, p, with);
     if (!s.ok()) return s;
   }
-  Status s = RunFilterPlugins(with_state, pod, with);
+  Status s = RunFilterPlugins(extensions ? with_state : state, pod, with);
   if (!s.ok()) return s;
   // Pass two: as the node is now.
   return RunFilterPlugins(state, pod, node);

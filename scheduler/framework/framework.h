@@ -110,6 +110,11 @@ class Framework {
   Status RunFilterPluginsWithNominatedPods(const CycleState& state, const model::Pod& pod,
                                            const NodeInfo& node) const;
 
+  // Whether some PreFilter plugin not skipped for this cycle has AddPod /
+  // RemovePod extensions: without, adding or removing pods leaves `state`
+  // as it is, and preemption need not copy it.
+  bool HasPreFilterExtensions(const CycleState& state) const;
+
   // The nominated pods of priority >= `pod`'s on `node`, `pod` itself
   // excluded (upstream addGEPriorityNominatedPods).
   std::vector<model::PodPtr> NominatedPodsToAdd(const model::Pod& pod,

@@ -19,6 +19,7 @@ namespace {
 // Records calls into a shared log and answers as told.
 class FakePlugin final : public PreFilterPlugin,
                          public FilterPlugin,
+                         public PostFilterPlugin,
                          public PreScorePlugin,
                          public ScorePlugin,
                          public BindPlugin,
@@ -36,6 +37,7 @@ class FakePlugin final : public PreFilterPlugin,
     if (node.pods().size() > max_pods) return Status::Unschedulable("crowded");
     return filter;
   }
+  bool HasExtensions() const override { return true; }
   Status AddPod(CycleState&, const model::Pod&, const model::PodPtr& p,
                 const NodeInfo&) const override {
     log_->push_back(name_ + ".AddPod(" + p->name + ")");
@@ -45,6 +47,12 @@ class FakePlugin final : public PreFilterPlugin,
                    const NodeInfo&) const override {
     log_->push_back(name_ + ".RemovePod(" + p.name + ")");
     return Status();
+  }
+  Status PostFilter(CycleState&, const model::Pod&, absl::Span<const NodeStatus>,
+                    PostFilterResult* result) override {
+    log_->push_back(name_ + ".PostFilter");
+    *result = post_filter_result;
+    return post_filter;
   }
   Status PreScore(CycleState&, const model::Pod&, NodeInfoList) override {
     log_->push_back(name_ + ".PreScore");
@@ -61,6 +69,8 @@ class FakePlugin final : public PreFilterPlugin,
   bool Less(const QueuedPodInfo&, const QueuedPodInfo&) const override { return false; }
 
   Status pre_filter, filter, pre_score, bind, add_pod;
+  Status post_filter = Status::Unschedulable("no room");
+  PostFilterResult post_filter_result;
   size_t max_pods = SIZE_MAX;  // Filter rejects a node holding more pods
 
  private:
@@ -128,6 +138,8 @@ TEST(NominatorTest, AddReplacesDeleteForgets) {
   ASSERT_EQ(n.PodsOn("n1").size(), 1u);
   EXPECT_EQ(n.PodsOn("n1")[0]->name, "b");
   EXPECT_EQ(n.size(), 2u);
+  EXPECT_EQ(n.Get("default/a")->name, "a");
+  EXPECT_EQ(n.Get("default/zz"), nullptr);
   n.Delete(*NamedPod("b", 1));
   EXPECT_TRUE(n.PodsOn("n1").empty());
   EXPECT_EQ(n.by_node().count("n1"), 0u);
@@ -159,6 +171,55 @@ TEST_F(FrameworkTest, PreFilterExtensionsRunInOrderSkippingSkippedPlugins) {
   Status s = fw->RunPreFilterExtensionAddPod(state, pod_, other, node_);
   EXPECT_EQ(s.code(), Code::kError);
   EXPECT_EQ(s.Message(), "running AddPod on PreFilter plugin \"C\": boom");
+}
+
+PostFilterResult Nominating(const std::string& node) {
+  PostFilterResult r;
+  r.mode = NominatingMode::kOverride;
+  r.nominated_node_name = node;
+  return r;
+}
+
+// Upstream RunPostFilterPlugins: the first success ends the run with its
+// result; after rejections the last result that is not a no-op stands (an
+// override with an empty name clears a nomination); an error drops it.
+TEST_F(FrameworkTest, PostFilterResultIsTheSuccessOrTheLastOverride) {
+  auto fw = Build();
+  CycleState state;
+  PostFilterResult out;
+
+  fakes_["A"]->post_filter_result = Nominating("");
+  fakes_["B"]->post_filter = Status();
+  fakes_["B"]->post_filter_result = Nominating("n2");
+  EXPECT_TRUE(fw->RunPostFilterPlugins(state, pod_, {}, &out).ok());
+  EXPECT_EQ(log_, (std::vector<std::string>{"A.PostFilter", "B.PostFilter"}));
+  EXPECT_EQ(out.mode, NominatingMode::kOverride);
+  EXPECT_EQ(out.nominated_node_name, "n2");
+
+  // All reject: A's override survives C's no-op.
+  fakes_["A"]->post_filter_result = Nominating("");
+  fakes_["B"]->post_filter = Status::Unschedulable("no room");
+  fakes_["B"]->post_filter_result = PostFilterResult();
+  out = Nominating("stale");
+  Status s = fw->RunPostFilterPlugins(state, pod_, {}, &out);
+  EXPECT_EQ(s.code(), Code::kUnschedulable);
+  EXPECT_EQ(out.mode, NominatingMode::kOverride);
+  EXPECT_EQ(out.nominated_node_name, "");
+
+  // Unresolvable ends the run with its own result.
+  fakes_["B"]->post_filter = Status::Unresolvable("never");
+  log_.clear();
+  s = fw->RunPostFilterPlugins(state, pod_, {}, &out);
+  EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(log_, (std::vector<std::string>{"A.PostFilter", "B.PostFilter"}));
+  EXPECT_EQ(out.mode, NominatingMode::kNoop);
+
+  // An error keeps the nomination as it was.
+  fakes_["B"]->post_filter = Status::Error("boom");
+  out = Nominating("x");
+  s = fw->RunPostFilterPlugins(state, pod_, {}, &out);
+  EXPECT_EQ(s.code(), Code::kError);
+  EXPECT_EQ(out.mode, NominatingMode::kNoop);
 }
 
 // Upstream RunFilterPluginsWithNominatedPods: pods of priority >= the

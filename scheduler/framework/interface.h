@@ -77,7 +77,10 @@ class PreFilterPlugin : public virtual Plugin {
 
   // PreFilterExtensions: keep the state written by PreFilter current when
   // preemption adds or removes pods on a node under evaluation. Plugins whose
-  // state depends on other pods override both.
+  // state depends on other pods override both, and HasExtensions to say so
+  // (upstream: PreFilterExtensions() returns non-nil); the framework calls
+  // neither of a plugin that does not.
+  virtual bool HasExtensions() const { return false; }
   virtual Status AddPod(CycleState& state, const model::Pod& pod_to_schedule,
                         const model::PodPtr& pod_to_add, const NodeInfo& node) const {
     return Status();
@@ -113,8 +116,14 @@ struct NodeStatus {
   Status status;
 };
 
+// What a PostFilter result does to the pod's nomination (upstream's
+// NominatingMode): kNoop keeps it, kOverride replaces it with
+// nominated_node_name, which may be empty to clear it.
+enum class NominatingMode { kNoop, kOverride };
+
 struct PostFilterResult {
-  std::string nominated_node_name;  // empty: none
+  NominatingMode mode = NominatingMode::kNoop;
+  std::string nominated_node_name;  // with kOverride; empty: none
   // The pods deleted to make room on the nominated node (Kestrel reports
   // them; upstream only logs them).
   std::vector<model::PodPtr> victims;

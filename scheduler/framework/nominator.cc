@@ -32,6 +32,15 @@ const std::vector<model::PodPtr>& Nominator::PodsOn(absl::string_view node_name)
   return it == by_node_.end() ? *kNone : it->second;
 }
 
+model::PodPtr Nominator::Get(absl::string_view pod_key) const {
+  auto it = node_of_.find(pod_key);
+  if (it == node_of_.end()) return nullptr;
+  for (const model::PodPtr& p : PodsOn(it->second)) {
+    if (p->Key() == pod_key) return p;
+  }
+  return nullptr;
+}
+
 std::string Nominator::NodeOf(absl::string_view pod_key) const {
   auto it = node_of_.find(pod_key);
   return it == node_of_.end() ? std::string() : it->second;

@@ -46,6 +46,8 @@ class Nominator {
 
   // The node `pod_key` (namespace/name) is nominated to; empty when none.
   std::string NodeOf(absl::string_view pod_key) const;
+  // The nominated pod (nominated_node_name set, as Add got it), or nullptr.
+  model::PodPtr Get(absl::string_view pod_key) const;
 
   bool empty() const { return node_of_.empty(); }
   size_t size() const { return node_of_.size(); }

@@ -65,9 +65,14 @@ class Status {
   // The plugin that produced this status; set by the framework. It views
   // the plugin's Name(), which lives as long as the plugin does.
   absl::string_view plugin() const { return plugin_; }
-  Status& WithPlugin(absl::string_view plugin) {
+  Status& WithPlugin(absl::string_view plugin) & {
     plugin_ = plugin;
     return *this;
+  }
+  // On a temporary or std::move(s): the reasons move instead of copying.
+  Status WithPlugin(absl::string_view plugin) && {
+    plugin_ = plugin;
+    return std::move(*this);
   }
 
  private:

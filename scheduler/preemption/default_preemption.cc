@@ -19,10 +19,36 @@ using framework::NodeInfo;
 using framework::NodeStatus;
 using framework::Status;
 
-// Nodes dry-run per parallel round. Enough to keep every worker busy; the
-// results past the stopping point of a round are dropped, so the outcome is
-// that of a sequential run.
-constexpr size_t kDryRunBlock = 64;
+// The fewest nodes dry-run per parallel round, per thread: enough to keep
+// every worker busy for a while.
+constexpr size_t kMinBlockPerThread = 2;
+
+// What the hooks of one dry run call into; the hooks capture only a pointer
+// to it, which std::function stores without allocating. The filters read
+// `state`: the cycle's own when no PreFilter extension can change it (then
+// `writable` is null), else a clone the extensions write (`writable`).
+struct HookTarget {
+  const framework::Framework* fw;
+  const CycleState* state;
+  CycleState* writable;
+  const model::Pod* pod;
+};
+
+VictimHooks HooksFor(const HookTarget* t) {
+  VictimHooks hooks;
+  if (t->writable != nullptr) {
+    hooks.add_pod = [t](const model::PodPtr& p, const NodeInfo& node) {
+      return t->fw->RunPreFilterExtensionAddPod(*t->writable, *t->pod, p, node);
+    };
+    hooks.remove_pod = [t](const model::PodPtr& p, const NodeInfo& node) {
+      return t->fw->RunPreFilterExtensionRemovePod(*t->writable, *t->pod, *p, node);
+    };
+  }
+  hooks.filter = [t](const NodeInfo& node) {
+    return t->fw->RunFilterPluginsWithNominatedPods(*t->state, *t->pod, node);
+  };
+  return hooks;
+}
 
 }  // namespace
 
@@ -49,18 +75,28 @@ DryRunResult DryRunPreemption(const framework::Framework& fw, const CycleState& 
   const size_t n = nodes.size();
   if (n == 0) return out;
   std::vector<Candidate> non_violating, violating;
-  std::vector<VictimSelection> results(std::min(n, kDryRunBlock));
+  std::vector<VictimSelection> results;
+  const bool extensions = fw.HasPreFilterExtensions(state);
   auto check = [&](size_t i, VictimSelection* r) {
     const NodeInfo& node = *nodes[(options.offset + i) % n];
-    CycleState copy = state.Clone();
-    VictimHooks hooks = VictimHooksFor(fw, copy, pod);
+    CycleState copy = extensions ? state.Clone() : CycleState();
+    const HookTarget target = extensions ? HookTarget{&fw, &copy, &copy, &pod}
+                                         : HookTarget{&fw, &state, nullptr, &pod};
+    VictimHooks hooks = HooksFor(&target);
     hooks.eligible = options.eligible;
     hooks.any_priority = options.any_priority;
     *r = SelectVictimsOnNode(pod, node, pdbs, hooks, now);
   };
+  const size_t threads = state.parallelizer == nullptr ? 1 : state.parallelizer->threads();
+  const size_t min_block = kMinBlockPerThread * threads;
+  const size_t wanted = static_cast<size_t>(std::max(options.num_candidates, 1));
   bool done = false;
-  for (size_t begin = 0; begin < n && !done; begin += kDryRunBlock) {
-    const size_t count = std::min(kDryRunBlock, n - begin);
+  for (size_t begin = 0, count = 0; begin < n && !done; begin += count) {
+    // As many nodes as candidates are still wanted (a node is at most one),
+    // so little is dry-run past the point where the search stops.
+    const size_t found = non_violating.size() + violating.size();
+    count = std::min(std::max(found < wanted ? wanted - found : 0, min_block), n - begin);
+    if (results.size() < count) results.resize(count);
     if (state.parallelizer != nullptr && count > 1) {
       state.parallelizer->For(count, [&](size_t b, size_t e) {
         for (size_t i = b; i < e; ++i) check(begin + i, &results[i]);
@@ -156,6 +192,7 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
   if (dry.candidates.empty()) {
     for (NodeStatus& ns : dry.statuses) fit.node_statuses.push_back(std::move(ns));
     // Clears a nomination the pod may have had.
+    result->mode = framework::NominatingMode::kOverride;
     result->nominated_node_name.clear();
     return Status::Unschedulable(FitErrorMessage(fit.node_statuses.size(), fit));
   }
@@ -182,6 +219,7 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
     }
     for (const model::PodPtr& p : lower) handle_.nominator->Delete(*p);
   }
+  result->mode = framework::NominatingMode::kOverride;
   result->nominated_node_name = best->node_name;
   result->victims = best->victims.pods;
   return Status();
