@@ -1,10 +1,13 @@
 #include "scheduler/fit_error.h"
 
 #include <algorithm>
-#include <map>
+#include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 
 namespace kestrel::scheduler {
 
@@ -13,7 +16,8 @@ std::string FitErrorMessage(size_t num_all_nodes, const Diagnosis& diagnosis) {
   if (!diagnosis.pre_filter_msg.empty()) {
     absl::StrAppend(&msg, " ", diagnosis.pre_filter_msg, ".");
   } else {
-    std::map<std::string, int> histogram;
+    // Keys point into the statuses, which outlive the histogram.
+    absl::flat_hash_map<absl::string_view, int> histogram;
     for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
       for (const std::string& reason : ns.status.reasons()) ++histogram[reason];
     }

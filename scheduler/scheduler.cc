@@ -219,8 +219,14 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     next_start_node_index_ = (start + processed) % n;
     return;
   }
+  // Every node was processed (none fits), so every row needs its status;
+  // the per-node runs are independent and go in parallel.
+  parallelizer_.For(n, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      if (passed[r] == kRejectedByRows) statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+    }
+  });
   for (size_t i = 0, r = start; i < processed; ++i, r = r + 1 == n ? 0 : r + 1) {
-    if (passed[r] == kRejectedByRows) statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
     if (statuses_[r].code() == Code::kError) {
       *error = statuses_[r];
       return;
@@ -458,8 +464,12 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
         // is added so it is not lost.
         result.message = absl::StrCat(result.message, " ", s.Message());
       } else if (!s.ok()) {
+        // FitErrorMessage with the PostFilter message: the histogram part
+        // is already in result.message, so only the message is appended.
         diagnosis.post_filter_msg = s.Message();
-        result.message = FitErrorMessage(snapshot_.num_nodes(), diagnosis);
+        if (!diagnosis.post_filter_msg.empty()) {
+          absl::StrAppend(&result.message, " ", diagnosis.post_filter_msg, ".");
+        }
       } else {
         result.nominated_node = pf.nominated_node_name;
         result.victims = std::move(pf.victims);

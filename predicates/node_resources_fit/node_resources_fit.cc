@@ -3,17 +3,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace kestrel::predicates {
-namespace {
-
-// Checks one resource: `request` > `allocatable` - `used` is a shortfall.
-void Check(absl::string_view reason, int64_t request, int64_t used, int64_t allocatable,
-           std::vector<InsufficientResource>& out) {
-  if (request > 0 && request > allocatable - used) {
-    out.push_back({std::string(reason), request, used, allocatable, request > allocatable});
-  }
-}
-
-}  // namespace
 
 NodeResourcesFitFilter::NodeResourcesFitFilter(const config::NodeResourcesFitArgs& args,
                                                model::Interner& names)
@@ -39,49 +28,73 @@ bool NodeResourcesFitFilter::Ignored(model::Id resource) const {
   return ignored_groups_.contains(name.substr(0, name.find('/')));
 }
 
-std::vector<InsufficientResource> NodeResourcesFitFilter::Fits(
-    const model::Pod& pod, const framework::NodeInfo& node) const {
-  std::vector<InsufficientResource> out;
+template <typename Emit>
+void NodeResourcesFitFilter::ForEachShortfall(const model::Pod& pod,
+                                              const framework::NodeInfo& node,
+                                              Emit&& emit) const {
   const model::Resources& allocatable = node.allocatable();
   const model::Resources& used = node.requested();
 
   const int64_t pods = static_cast<int64_t>(node.pods().size());
   if (pods + 1 > allocatable.allowed_pods) {
     // Preemption can free pod slots: never unresolvable.
-    out.push_back({"Too many pods", 1, pods, allocatable.allowed_pods, false});
+    emit("Too many pods", 1, pods, allocatable.allowed_pods, false);
   }
 
   const model::Resources& request = pod.requests;
-  if (request.IsZero()) return out;
-
-  Check("Insufficient cpu", request.milli_cpu, used.milli_cpu, allocatable.milli_cpu, out);
-  Check("Insufficient memory", request.memory, used.memory, allocatable.memory, out);
-  Check("Insufficient ephemeral-storage", request.ephemeral_storage, used.ephemeral_storage,
-        allocatable.ephemeral_storage, out);
+  if (request.IsZero()) return;
+  // `request` > `allocatable` - `in_use` is a shortfall; a zero request is
+  // never short; one above what even an empty node has is unresolvable.
+  auto check = [&](absl::string_view reason, int64_t request, int64_t in_use,
+                   int64_t allocatable) {
+    if (request > 0 && request > allocatable - in_use) {
+      emit(reason, request, in_use, allocatable, request > allocatable);
+    }
+  };
+  check("Insufficient cpu", request.milli_cpu, used.milli_cpu, allocatable.milli_cpu);
+  check("Insufficient memory", request.memory, used.memory, allocatable.memory);
+  check("Insufficient ephemeral-storage", request.ephemeral_storage, used.ephemeral_storage,
+        allocatable.ephemeral_storage);
   for (const auto& [id, quantity] : request.scalar) {
     if (quantity == 0 || Ignored(id)) continue;
     const int64_t have = allocatable.Scalar(id);
     const int64_t in_use = used.Scalar(id);
     if (quantity > have - in_use) {
-      out.push_back({absl::StrCat("Insufficient ", names_.Name(id)), quantity, in_use, have,
-                     quantity > have});
+      emit(absl::StrCat("Insufficient ", names_.Name(id)), quantity, in_use, have,
+           quantity > have);
     }
   }
+}
+
+std::vector<InsufficientResource> NodeResourcesFitFilter::Fits(
+    const model::Pod& pod, const framework::NodeInfo& node) const {
+  std::vector<InsufficientResource> out;
+  ForEachShortfall(pod, node,
+                   [&](absl::string_view reason, int64_t requested, int64_t used,
+                       int64_t capacity, bool unresolvable) {
+                     out.push_back({std::string(reason), requested, used, capacity, unresolvable});
+                   });
   return out;
 }
 
 framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*state*/,
                                                  const model::Pod& pod,
                                                  const framework::NodeInfo& node) const {
-  std::vector<InsufficientResource> insufficient = Fits(pod, node);
-  if (insufficient.empty()) return framework::Status();
-  framework::Code code = framework::Code::kUnschedulable;
+  // Straight into the reasons: a failing node costs no InsufficientResource
+  // list (preemption's dry runs fail many).
+  framework::Code code = framework::Code::kSuccess;
   std::vector<std::string> reasons;
-  reasons.reserve(insufficient.size());
-  for (InsufficientResource& r : insufficient) {
-    if (r.unresolvable) code = framework::Code::kUnschedulableAndUnresolvable;
-    reasons.push_back(std::move(r.reason));
-  }
+  ForEachShortfall(pod, node,
+                   [&](absl::string_view reason, int64_t /*requested*/, int64_t /*used*/,
+                       int64_t /*capacity*/, bool unresolvable) {
+                     if (unresolvable) {
+                       code = framework::Code::kUnschedulableAndUnresolvable;
+                     } else if (code == framework::Code::kSuccess) {
+                       code = framework::Code::kUnschedulable;
+                     }
+                     reasons.emplace_back(reason);
+                   });
+  if (reasons.empty()) return framework::Status();
   return framework::Status(code, std::move(reasons));
 }
 

@@ -70,6 +70,12 @@ class NodeResourcesFitFilter : public framework::PreFilterPlugin,
 
  private:
   bool Ignored(model::Id resource) const;
+  // Calls emit(reason, requested, used, capacity, unresolvable) for each
+  // shortfall, in upstream's order: pods, cpu, memory, ephemeral storage,
+  // extended resources.
+  template <typename Emit>
+  void ForEachShortfall(const model::Pod& pod, const framework::NodeInfo& node,
+                        Emit&& emit) const;
 
   const model::Interner& names_;
   absl::flat_hash_set<model::Id> ignored_resources_;

@@ -417,6 +417,9 @@ std::vector<model::PodPtr> Framework::NominatedPodsToAdd(const model::Pod& pod,
 Status Framework::RunFilterPluginsWithNominatedPods(const CycleState& state,
                                                     const model::Pod& pod,
                                                     const NodeInfo& node) const {
+  if (handle_.nominator == nullptr || handle_.nominator->empty()) {
+    return RunFilterPlugins(state, pod, node);
+  }
   std::vector<model::PodPtr> nominated = NominatedPodsToAdd(pod, node);
   if (nominated.empty()) return RunFilterPlugins(state, pod, node);
   // Pass one: as if the nominated pods were there.

@@ -76,6 +76,7 @@ DryRunResult DryRunPreemption(const framework::Framework& fw, const CycleState& 
   if (n == 0) return out;
   std::vector<Candidate> non_violating, violating;
   std::vector<VictimSelection> results;
+  out.statuses.reserve(n);
   const bool extensions = fw.HasPreFilterExtensions(state);
   auto check = [&](size_t i, VictimSelection* r) {
     const NodeInfo& node = *nodes[(options.offset + i) % n];
@@ -171,6 +172,7 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
   // 2) Candidates: nodes where removing pods might help.
   scheduler::Diagnosis fit;
   std::vector<const NodeInfo*> potential;
+  fit.node_statuses.reserve(filtered.size());
   for (const NodeStatus& ns : filtered) {
     if (ns.status.code() == Code::kUnschedulableAndUnresolvable) {
       fit.node_statuses.push_back({ns.node, Status::Unresolvable(kPreemptionNotHelpful)});

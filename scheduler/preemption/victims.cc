@@ -50,6 +50,18 @@ framework::Status AsError(const framework::Status& s) {
 VictimSelection SelectVictimsOnNode(const model::Pod& preemptor, const framework::NodeInfo& node,
                                     absl::Span<const model::PdbPtr> pdbs,
                                     const VictimHooks& hooks, absl::Time now) {
+  // The pods that may go, found on the node itself: a node without any is
+  // done before it is copied (most nodes, when the preemptor fits nowhere).
+  std::vector<model::PodPtr> potential;
+  for (const model::PodPtr& p : node.pods()) {
+    const bool lower = hooks.any_priority || p->priority < preemptor.priority;
+    if (lower && (!hooks.eligible || hooks.eligible(*p))) {
+      potential.push_back(p);
+    }
+  }
+  if (potential.empty()) {
+    return {framework::Status::Unresolvable(kNoVictimsFound), {}};
+  }
   framework::NodeInfo copy = node;
   VictimSelection out;
 
@@ -71,19 +83,9 @@ VictimSelection SelectVictimsOnNode(const model::Pod& preemptor, const framework
     return framework::Status::Success();
   };
 
-  std::vector<model::PodPtr> potential;
-  for (const model::PodPtr& p : copy.pods()) {
-    const bool lower = hooks.any_priority || p->priority < preemptor.priority;
-    if (lower && (!hooks.eligible || hooks.eligible(*p))) {
-      potential.push_back(p);
-    }
-  }
   for (const model::PodPtr& p : potential) {
     framework::Status s = remove_pod(p);
     if (!s.ok()) return {std::move(s), {}};
-  }
-  if (potential.empty()) {
-    return {framework::Status::Unresolvable(kNoVictimsFound), {}};
   }
   if (framework::Status s = hooks.filter(copy); !s.ok()) return {std::move(s), {}};
 
