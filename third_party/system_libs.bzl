@@ -33,6 +33,10 @@ _LIBS = {
     "benchmark": (["benchmark"], []),
     "benchmark_main": (["benchmark"], ["-lbenchmark_main"]),
     "yaml_cpp": (["yaml-cpp"], []),
+    # Header and compiled parts; its -D flags (OpenSSL support) change the
+    # classes' layout, so they go to every dependent as defines.
+    "httplib": (["cpp-httplib"], []),
+    "nlohmann_json": (["nlohmann_json"], []),
 }
 
 def _pkg_config(ctx, args):
@@ -49,9 +53,12 @@ def _system_libs_impl(ctx):
     for name, (modules, extra) in _LIBS.items():
         libs = _split(_pkg_config(ctx, ["--libs"] + modules)) + extra
         cflags = [f for f in _split(_pkg_config(ctx, ["--cflags"] + modules)) if not f.startswith("-I/usr/include")]
+        defines = [f[2:] for f in cflags if f.startswith("-D")]
+        cflags = [f for f in cflags if not f.startswith("-D")]
         build.append("cc_library(")
         build.append('    name = "%s",' % name)
         build.append("    copts = %s," % repr(cflags))
+        build.append("    defines = %s," % repr(defines))
         build.append("    linkopts = %s," % repr(libs + ["-lpthread"]))
         build.append(")")
         build.append("")

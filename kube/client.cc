@@ -1,0 +1,304 @@
+#include "kube/client.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+#include "yaml-cpp/yaml.h"
+
+namespace kestrel::kube {
+namespace {
+
+constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Writes `contents` to a new private file (mode 0600) and returns its path.
+absl::StatusOr<std::string> WritePrivateFile(const std::string& contents) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string path = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                                  "/kestrel-kubeconfig-XXXXXX");
+  const int fd = mkstemp(path.data());
+  if (fd < 0) return absl::InternalError(absl::StrCat(path, ": cannot create"));
+  const char* p = contents.data();
+  size_t left = contents.size();
+  while (left > 0) {
+    const ssize_t n = write(fd, p, left);
+    if (n <= 0) {
+      close(fd);
+      return absl::InternalError(absl::StrCat(path, ": cannot write"));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  close(fd);
+  return path;
+}
+
+// The entry of list `field` (clusters, users, contexts) named `name`.
+absl::StatusOr<YAML::Node> Named(const YAML::Node& root, const std::string& file,
+                                 const std::string& field, const std::string& name) {
+  const YAML::Node list = root[field];
+  if (list && !list.IsSequence()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", field, ": not a list"));
+  }
+  if (list) {
+    for (const YAML::Node& entry : list) {
+      if (entry.IsMap() && entry["name"] && entry["name"].IsScalar() &&
+          entry["name"].Scalar() == name) {
+        return entry;
+      }
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(file, ": ", field, ": no entry named \"", name, "\""));
+}
+
+// A string field of a map, or "" when absent; an error when not a scalar.
+absl::StatusOr<std::string> Scalar(const YAML::Node& map, const std::string& file,
+                                   const std::string& where, const std::string& key) {
+  const YAML::Node v = map[key];
+  if (!v || v.IsNull()) return std::string();
+  if (!v.IsScalar()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", where, ".", key, ": not a string"));
+  }
+  return v.Scalar();
+}
+
+// `path_field` as a path relative to the kubeconfig's folder, or
+// `data_field` (base64) written to a private file; "" when neither.
+absl::StatusOr<std::string> FileOrData(const YAML::Node& map, const std::string& file,
+                                       const std::string& where, const std::string& path_field,
+                                       const std::string& data_field) {
+  absl::StatusOr<std::string> data = Scalar(map, file, where, data_field);
+  if (!data.ok()) return data.status();
+  if (!data->empty()) {
+    std::string decoded;
+    if (!absl::Base64Unescape(*data, &decoded)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": ", where, ".", data_field, ": not base64"));
+    }
+    return WritePrivateFile(decoded);
+  }
+  absl::StatusOr<std::string> path = Scalar(map, file, where, path_field);
+  if (!path.ok() || path->empty() || absl::StartsWith(*path, "/")) return path;
+  const size_t slash = file.rfind('/');
+  return slash == std::string::npos ? *path : absl::StrCat(file.substr(0, slash + 1), *path);
+}
+
+class HttpClient : public Client {
+ public:
+  HttpClient(std::unique_ptr<httplib::Client> http, std::string token)
+      : http_(std::move(http)), token_(std::move(token)) {}
+
+  absl::StatusOr<Response> Get(const std::string& path) override {
+    return Finish("GET", path, http_->Get(path.c_str(), Headers()));
+  }
+  absl::StatusOr<Response> Post(const std::string& path, const std::string& json) override {
+    return Finish("POST", path, http_->Post(path.c_str(), Headers(), json, "application/json"));
+  }
+  absl::StatusOr<Response> Patch(const std::string& path, const std::string& content_type,
+                                 const std::string& json) override {
+    return Finish("PATCH", path,
+                  http_->Patch(path.c_str(), Headers(), json, content_type.c_str()));
+  }
+  absl::StatusOr<Response> Delete(const std::string& path) override {
+    return Finish("DELETE", path, http_->Delete(path.c_str(), Headers()));
+  }
+
+ private:
+  httplib::Headers Headers() const {
+    httplib::Headers h{{"Accept", "application/json"}, {"User-Agent", "kestrel"}};
+    if (!token_.empty()) h.emplace("Authorization", absl::StrCat("Bearer ", token_));
+    return h;
+  }
+
+  static absl::StatusOr<Response> Finish(const char* method, const std::string& path,
+                                         const httplib::Result& r) {
+    if (!r) {
+      return absl::UnavailableError(
+          absl::StrCat(method, " ", path, ": ", httplib::to_string(r.error())));
+    }
+    if (r->status < 200 || r->status > 299) return StatusFromHttp(r->status, r->body);
+    return Response{r->status, r->body};
+  }
+
+  std::unique_ptr<httplib::Client> http_;
+  std::string token_;
+};
+
+}  // namespace
+
+absl::StatusOr<Config> LoadKubeconfig(const std::string& path, const std::string& context) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": ", e.msg));
+  }
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": not a kubeconfig"));
+  std::string name = context;
+  if (name.empty()) {
+    absl::StatusOr<std::string> current = Scalar(root, path, "", "current-context");
+    if (!current.ok()) return current.status();
+    if (current->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": current-context: not set"));
+    }
+    name = *current;
+  }
+  absl::StatusOr<YAML::Node> ctx = Named(root, path, "contexts", name);
+  if (!ctx.ok()) return ctx.status();
+  const YAML::Node c = (*ctx)["context"];
+  if (!c || !c.IsMap()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": contexts[", name, "].context: missing"));
+  }
+  absl::StatusOr<std::string> cluster_name = Scalar(c, path, "context", "cluster");
+  absl::StatusOr<std::string> user_name = Scalar(c, path, "context", "user");
+  if (!cluster_name.ok()) return cluster_name.status();
+  if (!user_name.ok()) return user_name.status();
+
+  Config config;
+  absl::StatusOr<YAML::Node> cl = Named(root, path, "clusters", *cluster_name);
+  if (!cl.ok()) return cl.status();
+  const YAML::Node cluster = (*cl)["cluster"];
+  const std::string where = absl::StrCat("clusters[", *cluster_name, "].cluster");
+  if (!cluster || !cluster.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", where, ": missing"));
+  }
+  absl::StatusOr<std::string> server = Scalar(cluster, path, where, "server");
+  if (!server.ok()) return server.status();
+  if (server->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", where, ".server: not set"));
+  }
+  config.server = std::string(absl::StripSuffix(*server, "/"));
+  absl::StatusOr<std::string> ca =
+      FileOrData(cluster, path, where, "certificate-authority", "certificate-authority-data");
+  if (!ca.ok()) return ca.status();
+  config.ca_file = *ca;
+  absl::StatusOr<std::string> insecure = Scalar(cluster, path, where, "insecure-skip-tls-verify");
+  if (!insecure.ok()) return insecure.status();
+  config.insecure_skip_tls_verify = *insecure == "true";
+
+  if (user_name->empty()) return config;
+  absl::StatusOr<YAML::Node> us = Named(root, path, "users", *user_name);
+  if (!us.ok()) return us.status();
+  const YAML::Node user = (*us)["user"];
+  const std::string uwhere = absl::StrCat("users[", *user_name, "].user");
+  if (!user || user.IsNull()) return config;
+  if (!user.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", uwhere, ": not a map"));
+  if (user["exec"] || user["auth-provider"]) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", uwhere, ": exec and auth-provider credentials are not supported"));
+  }
+  absl::StatusOr<std::string> token = Scalar(user, path, uwhere, "token");
+  if (!token.ok()) return token.status();
+  config.bearer_token = *token;
+  absl::StatusOr<std::string> token_file = Scalar(user, path, uwhere, "tokenFile");
+  if (!token_file.ok()) return token_file.status();
+  if (config.bearer_token.empty() && !token_file->empty()) {
+    absl::StatusOr<std::string> t = ReadFile(*token_file);
+    if (!t.ok()) return t.status();
+    config.bearer_token = std::string(absl::StripTrailingAsciiWhitespace(*t));
+  }
+  absl::StatusOr<std::string> cert =
+      FileOrData(user, path, uwhere, "client-certificate", "client-certificate-data");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = FileOrData(user, path, uwhere, "client-key", "client-key-data");
+  if (!key.ok()) return key.status();
+  if (cert->empty() != key->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", uwhere, ": client-certificate and client-key go together"));
+  }
+  config.client_cert_file = *cert;
+  config.client_key_file = *key;
+  return config;
+}
+
+absl::StatusOr<Config> InClusterConfig() {
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
+  if (host == nullptr || port == nullptr || *host == '\0' || *port == '\0') {
+    return absl::FailedPreconditionError(
+        "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are "
+        "not set");
+  }
+  absl::StatusOr<std::string> token = ReadFile(absl::StrCat(kServiceAccountDir, "/token"));
+  if (!token.ok()) return token.status();
+  Config config;
+  const std::string h = host;
+  config.server = absl::StrCat("https://", h.find(':') != std::string::npos ? "[" + h + "]" : h,
+                               ":", port);
+  config.bearer_token = std::string(absl::StripTrailingAsciiWhitespace(*token));
+  config.ca_file = absl::StrCat(kServiceAccountDir, "/ca.crt");
+  return config;
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(const Config& config) {
+  if (!absl::StartsWith(config.server, "http://") && !absl::StartsWith(config.server, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server \"", config.server, "\": not an http:// or https:// URL"));
+  }
+  auto http = std::make_unique<httplib::Client>(config.server, config.client_cert_file,
+                                                config.client_key_file);
+  if (!http->is_valid()) {
+    return absl::InvalidArgumentError(absl::StrCat("server \"", config.server,
+                                                   "\": cannot set up the client"));
+  }
+  const int64_t seconds = absl::ToInt64Seconds(config.timeout);
+  http->set_connection_timeout(seconds);
+  http->set_read_timeout(seconds);
+  http->set_write_timeout(seconds);
+  if (!config.ca_file.empty()) http->set_ca_cert_path(config.ca_file);
+  if (absl::StartsWith(config.server, "https://")) {
+    http->enable_server_certificate_verification(!config.insecure_skip_tls_verify);
+  }
+  return std::unique_ptr<Client>(new HttpClient(std::move(http), config.bearer_token));
+}
+
+absl::Status StatusFromHttp(int code, absl::string_view body) {
+  std::string message = absl::StrCat("HTTP ", code, ": ", body);
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.value("kind", "") == "Status" && j.contains("message") &&
+      j["message"].is_string()) {
+    message = j["message"].get<std::string>();
+  }
+  switch (code) {
+    case 400:
+    case 422:
+      return absl::InvalidArgumentError(message);
+    case 401:
+      return absl::UnauthenticatedError(message);
+    case 403:
+      return absl::PermissionDeniedError(message);
+    case 404:
+      return absl::NotFoundError(message);
+    case 409:
+      return absl::AbortedError(message);
+    case 410:
+      return absl::OutOfRangeError(message);
+    case 429:
+      return absl::ResourceExhaustedError(message);
+    default:
+      if (code >= 500) return absl::UnavailableError(message);
+      return absl::UnknownError(message);
+  }
+}
+
+}  // namespace kestrel::kube
