@@ -9,8 +9,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cmd/flags.h"
+#include "kube/client.h"
+#include "rescheduler/api_host.h"
 #include "rescheduler/rescheduler.h"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
@@ -39,6 +42,11 @@ commands:
             the config's alphaAnnotations, true when unset)
   generate  --workload=NAME --nodes=N [--init-pods=M] [--pods=K] [--seed=N]
             write a synthetic cluster (scheduler_perf workloads) as YAML
+  rescheduler [--kubeconfig=F [--context=NAME]] [--config=F] [--passes=N]
+            the critical-addon rescheduler against an API server (without
+            --kubeconfig: the pod's service account), with the 1.4 flags
+            --housekeeping-interval, --system-namespace, --initial-delay and
+            --pod-scheduled-timeout; --passes=N stops after N passes (0: never)
 )";
 
 int Fail(const absl::Status& s) {
@@ -102,16 +110,9 @@ absl::StatusOr<sim::SimOptions> OptionsFromFlags(const Flags& flags) {
   return options;
 }
 
-// The rescheduler's flags, as the Kubernetes 1.4 rescheduler had them, and
-// --rescheduler=false to turn it off.
-absl::Status ReschedulerFromFlags(const Flags& flags, sim::SimOptions* options) {
-  const std::string on = flags.Get("rescheduler", "true");
-  if (on != "true" && on != "false") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("flag --rescheduler: \"", on, "\": want true or false"));
-  }
-  options->rescheduler = on == "true";
-  rescheduler::Options& r = options->rescheduler_options;
+// The rescheduler's flags, as the Kubernetes 1.4 rescheduler had them.
+absl::Status ReschedulerOptionsFromFlags(const Flags& flags, rescheduler::Options* options) {
+  rescheduler::Options& r = *options;
   for (auto [name, out] : {std::pair<const char*, absl::Duration*>{"housekeeping-interval",
                                                                    &r.housekeeping_interval},
                            {"initial-delay", &r.initial_delay},
@@ -135,6 +136,17 @@ absl::Status ReschedulerFromFlags(const Flags& flags, sim::SimOptions* options) 
     }
   }
   return absl::OkStatus();
+}
+
+// simulate: the rescheduler's flags, and --rescheduler=false to turn it off.
+absl::Status ReschedulerFromFlags(const Flags& flags, sim::SimOptions* options) {
+  const std::string on = flags.Get("rescheduler", "true");
+  if (on != "true" && on != "false") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --rescheduler: \"", on, "\": want true or false"));
+  }
+  options->rescheduler = on == "true";
+  return ReschedulerOptionsFromFlags(flags, &options->rescheduler_options);
 }
 
 absl::Status CheckOutput(const Flags& flags) {
@@ -227,6 +239,35 @@ int Generate(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The critical-addon rescheduler against an API server: --kubeconfig (and
+// --context), or the pod's service account when there is none.
+int Rescheduler(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"kubeconfig", "context", "config", "housekeeping-interval",
+                                   "system-namespace", "initial-delay", "pod-scheduled-timeout",
+                                   "passes"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  rescheduler::Options options;
+  if (absl::Status s = ReschedulerOptionsFromFlags(*flags, &options); !s.ok()) return Fail(s);
+  absl::StatusOr<int64_t> passes = flags->Int("passes", 0);
+  if (!passes.ok()) return Fail(passes.status());
+  if (*passes < 0) return Fail(absl::InvalidArgumentError("flag --passes: must be >= 0"));
+  auto config = ConfigFromFlags(*flags);
+  if (!config.ok()) return Fail(config.status());
+  absl::StatusOr<kube::Config> kube_config =
+      flags->Has("kubeconfig") ? kube::LoadKubeconfig(flags->Get("kubeconfig"),
+                                                      flags->Get("context"))
+                               : kube::InClusterConfig();
+  if (!kube_config.ok()) return Fail(kube_config.status());
+  auto client = kube::Client::Create(*kube_config);
+  if (!client.ok()) return Fail(client.status());
+  rescheduler::ApiCluster cluster(client->get(), *config);
+  rescheduler::Rescheduler r(&cluster, cluster.planner(), options);
+  absl::Status s = rescheduler::RunPasses(cluster, r, options, static_cast<int>(*passes),
+                                          [](absl::Duration d) { absl::SleepFor(d); });
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
 }  // namespace
 }  // namespace kestrel::cmd
 
@@ -237,6 +278,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return kestrel::cmd::Simulate(args);
   if (command == "explain") return kestrel::cmd::Explain(args);
   if (command == "generate") return kestrel::cmd::Generate(args);
+  if (command == "rescheduler") return kestrel::cmd::Rescheduler(args);
   if (command == "help" || command == "--help" || command == "-h") {
     std::cout << kestrel::cmd::kUsage;
     return 0;

@@ -367,6 +367,35 @@ expect_status 0
 expect_lines "${OUT}" '^  \+5m30s  Pod default/batch-1  Normal DeletedByRescheduler: '
 
 # ---------------------------------------------------------------------------
+# kestrel rescheduler: its flags and where the API server is. (Passes
+# against a server are tested in //rescheduler:api_host_test.)
+
+run rescheduler --kubeconfig="${TMP}/no-such-kubeconfig"
+expect_input_error "${TMP}/no-such-kubeconfig"
+
+printf 'current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: []\n' \
+  >"${TMP}/kubeconfig"
+run rescheduler --kubeconfig="${TMP}/kubeconfig"
+expect_input_error "${TMP}/kubeconfig" 'clusters: no entry named "k"'
+
+run rescheduler --kubeconfig="${TMP}/kubeconfig" --pod-scheduled-timeout=later
+expect_input_error "--pod-scheduled-timeout" '"later"'
+
+run rescheduler --kubeconfig="${TMP}/kubeconfig" --passes=-1
+expect_input_error "--passes"
+
+# Outside a pod and without --kubeconfig there is no server to talk to.
+KUBERNETES_SERVICE_HOST= run rescheduler
+expect_input_error "KUBERNETES_SERVICE_HOST"
+
+# A server that is not there: an error naming the request, status 1.
+printf 'current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: "http://127.0.0.1:1"}}]\n' \
+  >"${TMP}/kubeconfig-down"
+run rescheduler --kubeconfig="${TMP}/kubeconfig-down" --passes=1
+expect_status 1
+expect_lines "${ERR}" '^kestrel: GET /api/v1/nodes: '
+
+# ---------------------------------------------------------------------------
 # Kubernetes 1.4 alpha annotations, on by default, off by flag.
 
 PLUGINS=testdata/plugins

@@ -1,0 +1,271 @@
+// The rescheduler against an API server (rescheduler/api_host.h), end to
+// end over HTTP with the in-repo fake API server (kube/testing), since no
+// real kube-apiserver can run here: the view built from the server's lists,
+// the node chosen with the scheduler's profile and budgets, the taint
+// patched with the node's resourceVersion (and again after a 409), victims
+// evicted through the Eviction API (a 429 tried again next pass), events
+// posted, the taint released once the pod is bound, stale taints released
+// at start.
+
+#include "rescheduler/api_host.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kube/client.h"
+#include "kube/testing/fake_apiserver.h"
+#include "nlohmann/json.hpp"
+#include "scheduler/profile.h"
+
+namespace kestrel::rescheduler {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using nlohmann::json;
+
+json Node(const std::string& name, const json& taints = json::array()) {
+  return {{"kind", "Node"},
+          {"apiVersion", "v1"},
+          {"metadata", {{"name", name}, {"labels", {{"kubernetes.io/hostname", name}}}}},
+          {"spec", {{"taints", taints}}},
+          {"status",
+           {{"allocatable", {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}},
+            {"capacity", {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}}}}};
+}
+
+json RunningPod(const std::string& name, const std::string& node, const std::string& app) {
+  return {{"kind", "Pod"},
+          {"apiVersion", "v1"},
+          {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"app", app}}}}},
+          {"spec",
+           {{"nodeName", node},
+            {"containers",
+             {{{"name", "c"}, {"image", "busybox"},
+               {"resources", {{"requests", {{"cpu", "1500m"}}}}}}}}}},
+          {"status", {{"phase", "Running"}}}};
+}
+
+// kube-dns as the addon manager creates it, left unschedulable by the
+// scheduler: PodScheduled=False, reason Unschedulable.
+json KubeDns(bool tolerates = true, bool marked = true) {
+  json spec = {{"priorityClassName", "system-cluster-critical"},
+               {"containers",
+                {{{"name", "dns"}, {"image", "coredns"},
+                  {"resources", {{"requests", {{"cpu", "1"}}}}}}}}};
+  if (tolerates) {
+    spec["tolerations"] = {{{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}}};
+  }
+  json status = {{"phase", "Pending"}};
+  if (marked) {
+    status["conditions"] = {{{"type", "PodScheduled"},
+                             {"status", "False"},
+                             {"reason", "Unschedulable"},
+                             {"message", "0/2 nodes are available: 2 Insufficient cpu."}}};
+  }
+  return {{"kind", "Pod"},
+          {"apiVersion", "v1"},
+          {"metadata", {{"name", "kube-dns"}, {"namespace", "kube-system"}}},
+          {"spec", spec},
+          {"status", status}};
+}
+
+json Budget(const std::string& name, const std::string& app, int allowed) {
+  return {{"kind", "PodDisruptionBudget"},
+          {"apiVersion", "policy/v1"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"spec", {{"minAvailable", 1}, {"selector", {{"matchLabels", {{"app", app}}}}}}},
+          {"status",
+           {{"disruptionsAllowed", allowed},
+            {"currentHealthy", 1},
+            {"desiredHealthy", 1},
+            {"expectedPods", 1}}}};
+}
+
+class ApiHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = kube::testing::FakeApiServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    kube::Config config;
+    config.server = server_->url();
+    auto client = kube::Client::Create(config);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+    cluster_ = std::make_unique<ApiCluster>(client_.get(), scheduler::DefaultConfig());
+    rescheduler_ = std::make_unique<Rescheduler>(cluster_.get(), cluster_->planner(), options_);
+  }
+
+  // Two full nodes: web on n1 (under `web_budget` disruptions allowed, no
+  // budget when negative), batch on n2; kube-dns pending.
+  void LoadFullCluster(int web_budget, const json& dns = KubeDns()) {
+    for (const json& o : {Node("n1"), Node("n2"), RunningPod("web", "n1", "web"),
+                          RunningPod("batch", "n2", "batch"), dns}) {
+      ASSERT_TRUE(server_->Create(o.dump()).ok()) << o.dump();
+    }
+    if (web_budget >= 0) {
+      ASSERT_TRUE(server_->Create(Budget("web", "web", web_budget).dump()).ok());
+    }
+  }
+
+  absl::Status Run(int passes) {
+    return RunPasses(*cluster_, *rescheduler_, options_, passes,
+                     [this](absl::Duration d) { sleeps_.push_back(d); });
+  }
+
+  std::vector<std::string> TaintsOn(const std::string& node) {
+    std::vector<std::string> out;
+    absl::StatusOr<json> n = server_->Get("Node", "", node);
+    EXPECT_TRUE(n.ok()) << n.status();
+    if (!n.ok() || !(*n)["spec"].contains("taints")) return out;
+    for (const json& t : (*n)["spec"]["taints"]) {
+      out.push_back(absl::StrCat(t.value("key", ""), "=", t.value("value", ""), ":",
+                                 t.value("effect", "")));
+    }
+    return out;
+  }
+
+  bool PodExists(const std::string& ns, const std::string& name) {
+    return server_->Get("Pod", ns, name).ok();
+  }
+
+  // "Kind ns/name Type Reason" of every event the server got.
+  std::vector<std::string> EventLines() {
+    std::vector<std::string> out;
+    for (const json& e : server_->Events()) {
+      const json& o = e["involvedObject"];
+      out.push_back(absl::StrCat(o.value("kind", ""), " ",
+                                 o.contains("namespace") ? o.value("namespace", "") + "/" : "",
+                                 o.value("name", ""), " ", e.value("type", ""), " ",
+                                 e.value("reason", "")));
+    }
+    return out;
+  }
+
+  Options options_;
+  std::unique_ptr<kube::testing::FakeApiServer> server_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<ApiCluster> cluster_;
+  std::unique_ptr<Rescheduler> rescheduler_;
+  std::vector<absl::Duration> sleeps_;
+};
+
+constexpr char kDnsTaint[] = "CriticalAddonsOnly=kube-system_kube-dns:NoSchedule";
+
+TEST_F(ApiHostTest, ClearsTheNodeTheBudgetAllowsThenReleasesItOnceBound) {
+  // web's budget allows no disruption: n2 (batch) is the node to clear.
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(sleeps_, ElementsAre(options_.initial_delay));
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_THAT(TaintsOn("n1"), IsEmpty());
+  EXPECT_FALSE(PodExists("default", "batch"));
+  EXPECT_TRUE(PodExists("default", "web"));
+  EXPECT_THAT(EventLines(), ElementsAre("Pod default/batch Normal DeletedByRescheduler"));
+  const json event = server_->Events()[0];
+  EXPECT_EQ(event["message"],
+            "Deleted by rescheduler in order to schedule critical pod kube-system_kube-dns.");
+  EXPECT_EQ(event["source"]["component"], "rescheduler");
+  EXPECT_EQ(event["metadata"]["namespace"], "default");
+
+  // Not bound yet: the taint stays.
+  ASSERT_TRUE(cluster_->Refresh().ok());
+  rescheduler_->RunOnce();
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_TRUE(rescheduler_->busy());
+
+  // The scheduler binds kube-dns to n2: the next pass removes the taint.
+  absl::StatusOr<json> dns = server_->Get("Pod", "kube-system", "kube-dns");
+  ASSERT_TRUE(dns.ok());
+  (*dns)["spec"]["nodeName"] = "n2";
+  (*dns)["status"] = {{"phase", "Running"}};
+  ASSERT_TRUE(server_->Update(*dns).ok());
+  ASSERT_TRUE(cluster_->Refresh().ok());
+  EXPECT_TRUE(rescheduler_->RunOnce());
+  EXPECT_THAT(TaintsOn("n2"), IsEmpty());
+  EXPECT_FALSE(rescheduler_->busy());
+  EXPECT_THAT(rescheduler_->EvictedFor("kube-system/kube-dns"), ElementsAre("default/batch"));
+}
+
+TEST_F(ApiHostTest, RefusedEvictionIsTriedAgainOnTheNextPass) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  // The budget changed after the plan: the server answers 429 once.
+  server_->FailNext("POST", "/api/v1/namespaces/default/pods/batch/eviction", 429);
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_TRUE(PodExists("default", "batch"));
+  ASSERT_TRUE(cluster_->Refresh().ok());
+  rescheduler_->RunOnce();
+  EXPECT_FALSE(PodExists("default", "batch"));
+  EXPECT_THAT(EventLines(), Contains("Pod default/batch Normal DeletedByRescheduler"));
+}
+
+TEST_F(ApiHostTest, TaintIsPatchedAgainAfterAConflict) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  server_->FailNext("PATCH", "/api/v1/nodes/n2", 409, 2);
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_FALSE(PodExists("default", "batch"));
+}
+
+TEST_F(ApiHostTest, StaleTaintsGoAtStartOthersStay) {
+  const json taints = {{{"key", "CriticalAddonsOnly"}, {"value", "old_pod"}, {"effect", "NoSchedule"}},
+                       {{"key", "dedicated"}, {"value", "gpu"}, {"effect", "NoSchedule"}}};
+  ASSERT_TRUE(server_->Create(Node("n1", taints).dump()).ok());
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(TaintsOn("n1"), ElementsAre("dedicated=gpu:NoSchedule"));
+}
+
+TEST_F(ApiHostTest, PodsTheSchedulerHasNotGivenUpOnAreLeftAlone) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/-1, KubeDns(true, /*marked=*/false)));
+  ASSERT_TRUE(Run(2).ok());
+  EXPECT_THAT(TaintsOn("n1"), IsEmpty());
+  EXPECT_THAT(TaintsOn("n2"), IsEmpty());
+  EXPECT_TRUE(PodExists("default", "web"));
+  EXPECT_TRUE(PodExists("default", "batch"));
+  EXPECT_THAT(EventLines(), IsEmpty());
+  EXPECT_THAT(sleeps_, ElementsAre(options_.initial_delay, options_.housekeeping_interval));
+}
+
+TEST_F(ApiHostTest, NoNodeIsAWarningOnThePod) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/-1, KubeDns(/*tolerates=*/false)));
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(EventLines(), ElementsAre("Pod kube-system/kube-dns Warning PodDoestFitAnyNode"));
+  EXPECT_THAT(server_->Events()[0]["message"].get<std::string>(),
+              HasSubstr("does not tolerate the taint CriticalAddonsOnly"));
+  EXPECT_TRUE(PodExists("default", "web"));
+  EXPECT_TRUE(PodExists("default", "batch"));
+}
+
+TEST_F(ApiHostTest, RefreshErrorsNameTheRequest) {
+  server_->FailNext("GET", "/api/v1/pods", 500);
+  absl::Status s = cluster_->Refresh();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods: "));
+  // A failed first Refresh stops RunPasses before anything is done.
+  server_->FailNext("GET", "/api/v1/nodes", 403);
+  EXPECT_EQ(Run(1).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(sleeps_, IsEmpty());
+}
+
+TEST_F(ApiHostTest, BadObjectsFromTheServerAreErrorsNamingThem) {
+  json bad = Node("n1");
+  bad["status"]["allocatable"]["cpu"] = "two";
+  ASSERT_TRUE(server_->Create(bad.dump()).ok());
+  absl::Status s = cluster_->Refresh();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/nodes"));
+  EXPECT_THAT(s.message(), HasSubstr("n1"));
+}
+
+}  // namespace
+}  // namespace kestrel::rescheduler
