@@ -23,6 +23,7 @@ struct ListSource {
 };
 
 constexpr ListSource kLists[] = {
+    {"/api/v1/namespaces", "Namespace", "v1", true},
     {"/api/v1/nodes", "Node", "v1", false},
     {"/api/v1/pods", "Pod", "v1", false},
     {"/apis/policy/v1/poddisruptionbudgets", "PodDisruptionBudget", "policy/v1", true},

@@ -4,8 +4,8 @@
 // ClusterClient with REST calls (kube/client.h), and answers the Planner
 // from a scheduler view rebuilt from the server's lists at every pass.
 //
-//   - Refresh() lists nodes, pods, PodDisruptionBudgets and PriorityClasses
-//     and loads them as the simulator loads a snapshot (sim::LoadContents,
+//   - Refresh() lists namespaces (their labels, for namespaceSelector),
+//     nodes, pods, PodDisruptionBudgets and PriorityClasses and loads them as the simulator loads a snapshot (sim::LoadContents,
 //     sim::Host), so the planner sees the cluster with the scheduler's own
 //     profile. Unschedulable pods are the pending ones whose PodScheduled
 //     condition is False with reason Unschedulable and which have no

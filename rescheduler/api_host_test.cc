@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -111,6 +112,17 @@ class ApiHostTest : public ::testing::Test {
     for (const json& o : {Node("n1"), Node("n2"), RunningPod("web", "n1", "web"),
                           RunningPod("batch", "n2", "batch"), dns}) {
       ASSERT_TRUE(server_->Create(o.dump()).ok()) << o.dump();
+    }
+    // A real server lists the built-in classes too.
+    for (const auto& [name, value] : {std::pair<const char*, int64_t>{"system-cluster-critical",
+                                                                      2000000000},
+                                      {"system-node-critical", 2000001000}}) {
+      const json pc = {{"kind", "PriorityClass"},
+                       {"apiVersion", "scheduling.k8s.io/v1"},
+                       {"metadata", {{"name", name}}},
+                       {"value", value},
+                       {"description", "built-in"}};
+      ASSERT_TRUE(server_->Create(pc.dump()).ok());
     }
     if (web_budget >= 0) {
       ASSERT_TRUE(server_->Create(Budget("web", "web", web_budget).dump()).ok());
