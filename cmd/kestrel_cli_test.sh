@@ -393,7 +393,7 @@ printf 'current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\ncluste
   >"${TMP}/kubeconfig-down"
 run rescheduler --kubeconfig="${TMP}/kubeconfig-down" --passes=1
 expect_status 1
-expect_lines "${ERR}" '^kestrel: GET /api/v1/nodes: '
+expect_lines "${ERR}" '^kestrel: GET /api/v1/namespaces: '
 
 # ---------------------------------------------------------------------------
 # Kubernetes 1.4 alpha annotations, on by default, off by flag.

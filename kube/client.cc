@@ -132,7 +132,10 @@ class HttpClient : public Client {
       return absl::UnavailableError(
           absl::StrCat(method, " ", path, ": ", httplib::to_string(r.error())));
     }
-    if (r->status < 200 || r->status > 299) return StatusFromHttp(r->status, r->body);
+    if (r->status < 200 || r->status > 299) {
+      absl::Status s = StatusFromHttp(r->status, r->body);
+      return absl::Status(s.code(), absl::StrCat(method, " ", path, ": ", s.message()));
+    }
     return Response{r->status, r->body};
   }
 

@@ -67,8 +67,9 @@ class Client {
   virtual ~Client() = default;
 
   // Each answers the body of a 2xx response; otherwise an error whose code
-  // follows the HTTP code (StatusFromHttp) and whose message is the
-  // Kubernetes Status message, or the body.
+  // follows the HTTP code (StatusFromHttp), its message "<METHOD> <path>: "
+  // and the Kubernetes Status message (or the body); Unavailable when the
+  // server cannot be reached.
   virtual absl::StatusOr<Response> Get(const std::string& path) = 0;
   virtual absl::StatusOr<Response> Post(const std::string& path, const std::string& json) = 0;
   // `content_type`: application/merge-patch+json, application/json-patch+json

@@ -262,7 +262,7 @@ TEST_F(ClientTest, ErrorsFollowTheHttpCode) {
   std::unique_ptr<Client> c = Connect("");
   absl::StatusOr<Response> r = c->Get("/conflict");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(r.status().message(), "the object has been modified");
+  EXPECT_EQ(r.status().message(), "GET /conflict: the object has been modified");
   r = c->Get("/missing");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
 }

@@ -90,10 +90,7 @@ absl::Status ApiCluster::Refresh() {
   for (const ListSource& src : kLists) {
     absl::StatusOr<kube::Response> r = client_->Get(src.path);
     if (!r.ok() && src.optional && absl::IsNotFound(r.status())) continue;
-    if (!r.ok()) {
-      return absl::Status(r.status().code(),
-                          absl::StrCat("GET ", src.path, ": ", r.status().message()));
-    }
+    if (!r.ok()) return r.status();  // the message names the request
     absl::StatusOr<json> list = ParseJson(absl::StrCat("GET ", src.path), r->body);
     if (!list.ok()) return list.status();
     json& items = (*list)["items"];
