@@ -42,13 +42,22 @@ absl::StatusOr<json> ParseJson(const std::string& what, const std::string& body)
   return j;
 }
 
-std::string StringAt(const json& j, std::initializer_list<const char*> path) {
+// The value at `path` in `j`; null when any step is missing or no object.
+const json& At(const json& j, std::initializer_list<const char*> path) {
+  static const json* const kNull = new json();
   const json* p = &j;
   for (const char* key : path) {
-    if (!p->is_object() || !p->contains(key)) return "";
-    p = &(*p)[key];
+    if (!p->is_object()) return *kNull;
+    auto it = p->find(key);
+    if (it == p->end()) return *kNull;
+    p = &*it;
   }
-  return p->is_string() ? p->get<std::string>() : "";
+  return *p;
+}
+
+std::string StringAt(const json& j, std::initializer_list<const char*> path) {
+  const json& v = At(j, path);
+  return v.is_string() ? v.get<std::string>() : "";
 }
 
 // Pending, PodScheduled=False with reason Unschedulable, not nominated.
@@ -57,12 +66,9 @@ bool MarkedUnschedulable(const json& pod) {
   if (!StringAt(pod, {"status", "nominatedNodeName"}).empty()) return false;
   const std::string phase = StringAt(pod, {"status", "phase"});
   if (phase == "Succeeded" || phase == "Failed") return false;
-  const json* status = pod.contains("status") ? &pod["status"] : nullptr;
-  if (status == nullptr || !status->is_object() || !status->contains("conditions") ||
-      !(*status)["conditions"].is_array()) {
-    return false;
-  }
-  for (const json& c : (*status)["conditions"]) {
+  const json& conditions = At(pod, {"status", "conditions"});
+  if (!conditions.is_array()) return false;
+  for (const json& c : conditions) {
     if (StringAt(c, {"type"}) == "PodScheduled" && StringAt(c, {"status"}) == "False" &&
         StringAt(c, {"reason"}) == "Unschedulable") {
       return true;
@@ -176,11 +182,8 @@ absl::Status ApiCluster::ChangeTaint(const std::string& node, const std::string&
     if (!r.ok()) return r.status();
     absl::StatusOr<json> current = ParseJson(absl::StrCat("GET ", path), r->body);
     if (!current.ok()) return current.status();
-    json taints = json::array();
-    if (current->contains("spec") && (*current)["spec"].is_object() &&
-        (*current)["spec"].contains("taints") && (*current)["spec"]["taints"].is_array()) {
-      taints = (*current)["spec"]["taints"];
-    }
+    const json& listed = At(*current, {"spec", "taints"});
+    const json taints = listed.is_array() ? listed : json::array();
     auto ours = [&](const json& t) {
       return StringAt(t, {"key"}) == kTaintKey && StringAt(t, {"value"}) == value &&
              StringAt(t, {"effect"}) == "NoSchedule";

@@ -77,12 +77,9 @@ scheduler::ScheduleResult Host::Place(const model::PodPtr& pod) {
   if (!r.node.empty() || r.nominated_node.empty()) return r;
   // Preemption made room and the victims are gone at once: the next cycle
   // for this pod, as nominated, is the one that places it.
+  // The scheduler recorded the nomination in this host's nominator.
   nominated = nominator_.Get(pod->Key());
-  if (nominated == nullptr) {  // a host without a nominator in the handle
-    auto copy = std::make_shared<model::Pod>(*pod);
-    copy->nominated_node_name = r.nominated_node;
-    nominated = std::move(copy);
-  }
+  if (nominated == nullptr) return r;
   scheduler::ScheduleResult again = Schedule(nominated);
   again.victims.insert(again.victims.begin(), r.victims.begin(), r.victims.end());
   if (again.node.empty() && again.nominated_node.empty()) {

@@ -28,72 +28,43 @@ bool NodeResourcesFitFilter::Ignored(model::Id resource) const {
   return ignored_groups_.contains(name.substr(0, name.find('/')));
 }
 
-template <typename Emit>
-void NodeResourcesFitFilter::ForEachShortfall(const model::Pod& pod,
-                                              const framework::NodeInfo& node,
-                                              Emit&& emit) const {
+framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*state*/,
+                                                 const model::Pod& pod,
+                                                 const framework::NodeInfo& node) const {
+  // Every shortfall is a reason, in upstream's order: pods, cpu, memory,
+  // ephemeral storage, extended resources. A request above what even an
+  // empty node has makes the status unresolvable.
+  framework::Code code = framework::Code::kUnschedulable;
+  std::vector<std::string> reasons;
   const model::Resources& allocatable = node.allocatable();
   const model::Resources& used = node.requested();
 
   const int64_t pods = static_cast<int64_t>(node.pods().size());
-  if (pods + 1 > allocatable.allowed_pods) {
-    // Preemption can free pod slots: never unresolvable.
-    emit("Too many pods", 1, pods, allocatable.allowed_pods, false);
-  }
+  // Preemption can free pod slots: never unresolvable.
+  if (pods + 1 > allocatable.allowed_pods) reasons.emplace_back("Too many pods");
 
   const model::Resources& request = pod.requests;
-  if (request.IsZero()) return;
-  // `request` > `allocatable` - `in_use` is a shortfall; a zero request is
-  // never short; one above what even an empty node has is unresolvable.
-  auto check = [&](absl::string_view reason, int64_t request, int64_t in_use,
-                   int64_t allocatable) {
-    if (request > 0 && request > allocatable - in_use) {
-      emit(reason, request, in_use, allocatable, request > allocatable);
-    }
-  };
-  check("Insufficient cpu", request.milli_cpu, used.milli_cpu, allocatable.milli_cpu);
-  check("Insufficient memory", request.memory, used.memory, allocatable.memory);
-  check("Insufficient ephemeral-storage", request.ephemeral_storage, used.ephemeral_storage,
-        allocatable.ephemeral_storage);
-  for (const auto& [id, quantity] : request.scalar) {
-    if (quantity == 0 || Ignored(id)) continue;
-    const int64_t have = allocatable.Scalar(id);
-    const int64_t in_use = used.Scalar(id);
-    if (quantity > have - in_use) {
-      emit(absl::StrCat("Insufficient ", names_.Name(id)), quantity, in_use, have,
-           quantity > have);
+  if (!request.IsZero()) {
+    // A zero request is never short.
+    auto check = [&](absl::string_view reason, int64_t want, int64_t in_use, int64_t have) {
+      if (want <= 0 || want <= have - in_use) return;
+      if (want > have) code = framework::Code::kUnschedulableAndUnresolvable;
+      reasons.emplace_back(reason);
+    };
+    check("Insufficient cpu", request.milli_cpu, used.milli_cpu, allocatable.milli_cpu);
+    check("Insufficient memory", request.memory, used.memory, allocatable.memory);
+    check("Insufficient ephemeral-storage", request.ephemeral_storage, used.ephemeral_storage,
+          allocatable.ephemeral_storage);
+    for (const auto& [id, quantity] : request.scalar) {
+      if (quantity == 0 || Ignored(id)) continue;
+      const int64_t have = allocatable.Scalar(id);
+      const int64_t in_use = used.Scalar(id);
+      if (quantity > have - in_use) {
+        if (quantity > have) code = framework::Code::kUnschedulableAndUnresolvable;
+        reasons.push_back(absl::StrCat("Insufficient ", names_.Name(id)));
+      }
     }
   }
-}
-
-std::vector<InsufficientResource> NodeResourcesFitFilter::Fits(
-    const model::Pod& pod, const framework::NodeInfo& node) const {
-  std::vector<InsufficientResource> out;
-  ForEachShortfall(pod, node,
-                   [&](absl::string_view reason, int64_t requested, int64_t used,
-                       int64_t capacity, bool unresolvable) {
-                     out.push_back({std::string(reason), requested, used, capacity, unresolvable});
-                   });
-  return out;
-}
-
-framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*state*/,
-                                                 const model::Pod& pod,
-                                                 const framework::NodeInfo& node) const {
-  // Straight into the reasons: a failing node costs no InsufficientResource
-  // list (preemption's dry runs fail many).
-  framework::Code code = framework::Code::kSuccess;
-  std::vector<std::string> reasons;
-  ForEachShortfall(pod, node,
-                   [&](absl::string_view reason, int64_t /*requested*/, int64_t /*used*/,
-                       int64_t /*capacity*/, bool unresolvable) {
-                     if (unresolvable) {
-                       code = framework::Code::kUnschedulableAndUnresolvable;
-                     } else if (code == framework::Code::kSuccess) {
-                       code = framework::Code::kUnschedulable;
-                     }
-                     reasons.emplace_back(reason);
-                   });
   if (reasons.empty()) return framework::Status();
   return framework::Status(code, std::move(reasons));
 }
@@ -107,7 +78,7 @@ void NodeResourcesFitFilter::FilterRows(const framework::CycleState& /*state*/,
                                         const model::Pod& pod, const framework::NodeTable& t,
                                         size_t begin, size_t end, uint8_t* passed) const {
   const model::Resources& req = pod.requests;
-  // As Fits(): pods first; a request of zero is never short.
+  // As Filter(): pods first; a request of zero is never short.
   for (size_t r = begin; r < end; ++r) {
     passed[r] &= t.num_pods[r] + 1 <= t.alloc_pods[r];
   }

@@ -28,16 +28,6 @@
 
 namespace kestrel::predicates {
 
-// One resource the node lacks for the pod.
-struct InsufficientResource {
-  std::string reason;  // "Insufficient cpu"
-  int64_t requested = 0;
-  int64_t used = 0;
-  int64_t capacity = 0;
-  // The request exceeds the node's allocatable: even an empty node is too small.
-  bool unresolvable = false;
-};
-
 // Which names are extended resources is a model fact (model/resources.h).
 using model::IsExtendedResourceName;
 
@@ -64,18 +54,8 @@ class NodeResourcesFitFilter : public framework::PreFilterPlugin,
                   const framework::NodeTable& table, size_t begin, size_t end,
                   uint8_t* passed) const override;
 
-  // The resources `node` lacks for `pod`; empty when it fits.
-  std::vector<InsufficientResource> Fits(const model::Pod& pod,
-                                         const framework::NodeInfo& node) const;
-
  private:
   bool Ignored(model::Id resource) const;
-  // Calls emit(reason, requested, used, capacity, unresolvable) for each
-  // shortfall, in upstream's order: pods, cpu, memory, ephemeral storage,
-  // extended resources.
-  template <typename Emit>
-  void ForEachShortfall(const model::Pod& pod, const framework::NodeInfo& node,
-                        Emit&& emit) const;
 
   const model::Interner& names_;
   absl::flat_hash_set<model::Id> ignored_resources_;

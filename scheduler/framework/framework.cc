@@ -405,7 +405,9 @@ bool Framework::HasPreFilterExtensions(const CycleState& state) const {
 std::vector<model::PodPtr> Framework::NominatedPodsToAdd(const model::Pod& pod,
                                                          const NodeInfo& node) const {
   std::vector<model::PodPtr> out;
-  if (handle_.nominator == nullptr || node.node() == nullptr) return out;
+  if (handle_.nominator == nullptr || handle_.nominator->empty() || node.node() == nullptr) {
+    return out;
+  }
   for (const model::PodPtr& p : handle_.nominator->PodsOn(node.node()->name)) {
     if (p->priority >= pod.priority && !(p->ns == pod.ns && p->name == pod.name)) {
       out.push_back(p);
@@ -417,9 +419,6 @@ std::vector<model::PodPtr> Framework::NominatedPodsToAdd(const model::Pod& pod,
 Status Framework::RunFilterPluginsWithNominatedPods(const CycleState& state,
                                                     const model::Pod& pod,
                                                     const NodeInfo& node) const {
-  if (handle_.nominator == nullptr || handle_.nominator->empty()) {
-    return RunFilterPlugins(state, pod, node);
-  }
   std::vector<model::PodPtr> nominated = NominatedPodsToAdd(pod, node);
   if (nominated.empty()) return RunFilterPlugins(state, pod, node);
   // Pass one: as if the nominated pods were there.

@@ -52,21 +52,6 @@ VictimHooks HooksFor(const HookTarget* t) {
 
 }  // namespace
 
-VictimHooks VictimHooksFor(const framework::Framework& fw, CycleState& state,
-                           const model::Pod& pod) {
-  VictimHooks hooks;
-  hooks.add_pod = [&fw, &state, &pod](const model::PodPtr& p, const NodeInfo& node) {
-    return fw.RunPreFilterExtensionAddPod(state, pod, p, node);
-  };
-  hooks.remove_pod = [&fw, &state, &pod](const model::PodPtr& p, const NodeInfo& node) {
-    return fw.RunPreFilterExtensionRemovePod(state, pod, *p, node);
-  };
-  hooks.filter = [&fw, &state, &pod](const NodeInfo& node) {
-    return fw.RunFilterPluginsWithNominatedPods(state, pod, node);
-  };
-  return hooks;
-}
-
 DryRunResult DryRunPreemption(const framework::Framework& fw, const CycleState& state,
                               const model::Pod& pod, framework::NodeInfoList nodes,
                               absl::Span<const model::PdbPtr> pdbs, const DryRunOptions& options,

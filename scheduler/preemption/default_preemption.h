@@ -48,14 +48,6 @@ namespace kestrel::preemption {
 
 inline constexpr char kPreemptionNotHelpful[] = "Preemption is not helpful for scheduling";
 
-// VictimHooksFor()
-//
-// The hooks SelectVictimsOnNode needs, bound to `fw`'s PreFilter extensions
-// and filters (with nominated pods), for `pod` on `state` (a clone the hooks
-// may change). `state`, `fw` and `pod` must outlive the hooks.
-VictimHooks VictimHooksFor(const framework::Framework& fw, framework::CycleState& state,
-                           const model::Pod& pod);
-
 struct DryRunOptions {
   // Where in `nodes` to start (wrapping around) and how many candidates are
   // enough (see NumCandidatesToFind).
