@@ -1,14 +1,13 @@
 #include "kube/client.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "api/decode.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
@@ -17,14 +16,6 @@ namespace kestrel::kube {
 namespace {
 
 constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Writes `contents` to a new private file (mode 0600) and returns its path.
 absl::StatusOr<std::string> WritePrivateFile(const std::string& contents) {
@@ -146,7 +137,7 @@ class HttpClient : public Client {
 }  // namespace
 
 absl::StatusOr<Config> LoadKubeconfig(const std::string& path, const std::string& context) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text = api::ReadFile(path);
   if (!text.ok()) return text.status();
   YAML::Node root;
   try {
@@ -216,7 +207,7 @@ absl::StatusOr<Config> LoadKubeconfig(const std::string& path, const std::string
   absl::StatusOr<std::string> token_file = Scalar(user, path, uwhere, "tokenFile");
   if (!token_file.ok()) return token_file.status();
   if (config.bearer_token.empty() && !token_file->empty()) {
-    absl::StatusOr<std::string> t = ReadFile(*token_file);
+    absl::StatusOr<std::string> t = api::ReadFile(*token_file);
     if (!t.ok()) return t.status();
     config.bearer_token = std::string(absl::StripTrailingAsciiWhitespace(*t));
   }
@@ -242,7 +233,7 @@ absl::StatusOr<Config> InClusterConfig() {
         "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are "
         "not set");
   }
-  absl::StatusOr<std::string> token = ReadFile(absl::StrCat(kServiceAccountDir, "/token"));
+  absl::StatusOr<std::string> token = api::ReadFile(absl::StrCat(kServiceAccountDir, "/token"));
   if (!token.ok()) return token.status();
   Config config;
   const std::string h = host;

@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/validation.h"
 
 namespace kestrel::kube::testing {
 namespace {
@@ -395,17 +396,6 @@ absl::StatusOr<std::vector<Requirement>> FromLabelSelector(const json& selector)
   return out;
 }
 
-// Keys and values: letters, digits, '-', '_', '.' and (keys) one prefix '/'.
-bool ValidLabelToken(absl::string_view s, bool key) {
-  if (key && s.empty()) return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && !(key && c == '/')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Splits `s` at the commas outside parentheses.
 std::vector<std::string> SplitTerms(absl::string_view s) {
   std::vector<std::string> out(1);
@@ -467,9 +457,10 @@ absl::StatusOr<std::vector<Requirement>> ParseLabelSelector(absl::string_view se
       r.key = std::string(term);
       r.op = Requirement::Op::kExists;
     }
-    if (!ValidLabelToken(r.key, true)) return bad;
+    // Upstream's label key and value rules (labels.NewRequirement).
+    if (!api::QualifiedNameErrors(r.key).empty()) return bad;
     for (const std::string& v : r.values) {
-      if (!ValidLabelToken(v, false)) return bad;
+      if (!api::LabelValueErrors(v).empty()) return bad;
     }
     out.push_back(std::move(r));
   }
