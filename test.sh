@@ -23,6 +23,14 @@ for arg in "$@"; do
   esac
 done
 
+# //:tests (BUILD.bazel) names every test target; a new one must be added there.
+unlisted=$(bazel query --noshow_progress 'tests(//...) except tests(//:tests)' 2>/dev/null)
+if [[ -n "${unlisted}" ]]; then
+  echo "test targets missing from //:tests in BUILD.bazel:" ${unlisted}
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 mkdir -p out
 log=out/test.log
 bazel test --keep_going --noshow_progress --color=no --curses=no \
