@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "model/interner.h"
+#include "predicates/testing/builders.h"
 #include "scheduler/plugins.h"
 
 namespace kestrel::scheduler {
@@ -143,8 +144,37 @@ profiles:
                                           {"ImageLocality", 1}}));
 }
 
+// The NodeResourcesFit score of `pod` on a node with 4 CPUs and 10 GiB whose
+// existing pod requests half of each, under the first profile of `profiles`.
+int64_t FitScore(const std::vector<std::unique_ptr<framework::Framework>>& profiles) {
+  using testing::MakeNode;
+  using testing::MakeNodeInfo;
+  using testing::MakePod;
+  using testing::Res;
+  for (const auto& s : profiles[0]->score_plugins()) {
+    if (s.plugin->Name() != "NodeResourcesFit") continue;
+    const model::Node node = MakeNode("n", Res().Cpu(4000).Mem(10 * testing::kGi));
+    const framework::NodeInfo info =
+        MakeNodeInfo(node, {MakePod("existing", Res().Cpu(2000).Mem(5 * testing::kGi))});
+    const model::Pod pod = MakePod("p", Res().Cpu(1000).Mem(testing::kGi));
+    const framework::NodeInfo* nodes[] = {&info};
+    framework::CycleState state;
+    auto* pre = dynamic_cast<framework::PreScorePlugin*>(s.plugin);
+    if (pre == nullptr || !pre->PreScore(state, pod, nodes).ok()) return -1;
+    absl::StatusOr<int64_t> score = s.plugin->Score(state, pod, info);
+    return score.ok() ? *score : -1;
+  }
+  return -1;
+}
+
 TEST_F(ProfileTest, PluginArgsAreTyped) {
-  auto profiles = Build(std::string(kHeader) + R"(
+  // The args reach the plugin: with 3000m of 4000m cpu and 6 of 10 GiB
+  // requested after the pod, LeastAllocated scores (25 + 40) / 2 = 32 and
+  // MostAllocated (75 + 60) / 2 = 67 (upstream's integer formulas).
+  auto least = Build(kHeader);
+  ASSERT_TRUE(least.ok()) << least.status();
+  EXPECT_EQ(FitScore(*least), 32);
+  auto most = Build(std::string(kHeader) + R"(
 profiles:
 - pluginConfig:
   - name: NodeResourcesFit
@@ -154,8 +184,12 @@ profiles:
         resources:
         - name: cpu
           weight: 1
+        - name: memory
+          weight: 1
 )");
-  ASSERT_TRUE(profiles.ok()) << profiles.status();
+  ASSERT_TRUE(most.ok()) << most.status();
+  EXPECT_EQ(FitScore(*most), 67);
+  // Unknown strategies are refused with upstream's validation message.
   auto bad = Build(std::string(kHeader) + R"(
 profiles:
 - pluginConfig:
@@ -164,7 +198,12 @@ profiles:
       scoringStrategy:
         type: Sideways
 )");
-  EXPECT_FALSE(bad.ok());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(
+                "scoringStrategy.type: Unsupported value: \"Sideways\": supported values: "
+                "\"LeastAllocated\", \"MostAllocated\", \"RequestedToCapacityRatio\""),
+            std::string::npos)
+      << bad.status();
 }
 
 TEST_F(ProfileTest, Errors) {
