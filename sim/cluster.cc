@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
 #include "api/decode.h"
+#include "api/defaults.h"
 #include "api/policy.pb.h"
 #include "api/scheduling.pb.h"
 #include "model/compile.h"
@@ -25,8 +26,9 @@ struct LoadState {
   std::vector<model::PriorityRequest> bound_requests, pending_requests;
 };
 
-// Compiles one decoded object into `cluster`.
-absl::Status AddObject(const std::string& file, const api::Object& obj,
+// Compiles one decoded object into `cluster`. A pod is first defaulted as
+// the API server would have defaulted and admitted it.
+absl::Status AddObject(const std::string& file, api::Object& obj,
                        const model::CompileOptions& options, Cluster* cluster,
                        LoadState* state) {
   absl::flat_hash_set<std::string>* node_names = &state->node_names;
@@ -44,9 +46,12 @@ absl::Status AddObject(const std::string& file, const api::Object& obj,
     }
     cluster->nodes.push_back(*std::move(node));
   } else if (obj.kind == "Pod") {
-    const auto& api_pod = static_cast<const v1::Pod&>(*obj.message);
+    auto& api_pod = static_cast<v1::Pod&>(*obj.message);
     const std::string& phase = api_pod.status().phase();
     if (phase == "Succeeded" || phase == "Failed") return absl::OkStatus();
+    api::DefaultingOptions defaulting;
+    defaulting.alpha_annotations = options.alpha_annotations;
+    api::DefaultPod(&api_pod, defaulting);
     absl::StatusOr<model::PodPtr> pod = model::CompilePod(api_pod, *cluster->names, options);
     if (!pod.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));

@@ -46,6 +46,13 @@ struct Cluster {
 // informers skip them. Duplicate nodes, pods, namespaces or priority classes
 // are errors.
 //
+// Every pod is first defaulted and admitted as the API server would have
+// done on create (api::DefaultPod: requests from limits, port protocols,
+// host ports on the host network, schedulerName, the default not-ready and
+// unreachable tolerations), so a raw manifest schedules as the same object
+// created through an API server; a dump from a real cluster carries all of
+// it already and is unchanged.
+//
 // Every pod's priority is then resolved as the Priority admission plugin
 // does (model::PriorityClasses::Resolve), after all files are read, so a
 // PriorityClass may come after the pods that name it:
