@@ -1,5 +1,6 @@
 #include "sim/cluster.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
@@ -20,7 +21,7 @@ namespace schedv1 = ::k8s::io::api::scheduling::v1;
 // What loading keeps besides the cluster itself.
 struct LoadState {
   absl::flat_hash_set<std::string> node_names, namespace_names, pod_keys, pdb_keys;
-  std::vector<std::string> bound_origins;  // parallel to bound_pods
+  std::vector<std::string> bound_origins;  // parallel to bound_pods, for warnings
   // What each pod's spec asks of priority admission, parallel to
   // bound_pods and pending_pods (the protobufs are dropped).
   std::vector<model::PriorityRequest> bound_requests, pending_requests;
@@ -168,14 +169,33 @@ absl::StatusOr<Cluster> LoadContents(
     });
     if (!s.ok()) return s;
   }
-  // A bound pod must name a node that exists: the scheduler would account
-  // its requests nowhere otherwise.
+  // A bound pod whose node is not in the files (deleted while its pods
+  // terminate, or listed a moment apart) stays: the cache keeps it aside,
+  // on no node. One warning per such node.
+  struct UnknownNode {
+    size_t pods = 0;
+    size_t first = 0;  // index in bound_pods
+  };
+  std::vector<std::string> unknown_nodes;  // in order of first mention
+  absl::flat_hash_map<std::string, UnknownNode> unknown;
   for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {
-    const model::Pod& pod = *cluster.bound_pods[i];
-    if (!state.node_names.contains(pod.node_name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          state.bound_origins[i], ": spec.nodeName: node \"", pod.node_name, "\" not found"));
-    }
+    const std::string& node = cluster.bound_pods[i]->node_name;
+    if (state.node_names.contains(node)) continue;
+    auto [it, inserted] = unknown.try_emplace(node, UnknownNode{0, i});
+    if (inserted) unknown_nodes.push_back(node);
+    ++it->second.pods;
+  }
+  for (const std::string& node : unknown_nodes) {
+    const UnknownNode& u = unknown.at(node);
+    const std::string& origin = state.bound_origins[u.first];
+    const size_t count = u.pods;
+    cluster.warnings.push_back(
+        count == 1
+            ? absl::StrCat(origin, ": spec.nodeName: node \"", node,
+                           "\" is not in the cluster; the pod counts on no node")
+            : absl::StrCat(count, " pods are bound to node \"", node,
+                           "\", which is not in the cluster; they count on no node (first: ",
+                           origin, ")"));
   }
   // PriorityClasses may follow the pods that name them: resolve at the end.
   for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {

@@ -149,6 +149,66 @@ spec:
   }
 }
 
+// Pods bound to a node that is not in the cluster count on no node: not
+// against capacity, not in affinity, not as running pods.
+TEST(SimulatorTest, PodsOnUnknownNodesCountNowhere) {
+  constexpr char kDump[] = R"(
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/hostname: n1, zone: z1}}
+status: {allocatable: {cpu: "4", memory: 4Gi, pods: "10"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: running, namespace: default}
+spec:
+  nodeName: n1
+  containers:
+  - {name: c, resources: {requests: {cpu: 500m}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ghost-1, namespace: default, labels: {app: web}}
+spec:
+  nodeName: gone-node
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {topologyKey: zone, labelSelector: {matchLabels: {app: web}}}
+  containers:
+  - {name: c, resources: {requests: {cpu: "4"}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ghost-2, namespace: default, labels: {app: web}}
+spec:
+  nodeName: gone-node
+  containers:
+  - {name: c, resources: {limits: {cpu: "4"}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec:
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {topologyKey: zone, labelSelector: {matchLabels: {app: web}}}
+  containers:
+  - {name: c, resources: {requests: {cpu: "3"}}}
+)";
+  auto cluster = LoadContents({{"dump.yaml", kDump}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ASSERT_EQ(cluster->warnings.size(), 1u);
+  auto report = Simulate(*cluster, scheduler::DefaultConfig(), SimOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->placements.size(), 1u);
+  EXPECT_EQ(report->placements[0].node, "n1") << report->placements[0].message;
+  EXPECT_EQ(report->nodes, 1);
+  EXPECT_EQ(report->existing_pods, 1);
+  EXPECT_EQ(report->pods_on_unknown_nodes, 2);
+}
+
 TEST(SimulatorTest, ThreadsFollowConfigParallelismCappedByCores) {
   auto cluster = LoadContents({{"c.yaml", kCluster}});
   ASSERT_TRUE(cluster.ok());
