@@ -27,8 +27,9 @@
 //
 // Not applied, as Kestrel's API subset has no such fields: pod-level
 // resources (spec.resources, PodLevelResources) and ephemeral containers.
-// SetDefaults_ResourceList's rounding to milli units is left to the
-// compiler, which rounds up as Quantity.MilliValue does.
+// SetDefaults_ResourceList's rounding of every quantity up to milli units
+// is not applied either: the compiler rounds the pod's sums up instead,
+// which differs only for sub-milli quantities in more than one container.
 //
 // Example:
 //
