@@ -258,6 +258,17 @@ TEST_F(ApiHostTest, NoNodeIsAWarningOnThePod) {
   EXPECT_TRUE(PodExists("default", "batch"));
 }
 
+// A node deleted while its pods terminate: the server still lists them,
+// bound to it. They count on no node and the pass goes on as usual.
+TEST_F(ApiHostTest, PodsOfADeletedNodeCountNowhere) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(server_->Create(RunningPod("leftover", "deleted-node", "web").dump()).ok());
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_FALSE(PodExists("default", "batch"));
+  EXPECT_TRUE(PodExists("default", "leftover"));
+}
+
 TEST_F(ApiHostTest, RefreshErrorsNameTheRequest) {
   server_->FailNext("GET", "/api/v1/pods", 500);
   absl::Status s = cluster_->Refresh();

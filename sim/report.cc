@@ -39,6 +39,8 @@ std::string SimulateJson(const Report& report, bool with_timing) {
                   {"unschedulable", report.unschedulable},
                   {"preempted", report.preempted},
                   {"evicted", report.evicted}};
+  // Only when there are any, as the text's Cluster line.
+  if (report.pods_on_unknown_nodes > 0) summary["onUnknownNodes"] = report.pods_on_unknown_nodes;
   if (with_timing) {
     summary["seconds"] = report.seconds;
     summary["podsPerSecond"] = report.pods_per_second;
@@ -70,7 +72,11 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
   }
   if (placements && !report.placements.empty()) absl::StrAppend(&out, "\n");
   absl::StrAppend(&out, "Cluster:        ", report.nodes, " nodes, ", report.existing_pods,
-                  " pods already running\n");
+                  " pods already running");
+  if (report.pods_on_unknown_nodes > 0) {
+    absl::StrAppend(&out, ", ", report.pods_on_unknown_nodes, " on unknown nodes");
+  }
+  absl::StrAppend(&out, "\n");
   absl::StrAppend(&out, "Pods to place:  ", report.placements.size(), "\n");
   absl::StrAppend(&out, "Scheduled:      ", report.scheduled, "\n");
   absl::StrAppend(&out, "Unschedulable:  ", report.unschedulable, "\n");
