@@ -13,6 +13,7 @@
 // when every test ran and passed. A hand-checked test that fails (or was
 // filtered out) leaves every golden as it was.
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +30,7 @@
 #include "api/config/config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
 #include "sim/cluster.h"
@@ -374,15 +376,31 @@ TEST(HandCheckedTest, ExplainWithInit) {
   // node-small: 2 of 2 pods and 250m free: "Too many pods, Insufficient cpu".
   // node-cordoned: "node(s) were unschedulable" (explain runs every filter,
   //   so NodeResourcesFit shows "passed" there).
+  //
+  // Skipped for this pod (upstream runs neither half): NodeAffinity (no
+  // node selector or affinity), NodePorts (no host ports), PodTopologySpread
+  // (no constraints, and no Service or controller for the system defaults
+  // to select by), InterPodAffinity (no terms, none on existing pods).
   absl::StatusOr<Explanation> e = RunExplain(kClusterYaml, "", "default/with-init");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->pod, "default/with-init");
   EXPECT_EQ(e->selected, "node-b");
+  EXPECT_FALSE(e->pre_filter_rejection.has_value());
+  // Effective requests: max(init 3000m/1Gi, apps 1000m/1Gi); every
+  // container names cpu and memory, so the non-zero ones are the same.
+  EXPECT_EQ(e->requests.milli_cpu, 3000);
+  EXPECT_EQ(e->requests.memory, int64_t{1} << 30);
+  EXPECT_EQ(e->requests.ephemeral_storage, 0);
+  EXPECT_TRUE(e->requests.scalar.empty());
+  EXPECT_EQ(e->requests.non_zero_milli_cpu, 3000);
+  EXPECT_EQ(e->requests.non_zero_memory, int64_t{1} << 30);
   auto nodes = ByNode(*e);
   ASSERT_EQ(nodes.size(), 5u);
   EXPECT_THAT(nodes["node-a"]->scores,
               ElementsAre(Pair("TaintToleration", 300), Pair("NodeResourcesFit", 31),
                           Pair("NodeResourcesBalancedAllocation", 68), Pair("ImageLocality", 0)));
+  EXPECT_THAT(nodes["node-a"]->skipped_scores,
+              ElementsAre("NodeAffinity", "PodTopologySpread", "InterPodAffinity"));
   EXPECT_EQ(nodes["node-a"]->total, 399);
   EXPECT_THAT(nodes["node-b"]->scores,
               ElementsAre(Pair("TaintToleration", 300), Pair("NodeResourcesFit", 52),
@@ -395,13 +413,20 @@ TEST(HandCheckedTest, ExplainWithInit) {
   EXPECT_FALSE(nodes["node-small"]->feasible);
   EXPECT_THAT(nodes["node-small"]->filters,
               ElementsAre(Pair("NodeUnschedulable", "passed"), Pair("NodeName", "passed"),
-                          Pair("TaintToleration", "passed"),
-                          Pair("NodeResourcesFit", "Too many pods, Insufficient cpu")));
+                          Pair("TaintToleration", "passed"), Pair("NodeAffinity", "skipped"),
+                          Pair("NodePorts", "skipped"),
+                          Pair("NodeResourcesFit", "Too many pods, Insufficient cpu"),
+                          Pair("PodTopologySpread", "skipped"),
+                          Pair("InterPodAffinity", "skipped")));
+  EXPECT_TRUE(nodes["node-small"]->scores.empty());
+  EXPECT_TRUE(nodes["node-small"]->skipped_scores.empty());
   EXPECT_FALSE(nodes["node-cordoned"]->feasible);
   EXPECT_THAT(nodes["node-cordoned"]->filters,
               ElementsAre(Pair("NodeUnschedulable", "node(s) were unschedulable"),
                           Pair("NodeName", "passed"), Pair("TaintToleration", "passed"),
-                          Pair("NodeResourcesFit", "passed")));
+                          Pair("NodeAffinity", "skipped"), Pair("NodePorts", "skipped"),
+                          Pair("NodeResourcesFit", "passed"), Pair("PodTopologySpread", "skipped"),
+                          Pair("InterPodAffinity", "skipped")));
 }
 
 TEST(HandCheckedTest, ExplainBigBatch) {
@@ -430,11 +455,30 @@ TEST(HandCheckedTest, ExplainIdleUsesNonZeroDefaults) {
   EXPECT_EQ(ScoreOf(*nodes["node-a"], "NodeResourcesFit"), 72);
   EXPECT_EQ(ScoreOf(*nodes["node-b"], "NodeResourcesFit"), 73);
   EXPECT_EQ(ScoreOf(*nodes["node-gpu"], "NodeResourcesFit"), 97);
-  // BalancedAllocation skipped the best-effort pod at PreScore: no score.
+  // BalancedAllocation skipped the best-effort pod at PreScore: no score,
+  // listed as skipped.
   for (const auto& [name, node] : nodes) {
     if (!node->feasible) continue;
     EXPECT_EQ(ScoreOf(*node, "NodeResourcesBalancedAllocation"), -1) << name;
+    EXPECT_THAT(node->skipped_scores,
+                ::testing::Contains("NodeResourcesBalancedAllocation")) << name;
   }
+  // It requests nothing; scoring counts it as 100m and 200Mi.
+  EXPECT_EQ(e->requests.milli_cpu, 0);
+  EXPECT_EQ(e->requests.memory, 0);
+  EXPECT_EQ(e->requests.non_zero_milli_cpu, 100);
+  EXPECT_EQ(e->requests.non_zero_memory, 200 << 20);
+}
+
+// Extended resources are among the effective requests, by name.
+TEST(HandCheckedTest, ExplainGpuJobRequests) {
+  // train: cpu 1, memory 2Gi, example.com/gpu 1.
+  absl::StatusOr<Explanation> e = RunExplain(kClusterYaml, "", "ml/gpu-job");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->requests.milli_cpu, 1000);
+  EXPECT_EQ(e->requests.memory, int64_t{2} << 30);
+  EXPECT_THAT(e->requests.scalar, ElementsAre(Pair("example.com/gpu", 1)));
+  EXPECT_EQ(e->selected, "node-gpu");
 }
 
 // testdata/plugins: every default plugin, worked out by hand.
@@ -517,6 +561,175 @@ TEST(HandCheckedTest, PluginsClusterScores) {
   EXPECT_EQ(ScoreOf(*nodes["node-a2"], "NodeAffinity"), 200);
   EXPECT_EQ(ScoreOf(*nodes["node-b1"], "NodeAffinity"), 200);
   EXPECT_EQ(e->selected, "node-a2");
+}
+
+// ---------------------------------------------------------------------------
+// Every enabled plugin is listed, skipped or not.
+
+// The default profile's filter and score plugins (upstream
+// getDefaultPlugins, the volume plugins aside), in order.
+const std::vector<std::string>& DefaultFilterPlugins() {
+  static const auto* names = new std::vector<std::string>{
+      "NodeUnschedulable", "NodeName",          "TaintToleration", "NodeAffinity",
+      "NodePorts",         "NodeResourcesFit",  "PodTopologySpread", "InterPodAffinity"};
+  return *names;
+}
+const std::vector<std::string>& DefaultScorePlugins() {
+  static const auto* names = new std::vector<std::string>{
+      "TaintToleration",  "NodeAffinity",
+      "NodeResourcesFit", "PodTopologySpread",
+      "InterPodAffinity", "NodeResourcesBalancedAllocation",
+      "ImageLocality"};
+  return *names;
+}
+
+TEST(ExplainTest, EveryEnabledPluginAppearsForEveryNode) {
+  for (const GoldenCase& c : GoldenCases()) {
+    if (c.command != Command::kExplain || c.format != Format::kJson) continue;
+    absl::StatusOr<Explanation> e = RunExplain(ClusterPath(c), c.config, c.pod);
+    ASSERT_TRUE(e.ok()) << c.pod << ": " << e.status();
+    EXPECT_EQ(e->score_plugins, DefaultScorePlugins()) << c.pod;
+    for (const NodeExplanation& n : e->nodes) {
+      std::vector<std::string> filters;
+      for (const auto& [plugin, verdict] : n.filters) filters.push_back(plugin);
+      EXPECT_EQ(filters, DefaultFilterPlugins()) << c.pod << " on " << n.node;
+      // Scored or skipped, each exactly once, on feasible nodes only.
+      std::vector<std::string> scored;
+      for (const auto& [plugin, score] : n.scores) scored.push_back(plugin);
+      scored.insert(scored.end(), n.skipped_scores.begin(), n.skipped_scores.end());
+      std::sort(scored.begin(), scored.end());
+      std::vector<std::string> want;
+      if (n.feasible) want = DefaultScorePlugins();
+      std::sort(want.begin(), want.end());
+      EXPECT_EQ(scored, want) << c.pod << " on " << n.node;
+    }
+  }
+}
+
+// A pod with no node affinity: NodeAffinity's PreFilter and PreScore both
+// return Skip, so upstream runs neither its Filter nor its Score.
+TEST(ExplainTest, NoNodeAffinityShowsNodeAffinitySkipped) {
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/api");
+  ASSERT_TRUE(e.ok()) << e.status();
+  for (const NodeExplanation& n : e->nodes) {
+    EXPECT_THAT(n.filters, ::testing::Contains(Pair("NodeAffinity", "skipped"))) << n.node;
+  }
+  const std::string text = ExplainText(*e);
+  EXPECT_THAT(text, ::testing::HasSubstr("  filter NodeAffinity: skipped\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("  score  NodeAffinity: skipped\n"));
+  // Text lists the score plugins in profile order, skipped ones in place.
+  EXPECT_THAT(text, ::testing::HasSubstr("  score  TaintToleration: 300\n"
+                                         "  score  NodeAffinity: skipped\n"
+                                         "  score  NodeResourcesFit: 77\n"));
+}
+
+// JSON keeps `scores` a map of integers and lists PreScore skips apart.
+TEST(ExplainTest, JsonListsSkippedScoresApart) {
+  absl::StatusOr<Explanation> e = RunExplain(kClusterYaml, "", "default/with-init");
+  ASSERT_TRUE(e.ok()) << e.status();
+  const nlohmann::json j = nlohmann::json::parse(ExplainJson(*e));
+  // value() rather than operator[]: a missing key is a failure, not an abort.
+  const nlohmann::json a = j["nodes"]["node-a"];
+  const nlohmann::json none;
+  for (const auto& [plugin, score] : a["scores"].items()) {
+    EXPECT_TRUE(score.is_number_integer()) << plugin;
+  }
+  EXPECT_EQ(a.value("skipped", none),
+            nlohmann::json::array({"NodeAffinity", "PodTopologySpread", "InterPodAffinity"}));
+  EXPECT_EQ(a["filters"].value("NodePorts", none), "skipped");
+  // Infeasible: no scores, nothing skipped.
+  EXPECT_EQ(j["nodes"]["node-small"].value("skipped", none), nlohmann::json::array());
+  EXPECT_EQ(j.value("requests", none),
+            nlohmann::json({{"milliCPU", 3000},
+                            {"memory", int64_t{1} << 30},
+                            {"ephemeralStorage", 0},
+                            {"scalarResources", nlohmann::json::object()}}));
+  EXPECT_EQ(j.value("nonZeroRequests", none),
+            nlohmann::json({{"milliCPU", 3000}, {"memory", int64_t{1} << 30}}));
+  EXPECT_FALSE(j.contains("preFilterRejection"));
+}
+
+TEST(ExplainTest, TextShowsEffectiveRequests) {
+  absl::StatusOr<Explanation> e = RunExplain(kClusterYaml, "", "ml/gpu-job");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_THAT(ExplainText(*e),
+              ::testing::StartsWith("Pod ml/gpu-job\n"
+                                    "Requests: cpu 1000m, memory 2Gi, ephemeral-storage 0, "
+                                    "example.com/gpu 1\n"
+                                    "Non-zero requests (scoring): cpu 1000m, memory 2Gi\n"));
+  e = RunExplain(kClusterYaml, "", "default/idle");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_THAT(ExplainText(*e),
+              ::testing::StartsWith("Pod default/idle\n"
+                                    "Requests: cpu 0m, memory 0, ephemeral-storage 0\n"
+                                    "Non-zero requests (scoring): cpu 100m, memory 200Mi\n"));
+}
+
+// A PreFilter rejection: upstream filters no node, and every node carries
+// the PreFilter's status. The rejecting plugin's slot has the reason, the
+// other filters were not run.
+TEST(ExplainTest, PreFilterRejectionListsEveryFilterAsNotRun) {
+  // Two matchFields names that cannot both hold: NodeAffinity's PreFilter
+  // finds no node name left (upstream errReasonConflict).
+  absl::StatusOr<Cluster> cluster = LoadContents({{"pinned.yaml", R"(
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {allocatable: {cpu: "1", memory: 1Gi, pods: "10"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pinned, namespace: default}
+spec:
+  containers: [{name: c, image: busybox}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields:
+          - {key: metadata.name, operator: In, values: [n1]}
+          - {key: metadata.name, operator: In, values: [n2]}
+)"}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<Explanation> e =
+      Explain(*cluster, scheduler::DefaultConfig(), "default/pinned", Options());
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_TRUE(e->pre_filter_rejection.has_value());
+  EXPECT_EQ(e->pre_filter_rejection->plugin, "NodeAffinity");
+  EXPECT_EQ(e->pre_filter_rejection->message, "pod affinity terms conflict");
+  ASSERT_EQ(e->nodes.size(), 1u);
+  EXPECT_FALSE(e->nodes[0].feasible);
+  EXPECT_THAT(e->nodes[0].filters,
+              ElementsAre(Pair("NodeUnschedulable", "not run"), Pair("NodeName", "not run"),
+                          Pair("TaintToleration", "not run"),
+                          Pair("NodeAffinity", "pod affinity terms conflict"),
+                          Pair("NodePorts", "not run"), Pair("NodeResourcesFit", "not run"),
+                          Pair("PodTopologySpread", "not run"),
+                          Pair("InterPodAffinity", "not run")));
+  EXPECT_THAT(ExplainText(*e),
+              ::testing::HasSubstr("PreFilter NodeAffinity rejected the pod: pod affinity "
+                                   "terms conflict\n"));
+  const nlohmann::json j = nlohmann::json::parse(ExplainJson(*e));
+  EXPECT_EQ(j.value("preFilterRejection", nlohmann::json()),
+            nlohmann::json({{"plugin", "NodeAffinity"}, {"message", "pod affinity terms conflict"}}));
+}
+
+// A pod whose legacy annotation does not parse is rejected before any
+// plugin: no plugin's slot carries the reason; the pod-level line does.
+TEST(ExplainTest, InvalidPodListsEveryFilterAsNotRun) {
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/legacy-bad");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_TRUE(e->pre_filter_rejection.has_value());
+  EXPECT_EQ(e->pre_filter_rejection->plugin, "");
+  EXPECT_THAT(e->pre_filter_rejection->message,
+              ::testing::StartsWith("invalid legacy annotation: "));
+  for (const NodeExplanation& n : e->nodes) {
+    for (const auto& [plugin, verdict] : n.filters) {
+      EXPECT_EQ(verdict, "not run") << n.node << " " << plugin;
+    }
+  }
+  EXPECT_THAT(ExplainText(*e), ::testing::HasSubstr("\nPreFilter rejected the pod: invalid "
+                                                    "legacy annotation: "));
 }
 
 // ---------------------------------------------------------------------------
