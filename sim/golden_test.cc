@@ -564,6 +564,258 @@ TEST(HandCheckedTest, PluginsClusterScores) {
 }
 
 // ---------------------------------------------------------------------------
+// The explain goldens of testdata/plugins, one anchor each: for at least one
+// node, every score plugin's weighted score (or "skipped") and the total,
+// worked out from upstream's formulas. The goldens may be regenerated only
+// while these hold (tools/update_golden.sh).
+//
+// Node loads (bound pods). NodeResourcesFit scores with non-zero requests
+// (a container that requests nothing counts 100m and 200Mi); allocatable is
+// 4000m and 8Gi = 8192Mi on every node:
+//   node-a1  db-0 500m/1Gi, solo-0, spread-0, spread-1 (none)
+//            non-zero 500+3*100 = 800m, 1024+3*200 = 1624Mi
+//   node-b1  web-0 250m/256Mi, cache-0, spread-2 (none)
+//            non-zero 250+2*100 = 450m, 256+2*200 = 656Mi
+//   others   nothing
+// A pod that requests nothing counts 100m/200Mi too. LeastAllocated, per
+// resource (alloc - req) * 100 / alloc, then (cpu + mem) / 2, integer
+// division throughout:
+//   node-a1  cpu (4000-900)*100/4000 = 77   mem (8192-1824)*100/8192 = 77  -> 77
+//   node-b1  cpu (4000-550)*100/4000 = 86   mem (8192-856)*100/8192 = 89   -> 87
+//   empty    cpu (4000-100)*100/4000 = 97   mem (8192-200)*100/8192 = 97   -> 97
+// Skips (upstream framework: the plugin's PreScore returned Skip):
+//   NodeResourcesBalancedAllocation: a pod with no requests (best effort).
+//   NodeAffinity: no preferred terms.
+//   PodTopologySpread: no ScheduleAnyway constraint, and the system defaults
+//     select nothing (no Service, ReplicaSet, ... owns the pod).
+//   InterPodAffinity: no preferred terms of the pod, and no existing pod's
+//     preferred (or, weighted by hardPodAffinityWeight, required) affinity
+//     term matching the pod.
+// TaintToleration: raw = untolerated PreferNoSchedule taints (node-b1's
+//   maintenance=soon only); reversed normalization 100 - 100 * raw / max,
+//   or 100 everywhere when max is 0; weight 3.
+// ImageLocality: 0 unless the pod's image is on some node (web-port only).
+
+struct NodeAnchor {
+  std::string node;
+  std::vector<std::pair<std::string, int64_t>> scores;
+  std::vector<std::string> skipped;
+  int64_t total;
+};
+
+void ExpectAnchor(const Explanation& e, const NodeAnchor& want) {
+  auto nodes = ByNode(e);
+  ASSERT_TRUE(nodes.count(want.node)) << want.node;
+  const NodeExplanation& got = *nodes[want.node];
+  EXPECT_TRUE(got.feasible) << want.node;
+  EXPECT_THAT(got.scores, ::testing::ElementsAreArray(want.scores)) << want.node;
+  EXPECT_THAT(got.skipped_scores, ::testing::ElementsAreArray(want.skipped)) << want.node;
+  EXPECT_EQ(got.total, want.total) << want.node;
+}
+
+// explain.api.golden.*: only node-a1 is feasible (zone z1 by affinity to
+// app=db, node-a2 tainted).
+TEST(HandCheckedTest, PluginsExplainApi) {
+  // api requests 100m/128Mi; node-a1:
+  //   TaintToleration: raw 0, max 0 -> 100 x 3                         = 300
+  //   NodeResourcesFit: cpu (4000-900)*100/4000 = 77,
+  //     mem (8192-(1624+128))*100/8192 = 644000/8192 = 78 -> (77+78)/2  = 77
+  //   InterPodAffinity: cache-0 (on node-b1) prefers app=api per hostname,
+  //     so it runs; node-a1's raw 0 is the only one, max - min = 0 -> 0 x 2 = 0
+  //   NodeResourcesBalancedAllocation, actual requests: cpu (500+100)/4000
+  //     = 0.15, mem (1024+128)/8192 = 0.140625;
+  //     (1 - |0.15 - 0.140625| / 2) * 100 = 99.53                      -> 99
+  //   ImageLocality: image "api" is on no node                          = 0
+  //   total 300 + 77 + 0 + 99 + 0 = 476
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/api");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-a1",
+                    {{"TaintToleration", 300},
+                     {"NodeResourcesFit", 77},
+                     {"InterPodAffinity", 0},
+                     {"NodeResourcesBalancedAllocation", 99},
+                     {"ImageLocality", 0}},
+                    {"NodeAffinity", "PodTopologySpread"},
+                    476});
+  EXPECT_EQ(e->requests.milli_cpu, 100);
+  EXPECT_EQ(e->requests.memory, 128 << 20);
+  EXPECT_EQ(e->selected, "node-a1");
+}
+
+// explain.loner.golden.*: only node-a1 is feasible.
+TEST(HandCheckedTest, PluginsExplainLoner) {
+  // loner requests nothing; node-a1:
+  //   TaintToleration 300; NodeResourcesFit 77 (see above);
+  //   InterPodAffinity: its preferred anti-affinity to app=db per zone
+  //     gives z1 -80; node-a1 is the only node: max - min = 0 -> 0
+  //   ImageLocality 0
+  //   total 300 + 77 + 0 + 0 = 377
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/loner");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-a1",
+                    {{"TaintToleration", 300},
+                     {"NodeResourcesFit", 77},
+                     {"InterPodAffinity", 0},
+                     {"ImageLocality", 0}},
+                    {"NodeAffinity", "PodTopologySpread", "NodeResourcesBalancedAllocation"},
+                    377});
+  EXPECT_EQ(e->selected, "node-a1");
+}
+
+// explain.tolerant.golden.*: feasible node-a1, node-a2, node-b1.
+TEST(HandCheckedTest, PluginsExplainTolerant) {
+  //   TaintToleration: raw a1 0, a2 0 (NoSchedule does not count), b1 1;
+  //     max 1: a1 100, a2 100, b1 0; x 3
+  //   NodeAffinity: preferred disktype DoesNotExist (weight 10): a1 0,
+  //     a2 10, b1 10; normalized to max 10: 0, 100, 100; x 2
+  //   NodeResourcesFit: a1 77, a2 97 (empty), b1 87
+  //   InterPodAffinity skipped: no preferred terms of its own, and cache-0's
+  //     preferred term (app=api) does not match a pod without labels.
+  //   a1 300 + 0 + 77 = 377, a2 300 + 200 + 97 = 597, b1 0 + 200 + 87 = 287
+  const std::vector<std::string> skipped = {"PodTopologySpread", "InterPodAffinity",
+                                            "NodeResourcesBalancedAllocation"};
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/tolerant");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-a1",
+                    {{"TaintToleration", 300},
+                     {"NodeAffinity", 0},
+                     {"NodeResourcesFit", 77},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    377});
+  ExpectAnchor(*e, {"node-a2",
+                    {{"TaintToleration", 300},
+                     {"NodeAffinity", 200},
+                     {"NodeResourcesFit", 97},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    597});
+  ExpectAnchor(*e, {"node-b1",
+                    {{"TaintToleration", 0},
+                     {"NodeAffinity", 200},
+                     {"NodeResourcesFit", 87},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    287});
+  EXPECT_EQ(e->selected, "node-a2");
+}
+
+// explain.spread-soft.golden.*: feasible node-a1 (z1) and node-b1 (z2).
+TEST(HandCheckedTest, PluginsExplainSpreadSoft) {
+  //   PodTopologySpread (ScheduleAnyway, zone, maxSkew 1): the zones of the
+  //     feasible nodes, 2, give weight log(2 + 2) = 1.386; app=spread pods
+  //     z1 2, z2 1; raw round(count x weight + maxSkew - 1): a1 round(2.77)
+  //     = 3, b1 round(1.39) = 1; normalized 100 x (max + min - raw) / max:
+  //     a1 100 x 1/3 = 33, b1 100 x 3/3 = 100; x 2 -> 66, 200
+  //   TaintToleration a1 300, b1 0; NodeResourcesFit a1 77, b1 87
+  //   a1 300 + 77 + 66 + 0 = 443, b1 0 + 87 + 200 + 0 = 287
+  // Its Filter is skipped too: no DoNotSchedule constraint.
+  const std::vector<std::string> skipped = {"NodeAffinity", "InterPodAffinity",
+                                            "NodeResourcesBalancedAllocation"};
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/spread-soft");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-a1",
+                    {{"TaintToleration", 300},
+                     {"NodeResourcesFit", 77},
+                     {"PodTopologySpread", 66},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    443});
+  ExpectAnchor(*e, {"node-b1",
+                    {{"TaintToleration", 0},
+                     {"NodeResourcesFit", 87},
+                     {"PodTopologySpread", 200},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    287});
+  for (const NodeExplanation& n : e->nodes) {
+    EXPECT_THAT(n.filters, ::testing::Contains(Pair("PodTopologySpread", "skipped"))) << n.node;
+  }
+  EXPECT_EQ(e->selected, "node-a1");
+}
+
+// explain.web-port.golden.*: node-b1's port 8080 is taken; only node-a1 fits.
+TEST(HandCheckedTest, PluginsExplainWebPort) {
+  //   ImageLocality: nginx:1.25 (314572800 bytes) is on 2 of 6 nodes:
+  //     314572800 x 2 / 6 = 104857600; (104857600 - 23Mi) x 100 /
+  //     (1000Mi - 23Mi) = 8074035200 / 1024458752 = 7
+  //   TaintToleration 300; NodeResourcesFit 77
+  //   total 300 + 77 + 7 = 384
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "default/web-port");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-a1",
+                    {{"TaintToleration", 300},
+                     {"NodeResourcesFit", 77},
+                     {"ImageLocality", 7}},
+                    {"NodeAffinity", "PodTopologySpread", "InterPodAffinity",
+                     "NodeResourcesBalancedAllocation"},
+                    384});
+  // It has host ports: NodePorts runs everywhere.
+  for (const NodeExplanation& n : e->nodes) {
+    EXPECT_THAT(n.filters, ::testing::Contains(Pair("NodePorts", ::testing::Ne("skipped"))))
+        << n.node;
+  }
+  EXPECT_EQ(e->selected, "node-a1");
+}
+
+// explain.agent-b2.golden.*: pinned to node-b2 by matchFields.
+TEST(HandCheckedTest, PluginsExplainAgentB2) {
+  //   TaintToleration: memory-pressure is NoSchedule (and tolerated): raw 0,
+  //     max 0 -> 100 x 3 = 300
+  //   NodeResourcesFit: empty node -> 97
+  //   NodeAffinity skipped at PreScore (required terms only); its Filter ran.
+  //   PodTopologySpread skipped: a DaemonSet is not among the owners the
+  //     system defaults select by.
+  //   total 300 + 97 + 0 = 397
+  absl::StatusOr<Explanation> e = RunExplain(kPluginsCluster, "", "kube-system/agent-b2");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-b2",
+                    {{"TaintToleration", 300},
+                     {"NodeResourcesFit", 97},
+                     {"ImageLocality", 0}},
+                    {"NodeAffinity", "PodTopologySpread", "InterPodAffinity",
+                     "NodeResourcesBalancedAllocation"},
+                    397});
+  auto nodes = ByNode(*e);
+  EXPECT_THAT(nodes["node-b2"]->filters, ::testing::Contains(Pair("NodeAffinity", "passed")));
+  EXPECT_THAT(nodes["node-a1"]->filters,
+              ::testing::Contains(
+                  Pair("NodeAffinity", "node(s) didn't match Pod's node affinity/selector")));
+  EXPECT_EQ(e->selected, "node-b2");
+}
+
+// explain.kube-dns-legacy.golden.*: feasible node-a1, node-b1, node-x.
+TEST(HandCheckedTest, PluginsExplainKubeDnsLegacy) {
+  //   TaintToleration: raw a1 0, b1 1, x 0 (legacy=yes is NoSchedule, and
+  //     tolerated); max 1: 100, 0, 100; x 3
+  //   NodeAffinity (legacy annotation): preferred hostname In [node-x],
+  //     weight 100: x 100, others 0; normalized to max 100; x 2 -> 200
+  //   NodeResourcesFit: a1 77, b1 87, x 97 (empty)
+  //   InterPodAffinity skipped at PreScore: only required terms of its own.
+  //   a1 300 + 0 + 77 = 377, b1 0 + 0 + 87 = 87, x 300 + 200 + 97 = 597
+  const std::vector<std::string> skipped = {"PodTopologySpread", "InterPodAffinity",
+                                            "NodeResourcesBalancedAllocation"};
+  absl::StatusOr<Explanation> e =
+      RunExplain(kPluginsCluster, "", "kube-system/kube-dns-legacy");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExpectAnchor(*e, {"node-x",
+                    {{"TaintToleration", 300},
+                     {"NodeAffinity", 200},
+                     {"NodeResourcesFit", 97},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    597});
+  ExpectAnchor(*e, {"node-b1",
+                    {{"TaintToleration", 0},
+                     {"NodeAffinity", 0},
+                     {"NodeResourcesFit", 87},
+                     {"ImageLocality", 0}},
+                    skipped,
+                    87});
+  EXPECT_EQ(e->selected, "node-x");
+}
+
+// ---------------------------------------------------------------------------
 // Every enabled plugin is listed, skipped or not.
 
 // The default profile's filter and score plugins (upstream
