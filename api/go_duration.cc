@@ -151,8 +151,7 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
     v *= unit;
     if (f > 0) {
       // As Go: float64 keeps fractions of an hour exact to the nanosecond.
-      v += static_cast<uint64_t>(static_cast<double>(f) *
-                                 (static_cast<double>(unit) / scale));
+      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit) / scale));
       if (v > kMaxMagnitude) return invalid();
     }
     total += v;

@@ -248,8 +248,7 @@ bool LeaderElector::TryAcquireOrRenew(absl::Time now) {
     }
     absl::StatusOr<std::string> rv = lock_->Create(desired);
     if (!rv.ok()) {
-      Log(absl::StrCat("error initially creating leader election record: ",
-                       rv.status().message()));
+      Log(absl::StrCat("error initially creating leader election record: ", rv.status().message()));
       return false;
     }
     SetObserved(desired, *rv);

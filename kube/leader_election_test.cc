@@ -38,7 +38,7 @@ struct Candidate {
   int started = 0;
   int stopped = 0;
   std::vector<std::string> new_leaders;
-  std::string holder_when_stopped;  // the lease's holder as on_stopped_leading ran
+  std::string holder_when_stopped;         // the lease's holder as on_stopped_leading ran
   absl::Time next = absl::InfinitePast();  // when its next step is due
 
   Candidate(std::string identity, MemoryLease* lease) : id(std::move(identity)), lock(lease) {}
@@ -74,12 +74,10 @@ class Election {
       for (const auto& other : candidates_) {
         if (other.get() == c) continue;
         EXPECT_FALSE(other->elector->IsLeader())
-            << c->id << " acquired at " << clock_.Now() << " while " << other->id
-            << " IsLeader()";
+            << c->id << " acquired at " << clock_.Now() << " while " << other->id << " IsLeader()";
         if (callbacks_exclusive_) {
-          EXPECT_FALSE(other->acting())
-              << c->id << " started leading at " << clock_.Now() << " before " << other->id
-              << " stopped";
+          EXPECT_FALSE(other->acting()) << c->id << " started leading at " << clock_.Now()
+                                        << " before " << other->id << " stopped";
         }
       }
     };
@@ -434,8 +432,7 @@ TEST(LeaderElectorTest, TwoElectorsNeverLeadAtOnce) {
       {"stalling", true, {}},
       // leaseDuration < renewDeadline + retryPeriod: valid for client-go, and
       // exclusive only because the deadline counts from the last renewal.
-      {"tight lease, punctual", false,
-       {absl::Seconds(11), absl::Seconds(10), absl::Seconds(2)}},
+      {"tight lease, punctual", false, {absl::Seconds(11), absl::Seconds(10), absl::Seconds(2)}},
       {"tight lease, stalling", true, {absl::Seconds(11), absl::Seconds(10), absl::Seconds(2)}},
   };
   for (const auto& v : variants) {
@@ -491,8 +488,7 @@ TEST(LeaderElectorTest, TwoElectorsNeverLeadAtOnce) {
           }
         }
         if (v.stalls && with_probability(0.1)) {
-          c->next += absl::Milliseconds(
-              std::uniform_int_distribution<int>(0, 20000)(random));
+          c->next += absl::Milliseconds(std::uniform_int_distribution<int>(0, 20000)(random));
         }
         if (c->elector->done()) add().next = e.clock().Now();
       }
@@ -568,9 +564,8 @@ TEST(LeaderElectorTest, CreateValidatesAsClientGo) {
     std::string message;  // "" when valid
   } cases[] = {
       {"kube-scheduler's defaults", [](LeaderElectionConfig&) {}, false, ""},
-      {"lease equals renew",
-       [](LeaderElectionConfig& c) { c.lease_duration = c.renew_deadline; }, false,
-       "leaseDuration must be greater than renewDeadline"},
+      {"lease equals renew", [](LeaderElectionConfig& c) { c.lease_duration = c.renew_deadline; },
+       false, "leaseDuration must be greater than renewDeadline"},
       {"renew within jittered retry",
        [](LeaderElectionConfig& c) { c.renew_deadline = absl::Milliseconds(2400); }, false,
        "renewDeadline must be greater than retryPeriod*JitterFactor"},
@@ -579,8 +574,7 @@ TEST(LeaderElectorTest, CreateValidatesAsClientGo) {
          c.renew_deadline = absl::Milliseconds(2400) + absl::Nanoseconds(1);
        },
        false, ""},
-      {"negative retry",
-       [](LeaderElectionConfig& c) { c.retry_period = -absl::Seconds(1); }, false,
+      {"negative retry", [](LeaderElectionConfig& c) { c.retry_period = -absl::Seconds(1); }, false,
        "retryPeriod must be greater than zero"},
       {"negative everything",
        [](LeaderElectionConfig& c) {

@@ -70,7 +70,8 @@ absl::StatusOr<VersionedRecord> MemoryLease::Get() const {
 absl::StatusOr<std::string> MemoryLease::Create(const LeaderElectionRecord& record) {
   absl::MutexLock l(&mu_);
   if (current_.has_value()) {
-    return absl::AlreadyExistsError(R"(leases.coordination.k8s.io "kube-scheduler" already exists)");
+    return absl::AlreadyExistsError(
+        R"(leases.coordination.k8s.io "kube-scheduler" already exists)");
   }
   return Store(record);
 }

@@ -51,7 +51,9 @@ HttpLeaseLock::HttpLeaseLock(Client* client, std::string lease_namespace, std::s
 
 std::string HttpLeaseLock::Describe() const { return absl::StrCat(namespace_, "/", name_); }
 
-std::string HttpLeaseLock::Path() const { return absl::StrCat(kLeases, namespace_, "/leases/", name_); }
+std::string HttpLeaseLock::Path() const {
+  return absl::StrCat(kLeases, namespace_, "/leases/", name_);
+}
 
 absl::StatusOr<VersionedRecord> HttpLeaseLock::Get() {
   absl::StatusOr<Response> r = client_->Get(Path());

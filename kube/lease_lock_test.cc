@@ -16,7 +16,8 @@ namespace {
 using ::testing::ElementsAre;
 using json = nlohmann::json;
 
-constexpr char kPath[] = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler";
+constexpr char kPath[] =
+    "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler";
 constexpr char kCollection[] = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
 constexpr char kConflict[] =
     "Operation cannot be fulfilled on leases.coordination.k8s.io \"kube-scheduler\": the object "
@@ -66,7 +67,7 @@ class FakeLeaseServer : public Client {
     return absl::UnimplementedError("DELETE");
   }
 
-  json stored;  // null: no lease
+  json stored;             // null: no lease
   std::string get_answer;  // when set, the body of every GET
   int version = 40;
   std::vector<std::string> requests;
@@ -93,12 +94,11 @@ TEST(HttpLeaseLockTest, CreatesTheLeaseAsClientGoWritesIt) {
   absl::StatusOr<VersionedRecord> missing = lock.Get();
   EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
 
-  absl::StatusOr<std::string> rv =
-      lock.Create(Record("host_1", kT0, kT0 + absl::Seconds(2), 0));
+  absl::StatusOr<std::string> rv = lock.Create(Record("host_1", kT0, kT0 + absl::Seconds(2), 0));
   ASSERT_TRUE(rv.ok()) << rv.status();
   EXPECT_EQ(*rv, "41");
-  EXPECT_THAT(server.requests, ElementsAre(std::string("GET ") + kPath,
-                                           std::string("POST ") + kCollection));
+  EXPECT_THAT(server.requests,
+              ElementsAre(std::string("GET ") + kPath, std::string("POST ") + kCollection));
   EXPECT_EQ(server.bodies[0], json::parse(R"({
     "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
     "metadata": {"name": "kube-scheduler", "namespace": "kube-system"},

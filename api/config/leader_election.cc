@@ -51,8 +51,8 @@ std::vector<std::string> Validate(const LeaderElectionSettings& s) {
   if (!s.leader_elect) return errs;
   const auto invalid = [&errs](absl::string_view field, absl::Duration value,
                                absl::string_view detail) {
-    errs.push_back(absl::StrCat(kPath, ".", field, ": Invalid value: ",
-                                api::FormatGoDuration(value), ": ", detail));
+    errs.push_back(absl::StrCat(kPath, ".", field,
+                                ": Invalid value: ", api::FormatGoDuration(value), ": ", detail));
   };
   if (s.lease_duration <= absl::ZeroDuration()) {
     invalid("leaseDuration", s.lease_duration, "must be greater than zero");
@@ -80,13 +80,12 @@ absl::StatusOr<LeaderElectionSettings> LeaderElectionFromConfig(
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", status.message()));
   };
   if (le.has_leaderelect()) s.leader_elect = le.leaderelect();
-  for (absl::Status status :
-       {ParseDurationField(le.has_leaseduration(), le.leaseduration(), "leaseDuration",
-                           &s.lease_duration),
-        ParseDurationField(le.has_renewdeadline(), le.renewdeadline(), "renewDeadline",
-                           &s.renew_deadline),
-        ParseDurationField(le.has_retryperiod(), le.retryperiod(), "retryPeriod",
-                           &s.retry_period)}) {
+  for (absl::Status status : {ParseDurationField(le.has_leaseduration(), le.leaseduration(),
+                                                 "leaseDuration", &s.lease_duration),
+                              ParseDurationField(le.has_renewdeadline(), le.renewdeadline(),
+                                                 "renewDeadline", &s.renew_deadline),
+                              ParseDurationField(le.has_retryperiod(), le.retryperiod(),
+                                                 "retryPeriod", &s.retry_period)}) {
     if (!status.ok()) return fail(status);
   }
   if (!le.resourcelock().empty()) s.resource_lock = le.resourcelock();
