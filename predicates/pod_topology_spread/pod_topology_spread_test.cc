@@ -831,7 +831,8 @@ TEST(PodTopologySpreadFilterTest, RandomClustersAgreeWithUpstreamReference) {
         }
         ExpectMatchesReference(plugin, args, w, after, copy, *pod, api_pod, &preemption);
         for (const NodeInfo* info : w.snapshot.nodes()) {
-          changed += plugin.Filter(copy, *pod, *info).ok() != plugin.Filter(state, *pod, *info).ok();
+          changed +=
+              plugin.Filter(copy, *pod, *info).ok() != plugin.Filter(state, *pod, *info).ok();
         }
       }
     }
