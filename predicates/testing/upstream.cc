@@ -620,7 +620,9 @@ FilterResult InterPodAffinityFilter(const Cluster& cluster, const v1::Pod& pod) 
     if (node == nullptr) continue;
     const LabelMap& labels = node->metadata().labels();
     for (const AffinityTerm& t : TermsOf(cluster, e, false).required_anti_affinity) {
-      if (t.Matches(pod, ns_labels) && Has(labels, t.key)) ++existing_anti[{t.key, labels.at(t.key)}];
+      if (t.Matches(pod, ns_labels) && Has(labels, t.key)) {
+        ++existing_anti[{t.key, labels.at(t.key)}];
+      }
     }
     if (MatchesAll(terms.required_affinity, e)) {
       for (const AffinityTerm& t : terms.required_affinity) {
@@ -708,7 +710,9 @@ ScoreResult InterPodAffinityScore(const config::InterPodAffinityArgs& args,
     const v1::Node* node = FindNode(cluster, e.spec().nodename());
     if (node == nullptr) continue;
     const LabelMap& labels = node->metadata().labels();
-    for (const AffinityTerm& t : terms.preferred_affinity) process(t, t.weight, e, NoLabels(), labels, 1);
+    for (const AffinityTerm& t : terms.preferred_affinity) {
+      process(t, t.weight, e, NoLabels(), labels, 1);
+    }
     for (const AffinityTerm& t : terms.preferred_anti_affinity) {
       process(t, t.weight, e, NoLabels(), labels, -1);
     }
