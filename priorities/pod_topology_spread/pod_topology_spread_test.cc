@@ -541,6 +541,7 @@ const std::vector<std::string> kSelectors = {
     "",  // nil
     "{matchExpressions: [{key: foo, operator: Exists}]}",
     "{matchExpressions: [{key: app, operator: NotIn, values: [db]}]}",
+    "{matchExpressions: [{key: tier, operator: NotIn, values: [fe]}]}",  // tier is often unset
     "{matchExpressions: [{key: tier, operator: DoesNotExist}, {key: app, operator: In, "
     "values: [web, db]}]}",
 };
