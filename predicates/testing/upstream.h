@@ -26,9 +26,11 @@
 // controllers are loaded.
 //
 // Example:
-//   upstream::FilterResult want =
-//       upstream::PodTopologySpreadFilter(args, world.api, incoming_pod);
-//   if (!want.skip) EXPECT_EQ(Verdict(plugin.Filter(...)), want.nodes.at("n1"));
+//   const upstream::FilterResult want =
+//       upstream::PodTopologySpreadFilter(args, world.api, api_pod);
+//   EXPECT_EQ(want.skip, plugin.PreFilter(state, *pod, nodes).IsSkip());
+//   EXPECT_EQ(VerdictOf(plugin.Filter(state, *pod, world.Info("n1"))),
+//             want.nodes.at("n1"));
 
 #ifndef KESTREL_PREDICATES_TESTING_UPSTREAM_H_
 #define KESTREL_PREDICATES_TESTING_UPSTREAM_H_

@@ -1,7 +1,9 @@
 // Command go_math_log prints Go's math.Log for a fixed set of inputs as a C++
 // table of IEEE 754 bit patterns: the values kube-scheduler's
 // PodTopologySpread computes (topologyNormalizingWeight is
-// math.Log(float64(size + 2))), against which Kestrel's GoLog is pinned.
+// math.Log(float64(size + 2))). Kestrel's GoLog is pinned to it, and the
+// test references in predicates/testing/upstream.h take their logarithms
+// from it.
 //
 // It is a one-time generator, not part of the build: Go is needed only to
 // regenerate the table. From the repository root:
@@ -10,7 +12,8 @@
 //
 // On amd64 math.Log is the assembly in src/math/log_amd64.s, which is what a
 // kube-scheduler built for amd64 runs. GOARCH=386 runs the pure Go
-// src/math/log.go instead; the two print the same table, which is worth
+// src/math/log.go instead; the two print the same table (the first line,
+// which names the Go version and architecture, aside), which is worth
 // checking after a Go upgrade:
 //
 //	GOARCH=386 go run tools/go_math_log/main.go | diff - predicates/testing/testdata/go_math_log.inc
