@@ -118,7 +118,7 @@ std::vector<std::string> Names(const json& list) {
   std::vector<std::string> out;
   if (!list.is_object() || !list.contains("items")) return out;
   for (const json& item : list["items"]) {
-    const json& meta = item["metadata"];
+    const json meta = item.value("metadata", json::object());
     const std::string name = meta.value("name", "");
     out.push_back(meta.contains("namespace")
                       ? absl::StrCat(meta["namespace"].get<std::string>(), "/", name)
@@ -405,7 +405,7 @@ TEST_F(FakeApiServerTest, ListsCarryKindsSortedItemsAndTheResourceVersion) {
       {"/apis/events.k8s.io/v1/events", "EventList", "events.k8s.io/v1", {}},
   };
   for (const ListCase& c : cases) {
-    const Answer a = Get(c.path);
+    Answer a = Get(c.path);
     EXPECT_EQ(a.code, 200) << c.path;
     EXPECT_EQ(a.content_type, "application/json") << c.path;
     ASSERT_TRUE(a.body.is_object()) << c.path;
@@ -421,7 +421,7 @@ TEST_F(FakeApiServerTest, ListsCarryKindsSortedItemsAndTheResourceVersion) {
       EXPECT_FALSE(item.contains("apiVersion")) << c.path;
     }
   }
-  const Answer nodes = Get("/api/v1/nodes");
+  Answer nodes = Get("/api/v1/nodes");
   ASSERT_EQ(nodes.body["items"].size(), 2u);
   EXPECT_EQ(nodes.body["items"][0]["metadata"]["resourceVersion"], "3");  // n1
   EXPECT_EQ(nodes.body["items"][1]["metadata"]["resourceVersion"], "2");  // n2
@@ -430,7 +430,7 @@ TEST_F(FakeApiServerTest, ListsCarryKindsSortedItemsAndTheResourceVersion) {
 TEST_F(FakeApiServerTest, GetAnswersTheStoredObject) {
   Add(NodeJson("n1"));
   Add(R"({"kind":"Pod","metadata":{"name":"p","uid":"given-uid"}})");
-  const Answer node = Get("/api/v1/nodes/n1");
+  Answer node = Get("/api/v1/nodes/n1");
   EXPECT_EQ(node.code, 200);
   EXPECT_EQ(node.content_type, "application/json");
   EXPECT_EQ(node.body, Stored("Node", "", "n1"));
@@ -440,7 +440,7 @@ TEST_F(FakeApiServerTest, GetAnswersTheStoredObject) {
   EXPECT_FALSE(node.body["metadata"].value("creationTimestamp", "").empty());
 
   // A namespaced object without a namespace lands in "default"; a given uid stays.
-  const Answer pod = Get("/api/v1/namespaces/default/pods/p");
+  Answer pod = Get("/api/v1/namespaces/default/pods/p");
   EXPECT_EQ(pod.code, 200);
   EXPECT_EQ(pod.body["apiVersion"], "v1");
   EXPECT_EQ(pod.body["metadata"]["uid"], "given-uid");
@@ -466,7 +466,7 @@ TEST_F(FakeApiServerTest, MissingObjectsAreNotFound) {
       {"/api/v1/namespaces/ghost", "namespaces \"ghost\" not found", "namespaces"},
   };
   for (const NotFoundCase& c : cases) {
-    const Answer a = Get(c.path);
+    Answer a = Get(c.path);
     ExpectStatus(a, 404, "NotFound", c.path);
     EXPECT_EQ(a.body.value("message", ""), c.message) << c.path;
     EXPECT_EQ(a.body["details"].value("kind", ""), c.kind) << c.path;
@@ -556,9 +556,9 @@ TEST_F(FakeApiServerTest, MergePatchWithAStaleResourceVersionConflicts) {
   ASSERT_EQ(before["metadata"]["resourceVersion"], "3");
 
   // The same patch again carries resourceVersion 2, which is stale now.
-  const Answer a = Send("PATCH", "/api/v1/nodes/n1",
-                        R"({"metadata":{"resourceVersion":"2"},"spec":{"unschedulable":true}})",
-                        "application/merge-patch+json");
+  Answer a = Send("PATCH", "/api/v1/nodes/n1",
+                  R"({"metadata":{"resourceVersion":"2"},"spec":{"unschedulable":true}})",
+                  "application/merge-patch+json");
   ExpectStatus(a, 409, "Conflict", "stale patch");
   EXPECT_EQ(a.body.value("message", ""),
             "Operation cannot be fulfilled on nodes \"n1\": the object has been modified; please "
@@ -595,7 +595,7 @@ TEST_F(FakeApiServerTest, PatchTypes) {
     json node = json::parse(NodeJson(name));
     node["spec"]["taints"] = json::array({a});
     Add(node.dump());
-    const Answer r = Send("PATCH", absl::StrCat("/api/v1/nodes/", name), c.body, c.content_type);
+    Answer r = Send("PATCH", absl::StrCat("/api/v1/nodes/", name), c.body, c.content_type);
     EXPECT_EQ(r.code, 200) << c.name << ": " << r.body;
     EXPECT_EQ(Stored("Node", "", name)["spec"]["taints"], c.taints) << c.name;
   }
@@ -670,7 +670,7 @@ TEST_F(FakeApiServerTest, PutChecksNameAndResourceVersion) {
     } else {
       body["metadata"].erase("resourceVersion");
     }
-    const Answer a = Send("PUT", absl::StrCat("/api/v1/nodes/", c.path_name), body.dump());
+    Answer a = Send("PUT", absl::StrCat("/api/v1/nodes/", c.path_name), body.dump());
     EXPECT_EQ(a.code, c.code) << c.name << ": " << a.body;
     if (c.code == 200) {
       EXPECT_EQ(a.body["metadata"]["labels"]["zone"], "z1") << c.name;
@@ -681,10 +681,10 @@ TEST_F(FakeApiServerTest, PutChecksNameAndResourceVersion) {
       EXPECT_EQ(Stored("Node", "", c.path_name), before) << c.name;
     }
   }
-  const Answer mismatch = Send("PUT", "/api/v1/nodes/a", NodeJson("other"));
+  Answer mismatch = Send("PUT", "/api/v1/nodes/a", NodeJson("other"));
   EXPECT_EQ(mismatch.body.value("message", ""),
             "the name of the object (other) does not match the name on the URL (a)");
-  const Answer stale =
+  Answer stale =
       Send("PUT", "/api/v1/nodes/a",
            R"({"kind":"Node","apiVersion":"v1","metadata":{"name":"a","resourceVersion":"1"}})");
   ExpectStatus(stale, 409, "Conflict", "stale PUT");
@@ -700,7 +700,7 @@ TEST_F(FakeApiServerTest, UpdateReplacesFromTheTestSide) {
   pod["status"]["phase"] = "Succeeded";
   pod["metadata"].erase("uid");
   ASSERT_TRUE(server_->Update(pod).ok());
-  const Answer a = Get("/api/v1/namespaces/a/pods/p");
+  Answer a = Get("/api/v1/namespaces/a/pods/p");
   EXPECT_EQ(a.body["status"]["phase"], "Succeeded");
   EXPECT_EQ(a.body["metadata"]["resourceVersion"], "3");
   EXPECT_EQ(a.body["metadata"]["uid"], uid);
@@ -761,7 +761,7 @@ TEST_F(FakeApiServerTest, StatusPatchMergesConditionsByType) {
     SCOPED_TRACE(c.name);
     StartServer(FakeApiServerOptions());
     Add(kConditionsPod);
-    const Answer a = Send("PATCH", "/api/v1/namespaces/a/pods/p/status", c.patch, c.content_type);
+    Answer a = Send("PATCH", "/api/v1/namespaces/a/pods/p/status", c.patch, c.content_type);
     EXPECT_EQ(a.code, 200) << a.body;
     EXPECT_EQ(a.body["status"]["conditions"], c.conditions);
     EXPECT_EQ(Stored("Pod", "a", "p")["status"]["conditions"], c.conditions);
@@ -837,14 +837,14 @@ TEST_F(FakeApiServerTest, DeletingABoundRunningPodIsGraceful) {
     Add(c.pod);  // rv 2
     auto w = Watch("/api/v1/namespaces/a/pods?watch=true&resourceVersion=2");
     const absl::Time before = absl::Now();
-    const Answer a = Send("DELETE", PodPath("a", "p") + c.query, c.body);
+    Answer a = Send("DELETE", PodPath("a", "p") + c.query, c.body);
     EXPECT_EQ(a.code, 200) << a.body;
     EXPECT_EQ(a.body["kind"], "Pod");  // pods answer the object, not a Status
     EXPECT_EQ(Exists("Pod", "a", "p"), c.stays);
     std::vector<json> objects;
     if (c.stays) {
       EXPECT_EQ(w->Take(1, &objects), std::vector<std::string>{"MODIFIED p"});
-      const json stored = Stored("Pod", "a", "p");
+      json stored = Stored("Pod", "a", "p");
       EXPECT_EQ(stored["metadata"]["deletionGracePeriodSeconds"], c.grace);
       const std::string at = stored["metadata"].value("deletionTimestamp", "");
       absl::Time t;
@@ -870,7 +870,7 @@ TEST_F(FakeApiServerTest, GracefulDeletionFinishesWithTheKubeletsDelete) {
   Add(PodJson("a", "p"));  // rv 2
   auto w = Watch("/api/v1/namespaces/a/pods?watch=true&resourceVersion=2");
   ASSERT_EQ(Send("DELETE", PodPath("a", "p")).code, 200);  // rv 3
-  const json terminating = Stored("Pod", "a", "p");
+  json terminating = Stored("Pod", "a", "p");
   // A later delete cannot lengthen the grace, nor restart it.
   Answer a = Send("DELETE", PodPath("a", "p"), R"({"gracePeriodSeconds":60})");
   EXPECT_EQ(a.code, 200);
@@ -939,13 +939,13 @@ TEST_F(FakeApiServerTest, DeletingOtherKindsAnswersAStatus) {
 TEST_F(FakeApiServerTest, EvictionWithoutABudgetDeletesThePodGracefully) {
   Add(PodJson("a", "p", {{"app", "web"}}));  // rv 2
   Add(PdbJson("a", "other", R"({"matchLabels":{"app":"db"}})", 0));
-  const Answer a = Evict("a", "p");
+  Answer a = Evict("a", "p");
   EXPECT_EQ(a.code, 201);
   EXPECT_EQ(a.content_type, "application/json");
   EXPECT_EQ(a.body, json::parse(R"({"kind":"Status","apiVersion":"v1","metadata":{},)"
                                 R"("status":"Success","code":201})"));
   // Bound and running: it stays until the kubelet's final delete.
-  const json pod = Stored("Pod", "a", "p");
+  json pod = Stored("Pod", "a", "p");
   EXPECT_EQ(pod["metadata"]["deletionGracePeriodSeconds"], 30);
   EXPECT_EQ(Get("/api/v1/pods").body["metadata"]["resourceVersion"], "4");
   ASSERT_TRUE(server_->FinishDeletion("a", "p").ok());
@@ -961,19 +961,19 @@ TEST_F(FakeApiServerTest, EvictionTakesADisruptionAndLeavesCurrentHealthy) {
 
   EXPECT_EQ(Evict("a", "web-1").code, 201);
   EXPECT_TRUE(Deleting("a", "web-1"));
-  const json pdb = Stored("PodDisruptionBudget", "a", "web-pdb");
+  json pdb = Stored("PodDisruptionBudget", "a", "web-pdb");
   EXPECT_EQ(pdb["status"]["disruptionsAllowed"], 0);
   // Only the disruption controller changes currentHealthy.
   EXPECT_EQ(pdb["status"]["currentHealthy"], 3);
   EXPECT_TRUE(pdb["status"]["disruptedPods"].contains("web-1"));
   ASSERT_EQ(pdb["status"]["conditions"].size(), 1u);
-  const json& condition = pdb["status"]["conditions"][0];
+  json& condition = pdb["status"]["conditions"][0];
   EXPECT_EQ(condition["type"], "DisruptionAllowed");
   EXPECT_EQ(condition["status"], "False");
   EXPECT_EQ(condition["reason"], "InsufficientPods");
   EXPECT_NE(pdb["metadata"]["resourceVersion"], pdb_rv);
 
-  const Answer a = Evict("a", "web-2");
+  Answer a = Evict("a", "web-2");
   ExpectStatus(a, 429, "TooManyRequests", "second eviction");
   EXPECT_EQ(a.body.value("message", ""),
             "Cannot evict pod as it would violate the pod's disruption budget.");
@@ -1003,7 +1003,7 @@ TEST_F(FakeApiServerTest, EvictionRefusesAPodWithTwoBudgets) {
   Add(PodJson("a", "p", {{"app", "web"}}));
   Add(PdbJson("a", "one", R"({"matchLabels":{"app":"web"}})", 5));
   Add(PdbJson("a", "two", "{}", 5));
-  const Answer a = Evict("a", "p");
+  Answer a = Evict("a", "p");
   EXPECT_EQ(a.code, 500);
   EXPECT_EQ(a.body.value("kind", ""), "Status");
   EXPECT_EQ(a.body.value("status", ""), "Failure");
@@ -1016,7 +1016,7 @@ TEST_F(FakeApiServerTest, EvictionRefusesAPodWithTwoBudgets) {
 }
 
 TEST_F(FakeApiServerTest, EvictingAMissingPodIsNotFound) {
-  const Answer a = Evict("a", "ghost");
+  Answer a = Evict("a", "ghost");
   ExpectStatus(a, 404, "NotFound", "missing pod");
   EXPECT_EQ(a.body.value("message", ""), "pods \"ghost\" not found");
 }
@@ -1160,7 +1160,7 @@ TEST_F(FakeApiServerTest, EvictionBodyErrors) {
        R"({"apiVersion":"policy/v1beta1","kind":"Eviction","metadata":{"name":"p"}})", 201, ""},
   };
   for (const EvictionBodyCase& c : cases) {
-    const Answer a = Send("POST", EvictionPath("a", "p"), c.body);
+    Answer a = Send("POST", EvictionPath("a", "p"), c.body);
     EXPECT_EQ(a.code, c.code) << c.name << ": " << a.body;
     if (!c.message.empty()) {
       EXPECT_EQ(a.body.value("message", ""), c.message) << c.name;
@@ -1171,11 +1171,17 @@ TEST_F(FakeApiServerTest, EvictionBodyErrors) {
 
 TEST_F(FakeApiServerTest, EvictionHonoursItsDeleteOptions) {
   Add(PodJson("a", "p"));
-  const Answer a = Send("POST", EvictionPath("a", "p"),
-                        R"({"kind":"Eviction","metadata":{"name":"p"},)"
-                        R"("deleteOptions":{"gracePeriodSeconds":0}})");
-  EXPECT_EQ(a.code, 201) << a.body;
-  EXPECT_FALSE(Exists("Pod", "a", "p"));
+  Add(PodJson("a", "q"));
+  const auto evict = [&](const std::string& name, int grace) {
+    return Send("POST", EvictionPath("a", name),
+                absl::StrCat(R"({"kind":"Eviction","metadata":{"name":")", name,
+                             R"("},"deleteOptions":{"gracePeriodSeconds":)", grace, "}}"))
+        .code;
+  };
+  EXPECT_EQ(evict("p", 5), 201);
+  EXPECT_EQ(Stored("Pod", "a", "p")["metadata"]["deletionGracePeriodSeconds"], 5);
+  EXPECT_EQ(evict("q", 0), 201);
+  EXPECT_FALSE(Exists("Pod", "a", "q"));
 }
 
 // ---------------------------------------------------------------------------
@@ -1195,9 +1201,9 @@ TEST_F(FakeApiServerTest, BindingAssignsTheNodeOnce) {
   Add(kConditionsPod);  // unbound, PodScheduled=False
   Answer a = Send("POST", BindingPath("p"), BindingJson("p", "n1"));
   ExpectStatus(a, 201, "", "binding");
-  const json pod = Stored("Pod", "a", "p");
+  json pod = Stored("Pod", "a", "p");
   EXPECT_EQ(pod["spec"]["nodeName"], "n1");
-  const json& scheduled = pod["status"]["conditions"][0];
+  json& scheduled = pod["status"]["conditions"][0];
   EXPECT_EQ(scheduled["type"], "PodScheduled");
   EXPECT_EQ(scheduled["status"], "True");
   EXPECT_FALSE(scheduled.contains("reason"));
@@ -1252,7 +1258,7 @@ TEST_F(FakeApiServerTest, BindingErrors) {
   };
   for (const BindingErrorCase& c : cases) {
     const std::string name = json::parse(c.body)["metadata"]["name"];
-    const Answer a = Send("POST", BindingPath(c.name == "name mismatch" ? "p" : name), c.body);
+    Answer a = Send("POST", BindingPath(c.name == "name mismatch" ? "p" : name), c.body);
     EXPECT_EQ(a.code, c.code) << c.name << ": " << a.body;
     EXPECT_EQ(a.body.value("message", ""), c.message) << c.name;
   }
@@ -1290,7 +1296,7 @@ TEST_F(FakeApiServerTest, EventsArePostedInOrder) {
                "same name");
   ExpectStatus(Send("POST", "/api/v1/namespaces/other/events", second), 400, "BadRequest",
                "namespace mismatch");
-  const Answer unnamed =
+  Answer unnamed =
       Send("POST", "/api/v1/namespaces/default/events", R"({"kind":"Event","reason":"x"})");
   ExpectStatus(unnamed, 422, "Invalid", "no name");
   EXPECT_EQ(unnamed.body.value("message", ""),
@@ -1319,7 +1325,7 @@ TEST_F(FakeApiServerTest, EventsV1AreAViewOfCoreEvents) {
   EXPECT_EQ(a.body["regarding"]["name"], "web");
 
   // The core/v1 view of the same event.
-  const Answer core = Get("/api/v1/namespaces/default/events/e1");
+  Answer core = Get("/api/v1/namespaces/default/events/e1");
   EXPECT_EQ(core.code, 200);
   EXPECT_EQ(core.body["apiVersion"], "v1");
   EXPECT_EQ(core.body["message"], "0/3 nodes are available");
@@ -1336,7 +1342,7 @@ TEST_F(FakeApiServerTest, EventsV1AreAViewOfCoreEvents) {
                  R"("source":{"component":"kubelet"},"involvedObject":{"name":"n1"}})")
                 .code,
             201);
-  const Answer listed = Get("/apis/events.k8s.io/v1/namespaces/default/events");
+  Answer listed = Get("/apis/events.k8s.io/v1/namespaces/default/events");
   EXPECT_EQ(listed.body["kind"], "EventList");
   EXPECT_EQ(Names(listed.body), (std::vector<std::string>{"default/e1", "default/e2"}));
   const json& e2 = listed.body["items"][1];
@@ -1742,7 +1748,7 @@ TEST_F(FakeApiServerTest, WatchRequestErrorsAreHttpErrors) {
        "timeoutSeconds: Invalid value: \"-1\": must be a non-negative integer"},
   };
   for (const WatchErrorCase& c : cases) {
-    const Answer a = Get("/api/v1/pods?watch=true&" + c.query);
+    Answer a = Get("/api/v1/pods?watch=true&" + c.query);
     ExpectStatus(a, 400, "BadRequest", c.query);
     EXPECT_EQ(a.body.value("message", ""), c.message) << c.query;
   }
@@ -1815,7 +1821,7 @@ TEST_F(FakeApiServerTest, AnExpiredContinueIsGoneWithATokenForTheRest) {
   options.history_size = 2;
   StartServer(options);
   for (const char* name : {"p1", "p2", "p3"}) Add(PodJson("a", name));  // rv 2-4
-  const Answer first = Get("/api/v1/namespaces/a/pods?limit=1");
+  Answer first = Get("/api/v1/namespaces/a/pods?limit=1");
   const std::string token = first.body["metadata"]["continue"];
   for (const char* v : {"1", "2", "3"}) {  // rv 5-7: rv 4 falls out of the history
     ASSERT_EQ(Send("PATCH", PodPath("a", "p3"),
@@ -1824,7 +1830,7 @@ TEST_F(FakeApiServerTest, AnExpiredContinueIsGoneWithATokenForTheRest) {
                   .code,
               200);
   }
-  const Answer gone = Get("/api/v1/namespaces/a/pods?limit=1&continue=" + Encode(token));
+  Answer gone = Get("/api/v1/namespaces/a/pods?limit=1&continue=" + Encode(token));
   ExpectStatus(gone, 410, "Expired", "expired continue");
   EXPECT_EQ(gone.body.value("message", ""),
             "The provided continue parameter is too old to display a consistent list result. You "
@@ -1836,7 +1842,7 @@ TEST_F(FakeApiServerTest, AnExpiredContinueIsGoneWithATokenForTheRest) {
   const std::string rest = gone.body["metadata"].value("continue", "");
   ASSERT_FALSE(rest.empty());
   // The token in the answer continues at the latest version.
-  const Answer page = Get("/api/v1/namespaces/a/pods?limit=5&continue=" + Encode(rest));
+  Answer page = Get("/api/v1/namespaces/a/pods?limit=5&continue=" + Encode(rest));
   EXPECT_EQ(page.code, 200) << page.body;
   EXPECT_EQ(Names(page.body), (std::vector<std::string>{"a/p2", "a/p3"}));
   EXPECT_EQ(page.body["metadata"]["resourceVersion"], "7");
@@ -1885,7 +1891,7 @@ TEST_F(FakeApiServerTest, ListResourceVersionsAndTokenErrors) {
       {"limit=x", 400, "BadRequest", "limit: Invalid value: \"x\": must be an integer"},
   };
   for (const ListErrorCase& c : cases) {
-    const Answer r = Get("/api/v1/nodes?" + c.query);
+    Answer r = Get("/api/v1/nodes?" + c.query);
     ExpectStatus(r, c.code, c.reason, c.query);
     EXPECT_EQ(r.body.value("message", ""), c.message) << c.query;
   }
@@ -1898,7 +1904,7 @@ TEST_F(FakeApiServerTest, AnExactListOlderThanTheHistoryIsGone) {
   StartServer(options);
   Add(NodeJson("n1"));  // rv 2
   Add(NodeJson("n2"));  // rv 3
-  const Answer a = Get("/api/v1/nodes?resourceVersion=1&resourceVersionMatch=Exact");
+  Answer a = Get("/api/v1/nodes?resourceVersion=1&resourceVersionMatch=Exact");
   ExpectStatus(a, 410, "Expired", "too old");
   EXPECT_EQ(a.body.value("message", ""), "The resourceVersion for the provided list is too old.");
 }
@@ -1941,7 +1947,7 @@ TEST_F(FakeApiServerTest, InjectedFailuresCarryRetryAfter) {
   };
   for (const InjectedCase& c : cases) {
     server_->FailNext("POST", "/api/v1/namespaces/a/pods", c.code, 1, c.retry_after);
-    const Answer a = Send("POST", "/api/v1/namespaces/a/pods", PodJson("a", "p"));
+    Answer a = Send("POST", "/api/v1/namespaces/a/pods", PodJson("a", "p"));
     ExpectStatus(a, c.code, c.reason, c.reason);
     if (c.retry_after > 0) {
       EXPECT_EQ(a.retry_after, std::to_string(c.retry_after)) << c.reason;
@@ -2087,7 +2093,7 @@ TEST_F(FakeApiServerTest, AWatchNobodyReadsDoesNotBlockOthers) {
     pod["metadata"]["annotations"] = {{"padding", padding}};
     Add(pod.dump());
   }
-  const Answer list = Get("/api/v1/namespaces/a/pods?limit=10");
+  Answer list = Get("/api/v1/namespaces/a/pods?limit=10");
   EXPECT_EQ(list.code, 200);
   EXPECT_EQ(list.body["items"].size(), 10u);
   EXPECT_EQ(Send("POST", "/api/v1/namespaces/a/pods", PodJson("a", "late")).code, 201);
@@ -2105,7 +2111,7 @@ TEST_F(FakeApiServerTest, WatchesBeyondTheLimitAreRefusedAndRequestsStillServed)
   StartServer(options);
   auto first = Watch("/api/v1/nodes?watch=true");
   auto second = Watch("/api/v1/pods?watch=true");
-  const Answer refused = Get("/api/v1/nodes?watch=true");
+  Answer refused = Get("/api/v1/nodes?watch=true");
   ExpectStatus(refused, 429, "TooManyRequests", "third watch");
   EXPECT_EQ(refused.retry_after, "1");
   EXPECT_EQ(refused.body.value("message", ""), "Too many requests, please try again later.");
@@ -2256,7 +2262,7 @@ TEST_F(FakeApiServerTest, ListSelectors) {
       {field("spec.nodeName"), 400, {}},
   };
   for (const SelectorQueryCase& c : cases) {
-    const Answer a = Get("/api/v1/namespaces/a/pods?" + c.query);
+    Answer a = Get("/api/v1/namespaces/a/pods?" + c.query);
     EXPECT_EQ(a.code, c.code) << c.query << ": " << a.body;
     if (c.code == 200) {
       EXPECT_EQ(Names(a.body), c.names) << c.query;
