@@ -980,8 +980,8 @@ class FakeApiServer::Impl {
     absl::StatusOr<std::vector<Requirement>> labels =
         ParseLabelSelector(req.get_param_value("labelSelector"));
     if (!labels.ok()) return labels.status();
-    absl::StatusOr<std::vector<FieldRequirement>> fields =
-        ParseFieldSelector(r.kind->kind, r.kind->namespaced, req.get_param_value("fieldSelector"));
+    absl::StatusOr<std::vector<FieldRequirement>> fields = ParseFieldSelector(
+        r.kind->kind, r.api_version, r.kind->namespaced, req.get_param_value("fieldSelector"));
     if (!fields.ok()) return fields.status();
     s.labels = *std::move(labels);
     s.fields = *std::move(fields);

@@ -1355,6 +1355,15 @@ TEST_F(FakeApiServerTest, EventsV1AreAViewOfCoreEvents) {
             std::vector<std::string>{"default/e1"});
   EXPECT_EQ(Names(Get("/api/v1/events?fieldSelector=" + Encode("source=kubelet")).body),
             std::vector<std::string>{"default/e2"});
+  // events.k8s.io/v1 selects on its own names.
+  EXPECT_EQ(Names(Get("/apis/events.k8s.io/v1/events?fieldSelector=" +
+                      Encode("regarding.name=web,reportingController=default-scheduler"))
+                      .body),
+            std::vector<std::string>{"default/e1"});
+  EXPECT_EQ(
+      Get("/apis/events.k8s.io/v1/events?fieldSelector=" + Encode("involvedObject.name=web")).code,
+      400);
+  EXPECT_EQ(Get("/api/v1/events?fieldSelector=" + Encode("regarding.name=web")).code, 400);
   // A wrong apiVersion for the path is refused.
   ExpectStatus(Send("POST", "/apis/events.k8s.io/v1/namespaces/default/events",
                     R"({"apiVersion":"v1","kind":"Event","metadata":{"name":"e3"}})"),

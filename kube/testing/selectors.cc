@@ -100,11 +100,25 @@ std::vector<std::string> SplitTerms(absl::string_view s) {
 }
 
 // The fields upstream lets a list select on, per kind (each kind's
-// GetAttrs / SelectableFields), and where each is in the JSON object.
-// Returns "" for a field the kind does not support.
-std::string FieldPath(absl::string_view kind, bool namespaced, const std::string& field) {
+// GetAttrs / SelectableFields), and where each is in the stored JSON
+// object. Returns "" for a field the kind does not support.
+std::string FieldPath(absl::string_view kind, absl::string_view api_version, bool namespaced,
+                      const std::string& field) {
   if (field == "metadata.name") return field;
   if (field == "metadata.namespace") return namespaced ? field : "";
+  if (kind == "Event" && api_version == "events.k8s.io/v1") {
+    // pkg/apis/events/v1 AddFieldLabelConversionsForEvent.
+    absl::string_view f = field;
+    if (absl::ConsumePrefix(&f, "regarding.")) {
+      for (const char* sub :
+           {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"}) {
+        if (f == sub) return absl::StrCat("involvedObject.", f);
+      }
+      return "";
+    }
+    if (field == "reportingController") return "reportingComponent";
+    return field == "reason" || field == "type" ? field : "";
+  }
   if (kind == "Node") return field == "spec.unschedulable" ? field : "";
   if (kind == "Pod") {
     for (const char* f :
@@ -197,6 +211,7 @@ absl::StatusOr<std::vector<Requirement>> ParseLabelSelector(absl::string_view se
 }
 
 absl::StatusOr<std::vector<FieldRequirement>> ParseFieldSelector(absl::string_view kind,
+                                                                 absl::string_view api_version,
                                                                  bool namespaced,
                                                                  absl::string_view selector) {
   std::vector<FieldRequirement> out;
@@ -216,7 +231,7 @@ absl::StatusOr<std::vector<FieldRequirement>> ParseFieldSelector(absl::string_vi
       absl::ConsumePrefix(&value, "=");
     }
     const std::string label(absl::StripAsciiWhitespace(field));
-    r.field = FieldPath(kind, namespaced, label);
+    r.field = FieldPath(kind, api_version, namespaced, label);
     r.value = std::string(absl::StripAsciiWhitespace(value));
     if (r.field.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("field label not supported: ", label));

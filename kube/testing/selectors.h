@@ -45,9 +45,12 @@ struct FieldRequirement {
   bool equal = true;
 };
 
-// The fieldSelector query for objects of `kind`; the error says which
-// field is not supported ("field label not supported: spec.foo").
+// The fieldSelector query for objects of `kind` as `api_version` serves
+// them; the error says which field is not supported ("field label not
+// supported: spec.foo"). The fields name the stored (core) object, which
+// events.k8s.io/v1's labels ("regarding.name") are translated to.
 absl::StatusOr<std::vector<FieldRequirement>> ParseFieldSelector(absl::string_view kind,
+                                                                 absl::string_view api_version,
                                                                  bool namespaced,
                                                                  absl::string_view selector);
 
