@@ -274,8 +274,8 @@ TEST_F(ApiHostTest, PodsOfADeletedNodeCountNowhere) {
   ASSERT_TRUE(server_->Create(RunningPod("leftover", "deleted-node", "web").dump()).ok());
   ASSERT_TRUE(Run(1).ok());
   EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
-  EXPECT_FALSE(PodExists("default", "batch"));
-  EXPECT_TRUE(PodExists("default", "leftover"));
+  EXPECT_TRUE(Evicted("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "leftover"));
 }
 
 TEST_F(ApiHostTest, RefreshErrorsNameTheRequest) {
