@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/decode.h"
+#include "api/object_validation.h"
 #include "api/quantity.h"
+#include "api/validation.h"
 
 namespace kestrel::model {
 namespace {
@@ -246,7 +248,7 @@ absl::StatusOr<Requirement> CompileRequirement(const std::string& key, const std
       break;
     case SelectorOp::kGt:
     case SelectorOp::kLt:
-      if (values.size() != 1 || !absl::SimpleAtoi(values[0], &r.number)) {
+      if (values.size() != 1 || !api::ParseGoInt64(values[0], &r.number)) {
         return FieldError(object, absl::StrCat(field, ".values"),
                           "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'");
       }
@@ -255,17 +257,26 @@ absl::StatusOr<Requirement> CompileRequirement(const std::string& key, const std
   return r;
 }
 
+// `tf` names the term in Kestrel's errors; `parse_path` is the path
+// upstream's parser gives its problems ("nodeSelectorTerms[0]" for a
+// required term, "[0]" for a preferred one).
 absl::StatusOr<NodeSelectorTerm> CompileNodeSelectorTerm(const v1::NodeSelectorTerm& term,
                                                          Interner& names,
                                                          absl::string_view object,
-                                                         absl::string_view tf) {
+                                                         absl::string_view tf,
+                                                         absl::string_view parse_path) {
   NodeSelectorTerm compiled;
-  for (int i = 0; i < term.matchexpressions_size(); ++i) {
-    const auto& e = term.matchexpressions(i);
-    auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
-                                absl::StrCat(tf, ".matchExpressions[", i, "]"));
-    if (!r.ok()) return r.status();
-    compiled.expressions.push_back(*std::move(r));
+  // The scheduler parses terms lazily: one that does not parse matches no
+  // node, the pod stays valid (upstream LazyErrorNodeSelector).
+  api::NodeSelectorTermParseErrors(term, parse_path, compiled.parse_errors);
+  if (compiled.parse_errors.empty()) {
+    for (int i = 0; i < term.matchexpressions_size(); ++i) {
+      const auto& e = term.matchexpressions(i);
+      auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
+                                  absl::StrCat(tf, ".matchExpressions[", i, "]"));
+      if (!r.ok()) return r.status();
+      compiled.expressions.push_back(*std::move(r));
+    }
   }
   for (int i = 0; i < term.matchfields_size(); ++i) {
     const auto& e = term.matchfields(i);
@@ -273,15 +284,8 @@ absl::StatusOr<NodeSelectorTerm> CompileNodeSelectorTerm(const v1::NodeSelectorT
     if (e.key() != "metadata.name") {
       return Unsupported(object, absl::StrCat(ff, ".key"), e.key(), "\"metadata.name\"");
     }
-    if (e.operator_() != "In" && e.operator_() != "NotIn") {
-      return Unsupported(object, absl::StrCat(ff, ".operator"), e.operator_(),
-                         "\"In\", \"NotIn\"");
-    }
-    if (e.values_size() != 1) {
-      return FieldError(object, absl::StrCat(ff, ".values"),
-                        "Required value: must be only one value when `operator` is 'In' or "
-                        "'NotIn' for node field selector");
-    }
+    // One that does not parse is among parse_errors.
+    if ((e.operator_() != "In" && e.operator_() != "NotIn") || e.values_size() != 1) continue;
     auto r = CompileRequirement(e.key(), e.operator_(), e.values(), false, names, object, ff);
     if (!r.ok()) return r.status();
     compiled.fields.push_back(*std::move(r));
@@ -294,8 +298,9 @@ absl::StatusOr<NodeSelector> CompileNodeSelectorIn(const v1::NodeSelector& selec
                                                    absl::string_view field) {
   NodeSelector out;
   for (int t = 0; t < selector.nodeselectorterms_size(); ++t) {
+    const std::string path = absl::StrCat(".nodeSelectorTerms[", t, "]");
     auto term = CompileNodeSelectorTerm(selector.nodeselectorterms(t), names, object,
-                                        absl::StrCat(field, ".nodeSelectorTerms[", t, "]"));
+                                        absl::StrCat(field, path), path.substr(1));
     if (!term.ok()) return term.status();
     out.terms.push_back(*std::move(term));
   }
@@ -314,7 +319,7 @@ absl::StatusOr<std::vector<PreferredSchedulingTerm>> CompilePreferredSchedulingT
                         absl::StrCat("Invalid value: ", weight, ": must be in the range 1-100"));
     }
     auto term = CompileNodeSelectorTerm(terms[i].preference(), names, object,
-                                        absl::StrCat(tf, ".preference"));
+                                        absl::StrCat(tf, ".preference"), absl::StrCat("[", i, "]"));
     if (!term.ok()) return term.status();
     out.push_back({weight, *std::move(term)});
   }
