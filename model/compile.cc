@@ -26,6 +26,13 @@ absl::Status FieldError(absl::string_view object, absl::string_view field,
   return absl::InvalidArgumentError(absl::StrCat(object, ": ", field, ": ", message));
 }
 
+// `object`'s field errors, joined as upstream's aggregate ("[a, b]" for
+// several).
+absl::Status Invalid(absl::string_view object, const std::vector<std::string>& errs) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(object, ": ", api::AggregateErrors(errs).message()));
+}
+
 absl::Status Unsupported(absl::string_view object, absl::string_view field,
                          absl::string_view value, absl::string_view supported) {
   return FieldError(object, field,
@@ -613,7 +620,11 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   pod->ns = meta.namespace_().empty() ? "default" : meta.namespace_();
   pod->name = meta.name();
   const std::string object = absl::StrCat("Pod ", pod->ns, "/", pod->name);
-  if (pod->name.empty()) return FieldError(object, "metadata.name", "Required value");
+  // What the API server would refuse is an input error, with all of its
+  // problems, as the server lists them.
+  if (std::vector<std::string> errs = api::ValidatePod(api); !errs.empty()) {
+    return Invalid(object, errs);
+  }
   pod->uid = meta.uid();
   pod->ns_id = names.Intern(pod->ns);
   pod->labels = CompileLabels(meta.labels(), names);
@@ -700,6 +711,12 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
     v1::PodSpec legacy;
     s = DecodeAnnotation(meta.annotations().at(kAlphaTolerationsAnnotation), "tolerations",
                          field, &legacy);
+    if (s.ok()) {
+      // As the API server validates them (ValidateTolerationsInPodAnnotations).
+      std::vector<std::string> errs;
+      api::ValidateTolerations(legacy.tolerations(), field, errs);
+      if (!errs.empty()) s = Invalid(object, errs);
+    }
     if (s.ok()) s = CompileTolerations(legacy.tolerations(), names, object, field,
                                        &pod->tolerations);
     if (!s.ok()) {
@@ -724,6 +741,12 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
     const std::string field = absl::StrCat("metadata.annotations[", kAlphaAffinityAnnotation, "]");
     v1::Affinity legacy;
     s = DecodeAnnotation(meta.annotations().at(kAlphaAffinityAnnotation), "", field, &legacy);
+    if (s.ok()) {
+      // As Kubernetes 1.4's API server validated it.
+      std::vector<std::string> errs;
+      api::ValidateAffinity(legacy, field, errs);
+      if (!errs.empty()) s = Invalid(object, errs);
+    }
     if (s.ok()) s = CompileAffinity(legacy, names, object, field, pod.get());
     if (!s.ok() && pod->invalid_reason.empty()) {
       pod->invalid_reason = absl::StrCat("invalid legacy annotation: ", s.message());
@@ -739,7 +762,9 @@ absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names,
   auto node = std::make_shared<Node>();
   node->name = api.metadata().name();
   const std::string object = absl::StrCat("Node ", node->name);
-  if (node->name.empty()) return FieldError(object, "metadata.name", "Required value");
+  if (std::vector<std::string> errs = api::ValidateNode(api); !errs.empty()) {
+    return Invalid(object, errs);
+  }
   node->name_id = names.Intern(node->name);
   node->labels = CompileLabels(api.metadata().labels(), names);
   node->unschedulable = api.spec().unschedulable();
@@ -773,6 +798,10 @@ absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names,
     absl::Status s =
         DecodeAnnotation(annotations.at(kAlphaTaintsAnnotation), "taints", field, &legacy);
     if (!s.ok()) return FieldError(object, field, s.message());
+    // As the API server validates them (ValidateTaintsInNodeAnnotations).
+    std::vector<std::string> errs;
+    api::ValidateNodeTaints(legacy.taints(), field, errs);
+    if (!errs.empty()) return Invalid(object, errs);
     s = CompileTaints(legacy.taints(), names, object, field, &node->taints);
     if (!s.ok()) return s;
   }

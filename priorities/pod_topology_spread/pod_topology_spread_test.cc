@@ -617,14 +617,19 @@ TEST(PodTopologySpreadScoreTest, RandomClustersAgreeWithUpstreamAndRows) {
         p.owner_kind = "ReplicaSet";  // default constraints
       } else {
         std::vector<std::string> cs;
-        for (int k = 1 + pick(3); k > 0; --k) {
+        // Distinct keys: the API server refuses two constraints with one
+        // {topologyKey, whenUnsatisfiable}.
+        std::vector<std::string> unused_keys(keys.begin(), keys.end());
+        for (int k = std::min<int>(1 + pick(3), unused_keys.size()); k > 0; --k) {
           std::string extra;
           if (pick(3) == 0) extra += ", nodeAffinityPolicy: Ignore";
           if (pick(3) == 0) extra += ", nodeTaintsPolicy: Honor";
+          const size_t key = pick(unused_keys.size());
           cs.push_back(absl::StrCat("{maxSkew: ", 1 + pick(4), ", topologyKey: ",
-                                    keys[pick(keys.size())],
+                                    unused_keys[key],
                                     ", whenUnsatisfiable: ScheduleAnyway, labelSelector: ",
                                     pick(2) ? "{matchLabels: {app: web}}" : "{}", extra, "}"));
+          unused_keys.erase(unused_keys.begin() + key);
         }
         p.spec = absl::StrCat("topologySpreadConstraints: [", absl::StrJoin(cs, ", "), "]");
       }
