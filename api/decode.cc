@@ -325,9 +325,15 @@ absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
                                             int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   if (!node.IsSequence()) return TypeError("a list", node);
+  // Each element is charged: a list of scalars is where aliases multiply
+  // cheaply (DecodeMessage charges message elements itself).
+  const bool scalars = field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
   int index = 0;
   for (const YAML::Node& element : node) {
     PathScope scope(&path_, index++);
+    if (scalars) {
+      if (absl::Status s = Enter(depth + 1); !s.ok()) return s;
+    }
     if (absl::Status s = DecodeValue(element, msg, field, depth); !s.ok()) {
       return s;
     }

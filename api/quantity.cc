@@ -232,4 +232,37 @@ std::string Quantity::ToString() const {
   return "0";  // Unreachable: every value is a multiple of 1n.
 }
 
+// Upstream Quantity.CanonicalizeBytes: decimal forms take the largest
+// exponent that is a multiple of 3 and keeps the mantissa whole; binary forms
+// divide out factors of 1024.
+std::string Quantity::String() const {
+  if (nanos_ == 0) return "0";
+  const absl::string_view sign = negative_ ? "-" : "";
+  if (format_ == Format::kBinarySI && nanos_ >= 1024 * kNanosPerUnit &&
+      nanos_ % kNanosPerUnit == 0) {
+    static constexpr absl::string_view kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    uint128 units = nanos_ / kNanosPerUnit;
+    size_t power = 0;
+    while (power + 1 < sizeof(kBinary) / sizeof(kBinary[0]) && units % 1024 == 0) {
+      units /= 1024;
+      ++power;
+    }
+    return absl::StrCat(sign, Uint128ToString(units), kBinary[power]);
+  }
+  // The value is nanos_ * 10^-9; raise the exponent in steps of 3 while the
+  // mantissa stays whole.
+  int exponent = -9;
+  uint128 mantissa = nanos_;
+  while (mantissa % 1000 == 0 && (format_ == Format::kDecimalExponent || exponent < 18)) {
+    mantissa /= 1000;
+    exponent += 3;
+  }
+  if (format_ == Format::kDecimalExponent) {
+    return absl::StrCat(sign, Uint128ToString(mantissa),
+                        exponent == 0 ? "" : absl::StrCat("e", exponent));
+  }
+  static constexpr absl::string_view kDecimal[] = {"n", "u", "m", "", "k", "M", "G", "T", "P", "E"};
+  return absl::StrCat(sign, Uint128ToString(mantissa), kDecimal[(exponent + 9) / 3]);
+}
+
 }  // namespace kestrel::api

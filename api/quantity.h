@@ -70,6 +70,14 @@ class Quantity {
   // suffixes are not reproduced ("1Ki" prints as "1024").
   std::string ToString() const;
 
+  // String()
+  //
+  // Upstream Quantity.String(): the canonical form in the quantity's own
+  // suffix family, as the API server prints quantities in its messages:
+  // "1500m", "2k", "1536Mi", "1e3", "-1". Binary quantities below 1Ki or
+  // that are not whole units print as decimal ("512", "1500m").
+  std::string String() const;
+
   // Nanos()
   //
   // The exact value in nano-units (10^-9 of the unit), signed, for sums that

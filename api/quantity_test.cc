@@ -136,6 +136,28 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"Ki", kQuantityNumericError},
         InvalidCase{"m", kQuantityNumericError}));
 
+// Upstream Quantity.String(), as the API server prints quantities in its
+// validation messages (pkg/api/resource quantity.go CanonicalizeBytes).
+TEST(QuantityTest, StringIsUpstreamCanonicalForm) {
+  const struct {
+    const char* text;
+    const char* want;
+  } cases[] = {
+      {"0", "0"},          {"1", "1"},           {"-1", "-1"},         {"1000m", "1"},
+      {"1500m", "1500m"},  {"0.1", "100m"},      {"-0.1", "-100m"},    {"5n", "5n"},
+      {"1000", "1k"},      {"1k", "1k"},         {"1500", "1500"},     {"2G", "2G"},
+      {"1E", "1E"},        {"1Ki", "1Ki"},       {"1024Mi", "1Gi"},    {"1.5Gi", "1536Mi"},
+      {"100Mi", "100Mi"},  {"-1Gi", "-1Gi"},     {"0.5Ki", "512"},     {"1023", "1023"},
+      {"0.3Ki", "307200m"}, {"1e3", "1e3"},      {"1.5e3", "1500"},    {"1e-3", "1e-3"},
+      {"12E-3", "12e-3"},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<Quantity> q = Quantity::Parse(c.text);
+    ASSERT_TRUE(q.ok()) << c.text;
+    EXPECT_EQ(q->String(), c.want) << c.text;
+  }
+}
+
 TEST(QuantityTest, DefaultIsZero) {
   Quantity q;
   EXPECT_EQ(q.Value(), 0);

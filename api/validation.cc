@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -24,6 +25,10 @@ constexpr char kDns1123SubdomainErrMsg[] =
     "'.', and must start and end with an alphanumeric character";
 constexpr char kDns1123SubdomainFmt[] =
     "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+constexpr char kDns1123LabelErrMsg[] =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character";
+constexpr char kDns1123LabelFmt[] = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 
 bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
 
@@ -36,14 +41,20 @@ bool MatchesQualifiedName(absl::string_view s) {
   return true;
 }
 
+// [a-z0-9]([-a-z0-9]*[a-z0-9])?
+bool MatchesDns1123Label(absl::string_view label) {
+  auto lower_alnum = [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); };
+  if (label.empty() || !lower_alnum(label.front()) || !lower_alnum(label.back())) return false;
+  for (char c : label) {
+    if (!lower_alnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
 // [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*
 bool MatchesDns1123Subdomain(absl::string_view s) {
-  auto lower_alnum = [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); };
   for (absl::string_view label : absl::StrSplit(s, '.')) {
-    if (label.empty() || !lower_alnum(label.front()) || !lower_alnum(label.back())) return false;
-    for (char c : label) {
-      if (!lower_alnum(c) && c != '-') return false;
-    }
+    if (!MatchesDns1123Label(label)) return false;
   }
   return true;
 }
@@ -102,6 +113,61 @@ std::vector<std::string> Dns1123SubdomainErrors(absl::string_view value) {
   return errs;
 }
 
+std::vector<std::string> Dns1123LabelErrors(absl::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > 63) errs.push_back(MaxLenError(63));
+  if (!MatchesDns1123Label(value)) {
+    // A valid subdomain that is no label can only have dots (the length is
+    // reported above).
+    if (MatchesDns1123Subdomain(value)) {
+      errs.push_back("must not contain dots");
+    } else {
+      errs.push_back(RegexError(kDns1123LabelErrMsg, kDns1123LabelFmt, {"my-name", "123-abc"}));
+    }
+  }
+  return errs;
+}
+
+std::string InclusiveRangeError(int64_t lo, int64_t hi) {
+  return absl::StrCat("must be between ", lo, " and ", hi, ", inclusive");
+}
+
+bool ParseGoInt64(absl::string_view s, int64_t* out) {
+  absl::string_view digits = s;
+  if (!digits.empty() && (digits.front() == '+' || digits.front() == '-')) digits.remove_prefix(1);
+  if (digits.empty()) return false;
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return absl::SimpleAtoi(s, out);  // false on overflow
+}
+
+std::string InvalidError(absl::string_view path, absl::string_view value,
+                         absl::string_view detail) {
+  return absl::StrCat(path, ": Invalid value: ", value, detail.empty() ? "" : ": ", detail);
+}
+
+std::string RequiredError(absl::string_view path, absl::string_view detail) {
+  return absl::StrCat(path, ": Required value", detail.empty() ? "" : ": ", detail);
+}
+
+std::string ForbiddenError(absl::string_view path, absl::string_view detail) {
+  return absl::StrCat(path, ": Forbidden", detail.empty() ? "" : ": ", detail);
+}
+
+std::string NotSupportedError(absl::string_view path, absl::string_view value,
+                              const std::vector<absl::string_view>& supported) {
+  std::vector<std::string> quoted;
+  for (absl::string_view v : supported) quoted.push_back(GoQuote(v));
+  return absl::StrCat(path, ": Unsupported value: ", value,
+                      quoted.empty() ? "" : ": supported values: ", absl::StrJoin(quoted, ", "));
+}
+
+std::string DuplicateError(absl::string_view path, absl::string_view value,
+                           absl::string_view detail) {
+  return absl::StrCat(path, ": Duplicate value: ", value, detail.empty() ? "" : ": ", detail);
+}
+
 std::vector<std::string> QualifiedNameErrors(absl::string_view value) {
   std::vector<std::string> errs;
   std::vector<absl::string_view> parts = absl::StrSplit(value, '/');
@@ -149,7 +215,7 @@ std::vector<std::string> LabelValueErrors(absl::string_view value) {
 void ValidateLabelName(absl::string_view name, absl::string_view path,
                        std::vector<std::string>& errs) {
   for (const std::string& msg : QualifiedNameErrors(name)) {
-    errs.push_back(absl::StrCat(path, ": Invalid value: ", GoQuote(name), ": ", msg));
+    errs.push_back(InvalidError(path, GoQuote(name), msg));
   }
 }
 

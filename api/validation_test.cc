@@ -48,5 +48,40 @@ TEST(ValidationTest, ValidateLabelNameAndAggregate) {
             "value]");
 }
 
+TEST(ValidationTest, Dns1123Labels) {
+  EXPECT_TRUE(Dns1123LabelErrors("team-a").empty());
+  EXPECT_EQ(Dns1123LabelErrors("team.a"), std::vector<std::string>{"must not contain dots"});
+  EXPECT_EQ(Dns1123LabelErrors("Team"),
+            std::vector<std::string>{
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+                "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+                "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"});
+  EXPECT_EQ(Dns1123LabelErrors(std::string(64, 'a')),
+            std::vector<std::string>{"must be no more than 63 characters"});
+}
+
+TEST(ValidationTest, ParseGoInt64) {
+  int64_t v = 0;
+  EXPECT_TRUE(ParseGoInt64("-42", &v));
+  EXPECT_EQ(v, -42);
+  EXPECT_TRUE(ParseGoInt64("+7", &v));
+  EXPECT_EQ(v, 7);
+  // strconv.ParseInt takes no spaces, underscores or overflow.
+  for (const char* bad : {"", "+", " 5", "5 ", "1_000", "0x10", "9223372036854775808", "1.0"}) {
+    EXPECT_FALSE(ParseGoInt64(bad, &v)) << bad;
+  }
+}
+
+TEST(ValidationTest, FieldErrors) {
+  EXPECT_EQ(InvalidError("a.b", "\"x\"", "bad"), "a.b: Invalid value: \"x\": bad");
+  EXPECT_EQ(RequiredError("a"), "a: Required value");
+  EXPECT_EQ(RequiredError("a", "why"), "a: Required value: why");
+  EXPECT_EQ(ForbiddenError("a", "why"), "a: Forbidden: why");
+  EXPECT_EQ(NotSupportedError("a", "\"x\"", {"B", "A"}),
+            "a: Unsupported value: \"x\": supported values: \"B\", \"A\"");
+  EXPECT_EQ(DuplicateError("a[1]", "\"x\""), "a[1]: Duplicate value: \"x\"");
+  EXPECT_EQ(InclusiveRangeError(1, 65535), "must be between 1 and 65535, inclusive");
+}
+
 }  // namespace
 }  // namespace kestrel::api

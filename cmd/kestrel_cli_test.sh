@@ -271,14 +271,35 @@ expect_input_error "${BAD}/wrong_type.yaml" "Pod default/web-1" "spec.containers
 
 run simulate --cluster="${BAD}/bad_toleration.yaml"
 expect_input_error "${BAD}/bad_toleration.yaml" "Pod default/web-1" \
-  "spec.tolerations[0].operator" '"Maybe"'
+  'spec.tolerations[0].operator: Unsupported value: "Maybe": supported values: "Equal", "Exists"'
 
 run explain --cluster="${BAD}/bad_toleration.yaml" --pod=default/web-1
 expect_input_error "${BAD}/bad_toleration.yaml" "spec.tolerations[0].operator"
 
 run simulate --cluster="${BAD}/bad_affinity.yaml"
 expect_input_error "${BAD}/bad_affinity.yaml" "Pod default/web-1" \
-  "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values"
+  "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values" \
+  "Required value: must be specified single value when \`operator\` is 'Lt' or 'Gt'"
+
+# What the API server refuses is an input error, with its message.
+run simulate --cluster="${BAD}/bad_resources.yaml"
+expect_input_error "${BAD}/bad_resources.yaml" "Pod default/web-1" \
+  'spec.containers[0].resources.requests[cpu]: Invalid value: "-1": must be greater than or equal to 0'
+
+run explain --cluster="${BAD}/bad_resources.yaml" --pod=default/web-1
+expect_input_error "${BAD}/bad_resources.yaml" "Pod default/web-1" "requests[cpu]"
+
+run simulate --cluster="${BAD}/bad_request_over_limit.yaml"
+expect_input_error "${BAD}/bad_request_over_limit.yaml" "Pod default/web-1" \
+  'spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1500m'
+
+run simulate --cluster="${BAD}/bad_name.yaml"
+expect_input_error "${BAD}/bad_name.yaml" "Pod default/Bad_Name!" \
+  'metadata.name: Invalid value: "Bad_Name!": a lowercase RFC 1123 subdomain must consist of'
+
+run simulate --cluster="${BAD}/bad_label.yaml"
+expect_input_error "${BAD}/bad_label.yaml" "Node node-1" \
+  'metadata.labels: Invalid value: "eu west": a valid label must be an empty string'
 
 run simulate --cluster="${BAD}/bad_pod_affinity.yaml"
 expect_input_error "${BAD}/bad_pod_affinity.yaml" "Pod default/web-1" \
@@ -308,7 +329,8 @@ run simulate --cluster="${CLUSTER}" --alpha-annotations=maybe
 expect_input_error "--alpha-annotations" '"maybe"'
 
 run simulate --cluster="${BAD}/bad_taint.yaml"
-expect_input_error "${BAD}/bad_taint.yaml" "Node node-1" "spec.taints[0].effect" '"Never"'
+expect_input_error "${BAD}/bad_taint.yaml" "Node node-1" \
+  'spec.taints[0].effect: Unsupported value: "Never": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"'
 
 run simulate --cluster="${BAD}/duplicate_node.yaml"
 expect_input_error "${BAD}/duplicate_node.yaml" "Node node-1" "metadata.name" "Duplicate"
@@ -371,6 +393,20 @@ expect_input_error "--seed"
 
 run simulate --cluster="${CLUSTER}" --threads=-1
 expect_input_error "--threads"
+
+# ---------------------------------------------------------------------------
+# Node affinity the API server accepts and the scheduler cannot parse: valid
+# input; a required term matches no node, a preferred one fails PreScore
+# where there are nodes to score.
+
+PARSE=testdata/affinity-parse-errors/cluster.yaml
+run simulate --cluster="${PARSE}" --threads=1
+expect_status 0
+expect_lines "${OUT}" \
+  '^default/not-in-bad-value  unschedulable: 0/2 nodes are available: 2 node\(s\) didn.t match Pod.s node affinity/selector\. ' \
+  '^default/gt-word-or-zone-b  -> node-b$' \
+  '^default/preferred-bad-value  unschedulable: running PreScore plugin "NodeAffinity": \[0\]\.matchExpressions\[0\]\.values\[0\]\[zone\]: Invalid value: "a b": a valid label must be an empty string' \
+  '^default/preferred-bad-value-one-node  -> node-a$'
 
 # ---------------------------------------------------------------------------
 # The critical-addon rescheduler: on by default, off by flag; its flags.

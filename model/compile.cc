@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/decode.h"
+#include "api/object_validation.h"
 #include "api/quantity.h"
+#include "api/validation.h"
 
 namespace kestrel::model {
 namespace {
@@ -22,6 +24,13 @@ using QuantityProto = ::k8s::io::apimachinery::pkg::api::resource::Quantity;
 absl::Status FieldError(absl::string_view object, absl::string_view field,
                         absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(object, ": ", field, ": ", message));
+}
+
+// `object`'s field errors, joined as upstream's aggregate ("[a, b]" for
+// several).
+absl::Status Invalid(absl::string_view object, const std::vector<std::string>& errs) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(object, ": ", api::AggregateErrors(errs).message()));
 }
 
 absl::Status Unsupported(absl::string_view object, absl::string_view field,
@@ -246,7 +255,7 @@ absl::StatusOr<Requirement> CompileRequirement(const std::string& key, const std
       break;
     case SelectorOp::kGt:
     case SelectorOp::kLt:
-      if (values.size() != 1 || !absl::SimpleAtoi(values[0], &r.number)) {
+      if (values.size() != 1 || !api::ParseGoInt64(values[0], &r.number)) {
         return FieldError(object, absl::StrCat(field, ".values"),
                           "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'");
       }
@@ -255,17 +264,26 @@ absl::StatusOr<Requirement> CompileRequirement(const std::string& key, const std
   return r;
 }
 
+// `tf` names the term in Kestrel's errors; `parse_path` is the path
+// upstream's parser gives its problems ("nodeSelectorTerms[0]" for a
+// required term, "[0]" for a preferred one).
 absl::StatusOr<NodeSelectorTerm> CompileNodeSelectorTerm(const v1::NodeSelectorTerm& term,
                                                          Interner& names,
                                                          absl::string_view object,
-                                                         absl::string_view tf) {
+                                                         absl::string_view tf,
+                                                         absl::string_view parse_path) {
   NodeSelectorTerm compiled;
-  for (int i = 0; i < term.matchexpressions_size(); ++i) {
-    const auto& e = term.matchexpressions(i);
-    auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
-                                absl::StrCat(tf, ".matchExpressions[", i, "]"));
-    if (!r.ok()) return r.status();
-    compiled.expressions.push_back(*std::move(r));
+  // The scheduler parses terms lazily: one that does not parse matches no
+  // node, the pod stays valid (upstream LazyErrorNodeSelector).
+  api::NodeSelectorTermParseErrors(term, parse_path, compiled.parse_errors);
+  if (compiled.parse_errors.empty()) {
+    for (int i = 0; i < term.matchexpressions_size(); ++i) {
+      const auto& e = term.matchexpressions(i);
+      auto r = CompileRequirement(e.key(), e.operator_(), e.values(), true, names, object,
+                                  absl::StrCat(tf, ".matchExpressions[", i, "]"));
+      if (!r.ok()) return r.status();
+      compiled.expressions.push_back(*std::move(r));
+    }
   }
   for (int i = 0; i < term.matchfields_size(); ++i) {
     const auto& e = term.matchfields(i);
@@ -273,15 +291,8 @@ absl::StatusOr<NodeSelectorTerm> CompileNodeSelectorTerm(const v1::NodeSelectorT
     if (e.key() != "metadata.name") {
       return Unsupported(object, absl::StrCat(ff, ".key"), e.key(), "\"metadata.name\"");
     }
-    if (e.operator_() != "In" && e.operator_() != "NotIn") {
-      return Unsupported(object, absl::StrCat(ff, ".operator"), e.operator_(),
-                         "\"In\", \"NotIn\"");
-    }
-    if (e.values_size() != 1) {
-      return FieldError(object, absl::StrCat(ff, ".values"),
-                        "Required value: must be only one value when `operator` is 'In' or "
-                        "'NotIn' for node field selector");
-    }
+    // One that does not parse is among parse_errors.
+    if ((e.operator_() != "In" && e.operator_() != "NotIn") || e.values_size() != 1) continue;
     auto r = CompileRequirement(e.key(), e.operator_(), e.values(), false, names, object, ff);
     if (!r.ok()) return r.status();
     compiled.fields.push_back(*std::move(r));
@@ -294,8 +305,9 @@ absl::StatusOr<NodeSelector> CompileNodeSelectorIn(const v1::NodeSelector& selec
                                                    absl::string_view field) {
   NodeSelector out;
   for (int t = 0; t < selector.nodeselectorterms_size(); ++t) {
+    const std::string path = absl::StrCat(".nodeSelectorTerms[", t, "]");
     auto term = CompileNodeSelectorTerm(selector.nodeselectorterms(t), names, object,
-                                        absl::StrCat(field, ".nodeSelectorTerms[", t, "]"));
+                                        absl::StrCat(field, path), path.substr(1));
     if (!term.ok()) return term.status();
     out.terms.push_back(*std::move(term));
   }
@@ -314,7 +326,7 @@ absl::StatusOr<std::vector<PreferredSchedulingTerm>> CompilePreferredSchedulingT
                         absl::StrCat("Invalid value: ", weight, ": must be in the range 1-100"));
     }
     auto term = CompileNodeSelectorTerm(terms[i].preference(), names, object,
-                                        absl::StrCat(tf, ".preference"));
+                                        absl::StrCat(tf, ".preference"), absl::StrCat("[", i, "]"));
     if (!term.ok()) return term.status();
     out.push_back({weight, *std::move(term)});
   }
@@ -608,7 +620,11 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   pod->ns = meta.namespace_().empty() ? "default" : meta.namespace_();
   pod->name = meta.name();
   const std::string object = absl::StrCat("Pod ", pod->ns, "/", pod->name);
-  if (pod->name.empty()) return FieldError(object, "metadata.name", "Required value");
+  // What the API server would refuse is an input error, with all of its
+  // problems, as the server lists them.
+  if (std::vector<std::string> errs = api::ValidatePod(api); !errs.empty()) {
+    return Invalid(object, errs);
+  }
   pod->uid = meta.uid();
   pod->ns_id = names.Intern(pod->ns);
   pod->labels = CompileLabels(meta.labels(), names);
@@ -695,6 +711,12 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
     v1::PodSpec legacy;
     s = DecodeAnnotation(meta.annotations().at(kAlphaTolerationsAnnotation), "tolerations",
                          field, &legacy);
+    if (s.ok()) {
+      // As the API server validates them (ValidateTolerationsInPodAnnotations).
+      std::vector<std::string> errs;
+      api::ValidateTolerations(legacy.tolerations(), field, errs);
+      if (!errs.empty()) s = Invalid(object, errs);
+    }
     if (s.ok()) s = CompileTolerations(legacy.tolerations(), names, object, field,
                                        &pod->tolerations);
     if (!s.ok()) {
@@ -719,6 +741,12 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
     const std::string field = absl::StrCat("metadata.annotations[", kAlphaAffinityAnnotation, "]");
     v1::Affinity legacy;
     s = DecodeAnnotation(meta.annotations().at(kAlphaAffinityAnnotation), "", field, &legacy);
+    if (s.ok()) {
+      // As Kubernetes 1.4's API server validated it.
+      std::vector<std::string> errs;
+      api::ValidateAffinity(legacy, field, errs);
+      if (!errs.empty()) s = Invalid(object, errs);
+    }
     if (s.ok()) s = CompileAffinity(legacy, names, object, field, pod.get());
     if (!s.ok() && pod->invalid_reason.empty()) {
       pod->invalid_reason = absl::StrCat("invalid legacy annotation: ", s.message());
@@ -734,7 +762,9 @@ absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names,
   auto node = std::make_shared<Node>();
   node->name = api.metadata().name();
   const std::string object = absl::StrCat("Node ", node->name);
-  if (node->name.empty()) return FieldError(object, "metadata.name", "Required value");
+  if (std::vector<std::string> errs = api::ValidateNode(api); !errs.empty()) {
+    return Invalid(object, errs);
+  }
   node->name_id = names.Intern(node->name);
   node->labels = CompileLabels(api.metadata().labels(), names);
   node->unschedulable = api.spec().unschedulable();
@@ -768,6 +798,10 @@ absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names,
     absl::Status s =
         DecodeAnnotation(annotations.at(kAlphaTaintsAnnotation), "taints", field, &legacy);
     if (!s.ok()) return FieldError(object, field, s.message());
+    // As the API server validates them (ValidateTaintsInNodeAnnotations).
+    std::vector<std::string> errs;
+    api::ValidateNodeTaints(legacy.taints(), field, errs);
+    if (!errs.empty()) return Invalid(object, errs);
     s = CompileTaints(legacy.taints(), names, object, field, &node->taints);
     if (!s.ok()) return s;
   }

@@ -5,9 +5,17 @@
 // requests are computed once (upstream resourcehelper.PodRequests), selectors
 // and tolerations become id comparisons.
 //
-// Errors name the object and the field: `Pod default/web: spec.tolerations[0]
-// .operator: Unsupported value: "Maybe": supported values: "Equal", "Exists"`.
-// The caller prefixes the file.
+// Pods and nodes are first validated as the API server validates them on
+// create (api/object_validation.h): what it would refuse is an error naming
+// the object and every problem with upstream's field paths and messages,
+// `Pod default/web: spec.tolerations[0].operator: Unsupported value:
+// "Maybe": supported values: "Equal", "Exists"`, several as "[a, b]". The
+// caller prefixes the file.
+//
+// Node affinity terms the API server accepts but the scheduler cannot parse
+// (a value that is no label value, a Gt/Lt value that is no integer) are not
+// errors: they compile with NodeSelectorTerm::parse_errors set and match no
+// node, as upstream's lazily parsed node selectors.
 //
 // Example:
 //   Interner names;
@@ -52,7 +60,9 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& pod, Interner& names,
 absl::StatusOr<NodePtr> CompileNode(const v1::Node& node, Interner& names,
                                     const CompileOptions& options = {});
 
-// Compiles a NodeSelector (required node affinity) at `field`.
+// Compiles a NodeSelector (required node affinity) at `field`. Terms that do
+// not parse keep their problems in NodeSelectorTerm::parse_errors (paths
+// "nodeSelectorTerms[i]..."); the caller validates what it must refuse.
 absl::StatusOr<NodeSelector> CompileNodeSelector(const v1::NodeSelector& selector,
                                                  Interner& names, absl::string_view field);
 

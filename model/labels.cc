@@ -46,7 +46,7 @@ bool Requirement::Matches(const Labels& labels) const {
 }
 
 bool NodeSelectorTerm::Matches(const Labels& labels, Id node_name) const {
-  if (expressions.empty() && fields.empty()) return false;
+  if ((expressions.empty() && fields.empty()) || !parse_errors.empty()) return false;
   for (const Requirement& r : expressions) {
     if (!r.Matches(labels)) return false;
   }

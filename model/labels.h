@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -84,9 +85,19 @@ struct LabelSelector {
 
 // A node selector term: label requirements and metadata.name requirements,
 // all ANDed. A term with neither matches no node (upstream rule).
+//
+// A term the scheduler cannot parse (upstream component-helpers
+// nodeaffinity: a value that is no label value, a Gt/Lt value that is no
+// integer, ...) keeps its problems in `parse_errors` and matches no node;
+// its well-formed metadata.name requirements are kept (they still pin the
+// pod's candidate nodes, as upstream's PreFilter reads them from the API
+// object), the rest are not compiled.
 struct NodeSelectorTerm {
   std::vector<Requirement> expressions;
   std::vector<Requirement> fields;  // key unused: always metadata.name
+  // Upstream's field errors, e.g. "[0].matchExpressions[0].values[0][zone]:
+  // Invalid value: ...", with the path upstream's parser gives them.
+  std::vector<std::string> parse_errors;
 
   bool Matches(const Labels& labels, Id node_name) const;
 };

@@ -111,6 +111,54 @@ TEST_F(SchedulerTest, UnknownSchedulerName) {
   EXPECT_EQ(r.code, framework::Code::kUnschedulableAndUnresolvable);
 }
 
+// Terms the scheduler cannot parse, as CompilePod leaves them
+// (model::NodeSelectorTerm::parse_errors): a required one matches no node;
+// a preferred one fails the cycle at PreScore, as upstream's NodeAffinity
+// does, once there are two feasible nodes to score.
+TEST_F(SchedulerTest, RequiredTermThatDoesNotParseMatchesNoNode) {
+  ASSERT_TRUE(cache_.AddNode(Node("n1", 4000, 8 * kGi)).ok());
+  ASSERT_TRUE(cache_.AddNode(Node("n2", 4000, 8 * kGi)).ok());
+  auto s = Make();
+  auto pod = std::make_shared<model::Pod>(*Pod("p", 100, kGi));
+  model::NodeSelectorTerm term;
+  term.expressions.push_back(model::Requirement{names_.Intern("zone"), model::SelectorOp::kDoesNotExist});
+  term.parse_errors = {"nodeSelectorTerms[0].matchExpressions[1].values[0]: Invalid value: \"x\": "
+                       "for 'Gt', 'Lt' operators, the value must be an integer"};
+  pod->required_node_affinity = model::NodeSelector{{term}};
+  ScheduleResult r = s->ScheduleOne(pod);
+  EXPECT_EQ(r.node, "");
+  EXPECT_EQ(r.code, framework::Code::kUnschedulable);  // a FitError
+  const std::string want = "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.";
+  EXPECT_EQ(r.message.substr(0, want.size()), want) << r.message;
+}
+
+TEST_F(SchedulerTest, PreferredTermThatDoesNotParseFailsPreScore) {
+  const std::string parse_error =
+      "[0].matchExpressions[0].values[0][zone]: Invalid value: \"a b\": a valid label must be "
+      "an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start "
+      "and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
+      "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+  auto pod = [&](const std::string& name) {
+    auto p = std::make_shared<model::Pod>(*Pod(name, 100, kGi));
+    model::PreferredSchedulingTerm t;
+    t.weight = 1;
+    t.term.parse_errors = {parse_error};
+    p->preferred_node_affinity.push_back(t);
+    return p;
+  };
+  ASSERT_TRUE(cache_.AddNode(Node("n1", 4000, 8 * kGi)).ok());
+  auto s = Make();
+  // One feasible node: upstream takes it without scoring.
+  EXPECT_EQ(s->ScheduleOne(pod("one")).node, "n1");
+
+  ASSERT_TRUE(cache_.AddNode(Node("n2", 4000, 8 * kGi)).ok());
+  ScheduleResult r = s->ScheduleOne(pod("two"));
+  EXPECT_EQ(r.node, "");
+  EXPECT_EQ(r.code, framework::Code::kError);
+  EXPECT_EQ(r.message, "running PreScore plugin \"NodeAffinity\": " + parse_error);
+  EXPECT_EQ(cache_.GetPod("default/two"), nullptr);  // nothing assumed
+}
+
 // Placements of a long run, for comparing configurations.
 std::vector<std::string> PlaceAll(uint64_t seed, int threads) {
   model::Interner names;

@@ -1,16 +1,13 @@
 #include "predicates/node_affinity/args.h"
 
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "api/object_validation.h"
 #include "api/validation.h"
 #include "model/compile.h"
 
@@ -18,119 +15,14 @@ namespace kestrel::predicates {
 namespace {
 
 namespace v1 = ::k8s::io::api::core::v1;
-using api::LabelValueErrors;
-using api::QualifiedNameErrors;
 using Errors = std::vector<std::string>;
-using Values = google::protobuf::RepeatedPtrField<std::string>;
 
 constexpr char kRequiredPath[] = "addedAffinity.requiredDuringSchedulingIgnoredDuringExecution";
 constexpr char kPreferredPath[] = "addedAffinity.preferredDuringSchedulingIgnoredDuringExecution";
 constexpr char kNodeNameField[] = "metadata.name";
 
-constexpr char kSelectorOperators[] =
-    "\"In\", \"NotIn\", \"Exists\", \"DoesNotExist\", \"Gt\", \"Lt\"";
-constexpr char kFieldSelectorOperators[] = "\"In\", \"NotIn\"";
-
-// Go's %#v of a []string; an empty list reads as the nil slice it decodes to.
-std::string SliceRepr(const Values& values) {
-  if (values.empty()) return "[]string(nil)";
-  std::vector<std::string> quoted;
-  for (const std::string& v : values) quoted.push_back(api::GoQuote(v));
-  return absl::StrCat("[]string{", absl::StrJoin(quoted, ", "), "}");
-}
-
-void AddInvalid(Errors& errs, absl::string_view path, absl::string_view value,
-                absl::string_view detail) {
-  errs.push_back(absl::StrCat(path, ": Invalid value: ", value, ": ", detail));
-}
-
-void AddNotSupported(Errors& errs, absl::string_view path, absl::string_view value,
-                     absl::string_view supported) {
-  errs.push_back(
-      absl::StrCat(path, ": Unsupported value: ", api::GoQuote(value), ": supported values: ", supported));
-}
-
-// Go's strconv.ParseInt(s, 10, 64) succeeds.
-bool IsInt64(absl::string_view s) {
-  absl::string_view digits = s;
-  if (!digits.empty() && (digits.front() == '+' || digits.front() == '-')) digits.remove_prefix(1);
-  if (digits.empty()) return false;
-  for (char c : digits) {
-    if (!absl::ascii_isdigit(c)) return false;
-  }
-  int64_t unused;
-  return absl::SimpleAtoi(s, &unused);  // false on overflow
-}
-
-// Upstream labels.NewRequirement for a node selector expression at `path`.
-void ValidateRequirement(const v1::NodeSelectorRequirement& r, absl::string_view path,
-                         Errors& errs) {
-  const std::string& op = r.operator_();
-  if (op != "In" && op != "NotIn" && op != "Exists" && op != "DoesNotExist" && op != "Gt" &&
-      op != "Lt") {
-    AddNotSupported(errs, absl::StrCat(path, ".operator"), op, kSelectorOperators);
-    return;
-  }
-  std::vector<std::string> key_errs = QualifiedNameErrors(r.key());
-  if (!key_errs.empty()) {
-    AddInvalid(errs, absl::StrCat(path, ".key"), api::GoQuote(r.key()), absl::StrJoin(key_errs, "; "));
-  }
-  const std::string values_path = absl::StrCat(path, ".values");
-  if (op == "In" || op == "NotIn") {
-    if (r.values().empty()) {
-      AddInvalid(errs, values_path, SliceRepr(r.values()),
-                 "for 'in', 'notin' operators, values set can't be empty");
-    }
-  } else if (op == "Exists" || op == "DoesNotExist") {
-    if (!r.values().empty()) {
-      AddInvalid(errs, values_path, SliceRepr(r.values()),
-                 "values set must be empty for exists and does not exist");
-    }
-  } else {
-    if (r.values_size() != 1) {
-      AddInvalid(errs, values_path, SliceRepr(r.values()),
-                 "for 'Gt', 'Lt' operators, exactly one value is required");
-    }
-    for (int i = 0; i < r.values_size(); ++i) {
-      if (!IsInt64(r.values(i))) {
-        AddInvalid(errs, absl::StrCat(values_path, "[", i, "]"), api::GoQuote(r.values(i)),
-                   "for 'Gt', 'Lt' operators, the value must be an integer");
-      }
-    }
-  }
-  for (int i = 0; i < r.values_size(); ++i) {
-    std::vector<std::string> value_errs = LabelValueErrors(r.values(i));
-    if (!value_errs.empty()) {
-      AddInvalid(errs, absl::StrCat(values_path, "[", i, "][", r.key(), "]"), api::GoQuote(r.values(i)),
-                 absl::StrJoin(value_errs, "; "));
-    }
-  }
-}
-
-// Upstream nodeSelectorRequirementsAsFieldSelector at `path`.
-void ValidateFieldRequirement(const v1::NodeSelectorRequirement& r, absl::string_view path,
-                              Errors& errs) {
-  if (r.operator_() != "In" && r.operator_() != "NotIn") {
-    AddNotSupported(errs, absl::StrCat(path, ".operator"), r.operator_(), kFieldSelectorOperators);
-  } else if (r.values_size() != 1) {
-    AddInvalid(errs, absl::StrCat(path, ".values"), SliceRepr(r.values()), "must have one element");
-  }
-}
-
 bool IsEmpty(const v1::NodeSelectorTerm& term) {
   return term.matchexpressions().empty() && term.matchfields().empty();
-}
-
-// Upstream newNodeSelectorTerm at `path`.
-void ValidateTerm(const v1::NodeSelectorTerm& term, absl::string_view path, Errors& errs) {
-  for (int j = 0; j < term.matchexpressions_size(); ++j) {
-    ValidateRequirement(term.matchexpressions(j), absl::StrCat(path, ".matchExpressions[", j, "]"),
-                        errs);
-  }
-  for (int j = 0; j < term.matchfields_size(); ++j) {
-    ValidateFieldRequirement(term.matchfields(j), absl::StrCat(path, ".matchFields[", j, "]"),
-                             errs);
-  }
 }
 
 // Kestrel compiles matchFields on metadata.name only. Upstream accepts other
@@ -174,15 +66,17 @@ absl::Status ValidateNodeAffinityArgs(const config::NodeAffinityArgs& args) {
     const v1::NodeSelector& ns = affinity.requiredduringschedulingignoredduringexecution();
     for (int i = 0; i < ns.nodeselectorterms_size(); ++i) {
       if (IsEmpty(ns.nodeselectorterms(i))) continue;
-      ValidateTerm(ns.nodeselectorterms(i),
-                   absl::StrCat(kRequiredPath, ".nodeSelectorTerms[", i, "]"), errs);
+      api::NodeSelectorTermParseErrors(
+          ns.nodeselectorterms(i), absl::StrCat(kRequiredPath, ".nodeSelectorTerms[", i, "]"),
+          errs);
     }
   }
   for (int i = 0; i < affinity.preferredduringschedulingignoredduringexecution_size(); ++i) {
     const v1::PreferredSchedulingTerm& t =
         affinity.preferredduringschedulingignoredduringexecution(i);
     if (t.weight() == 0 || IsEmpty(t.preference())) continue;
-    ValidateTerm(t.preference(), absl::StrCat(kPreferredPath, "[", i, "]"), errs);
+    api::NodeSelectorTermParseErrors(t.preference(), absl::StrCat(kPreferredPath, "[", i, "]"),
+                                     errs);
   }
   return api::AggregateErrors(errs);
 }

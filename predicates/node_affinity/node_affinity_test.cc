@@ -132,8 +132,8 @@ TEST_F(NodeAffinityFilterTest, Filter) {
        "node1", "{foo: bar}", "{}", Code::kSuccess, nullptr, kPod},
       {"a term with empty matchExpressions matches no node", Required("[{matchExpressions: []}]"),
        "node1", "{foo: bar}", "{}", Code::kSuccess, nullptr, kPod},
-      {"no nodeSelectorTerms matches no node", Required("[]"), "node1", "{foo: bar}", "{}",
-       Code::kSuccess, nullptr, kPod},
+      // Upstream also has "an empty []NodeSelectorTerm matches no node"; the
+      // API server refuses such a pod, and so does CompilePod.
       {"no affinity", "", "node1", "{foo: bar}", "{}", Code::kSkip, nullptr, nullptr},
       {"affinity without required node affinity", "  affinity:\n    nodeAffinity: {}\n", "node1",
        "{foo: bar}", "{}", Code::kSkip, nullptr, nullptr},
@@ -205,6 +205,36 @@ TEST_F(NodeAffinityFilterTest, Filter) {
        kAddedZoneBar, Code::kSuccess, nullptr, kEnforced},
       {"matches added affinity, no constraints of its own", "", "node2", "{zone: bar}",
        kAddedZoneBar, Code::kSuccess, nullptr, nullptr},
+      // A term the scheduler cannot parse matches no node: upstream's
+      // "Pod with an invalid value in Affinity term won't be scheduled onto
+      // the node", for each operator that lets such a value through the API
+      // server. Exists and DoesNotExist carry no values; their keys, and
+      // matchFields, are validated by the API server (input errors).
+      {"NotIn with a value that is no label value",
+       Required("[{matchExpressions: [{key: foo, operator: NotIn, values: [\"invalid value: "
+                "___@#$%^\"]}]}]"),
+       "node1", "{foo: bar}", "{}", Code::kSuccess, nullptr, kPod},
+      {"In with a value that is no label value",
+       Required("[{matchExpressions: [{key: foo, operator: In, values: [bar, \"bar!\"]}]}]"),
+       "node1", "{foo: bar}", "{}", Code::kSuccess, nullptr, kPod},
+      {"Gt on a word",
+       Required("[{matchExpressions: [{key: gen, operator: Gt, values: [three]}]}]"), "node1",
+       "{gen: \"4\"}", "{}", Code::kSuccess, nullptr, kPod},
+      {"Gt on an integer that is no label value",
+       Required("[{matchExpressions: [{key: gen, operator: Gt, values: [\"-1\"]}]}]"), "node1",
+       "{gen: \"4\"}", "{}", Code::kSuccess, nullptr, kPod},
+      {"Lt on a number with a sign",
+       Required("[{matchExpressions: [{key: gen, operator: Lt, values: [\"+9\"]}]}]"), "node1",
+       "{gen: \"4\"}", "{}", Code::kSuccess, nullptr, kPod},
+      {"a bad term beside a matching one",
+       Required("[{matchExpressions: [{key: foo, operator: In, values: [\"bar!\"]}]}, "
+                "{matchExpressions: [{key: foo, operator: Exists}]}]"),
+       "node1", "{foo: bar}", "{}", Code::kSuccess, nullptr, nullptr},
+      {"a bad term matches none of its node names",
+       Required("[{matchFields: [{key: metadata.name, operator: In, values: [node1]}], "
+                "matchExpressions: [{key: foo, operator: In, values: [\"bar!\"]}]}, "
+                "{matchFields: [{key: metadata.name, operator: In, values: [node2]}]}]"),
+       "node1", "{foo: bar}", "{}", Code::kSuccess, nullptr, kPod},
   };
 
   for (const FilterCase& c : cases) {
@@ -275,7 +305,6 @@ TEST_F(NodeAffinityFilterTest, PinnedNodeNames) {
   std::sort(one_two.begin(), one_two.end());
   const Case cases[] = {
       {"no affinity", "", std::nullopt},
-      {"no terms", Required("[]"), std::nullopt},
       {"a term without node names allows every node",
        Required("[{matchFields: [{key: metadata.name, operator: In, values: [node1]}]}, "
                 "{matchExpressions: [{key: foo, operator: Exists}]}]"),
@@ -301,6 +330,10 @@ TEST_F(NodeAffinityFilterTest, PinnedNodeNames) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(PinnedNodeNames(*Pod(c.spec)), c.want);
   }
+  // No terms (the API server refuses such a pod): nothing pinned.
+  model::Pod no_terms;
+  no_terms.required_node_affinity = model::NodeSelector{};
+  EXPECT_EQ(PinnedNodeNames(no_terms), std::nullopt);
 }
 
 TEST_F(NodeAffinityFilterTest, CreateRejectsInvalidArgs) {

@@ -1,7 +1,11 @@
 #include "priorities/node_affinity/node_affinity.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
+
+#include "api/validation.h"
 
 namespace kestrel::priorities {
 namespace {
@@ -38,6 +42,15 @@ NodeAffinity::NodeAffinity(predicates::AddedAffinity added)
 
 framework::Status NodeAffinity::PreScore(framework::CycleState& /*state*/, const model::Pod& pod,
                                          framework::NodeInfoList /*feasible*/) {
+  // Upstream parses the pod's preferred terms here and fails the cycle on a
+  // term that does not parse (framework.AsStatus of the aggregate error).
+  std::vector<std::string> errs;
+  for (const model::PreferredSchedulingTerm& t : pod.preferred_node_affinity) {
+    errs.insert(errs.end(), t.term.parse_errors.begin(), t.term.parse_errors.end());
+  }
+  if (!errs.empty()) {
+    return framework::Status::Error(std::string(api::AggregateErrors(errs).message()));
+  }
   if (pod.preferred_node_affinity.empty() && added_preferred_.empty()) {
     return framework::Status::Skip();
   }

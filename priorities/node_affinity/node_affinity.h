@@ -6,7 +6,11 @@
 // spec.affinity.nodeAffinity.preferredDuringScheduling... and the profile's
 // addedAffinity preferred terms alike; NormalizeScore scales them so the best
 // node scores 100 (upstream helper.DefaultNormalizeScore(MaxNodeScore,
-// reverse=false)). PreScore returns Skip when neither has a term.
+// reverse=false)). PreScore returns Skip when neither has a term, and an
+// Error when one of the pod's preferred terms does not parse, as upstream:
+// the cycle then fails with `running PreScore plugin "NodeAffinity": <the
+// parse errors>` (framework.RunPreScorePlugins), where there are two or
+// more feasible nodes to score.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<NodeAffinity>> plugin =

@@ -190,6 +190,54 @@ TEST_F(NodeAffinityScoreTest, Score) {
   }
 }
 
+// A preferred term the scheduler cannot parse fails PreScore with
+// upstream's error (getPodPreferredNodeAffinity ->
+// NewPreferredSchedulingTerms), before the Skip check; the framework then
+// reports `running PreScore plugin "NodeAffinity": <this>`. One case per
+// operator that lets such a value through the API server.
+TEST_F(NodeAffinityScoreTest, PreScoreFailsOnATermThatDoesNotParse) {
+  const std::string label_value =
+      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+      "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+      "'my_value',  or '12345', regex used for validation is "
+      "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+  struct Case {
+    const char* name;
+    const char* preferred;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"In",
+       "[{weight: 1, preference: {matchExpressions: [{key: foo, operator: In, values: "
+       "[\"invalid value: ___@#$%^\"]}]}}]",
+       "[0].matchExpressions[0].values[0][foo]: Invalid value: \"invalid value: ___@#$%^\": " +
+           label_value},
+      {"NotIn, second term",
+       "[{weight: 1, preference: {matchExpressions: [{key: foo, operator: Exists}]}}, {weight: "
+       "2, preference: {matchExpressions: [{key: foo, operator: NotIn, values: [\"bar!\"]}]}}]",
+       "[1].matchExpressions[0].values[0][foo]: Invalid value: \"bar!\": " + label_value},
+      {"Gt on a word",
+       "[{weight: 1, preference: {matchExpressions: [{key: gen, operator: Gt, values: [x]}]}}]",
+       "[0].matchExpressions[0].values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the "
+       "value must be an integer"},
+      {"Lt on a negative number, and another term: every error",
+       "[{weight: 1, preference: {matchExpressions: [{key: gen, operator: Lt, values: "
+       "[\"-1\"]}]}}, {weight: 1, preference: {matchExpressions: [{key: a, operator: In, values: "
+       "[\"a b\"]}]}}]",
+       "[[0].matchExpressions[0].values[0][gen]: Invalid value: \"-1\": " + label_value +
+           ", [1].matchExpressions[0].values[0][a]: Invalid value: \"a b\": " + label_value +
+           "]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::unique_ptr<NodeAffinity> plugin = Plugin("{}");
+    framework::CycleState state;
+    framework::Status s = plugin->PreScore(state, *Pod(c.preferred), {});
+    EXPECT_EQ(s.code(), Code::kError);
+    EXPECT_EQ(s.Message(), c.want);
+  }
+}
+
 TEST_F(NodeAffinityScoreTest, WeightZeroAddedTermsAreDropped) {
   std::unique_ptr<NodeAffinity> plugin = Plugin(
       "addedAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 0, "

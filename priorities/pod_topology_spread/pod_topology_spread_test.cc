@@ -600,6 +600,9 @@ class RandomScoring {
       if (Pick(2) == 0) p.labels += ", controller-revision-hash: h2";
     } else {
       std::vector<std::string> cs;
+      // Distinct keys: the API server refuses two ScheduleAnyway constraints
+      // on one key.
+      const int first_key = Pick(3);
       for (int k = 1 + Pick(3); k > 0; --k) {
         std::string extra;
         if (Pick(3) == 0) {
@@ -613,7 +616,7 @@ class RandomScoring {
           extra += ", labelSelector: " + selector;
           if (Pick(4) == 0) extra += ", matchLabelKeys: [foo]";
         }
-        cs.push_back(absl::StrCat("{maxSkew: ", 1 + Pick(4), ", topologyKey: ", keys[Pick(3)],
+        cs.push_back(absl::StrCat("{maxSkew: ", 1 + Pick(4), ", topologyKey: ", keys[(first_key + k) % 3],
                                   ", whenUnsatisfiable: ScheduleAnyway", extra, "}"));
       }
       p.spec = absl::StrCat("topologySpreadConstraints: [", absl::StrJoin(cs, ", "), "]");

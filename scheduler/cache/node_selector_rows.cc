@@ -4,6 +4,15 @@
 #include <utility>
 
 namespace kestrel::cache {
+namespace {
+
+// False for the terms upstream matches to no node: empty ones and ones that
+// do not parse.
+bool MatchesSomething(const model::NodeSelectorTerm& t) {
+  return (!t.expressions.empty() || !t.fields.empty()) && t.parse_errors.empty();
+}
+
+}  // namespace
 
 bool NodeSelectorRows::CompileRequirement(AffinityIndex& index, const model::Requirement& r,
                                           Requirement* out) {
@@ -35,6 +44,11 @@ std::optional<NodeSelectorRows> NodeSelectorRows::Compile(AffinityIndex& index,
     rows.has_required_ = true;
     for (const model::NodeSelectorTerm& t : pod.required_node_affinity->terms) {
       Term term{{}, &t};
+      // A term that does not parse matches no row; nothing to compile.
+      if (!MatchesSomething(t)) {
+        rows.terms_.push_back(std::move(term));
+        continue;
+      }
       for (const model::Requirement& r : t.expressions) {
         term.expressions.emplace_back();
         if (!CompileRequirement(index, r, &term.expressions.back())) return std::nullopt;
@@ -44,7 +58,7 @@ std::optional<NodeSelectorRows> NodeSelectorRows::Compile(AffinityIndex& index,
   }
   rows.conjunction_ = !rows.has_required_ ||
                       (rows.terms_.size() == 1 && rows.terms_[0].term->fields.empty() &&
-                       !rows.terms_[0].term->expressions.empty());
+                       MatchesSomething(*rows.terms_[0].term));
   return rows;
 }
 
@@ -54,7 +68,7 @@ bool NodeSelectorRows::Matches(uint32_t row, const framework::NodeTable& table) 
   }
   if (!has_required_) return true;
   for (const Term& t : terms_) {
-    if (t.term->expressions.empty() && t.term->fields.empty()) continue;  // matches nothing
+    if (!MatchesSomething(*t.term)) continue;
     bool ok = true;
     for (const Requirement& r : t.expressions) ok = ok && r.Matches(row);
     if (ok && !t.term->fields.empty()) {

@@ -8,7 +8,9 @@
 // nodeAffinityPolicy: Honor.
 //
 // Gt and Lt need the label's number, not its domain: Compile returns
-// nullopt for pods that use them, and the caller matches per node.
+// nullopt for pods that use them, and the caller matches per node. A term
+// that does not parse (model::NodeSelectorTerm::parse_errors) matches no
+// row, as it matches no node.
 //
 // Example:
 //   std::optional<NodeSelectorRows> rows = NodeSelectorRows::Compile(index, pod);
