@@ -92,10 +92,10 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
     scheduler::ScoreTable table;
     table.keep_per_plugin = true;
     if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, *pod, feasible, {}, &table);
-    if (!s.ok()) return absl::InternalError(s.Message());
+    if (!s.ok()) out.score_error = s.Message();
     size_t f = 0;
     for (NodeExplanation& e : out.nodes) {
-      if (!e.feasible) continue;
+      if (!e.feasible || !s.ok()) continue;
       for (size_t p = 0; p < fw->score_plugins().size(); ++p) {
         const framework::ScorePlugin* plugin = fw->score_plugins()[p].plugin;
         // Skipped at PreScore: upstream does not run it, so it has no score.
@@ -114,7 +114,8 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
   framework::CycleState cycle = sched.NewCycleState();
   scheduler::Diagnosis diagnosis;
   scheduler::ScheduleResult r = sched.SchedulePod(*fw, cycle, *pod, &diagnosis);
-  if (r.code == framework::Code::kError) return absl::InternalError(r.message);
+  // An error in the cycle (e.g. at PreScore) leaves the pod unscheduled with
+  // that error as upstream's SchedulerError message.
   out.selected = r.node;
   out.message = r.message;
   return out;

@@ -77,11 +77,18 @@ struct Explanation {
   EffectiveRequests requests;
   std::optional<PreFilterRejection> pre_filter_rejection;
   // The profile's enabled score plugins, in order: each feasible node has
-  // every one of them either in `scores` or in `skipped_scores`.
+  // every one of them either in `scores` or in `skipped_scores`, unless
+  // scoring failed.
   std::vector<std::string> score_plugins;
+  // Why scoring failed (a PreScore or Score error, e.g. NodeAffinity's
+  // preferred term that does not parse); the feasible nodes then have no
+  // scores. Upstream scores only when two or more nodes are feasible, so
+  // with one the pod is still placed.
+  std::string score_error;
   std::vector<NodeExplanation> nodes;  // in cluster order
   std::string selected;                // empty: none
-  std::string message;                 // the FitError text when none
+  // When none: the FitError text, or the cycle's error.
+  std::string message;
 };
 
 // Explains `pod_key` (namespace/name), a pending pod of `cluster`, against

@@ -966,6 +966,39 @@ spec:
             nlohmann::json({{"plugin", "NodeAffinity"}, {"message", "pod affinity terms conflict"}}));
 }
 
+// A preferred node-affinity term that does not parse fails NodeAffinity's
+// PreScore (upstream returns framework.AsStatus(err)): with two feasible
+// nodes the cycle errors and the pod is not placed; with one, upstream does
+// not score and places it. Explain shows the error instead of failing.
+TEST(ExplainTest, ScoringErrorIsShownNotFatal) {
+  absl::StatusOr<Cluster> cluster = LoadFiles({"testdata/affinity-parse-errors/cluster.yaml"});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  const std::string error_prefix =
+      "running PreScore plugin \"NodeAffinity\": [0].matchExpressions[0].values[0][zone]: "
+      "Invalid value: \"a b\": a valid label must be";
+  absl::StatusOr<Explanation> two =
+      Explain(*cluster, scheduler::DefaultConfig(), "default/preferred-bad-value", Options());
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_THAT(two->score_error, ::testing::StartsWith(error_prefix));
+  EXPECT_EQ(two->selected, "");
+  EXPECT_THAT(two->message, ::testing::StartsWith(error_prefix));
+  for (const NodeExplanation& n : two->nodes) {
+    EXPECT_TRUE(n.feasible) << n.node;
+    EXPECT_TRUE(n.scores.empty()) << n.node;
+  }
+  EXPECT_THAT(ExplainText(*two), ::testing::HasSubstr("\nScoring failed: " + error_prefix));
+  const nlohmann::json j = nlohmann::json::parse(ExplainJson(*two));
+  EXPECT_THAT(j.value("scoreError", ""), ::testing::StartsWith(error_prefix));
+  EXPECT_THAT(j.value("message", ""), ::testing::StartsWith(error_prefix));
+  EXPECT_TRUE(j["selected"].is_null());
+
+  absl::StatusOr<Explanation> one = Explain(*cluster, scheduler::DefaultConfig(),
+                                            "default/preferred-bad-value-one-node", Options());
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_THAT(one->score_error, ::testing::HasSubstr("Invalid value: \"-1\""));
+  EXPECT_EQ(one->selected, "node-a");
+}
+
 // A pod whose legacy annotation does not parse is rejected before any
 // plugin: no plugin's slot carries the reason; the pod-level line does.
 TEST(ExplainTest, InvalidPodListsEveryFilterAsNotRun) {

@@ -168,7 +168,9 @@ std::string ExplainJson(const Explanation& e) {
     }
     out["preFilterRejection"] = std::move(rejection);
   }
+  if (!e.score_error.empty()) out["scoreError"] = e.score_error;
   out["selected"] = e.selected.empty() ? json(nullptr) : json(e.selected);
+  if (e.selected.empty()) out["message"] = e.message;
   return out.dump(2) + "\n";
 }
 
@@ -194,7 +196,7 @@ std::string ExplainText(const Explanation& e) {
     for (const auto& [plugin, verdict] : n.filters) {
       absl::StrAppend(&out, "  filter ", plugin, ": ", verdict, "\n");
     }
-    if (!n.feasible) continue;
+    if (!n.feasible || !e.score_error.empty()) continue;
     // In profile order, each plugin with its score or "skipped".
     for (const std::string& plugin : e.score_plugins) {
       for (const auto& [name, score] : n.scores) {
@@ -206,6 +208,7 @@ std::string ExplainText(const Explanation& e) {
     }
     absl::StrAppend(&out, "  total  ", n.total, "\n");
   }
+  if (!e.score_error.empty()) absl::StrAppend(&out, "\nScoring failed: ", e.score_error, "\n");
   if (e.selected.empty()) {
     absl::StrAppend(&out, "\nSelected: none: ", e.message, "\n");
   } else {
