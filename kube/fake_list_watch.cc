@@ -106,8 +106,9 @@ class FakeListerWatcher::Stream : public WatchStream {
 
  private:
   bool ReadyLocked() const {
+    const std::deque<Change>& history = fake_->history_;
     return stopped_ || fault_ != Fault::kNone || garbage_pending_ || cursor_ < fake_->compacted_ ||
-           fake_->version_ > cursor_ || bookmark_pending_;
+           (!history.empty() && history.back().version > cursor_) || bookmark_pending_;
   }
 
   // What Next() answers now, if anything.
@@ -230,6 +231,11 @@ std::map<std::string, Object> FakeListerWatcher::Objects() const {
 std::string FakeListerWatcher::resource_version() const {
   absl::MutexLock lock(&mu_);
   return absl::StrCat(version_);
+}
+
+void FakeListerWatcher::AdvanceVersion(int64_t n) {
+  absl::MutexLock lock(&mu_);
+  version_ += n;
 }
 
 void FakeListerWatcher::Compact() {

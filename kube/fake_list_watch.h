@@ -107,6 +107,10 @@ class FakeListerWatcher : public ListerWatcher {
   // The version of the last write.
   std::string resource_version() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Moves the version on by `n` without changing this resource, as writes
+  // to other resources do on a real server (the version is global).
+  void AdvanceVersion(int64_t n) ABSL_LOCKS_EXCLUDED(mu_);
+
   // ---- Faults
 
   // Forgets the changes so far: lagging watches get 410, and so do continue
