@@ -215,8 +215,14 @@ absl::Status Reflector::HandleWatch(absl::Time start, WatchStream& stream) {
     if (!next->has_value()) break;
     const WatchEvent& event = **next;
     if (event.type == WatchEventType::kError) {
-      return event.error.ok() ? absl::UnknownError("an ERROR event without a status")
-                              : event.error;
+      if (event.error.ok()) return absl::UnknownError("an ERROR event without a status");
+      // As client-go: a 410 relists and a 429 backs off and watches again,
+      // but a server that ends the watch with any other error (a 5xx
+      // included) is listed again, not resumed.
+      if (IsExpired(event.error) || event.error.code() == absl::StatusCode::kResourceExhausted) {
+        return event.error;
+      }
+      return absl::InternalError(event.error.message());
     }
     if (absl::Status s = Apply(event); !s.ok()) Report(s);
     // An event without a version would send the next watch back to

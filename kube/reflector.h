@@ -21,11 +21,13 @@
 //     a backoff the reflector lists again, and the store's Replace turns
 //     what the watch missed into adds, updates and deletes.
 //   * A dropped stream, a stream cut in the middle of an event, a server
-//     that cannot be reached or a 429: after a backoff, the watch is opened
-//     again from the last version seen, with no list.
-//   * Any other failure (a watch that ends within a second with no event,
-//     a 500, a 403, a failed list) is reported, and after a backoff the
-//     reflector lists again.
+//     that cannot be reached or that answers the watch request with a 5xx
+//     or a 429: after a backoff, the watch is opened again from the last
+//     version seen, with no list. (client-go lists again after a 5xx
+//     answer; the version is still good then, so Kestrel does not.)
+//   * Any other failure (an ERROR event other than 410 and 429, a watch
+//     that ends within a second with no event, a 403, a failed list) is
+//     reported, and after a backoff the reflector lists again.
 //   * An event whose object does not decode is reported and skipped; the
 //     watch goes on. A list's undecodable objects are reported and left out,
 //     and the store keeps what it has for them.

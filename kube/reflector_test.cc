@@ -335,7 +335,7 @@ TEST(ReflectorTest, DroppedStreamResumesFromTheLastVersionWithBackoffAndNoList) 
 TEST(ReflectorTest, OtherWatchFailuresRelistAfterABackoff) {
   Harness h;
   h.lw.AddList(Page({}, 10));
-  h.lw.AddWatch({Added("a", 11), ErrorEvent(absl::InternalError("etcd is sad"))});
+  h.lw.AddWatch({Added("a", 11), ErrorEvent(absl::UnavailableError("etcd is sad"))});
   h.lw.AddList(Page({{"a", 11}}, 12));
   h.lw.AddFailedWatch(absl::PermissionDeniedError("GET /api/v1/pods: forbidden"));
   h.lw.AddList(Page({{"a", 11}}, 12));
