@@ -42,24 +42,24 @@ Object AtVersion(const google::protobuf::Message& object, int64_t version) {
 }  // namespace
 
 absl::Time FakeReflectorClock::Now() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return now_;
 }
 
-bool FakeReflectorClock::WaitFor(absl::Duration d, absl::Notification& stop) {
-  absl::MutexLock lock(&mu_);
+bool FakeReflectorClock::WaitFor(absl::Duration d, const StopSignal& stop) {
+  std::lock_guard<std::mutex> lock(mu_);
   waits_.push_back(d);
   now_ += d;
   return stop.HasBeenNotified();
 }
 
 void FakeReflectorClock::Advance(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   now_ += d;
 }
 
 std::vector<absl::Duration> FakeReflectorClock::waits() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return waits_;
 }
 
@@ -73,30 +73,35 @@ class FakeListerWatcher::Stream : public WatchStream {
       : fake_(fake), cursor_(from), bookmarks_(bookmarks) {}
 
   ~Stream() override {
-    absl::MutexLock lock(&fake_->mu_);
+    std::lock_guard<std::mutex> lock(fake_->mu_);
     auto& streams = fake_->streams_;
     streams.erase(std::remove(streams.begin(), streams.end(), this), streams.end());
   }
 
   absl::StatusOr<std::optional<WatchEvent>> Next() override {
-    absl::MutexLock lock(&fake_->mu_);
+    std::unique_lock<std::mutex> lock(fake_->mu_);
     while (true) {
       if (std::optional<Answer> out = TakeLocked()) {
         return *std::move(out);
       }
       if (fake_->idle_hook_) {
-        fake_->mu_.Unlock();
+        lock.unlock();
         fake_->idle_hook_();
-        fake_->mu_.Lock();
+        lock.lock();
       } else {
-        fake_->mu_.Await(absl::Condition(this, &Stream::ReadyLocked));
+        fake_->changed_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return ReadyLocked();
+        });
       }
     }
   }
 
   void Stop() override {
-    absl::MutexLock lock(&fake_->mu_);
-    stopped_ = true;
+    {
+      std::lock_guard<std::mutex> lock(fake_->mu_);
+      stopped_ = true;
+    }
+    fake_->changed_.notify_all();
   }
 
   enum class Fault { kNone, kDrop, kExpire, kClose };
@@ -199,7 +204,8 @@ void FakeListerWatcher::Write(const std::string& key, WatchEventType type,
 absl::Status FakeListerWatcher::Create(const google::protobuf::Message& object) {
   absl::StatusOr<std::string> key = KeyOf(object);
   if (!key.ok()) return key.status();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   if (objects_.count(*key) > 0) return absl::AlreadyExistsError(*key);
   Write(*key, WatchEventType::kAdded, object);
   return absl::OkStatus();
@@ -208,14 +214,16 @@ absl::Status FakeListerWatcher::Create(const google::protobuf::Message& object) 
 absl::Status FakeListerWatcher::Update(const google::protobuf::Message& object) {
   absl::StatusOr<std::string> key = KeyOf(object);
   if (!key.ok()) return key.status();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   if (objects_.count(*key) == 0) return absl::NotFoundError(*key);
   Write(*key, WatchEventType::kModified, object);
   return absl::OkStatus();
 }
 
 absl::Status FakeListerWatcher::Delete(absl::string_view key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   auto it = objects_.find(std::string(key));
   if (it == objects_.end()) return absl::NotFoundError(key);
   const Object last = it->second;
@@ -224,79 +232,86 @@ absl::Status FakeListerWatcher::Delete(absl::string_view key) {
 }
 
 std::map<std::string, Object> FakeListerWatcher::Objects() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return objects_;
 }
 
 std::string FakeListerWatcher::resource_version() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return absl::StrCat(version_);
 }
 
 void FakeListerWatcher::AdvanceVersion(int64_t n) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   version_ += n;
 }
 
 void FakeListerWatcher::Compact() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   compacted_ = version_;
   history_.clear();
   snapshots_.clear();
 }
 
 void FakeListerWatcher::FailNextList(absl::Status error) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   list_failures_.push_back(std::move(error));
 }
 
 void FakeListerWatcher::FailNextWatch(absl::Status error) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   watch_failures_.push_back(std::move(error));
 }
 
 void FakeListerWatcher::DropWatches() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   for (Stream* s : streams_) s->fault_ = Stream::Fault::kDrop;
 }
 
 void FakeListerWatcher::ExpireWatches() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   for (Stream* s : streams_) s->fault_ = Stream::Fault::kExpire;
 }
 
 void FakeListerWatcher::CloseWatches() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   for (Stream* s : streams_) s->fault_ = Stream::Fault::kClose;
 }
 
 void FakeListerWatcher::SendBookmark() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   for (Stream* s : streams_) s->bookmark_pending_ = true;
 }
 
 void FakeListerWatcher::SendGarbage() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_.notify_all();
   for (Stream* s : streams_) s->garbage_pending_ = true;
 }
 
 void FakeListerWatcher::SetIdleHook(std::function<void()> hook) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   idle_hook_ = std::move(hook);
 }
 
 std::vector<std::string> FakeListerWatcher::requests() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return requests_;
 }
 
 int FakeListerWatcher::open_watches() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(streams_.size());
 }
 
 absl::StatusOr<ListPage> FakeListerWatcher::List(const ListOptions& options) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   requests_.push_back(absl::StrCat("LIST rv=", options.resource_version,
                                    " limit=", options.limit,
                                    " continue=", options.continue_token));
@@ -348,7 +363,7 @@ absl::StatusOr<ListPage> FakeListerWatcher::List(const ListOptions& options) {
 
 absl::StatusOr<std::unique_ptr<WatchStream>> FakeListerWatcher::Watch(
     const WatchOptions& options) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   requests_.push_back(absl::StrCat("WATCH rv=", options.resource_version,
                                    " timeout=", options.timeout_seconds,
                                    " bookmarks=", options.allow_watch_bookmarks ? "true" : "false"));

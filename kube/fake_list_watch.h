@@ -29,16 +29,18 @@
 // stop the reflector. Without a hook, an idle Next() blocks until a write,
 // a fault or Stop().
 //
-// Thread-safe.
+// Thread-safe. Locks are std::mutex, for ThreadSanitizer (see reflector.h).
 
 #ifndef KESTREL_KUBE_FAKE_LIST_WATCH_H_
 #define KESTREL_KUBE_FAKE_LIST_WATCH_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -62,13 +64,13 @@ namespace kestrel::kube::testing {
 class FakeReflectorClock : public ReflectorClock {
  public:
   absl::Time Now() override ABSL_LOCKS_EXCLUDED(mu_);
-  bool WaitFor(absl::Duration d, absl::Notification& stop) override ABSL_LOCKS_EXCLUDED(mu_);
+  bool WaitFor(absl::Duration d, const StopSignal& stop) override ABSL_LOCKS_EXCLUDED(mu_);
   void Advance(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
   // Every WaitFor() so far, in order.
   std::vector<absl::Duration> waits() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1'700'000'000);
   std::vector<absl::Duration> waits_ ABSL_GUARDED_BY(mu_);
 };
@@ -166,7 +168,10 @@ class FakeListerWatcher : public ListerWatcher {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string description_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
+  // Notified, under mu_, by every change an idle stream may be waiting
+  // for; the waiters look once mu_ is released.
+  std::condition_variable changed_;
   int64_t version_ ABSL_GUARDED_BY(mu_) = 100;
   std::map<std::string, Object> objects_ ABSL_GUARDED_BY(mu_);
   // Changes after compacted_, oldest first.

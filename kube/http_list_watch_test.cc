@@ -1,8 +1,11 @@
 #include "kube/http_list_watch.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -11,7 +14,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "api/core.pb.h"
@@ -53,7 +55,7 @@ class TestServer {
   void Get(const std::string& path, httplib::Server::Handler handler) {
     server_.Get(path, [this, handler](const httplib::Request& req, httplib::Response& res) {
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         targets_.push_back(req.target);
       }
       handler(req, res);
@@ -80,7 +82,7 @@ class TestServer {
     return c;
   }
   std::vector<std::string> targets() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return targets_;
   }
   bool closing() const { return closing_; }
@@ -90,7 +92,7 @@ class TestServer {
   int port_ = 0;
   std::thread thread_;
   std::atomic<bool> closing_{false};
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<std::string> targets_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -371,29 +373,29 @@ TEST(HttpListerWatcherTest, InformerFollowsAServerOverHttp) {
         });
   });
   Informer informer(PodsOver(server), ReflectorOptions());
-  absl::Mutex mu;
+  std::mutex mu;
+  std::condition_variable logged;
   std::vector<std::string> log;
+  auto record = [&](std::string line) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      log.push_back(std::move(line));
+    }
+    logged.notify_all();
+  };
   EventHandlers handlers;
-  handlers.on_add = [&](const Object& o) {
-    absl::MutexLock lock(&mu);
-    log.push_back("ADD " + *KeyOf(*o));
-  };
+  handlers.on_add = [&](const Object& o) { record("ADD " + *KeyOf(*o)); };
   handlers.on_update = [&](const Object& old_object, const Object& o) {
-    absl::MutexLock lock(&mu);
-    log.push_back(absl::StrCat("UPDATE ", *KeyOf(*o), " ", ResourceVersionOf(*old_object), "->",
-                               ResourceVersionOf(*o)));
+    record(absl::StrCat("UPDATE ", *KeyOf(*o), " ", ResourceVersionOf(*old_object), "->",
+                        ResourceVersionOf(*o)));
   };
-  handlers.on_delete = [&](const DeletedObject& d) {
-    absl::MutexLock lock(&mu);
-    log.push_back("DELETE " + *KeyOf(*LastState(d)));
-  };
+  handlers.on_delete = [&](const DeletedObject& d) { record("DELETE " + *KeyOf(*LastState(d))); };
   ASSERT_TRUE(informer.AddEventHandler(handlers).ok());
   informer.Start();
   ASSERT_TRUE(informer.WaitForSync(absl::Seconds(60)));
   {
-    absl::MutexLock lock(&mu);
-    auto done = [&] { return log.size() == 5; };
-    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(60)));
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(logged.wait_for(lock, std::chrono::seconds(60), [&] { return log.size() == 5; }));
   }
   informer.Stop();
   EXPECT_THAT(log, ElementsAre("ADD ns/a", "ADD ns/b", "UPDATE ns/a 10->13", "DELETE ns/b", "ADD ns/c"));

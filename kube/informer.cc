@@ -9,13 +9,13 @@
 namespace kestrel::kube {
 
 Object Store::Get(absl::string_view key) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key);
   return it == objects_.end() ? nullptr : it->second;
 }
 
 std::vector<Object> Store::List() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<Object> out;
   out.reserve(objects_.size());
   for (const auto& [key, object] : objects_) out.push_back(object);
@@ -25,7 +25,7 @@ std::vector<Object> Store::List() const {
 std::vector<std::string> Store::ListKeys() const {
   std::vector<std::string> keys;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     keys.reserve(objects_.size());
     for (const auto& [key, object] : objects_) keys.push_back(key);
   }
@@ -34,19 +34,19 @@ std::vector<std::string> Store::ListKeys() const {
 }
 
 size_t Store::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return objects_.size();
 }
 
 Object Store::Put(const std::string& key, Object object) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Object& slot = objects_[key];
   std::swap(slot, object);
   return object;
 }
 
 Object Store::Erase(absl::string_view key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
   Object old = std::move(it->second);
@@ -69,7 +69,7 @@ Informer::Informer(std::unique_ptr<ListerWatcher> lister_watcher, ReflectorOptio
 Informer::~Informer() { Stop(); }
 
 absl::Status Informer::AddEventHandler(EventHandlers handlers) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (started_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "informer ", reflector_.name(), ": event handlers must be added before it runs"));
@@ -80,7 +80,7 @@ absl::Status Informer::AddEventHandler(EventHandlers handlers) {
 
 void Informer::Run() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (started_ || stopped_) return;
     started_ = true;
   }
@@ -88,7 +88,7 @@ void Informer::Run() {
 }
 
 void Informer::Start() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (started_ || stopped_) return;
   started_ = true;
   thread_ = std::thread([this] { reflector_.Run(); });
@@ -98,32 +98,36 @@ void Informer::Stop() {
   reflector_.Stop();
   std::thread thread;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
       thread = std::move(thread_);
     }
   }
+  synced_or_stopped_cv_.notify_all();
   if (thread.joinable()) thread.join();
 }
 
 bool Informer::HasSynced() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return synced_;
 }
 
 bool Informer::WaitForSync(absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto synced_or_stopped = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return synced_ || stopped_;
-  };
-  mu_.AwaitWithTimeout(absl::Condition(&synced_or_stopped), timeout);
+  std::unique_lock<std::mutex> lock(mu_);
+  synced_or_stopped_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                                 [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                   return synced_ || stopped_;
+                                 });
   return synced_;
 }
 
 void Informer::MarkSynced() {
-  absl::MutexLock lock(&mu_);
-  synced_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    synced_ = true;
+  }
+  synced_or_stopped_cv_.notify_all();
 }
 
 void Informer::OnAdd(const Object& object) {

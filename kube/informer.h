@@ -27,7 +27,7 @@
 // waits for them. The store is updated before the handlers of a change are
 // called, and may be read from any thread. Stop(), HasSynced(),
 // WaitForSync() and store() may be called from any thread, Stop() also from
-// a handler.
+// a handler. Locks are std::mutex, for ThreadSanitizer (see reflector.h).
 //
 // Example:
 //   auto lw = HttpListerWatcher::Create(config, PodsResource());
@@ -43,9 +43,11 @@
 #ifndef KESTREL_KUBE_INFORMER_H_
 #define KESTREL_KUBE_INFORMER_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <variant>
@@ -55,7 +57,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "kube/list_watch.h"
 #include "kube/reflector.h"
@@ -86,7 +87,7 @@ class Store {
   Object Erase(absl::string_view key) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, Object> objects_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -188,7 +189,8 @@ class Informer {
   Dispatcher dispatcher_;
   Reflector reflector_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable synced_or_stopped_cv_;
   // Written before Run() only, so the informer's thread reads it unlocked.
   std::vector<EventHandlers> handlers_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;

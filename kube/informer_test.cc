@@ -1,10 +1,12 @@
 #include "kube/informer.h"
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <utility>
@@ -12,7 +14,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/core.pb.h"
 #include "gmock/gmock.h"
@@ -51,14 +52,14 @@ class Recorder {
   EventHandlers Handlers() {
     EventHandlers h;
     h.on_add = [this](const Object& o) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       const std::string key = *KeyOf(*o);
       if (seen_.count(key) > 0) violations_.push_back("a second ADD for " + key);
       seen_[key] = o;
       log_.push_back("ADD " + Describe(o));
     };
     h.on_update = [this](const Object& old_object, const Object& new_object) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       const std::string key = *KeyOf(*new_object);
       auto it = seen_.find(key);
       if (it == seen_.end()) {
@@ -71,7 +72,7 @@ class Recorder {
                                   ResourceVersionOf(*new_object)));
     };
     h.on_delete = [this](const DeletedObject& d) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       const auto* tombstone = std::get_if<DeletedFinalStateUnknown>(&d);
       const std::string key = tombstone != nullptr ? tombstone->key : *KeyOf(*LastState(d));
       auto it = seen_.find(key);
@@ -91,24 +92,24 @@ class Recorder {
   }
 
   std::vector<std::string> log() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return log_;
   }
   std::vector<std::string> violations() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return violations_;
   }
   std::map<std::string, Object> seen() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return seen_;
   }
   int tombstones() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return tombstones_;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Object> seen_ ABSL_GUARDED_BY(mu_);
@@ -387,12 +388,16 @@ TEST(InformerTest, StartedInformerFollowsWritesFromAnotherThread) {
   FakeListerWatcher& fake = *owned;
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(fake.Create(MakePod(absl::StrCat("p", i))).ok());
   Informer informer(std::move(owned), ReflectorOptions());
-  absl::Mutex mu;
+  std::mutex mu;
+  std::condition_variable seen_cv;
   std::string last_version;
   EventHandlers handlers;
   auto seen = [&](const Object& o) {
-    absl::MutexLock lock(&mu);
-    last_version = ResourceVersionOf(*o);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_version = ResourceVersionOf(*o);
+    }
+    seen_cv.notify_all();
   };
   handlers.on_add = seen;
   handlers.on_update = [&](const Object&, const Object& o) { seen(o); };
@@ -406,9 +411,9 @@ TEST(InformerTest, StartedInformerFollowsWritesFromAnotherThread) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(fake.Delete(absl::StrCat("ns/p", i)).ok());
   const std::string target = fake.resource_version();
   {
-    absl::MutexLock lock(&mu);
-    auto caught_up = [&]() { return last_version == target; };
-    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&caught_up), absl::Seconds(60)));
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(seen_cv.wait_for(lock, std::chrono::seconds(60),
+                                 [&] { return last_version == target; }));
   }
   informer.Stop();
   EXPECT_EQ(Versions(informer.store()), Versions(fake.Objects()));

@@ -14,9 +14,7 @@ namespace {
 class RealClock : public ReflectorClock {
  public:
   absl::Time Now() override { return absl::Now(); }
-  bool WaitFor(absl::Duration d, absl::Notification& stop) override {
-    return stop.WaitForNotificationWithTimeout(d);
-  }
+  bool WaitFor(absl::Duration d, const StopSignal& stop) override { return stop.WaitFor(d); }
 };
 
 // client-go's isExpiredError: 410 Gone, reason Expired or Gone.
@@ -45,6 +43,25 @@ absl::Status WithContext(absl::string_view context, const absl::Status& s) {
 }
 
 }  // namespace
+
+void StopSignal::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  notified_cv_.notify_all();
+}
+
+bool StopSignal::HasBeenNotified() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return notified_;
+}
+
+bool StopSignal::WaitFor(absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return notified_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                               [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return notified_; });
+}
 
 ReflectorClock* ReflectorClock::Real() {
   static ReflectorClock* const clock = new RealClock();
@@ -101,13 +118,13 @@ void Reflector::Run() {
 }
 
 void Reflector::Stop() {
-  absl::MutexLock lock(&mu_);
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  stop_.Notify();
+  std::lock_guard<std::mutex> lock(mu_);
   if (current_stream_ != nullptr) current_stream_->Stop();
 }
 
 std::string Reflector::LastSyncResourceVersion() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return last_sync_resource_version_;
 }
 
@@ -132,7 +149,7 @@ absl::Status Reflector::List() {
   absl::StatusOr<PagedList> list = ListAllPages(*lister_watcher_, options, page_size);
   if (!list.ok() && (IsExpired(list.status()) || IsTooLargeResourceVersion(list.status()))) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       last_sync_resource_version_unavailable_ = true;
     }
     ListOptions latest;
@@ -149,7 +166,7 @@ absl::Status Reflector::List() {
   }
   if (options.resource_version == "0" && list->paginated) paginated_result_ = true;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     last_sync_resource_version_unavailable_ = false;
   }
   std::vector<std::string> keep;
@@ -257,19 +274,19 @@ absl::Status Reflector::Apply(const WatchEvent& event) {
 }
 
 std::string Reflector::RelistResourceVersion() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (last_sync_resource_version_unavailable_) return "";
   if (last_sync_resource_version_.empty()) return "0";
   return last_sync_resource_version_;
 }
 
 void Reflector::SetLastSyncResourceVersion(const std::string& version) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   last_sync_resource_version_ = version;
 }
 
 bool Reflector::SetCurrentStream(WatchStream* stream) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   current_stream_ = stream;
   return !stop_.HasBeenNotified();
 }

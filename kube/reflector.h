@@ -41,7 +41,10 @@
 //
 // Threading: Run() blocks on the calling thread and makes every
 // ListerWatcher and ReflectorStore call from it, one at a time. Stop() and
-// LastSyncResourceVersion() may be called from any thread.
+// LastSyncResourceVersion() may be called from any thread. Shared state is
+// behind std::mutex rather than absl::Mutex: Debian's Abseil is not built
+// for ThreadSanitizer, which then cannot see an absl::Mutex order threads,
+// while it does see std::mutex and std::condition_variable.
 //
 // Example:
 //   Reflector reflector(&lister_watcher, &store, ReflectorOptions());
@@ -53,8 +56,10 @@
 #ifndef KESTREL_KUBE_REFLECTOR_H_
 #define KESTREL_KUBE_REFLECTOR_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,12 +68,26 @@
 #include "absl/random/bit_gen_ref.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "kube/list_watch.h"
 
 namespace kestrel::kube {
+
+// A flag that is set once, and that cuts waits for it short.
+//
+// Thread-safe.
+class StopSignal {
+ public:
+  void Notify() ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasBeenNotified() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits until notified or `timeout` passed; true when notified.
+  bool WaitFor(absl::Duration timeout) const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable notified_cv_;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 // Where a reflector reads the time and how it waits.
 //
@@ -78,7 +97,7 @@ class ReflectorClock {
   virtual ~ReflectorClock() = default;
   virtual absl::Time Now() = 0;
   // Waits `d`, or less when `stop` is notified first; true when stopped.
-  virtual bool WaitFor(absl::Duration d, absl::Notification& stop) = 0;
+  virtual bool WaitFor(absl::Duration d, const StopSignal& stop) = 0;
 
   // The wall clock; never deleted.
   static ReflectorClock* Real();
@@ -210,12 +229,12 @@ class Reflector {
   absl::BitGen own_random_;
   absl::BitGenRef random_;
   Backoff backoff_;
-  absl::Notification stop_;
+  StopSignal stop_;
   // Whether the first list came in pages although it asked for version
   // "0": the server has no watch cache, so later lists page as well.
   bool paginated_result_ = false;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::string last_sync_resource_version_ ABSL_GUARDED_BY(mu_);
   // The last list said last_sync_resource_version_ is gone (410) or too
   // new for the server.
