@@ -1,5 +1,6 @@
 #include "kube/http_list_watch.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -133,9 +134,10 @@ absl::StatusOr<Object> DecodeObject(const Json& json, const Resource& resource,
 // splits it into lines, decodes them and queues the answers for Next().
 class HttpWatchStream : public WatchStream {
  public:
-  HttpWatchStream(std::unique_ptr<BodyStream> body, std::string path, const Resource& resource)
+  HttpWatchStream(std::unique_ptr<BodyStream> body, std::string path,
+                  absl::Duration idle_timeout, const Resource& resource)
       : body_(std::move(body)), path_(std::move(path)), what_("GET " + path_),
-        resource_(resource) {
+        idle_timeout_(idle_timeout), resource_(resource) {
     reader_ = std::thread([this] { Read(); });
   }
 
@@ -184,7 +186,8 @@ class HttpWatchStream : public WatchStream {
   }
 
   void Read() {
-    Finish(body_->Get(path_, [this](absl::string_view chunk) { return Feed(chunk); }));
+    Finish(body_->Get(path_, idle_timeout_,
+                      [this](absl::string_view chunk) { return Feed(chunk); }));
   }
 
   absl::Status Feed(absl::string_view chunk) {
@@ -242,6 +245,7 @@ class HttpWatchStream : public WatchStream {
   const std::unique_ptr<BodyStream> body_;
   const std::string path_;
   const std::string what_;
+  const absl::Duration idle_timeout_;
   const Resource& resource_;
   // The reader's unfinished line; only the reader thread touches it.
   std::string pending_;
@@ -259,7 +263,7 @@ class HttplibBodyStream : public BodyStream {
  public:
   explicit HttplibBodyStream(Config config) : config_(std::move(config)) {}
 
-  absl::Status Get(const std::string& path,
+  absl::Status Get(const std::string& path, absl::Duration idle_timeout,
                    const std::function<absl::Status(absl::string_view)>& on_data) override {
     const std::string what = "GET " + path;
     httplib::Client client(config_.server, config_.client_cert_file, config_.client_key_file);
@@ -269,7 +273,7 @@ class HttplibBodyStream : public BodyStream {
     }
     client.set_url_encode(false);  // the path's query is escaped already
     client.set_connection_timeout(absl::ToInt64Seconds(config_.timeout));
-    client.set_read_timeout(absl::ToInt64Seconds(absl::Hours(1)));
+    client.set_read_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(idle_timeout)));
     if (!config_.ca_file.empty()) client.set_ca_cert_path(config_.ca_file);
     if (absl::StartsWith(config_.server, "https://")) {
       client.enable_server_certificate_verification(!config_.insecure_skip_tls_verify);
@@ -383,6 +387,11 @@ Resource PriorityClassesResource() {
   r.kind = "PriorityClass";
   r.prototype = &k8s::io::api::scheduling::v1::PriorityClass::default_instance();
   return r;
+}
+
+absl::Duration WatchIdleTimeout(const WatchOptions& options) {
+  if (options.timeout_seconds <= 0) return absl::Hours(1);
+  return absl::Seconds(options.timeout_seconds) + absl::Minutes(1);
 }
 
 BodyStreamFactory HttplibBodyStreams(const Config& config) {
@@ -529,7 +538,7 @@ absl::StatusOr<ListPage> HttpListerWatcher::List(const ListOptions& options) {
 absl::StatusOr<std::unique_ptr<WatchStream>> HttpListerWatcher::Watch(
     const WatchOptions& options) {
   return std::unique_ptr<WatchStream>(
-      new HttpWatchStream(streams_(), WatchPath(options), resource_));
+      new HttpWatchStream(streams_(), WatchPath(options), WatchIdleTimeout(options), resource_));
 }
 
 }  // namespace kestrel::kube

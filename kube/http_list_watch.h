@@ -42,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "kube/client.h"
 #include "kube/list_watch.h"
@@ -86,9 +87,10 @@ class BodyStream {
   // chunk, as it arrives. OK when the server ended the body; Cancelled after
   // Cancel(); the error of `on_data` when it returned one; for an answer
   // that is not 2xx, StatusFromHttp's error; Unavailable when the server
-  // cannot be reached or the connection breaks. Errors start with
-  // "GET <path>: ".
-  virtual absl::Status Get(const std::string& path,
+  // cannot be reached, the connection breaks, or nothing arrives for
+  // `idle_timeout` (a connection that died without a word). Errors start
+  // with "GET <path>: ".
+  virtual absl::Status Get(const std::string& path, absl::Duration idle_timeout,
                            const std::function<absl::Status(absl::string_view)>& on_data) = 0;
 
   // Cancel()
@@ -104,8 +106,13 @@ using BodyStreamFactory = std::function<std::unique_ptr<BodyStream>()>;
 //
 // Streams from `config`'s server over cpp-httplib, one connection each,
 // with its bearer token and TLS settings. Connecting is bounded by
-// config.timeout; reading is not (a watch may be quiet for minutes).
+// config.timeout.
 BodyStreamFactory HttplibBodyStreams(const Config& config);
+
+// How long a watch may go without a byte before it counts as dropped:
+// the server ends it at its timeoutSeconds, and while it runs sends a
+// BOOKMARK about every minute; without timeoutSeconds, an hour.
+absl::Duration WatchIdleTimeout(const WatchOptions& options);
 
 // Lines longer than this end a watch (client-go's streaming decoder refuses
 // frames over 16 MiB as well).

@@ -349,6 +349,29 @@ TEST(HttpListerWatcherTest, StopEndsAQuietWatchPromptly) {
   stream.reset();  // joins the reader
 }
 
+TEST(HttpListerWatcherTest, SilentConnectionCountsAsDropped) {
+  TestServer server;
+  server.Get("/api/v1/pods", [&server](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [&server](size_t, httplib::DataSink&) {
+      while (!server.closing()) absl::SleepFor(absl::Milliseconds(5));
+      return false;
+    });
+  });
+  std::unique_ptr<BodyStream> body = HttplibBodyStreams(server.config())();
+  absl::Status s = body->Get("/api/v1/pods?watch=true", absl::Milliseconds(100),
+                             [](absl::string_view) { return absl::OkStatus(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods?watch=true: "));
+}
+
+TEST(HttpListerWatcherTest, WatchIdleTimeoutIsTheServersTimeoutAndAMinute) {
+  WatchOptions options;
+  options.timeout_seconds = 300;
+  EXPECT_EQ(WatchIdleTimeout(options), absl::Seconds(360));
+  options.timeout_seconds = 0;
+  EXPECT_EQ(WatchIdleTimeout(options), absl::Hours(1));
+}
+
 // The informer over HTTP: list, watch, handlers.
 TEST(HttpListerWatcherTest, InformerFollowsAServerOverHttp) {
   TestServer server;
