@@ -226,11 +226,21 @@ expect_lines "${OUT}" \
   '^    "node-cordoned": \{$' \
   '^      "feasible": false,?$' \
   '^        "NodeUnschedulable": "node\(s\) were unschedulable",?$' \
-  '^  "selected": "node-b",?$'
+  '^  "selected": "node-b",?$' \
+  '^        "NodeAffinity": "skipped",?$' \
+  '^      "skipped": \[$' \
+  '^  "requests": \{$' \
+  '^    "milliCPU": 3000,?$' \
+  '^  "nonZeroRequests": \{$'
 expect_same "${OUT}" "${SMALL}/explain.with-init.golden.json"
 
 run explain --cluster="${CLUSTER}" --pod=default/with-init --threads=1
 expect_status 0
+expect_lines "${OUT}" \
+  '^Requests: cpu 3000m, memory 1Gi, ephemeral-storage 0$' \
+  '^Non-zero requests \(scoring\): cpu 3000m, memory 1Gi$' \
+  '^  filter NodeAffinity: skipped$' \
+  '^  score  NodeAffinity: skipped$'
 expect_same "${OUT}" "${SMALL}/explain.with-init.golden.txt"
 
 run explain --cluster="${CLUSTER}" --pod=default/big-batch --output=json --threads=1
