@@ -31,6 +31,13 @@ ObjectMeta* MutableMetaOf(google::protobuf::Message& object) {
       object.GetReflection()->MutableMessage(&object, field));
 }
 
+// A copy of `object`: what a client decodes from each answer is its own.
+Object Copy(const google::protobuf::Message& object) {
+  std::unique_ptr<google::protobuf::Message> copy(object.New());
+  copy->CopyFrom(object);
+  return Object(std::move(copy));
+}
+
 // A copy of `object` at `version`.
 Object AtVersion(const google::protobuf::Message& object, int64_t version) {
   std::unique_ptr<google::protobuf::Message> copy(object.New());
@@ -356,7 +363,7 @@ absl::StatusOr<ListPage> FakeListerWatcher::List(const ListOptions& options) {
       if (options.continue_token.empty()) snapshots_[version] = objects_;
       break;
     }
-    page.items.push_back(it->second);
+    page.items.push_back(Copy(*it->second));
   }
   return page;
 }

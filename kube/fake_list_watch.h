@@ -6,7 +6,8 @@
 //   * one resourceVersion counter (starting at 100), bumped by every write;
 //     a DELETED event carries the object's last state at the deletion's
 //     version;
-//   * LIST: the objects sorted by key; `limit` pages them, with continue
+//   * LIST: copies of the objects (as a client decodes its own from each
+//     answer), sorted by key; `limit` pages them, with continue
 //     tokens that read the snapshot the first page was taken from; a token
 //     whose snapshot was compacted away is 410 (OutOfRange) with the API
 //     server's message, and a continue token together with a

@@ -186,14 +186,19 @@ absl::Status Informer::Dispatcher::Replace(std::vector<Object> items,
       continue;
     }
     listed.insert(*key);
-    Object old = informer_->store_.Put(*key, object);
+    Object old = informer_->store_.Get(*key);
+    if (old != nullptr && ResourceVersionOf(*old) == ResourceVersionOf(*object)) {
+      // The same version again is client-go's resync, which nobody here
+      // asked for. The store keeps the copy the handlers were given, so
+      // that the next update's `old` is the object they saw.
+      continue;
+    }
+    informer_->store_.Put(*key, object);
     if (old == nullptr) {
       informer_->OnAdd(object);
-    } else if (ResourceVersionOf(*old) != ResourceVersionOf(*object)) {
+    } else {
       informer_->OnUpdate(old, object);
     }
-    // The same version again is client-go's resync, which nobody here
-    // asked for.
   }
   // What the list no longer has was deleted while the watch was not
   // looking.

@@ -16,7 +16,7 @@
 // new, updates what changed and deletes what is gone; an object a relist
 // finds at the resourceVersion the store already has is not handed out
 // again (client-go treats it as a resync, and resync is off, as in
-// kube-scheduler). Handlers see a consistent story: an update or a delete
+// kube-scheduler), and the store keeps the copy it had. Handlers see a consistent story: an update or a delete
 // only for a key they were given an add for, never two adds in a row, and
 // `old` of an update is the `new` of the change before. A DELETED event for
 // an object the store does not have (its add was lost to bad input) is

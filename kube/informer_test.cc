@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/fake_list_watch.h"
+#include "kube/informer_testing.h"
 #include "kube/list_watch.h"
 #include "kube/reflector.h"
 
@@ -38,83 +39,6 @@ Pod MakePod(const std::string& name, const std::string& label = "") {
   if (!label.empty()) (*pod.mutable_metadata()->mutable_labels())["l"] = label;
   return pod;
 }
-
-std::string Describe(const Object& o) {
-  return absl::StrCat(*KeyOf(*o), "@", ResourceVersionOf(*o));
-}
-
-// Handlers that log every call and check that the calls tell a consistent
-// story: adds only for keys not seen, updates whose old object is the new
-// object of the change before, deletes only for keys seen (a tombstone's
-// object being the last one handed out).
-class Recorder {
- public:
-  EventHandlers Handlers() {
-    EventHandlers h;
-    h.on_add = [this](const Object& o) {
-      std::lock_guard<std::mutex> lock(mu_);
-      const std::string key = *KeyOf(*o);
-      if (seen_.count(key) > 0) violations_.push_back("a second ADD for " + key);
-      seen_[key] = o;
-      log_.push_back("ADD " + Describe(o));
-    };
-    h.on_update = [this](const Object& old_object, const Object& new_object) {
-      std::lock_guard<std::mutex> lock(mu_);
-      const std::string key = *KeyOf(*new_object);
-      auto it = seen_.find(key);
-      if (it == seen_.end()) {
-        violations_.push_back("an UPDATE for " + key + ", never added");
-      } else if (it->second != old_object) {
-        violations_.push_back("an UPDATE for " + key + " whose old is not the last new");
-      }
-      seen_[key] = new_object;
-      log_.push_back(absl::StrCat("UPDATE ", Describe(old_object), "->",
-                                  ResourceVersionOf(*new_object)));
-    };
-    h.on_delete = [this](const DeletedObject& d) {
-      std::lock_guard<std::mutex> lock(mu_);
-      const auto* tombstone = std::get_if<DeletedFinalStateUnknown>(&d);
-      const std::string key = tombstone != nullptr ? tombstone->key : *KeyOf(*LastState(d));
-      auto it = seen_.find(key);
-      if (it == seen_.end()) {
-        violations_.push_back("a DELETE for " + key + ", never added");
-      } else {
-        if (tombstone != nullptr && it->second != tombstone->object) {
-          violations_.push_back("a tombstone for " + key + " that is not the last object");
-        }
-        seen_.erase(it);
-      }
-      if (tombstone != nullptr) ++tombstones_;
-      log_.push_back(absl::StrCat(tombstone != nullptr ? "DELETE-UNKNOWN " : "DELETE ",
-                                  Describe(LastState(d))));
-    };
-    return h;
-  }
-
-  std::vector<std::string> log() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-  std::vector<std::string> violations() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return violations_;
-  }
-  std::map<std::string, Object> seen() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return seen_;
-  }
-  int tombstones() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return tombstones_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Object> seen_ ABSL_GUARDED_BY(mu_);
-  int tombstones_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 // key -> resourceVersion, for comparing stores.
 std::map<std::string, std::string> Versions(const std::map<std::string, Object>& objects) {
@@ -160,7 +84,7 @@ struct Harness {
   testing::ConstantBits bits;
   FakeListerWatcher* fake;
   std::unique_ptr<Informer> informer;
-  Recorder recorder;
+  testing::HandlerRecorder recorder;
   std::deque<std::function<void()>> steps;
   std::vector<std::string> errors;
 };
@@ -293,7 +217,7 @@ TEST(InformerTest, RandomChangesAndFaultsEndWithTheServersObjects) {
     int errors = 0;
     options.on_error = [&](const absl::Status&) { ++errors; };
     Informer informer(std::move(owned), std::move(options));
-    Recorder recorder;
+    testing::HandlerRecorder recorder;
     ASSERT_TRUE(informer.AddEventHandler(recorder.Handlers()).ok());
 
     constexpr int kKeys = 200;
