@@ -504,6 +504,10 @@ profiles:
     } else {
       EXPECT_EQ(got, want) << "threads=" << threads;
     }
+    // The dry runs counted the guards' terms without registering the key.
+    EXPECT_EQ(run.scheduler().snapshot().index().FindTopology(
+                  w.names.Find("example.com/rack")),
+              nullptr);
   }
 }
 

@@ -103,6 +103,7 @@ class Scheduler {
   framework::CycleState NewCycleState() {
     framework::CycleState state;
     state.snapshot = &snapshot_;
+    state.set_mutable_index(&snapshot_.index());
     state.parallelizer = &parallelizer_;
     return state;
   }
