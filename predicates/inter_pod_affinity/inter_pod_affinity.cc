@@ -50,6 +50,16 @@ struct InterPodAffinityFilter::State : framework::StateData {
   };
   std::vector<PairCount> existing_by_value;
 
+  void CountByValue(model::Id key, model::Id value, int sign) {
+    for (PairCount& p : existing_by_value) {
+      if (p.key == key && p.value == value) {
+        p.count += sign;
+        return;
+      }
+    }
+    existing_by_value.push_back({key, value, sign});
+  }
+
   std::unique_ptr<framework::StateData> Clone() const override {
     return std::make_unique<State>(*this);
   }
@@ -169,14 +179,7 @@ Status InterPodAffinityFilter::UpdateWithPod(framework::CycleState& cycle,
     if (topo == nullptr) {
       // Upstream counts nodes that have the key only.
       const model::Id value = n.labels.Get(t.topology_key);
-      if (value == model::kNoId) continue;
-      State::PairCount* p = nullptr;
-      for (State::PairCount& e : state->existing_by_value) {
-        if (e.key == t.topology_key && e.value == value) p = &e;
-      }
-      if (p == nullptr) p = &state->existing_by_value.emplace_back(
-                                State::PairCount{t.topology_key, value, 0});
-      p->count += sign;
+      if (value != model::kNoId) state->CountByValue(t.topology_key, value, sign);
       continue;
     }
     const int32_t d = topo->DomainOf(n);
