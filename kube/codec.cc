@@ -114,6 +114,48 @@ std::string DescribeParseFailure(const pb::Message& prototype, absl::string_view
   return absl::StrCat(kind, name.empty() ? "" : " ", name, ": malformed protobuf");
 }
 
+// The parts of a runtime.Unknown that decoding needs; `raw` points into the
+// body, which is not copied (a PodList can be tens of megabytes).
+struct Envelope {
+  std::string kind;
+  absl::string_view raw;
+  std::string content_encoding;
+};
+
+// Reads Unknown{typeMeta = 1, raw = 2, contentEncoding = 3, contentType = 4}
+// from `data`; false when it is not well-formed protobuf.
+bool ReadEnvelope(absl::string_view data, Envelope* envelope) {
+  using pb::internal::WireFormatLite;
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()),
+                              static_cast<int>(data.size()));
+  while (true) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) break;
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED ||
+        field < 1 || field > 3) {
+      if (!WireFormatLite::SkipField(&in, tag)) return false;
+      continue;
+    }
+    uint32_t length;
+    if (!in.ReadVarint32(&length)) return false;
+    const size_t offset = static_cast<size_t>(in.CurrentPosition());
+    if (offset + length > data.size() || !in.Skip(static_cast<int>(length))) return false;
+    const absl::string_view value = data.substr(offset, length);
+    if (field == 1) {
+      runtime::TypeMeta type;
+      if (!type.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+      envelope->kind = type.kind();
+    } else if (field == 2) {
+      envelope->raw = value;
+    } else {
+      envelope->content_encoding = std::string(value);
+    }
+  }
+  // ReadTag answers 0 both at the end and on a malformed tag.
+  return in.ConsumedEntireMessage();
+}
+
 // --- JSON encoding ----------------------------------------------------------
 
 void AppendJsonString(absl::string_view s, std::string* out) {
@@ -397,27 +439,28 @@ absl::Status DecodeProtobuf(absl::string_view body, pb::Message* out, absl::stri
         what, ": not a Kubernetes protobuf message (no k8s\\x00 prefix): ", Quote(body)));
   }
   body.remove_prefix(kProtobufMagic.size());
-  runtime::Unknown unknown;
-  if (!unknown.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+  Envelope envelope;
+  if (!ReadEnvelope(body, &envelope)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": malformed protobuf envelope"));
   }
-  if (!unknown.contentencoding().empty()) {
+  if (!envelope.content_encoding.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": unsupported content encoding ",
-                                                   Quote(unknown.contentencoding())));
+                                                   Quote(envelope.content_encoding)));
   }
-  const std::string& kind = unknown.typemeta().kind();
+  const std::string& kind = envelope.kind;
   const std::string& want = out->GetDescriptor()->name();
+  const absl::string_view raw = envelope.raw;
   if (!kind.empty() && kind != want) {
     meta::Status status;
-    if (kind == "Status" && status.ParseFromString(unknown.raw())) {
+    if (kind == "Status" && status.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": expected a ", want,
                                                      ", got a Status: ", status.message()));
     }
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": expected kind ", want, ", got ", Quote(kind)));
   }
-  if (!out->ParseFromString(unknown.raw())) {
-    const std::string description = DescribeParseFailure(*out, want, unknown.raw());
+  if (!out->ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {
+    const std::string description = DescribeParseFailure(*out, want, raw);
     out->Clear();
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", description));
   }
