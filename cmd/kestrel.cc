@@ -184,6 +184,7 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
   if (!compile.ok()) return compile.status();
   auto cluster = ClusterFromFlags(flags, *compile);
   if (!cluster.ok()) return cluster.status();
+  for (const std::string& w : cluster->warnings) std::cerr << "kestrel: warning: " << w << "\n";
   in.cluster = *std::move(cluster);
   return in;
 }

@@ -185,6 +185,29 @@ run simulate --cluster="${CLUSTER}" --pods="${SMALL}/extra_pods.yaml" --output=j
 expect_status 0
 expect_lines "${OUT}" '"pod": "default/extra-1"' '^    "scheduled": 6,?$'
 
+# Pods bound to a node that is not in the file (a node deleted while its
+# pods terminate): one warning per node on stderr, the pods count on no
+# node, the rest schedules.
+GONE="${SMALL}/missing_node.yaml"
+run simulate --cluster="${GONE}" --threads=1
+expect_status 0
+expect_lines "${ERR}" \
+  '^kestrel: warning: 2 pods are bound to node "node-gone", which is not in the cluster; they count on no node \(first: testdata/small/missing_node.yaml: Pod default/orphan\)$'
+checks=$((checks + 1))
+[[ $(wc -l <"${ERR}") -eq 1 ]] || fail "${last_cmd}: want one warning line on stderr"
+expect_lines "${OUT}" \
+  '^default/web  -> node-1$' \
+  '^Cluster: +1 nodes, 1 pods already running, 2 on unknown nodes$'
+
+run simulate --cluster="${GONE}" --output=json --threads=1
+expect_status 0
+expect_lines "${OUT}" '^      "node": "node-1",?$' '^    "onUnknownNodes": 2,?$'
+
+run explain --cluster="${GONE}" --pod=default/web --threads=1
+expect_status 0
+expect_lines "${ERR}" '^kestrel: warning: 2 pods are bound to node "node-gone"'
+expect_lines "${OUT}" '^Selected: node-1$'
+
 # ---------------------------------------------------------------------------
 # explain
 
@@ -203,11 +226,21 @@ expect_lines "${OUT}" \
   '^    "node-cordoned": \{$' \
   '^      "feasible": false,?$' \
   '^        "NodeUnschedulable": "node\(s\) were unschedulable",?$' \
-  '^  "selected": "node-b",?$'
+  '^  "selected": "node-b",?$' \
+  '^        "NodeAffinity": "skipped",?$' \
+  '^      "skipped": \[$' \
+  '^  "requests": \{$' \
+  '^    "milliCPU": 3000,?$' \
+  '^  "nonZeroRequests": \{$'
 expect_same "${OUT}" "${SMALL}/explain.with-init.golden.json"
 
 run explain --cluster="${CLUSTER}" --pod=default/with-init --threads=1
 expect_status 0
+expect_lines "${OUT}" \
+  '^Requests: cpu 3000m, memory 1Gi, ephemeral-storage 0$' \
+  '^Non-zero requests \(scoring\): cpu 3000m, memory 1Gi$' \
+  '^  filter NodeAffinity: skipped$' \
+  '^  score  NodeAffinity: skipped$'
 expect_same "${OUT}" "${SMALL}/explain.with-init.golden.txt"
 
 run explain --cluster="${CLUSTER}" --pod=default/big-batch --output=json --threads=1
@@ -276,9 +309,6 @@ expect_input_error "--alpha-annotations" '"maybe"'
 
 run simulate --cluster="${BAD}/bad_taint.yaml"
 expect_input_error "${BAD}/bad_taint.yaml" "Node node-1" "spec.taints[0].effect" '"Never"'
-
-run simulate --cluster="${BAD}/missing_node.yaml"
-expect_input_error "${BAD}/missing_node.yaml" "Pod default/orphan" "spec.nodeName" '"node-gone"'
 
 run simulate --cluster="${BAD}/duplicate_node.yaml"
 expect_input_error "${BAD}/duplicate_node.yaml" "Node node-1" "metadata.name" "Duplicate"

@@ -3,7 +3,8 @@
 // real kube-apiserver can run here: the view built from the server's lists,
 // the node chosen with the scheduler's profile and budgets, the taint
 // patched with the node's resourceVersion (and again after a 409), victims
-// evicted through the Eviction API (a 429 tried again next pass), events
+// evicted through the Eviction API (a 429 tried again next pass; an evicted
+// pod stays, terminating, as the server deletes it gracefully), events
 // posted, the taint released once the pod is bound, stale taints released
 // at start.
 
@@ -149,8 +150,16 @@ class ApiHostTest : public ::testing::Test {
     return out;
   }
 
-  bool PodExists(const std::string& ns, const std::string& name) {
-    return server_->Get("Pod", ns, name).ok();
+  // Evicted: the API server deletes a running pod gracefully, so it stays,
+  // with a deletionTimestamp, until its kubelet (nobody, here) finishes.
+  bool Evicted(const std::string& ns, const std::string& name) {
+    absl::StatusOr<json> pod = server_->Get("Pod", ns, name);
+    return pod.ok() && (*pod)["metadata"].contains("deletionTimestamp");
+  }
+
+  // There and not being deleted.
+  bool Untouched(const std::string& ns, const std::string& name) {
+    return server_->Get("Pod", ns, name).ok() && !Evicted(ns, name);
   }
 
   // "Kind ns/name Type Reason" of every event the server got.
@@ -184,8 +193,8 @@ TEST_F(ApiHostTest, ClearsTheNodeTheBudgetAllowsThenReleasesItOnceBound) {
   EXPECT_THAT(sleeps_, ElementsAre(options_.initial_delay));
   EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
   EXPECT_THAT(TaintsOn("n1"), IsEmpty());
-  EXPECT_FALSE(PodExists("default", "batch"));
-  EXPECT_TRUE(PodExists("default", "web"));
+  EXPECT_TRUE(Evicted("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "web"));
   EXPECT_THAT(EventLines(), ElementsAre("Pod default/batch Normal DeletedByRescheduler"));
   const json event = server_->Events()[0];
   EXPECT_EQ(event["message"],
@@ -218,10 +227,10 @@ TEST_F(ApiHostTest, RefusedEvictionIsTriedAgainOnTheNextPass) {
   server_->FailNext("POST", "/api/v1/namespaces/default/pods/batch/eviction", 429);
   ASSERT_TRUE(Run(1).ok());
   EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
-  EXPECT_TRUE(PodExists("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "batch"));
   ASSERT_TRUE(cluster_->Refresh().ok());
   rescheduler_->RunOnce();
-  EXPECT_FALSE(PodExists("default", "batch"));
+  EXPECT_TRUE(Evicted("default", "batch"));
   EXPECT_THAT(EventLines(), Contains("Pod default/batch Normal DeletedByRescheduler"));
 }
 
@@ -230,7 +239,7 @@ TEST_F(ApiHostTest, TaintIsPatchedAgainAfterAConflict) {
   server_->FailNext("PATCH", "/api/v1/nodes/n2", 409, 2);
   ASSERT_TRUE(Run(1).ok());
   EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
-  EXPECT_FALSE(PodExists("default", "batch"));
+  EXPECT_TRUE(Evicted("default", "batch"));
 }
 
 TEST_F(ApiHostTest, StaleTaintsGoAtStartOthersStay) {
@@ -246,8 +255,8 @@ TEST_F(ApiHostTest, PodsTheSchedulerHasNotGivenUpOnAreLeftAlone) {
   ASSERT_TRUE(Run(2).ok());
   EXPECT_THAT(TaintsOn("n1"), IsEmpty());
   EXPECT_THAT(TaintsOn("n2"), IsEmpty());
-  EXPECT_TRUE(PodExists("default", "web"));
-  EXPECT_TRUE(PodExists("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "web"));
+  EXPECT_TRUE(Untouched("default", "batch"));
   EXPECT_THAT(EventLines(), IsEmpty());
   EXPECT_THAT(sleeps_, ElementsAre(options_.initial_delay, options_.housekeeping_interval));
 }
@@ -258,8 +267,19 @@ TEST_F(ApiHostTest, NoNodeIsAWarningOnThePod) {
   EXPECT_THAT(EventLines(), ElementsAre("Pod kube-system/kube-dns Warning PodDoestFitAnyNode"));
   EXPECT_THAT(server_->Events()[0]["message"].get<std::string>(),
               HasSubstr("does not tolerate the taint CriticalAddonsOnly"));
-  EXPECT_TRUE(PodExists("default", "web"));
-  EXPECT_TRUE(PodExists("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "web"));
+  EXPECT_TRUE(Untouched("default", "batch"));
+}
+
+// A node deleted while its pods terminate: the server still lists them,
+// bound to it. They count on no node and the pass goes on as usual.
+TEST_F(ApiHostTest, PodsOfADeletedNodeCountNowhere) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(server_->Create(RunningPod("leftover", "deleted-node", "web").dump()).ok());
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_TRUE(Evicted("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "leftover"));
 }
 
 TEST_F(ApiHostTest, RefreshErrorsNameTheRequest) {

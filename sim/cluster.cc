@@ -1,9 +1,11 @@
 #include "sim/cluster.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
 #include "api/decode.h"
+#include "api/defaults.h"
 #include "api/policy.pb.h"
 #include "api/scheduling.pb.h"
 #include "model/compile.h"
@@ -19,14 +21,15 @@ namespace schedv1 = ::k8s::io::api::scheduling::v1;
 // What loading keeps besides the cluster itself.
 struct LoadState {
   absl::flat_hash_set<std::string> node_names, namespace_names, pod_keys, pdb_keys;
-  std::vector<std::string> bound_origins;  // parallel to bound_pods
+  std::vector<std::string> bound_origins;  // parallel to bound_pods, for warnings
   // What each pod's spec asks of priority admission, parallel to
   // bound_pods and pending_pods (the protobufs are dropped).
   std::vector<model::PriorityRequest> bound_requests, pending_requests;
 };
 
-// Compiles one decoded object into `cluster`.
-absl::Status AddObject(const std::string& file, const api::Object& obj,
+// Compiles one decoded object into `cluster`. A pod is first defaulted as
+// the API server would have defaulted and admitted it.
+absl::Status AddObject(const std::string& file, api::Object& obj,
                        const model::CompileOptions& options, Cluster* cluster,
                        LoadState* state) {
   absl::flat_hash_set<std::string>* node_names = &state->node_names;
@@ -44,9 +47,12 @@ absl::Status AddObject(const std::string& file, const api::Object& obj,
     }
     cluster->nodes.push_back(*std::move(node));
   } else if (obj.kind == "Pod") {
-    const auto& api_pod = static_cast<const v1::Pod&>(*obj.message);
+    auto& api_pod = static_cast<v1::Pod&>(*obj.message);
     const std::string& phase = api_pod.status().phase();
     if (phase == "Succeeded" || phase == "Failed") return absl::OkStatus();
+    api::DefaultingOptions defaulting;
+    defaulting.alpha_annotations = options.alpha_annotations;
+    api::DefaultPod(&api_pod, defaulting);
     absl::StatusOr<model::PodPtr> pod = model::CompilePod(api_pod, *cluster->names, options);
     if (!pod.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));
@@ -163,14 +169,33 @@ absl::StatusOr<Cluster> LoadContents(
     });
     if (!s.ok()) return s;
   }
-  // A bound pod must name a node that exists: the scheduler would account
-  // its requests nowhere otherwise.
+  // A bound pod whose node is not in the files (deleted while its pods
+  // terminate, or listed a moment apart) stays: the cache keeps it aside,
+  // on no node. One warning per such node.
+  struct UnknownNode {
+    size_t pods = 0;
+    size_t first = 0;  // index in bound_pods
+  };
+  std::vector<std::string> unknown_nodes;  // in order of first mention
+  absl::flat_hash_map<std::string, UnknownNode> unknown;
   for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {
-    const model::Pod& pod = *cluster.bound_pods[i];
-    if (!state.node_names.contains(pod.node_name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          state.bound_origins[i], ": spec.nodeName: node \"", pod.node_name, "\" not found"));
-    }
+    const std::string& node = cluster.bound_pods[i]->node_name;
+    if (state.node_names.contains(node)) continue;
+    auto [it, inserted] = unknown.try_emplace(node, UnknownNode{0, i});
+    if (inserted) unknown_nodes.push_back(node);
+    ++it->second.pods;
+  }
+  for (const std::string& node : unknown_nodes) {
+    const UnknownNode& u = unknown.at(node);
+    const std::string& origin = state.bound_origins[u.first];
+    const size_t count = u.pods;
+    cluster.warnings.push_back(
+        count == 1
+            ? absl::StrCat(origin, ": spec.nodeName: node \"", node,
+                           "\" is not in the cluster; the pod counts on no node")
+            : absl::StrCat(count, " pods are bound to node \"", node,
+                           "\", which is not in the cluster; they count on no node (first: ",
+                           origin, ")"));
   }
   // PriorityClasses may follow the pods that name them: resolve at the end.
   for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {

@@ -37,6 +37,9 @@ struct Cluster {
   model::PriorityClasses priority_classes;
   // PodDisruptionBudgets, as their status last said.
   std::vector<model::PdbPtr> pdbs;
+  // What loading found odd but not wrong, one line each, for the user
+  // (without a "warning: " prefix).
+  std::vector<std::string> warnings;
 };
 
 // LoadFiles()
@@ -45,6 +48,19 @@ struct Cluster {
 // have finished (phase Succeeded or Failed) are skipped, as the scheduler's
 // informers skip them. Duplicate nodes, pods, namespaces or priority classes
 // are errors.
+//
+// A bound pod whose node is in none of the files (a node deleted while its
+// pods terminate, or nodes and pods listed a moment apart) is loaded all
+// the same, as upstream's cache keeps such pods: the cache holds it on no
+// node until a node of that name is added. Each such node gets one line in
+// `warnings`, naming the node, how many pods, and the first of them.
+//
+// Every pod is first defaulted and admitted as the API server would have
+// done on create (api::DefaultPod: requests from limits, port protocols,
+// host ports on the host network, schedulerName, the default not-ready and
+// unreachable tolerations), so a raw manifest schedules as the same object
+// created through an API server; a dump from a real cluster carries all of
+// it already and is unchanged.
 //
 // Every pod's priority is then resolved as the Priority admission plugin
 // does (model::PriorityClasses::Resolve), after all files are read, so a

@@ -192,5 +192,45 @@ TEST(LoadContentsTest, PriorityClassErrors) {
   EXPECT_TRUE(cluster.ok()) << cluster.status();
 }
 
+// Bound pods whose node is in no file load, kept for the cache to hold on
+// no node, with one warning per such node.
+TEST(LoadContentsTest, PodsOnNodesThatAreNotThere) {
+  struct Case {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> files;
+    std::vector<std::string> warnings;
+  };
+  const std::vector<Case> cases = {
+      {"every node there", {{"c.yaml", absl::StrCat(kNode, Pod("a", "nodeName: n1"))}}, {}},
+      {"one pod on a gone node",
+       {{"c.yaml", absl::StrCat(kNode, Pod("a", "nodeName: gone"))}},
+       {"c.yaml: Pod default/a: spec.nodeName: node \"gone\" is not in the cluster; the pod "
+        "counts on no node"}},
+      {"several pods on two gone nodes, once per node in order of first mention",
+       {{"c.yaml", absl::StrCat(kNode, Pod("a", "nodeName: gone-2"), Pod("b", "nodeName: gone"),
+                                Pod("c", "nodeName: n1"), Pod("d", "nodeName: gone-2"))},
+        {"more.yaml", Pod("e", "nodeName: gone-2")}},
+       {"3 pods are bound to node \"gone-2\", which is not in the cluster; they count on no "
+        "node (first: c.yaml: Pod default/a)",
+        "c.yaml: Pod default/b: spec.nodeName: node \"gone\" is not in the cluster; the pod "
+        "counts on no node"}},
+      {"the node in a later file", {{"a.yaml", Pod("a", "nodeName: n1")}, {"b.yaml", kNode}}, {}},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Cluster> cluster = LoadContents(c.files);
+    ASSERT_TRUE(cluster.ok()) << c.name << ": " << cluster.status();
+    EXPECT_EQ(cluster->warnings, c.warnings) << c.name;
+    // Nothing is dropped: the cache decides where they count.
+    size_t pods = 0;
+    for (const auto& [file, content] : c.files) {
+      for (size_t at = content.find("kind: Pod"); at != std::string::npos;
+           at = content.find("kind: Pod", at + 1)) {
+        ++pods;
+      }
+    }
+    EXPECT_EQ(cluster->bound_pods.size(), pods) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace kestrel::sim

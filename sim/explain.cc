@@ -1,8 +1,29 @@
 #include "sim/explain.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace kestrel::sim {
+namespace {
+
+EffectiveRequests RequestsOf(const model::Pod& pod, const model::Interner& names) {
+  EffectiveRequests r;
+  r.milli_cpu = pod.requests.milli_cpu;
+  r.memory = pod.requests.memory;
+  r.ephemeral_storage = pod.requests.ephemeral_storage;
+  for (const auto& [id, value] : pod.requests.scalar) {
+    r.scalar.emplace_back(std::string(names.Name(id)), value);
+  }
+  // By name, not by interning order, so the output does not depend on the
+  // order objects were read in.
+  std::sort(r.scalar.begin(), r.scalar.end());
+  r.non_zero_milli_cpu = pod.non_zero_milli_cpu;
+  r.non_zero_memory = pod.non_zero_memory;
+  return r;
+}
+
+}  // namespace
 
 absl::StatusOr<Explanation> Explain(const Cluster& cluster,
                                     const config::KubeSchedulerConfiguration& config,
@@ -28,18 +49,31 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
 
   Explanation out;
   out.pod = pod_key;
+  out.requests = RequestsOf(*pod, *cluster.names);
+  for (const framework::WeightedScorePlugin& p : fw->score_plugins()) {
+    out.score_plugins.emplace_back(p.plugin->Name());
+  }
   framework::CycleState state = sched.NewCycleState();
   framework::Status pre = sched.RunPreFilter(*fw, state, *pod);
   if (pre.code() == framework::Code::kError) return absl::InternalError(pre.Message());
+  if (!pre.ok()) out.pre_filter_rejection = {std::string(pre.plugin()), pre.Message()};
 
   std::vector<const framework::NodeInfo*> feasible;
   for (const framework::NodeInfo* n : nodes) {
     NodeExplanation e;
     e.node = n->node()->name;
     e.feasible = pre.ok();
-    if (!pre.ok()) e.filters.emplace_back(std::string(pre.plugin()), pre.Message());
+    // Every enabled filter plugin is listed, whether or not it ran.
     for (const framework::FilterPlugin* f : fw->filter_plugins()) {
-      if (!pre.ok() || fw->ShouldSkipFilter(state, f->Name())) continue;
+      if (!pre.ok()) {
+        // Upstream filters no node then; each carries the PreFilter's status.
+        e.filters.emplace_back(f->Name(), f->Name() == pre.plugin() ? pre.Message() : kNotRun);
+        continue;
+      }
+      if (fw->ShouldSkipFilter(state, f->Name())) {
+        e.filters.emplace_back(f->Name(), kSkipped);
+        continue;
+      }
       framework::Status s = f->Filter(state, *pod, *n);
       if (s.ok()) {
         e.filters.emplace_back(f->Name(), kPassed);
@@ -65,7 +99,10 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
       for (size_t p = 0; p < fw->score_plugins().size(); ++p) {
         const framework::ScorePlugin* plugin = fw->score_plugins()[p].plugin;
         // Skipped at PreScore: upstream does not run it, so it has no score.
-        if (fw->ShouldSkipScore(score_state, plugin->Name())) continue;
+        if (fw->ShouldSkipScore(score_state, plugin->Name())) {
+          e.skipped_scores.emplace_back(plugin->Name());
+          continue;
+        }
         e.scores.emplace_back(plugin->Name(), table.by_plugin[p][f].score);
       }
       e.total = table.total[f];

@@ -1,14 +1,21 @@
 // File: explain.h
 //
-// Explain answers "why would this pod go there, and not elsewhere": every
-// enabled filter plugin on every node (all of them, not only up to the first
-// failure), every score plugin on the feasible nodes (normalized and
+// Explain answers "why would this pod go there, and not elsewhere": the
+// pod's effective requests as the scheduler computed them, every enabled
+// filter plugin on every node (all of them, not only up to the first
+// failure), every enabled score plugin on the feasible nodes (normalized and
 // weighted), and the node the scheduler would select with the same seed.
+//
+// A plugin whose PreFilter (PreScore) returned Skip is not run by upstream's
+// framework for this pod (CycleState's SkipFilterPlugins / SkipScorePlugins):
+// it is listed as skipped, never left out, so "skipped" reads apart from
+// "not enabled".
 
 #ifndef KESTREL_SIM_EXPLAIN_H_
 #define KESTREL_SIM_EXPLAIN_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,20 +27,58 @@
 
 namespace kestrel::sim {
 
+// Filter verdicts besides a plugin's reasons.
 inline constexpr char kPassed[] = "passed";
+// The plugin's PreFilter returned Skip: upstream does not run its Filter, so
+// the node passes it.
+inline constexpr char kSkipped[] = "skipped";
+// A PreFilter plugin rejected the pod: upstream runs no Filter at all, every
+// node gets the PreFilter's status (shown in the rejecting plugin's slot).
+inline constexpr char kNotRun[] = "not run";
+
+// The pod's requests as the scheduler computed them (model::Pod): what
+// NodeResourcesFit checks, and what scoring uses.
+struct EffectiveRequests {
+  int64_t milli_cpu = 0;
+  int64_t memory = 0;             // bytes
+  int64_t ephemeral_storage = 0;  // bytes
+  // Extended resources, hugepages-*, and other scalar resources the pod
+  // requests, by name (sorted).
+  std::vector<std::pair<std::string, int64_t>> scalar;
+  // The same cpu and memory with upstream's non-zero defaults (100m, 200Mi)
+  // for containers that request none: what the resource score plugins use.
+  int64_t non_zero_milli_cpu = 0;
+  int64_t non_zero_memory = 0;
+};
 
 struct NodeExplanation {
   std::string node;
   bool feasible = false;
-  // Per filter plugin, in profile order: "passed" or the reasons.
+  // Every enabled filter plugin, in profile order: kPassed, kSkipped, the
+  // reasons, or kNotRun (see Explanation::pre_filter_rejection).
   std::vector<std::pair<std::string, std::string>> filters;
-  // Per score plugin, in profile order: normalized score × weight.
+  // Feasible nodes only. Every score plugin that ran, in profile order:
+  // normalized score × weight.
   std::vector<std::pair<std::string, int64_t>> scores;
+  // Feasible nodes only. The score plugins skipped at PreScore, in profile
+  // order: upstream runs none of them, so they add nothing to `total`.
+  std::vector<std::string> skipped_scores;
   int64_t total = 0;
+};
+
+// A PreFilter rejection: no node was filtered.
+struct PreFilterRejection {
+  std::string plugin;  // empty: the pod itself is invalid (a bad legacy annotation)
+  std::string message;
 };
 
 struct Explanation {
   std::string pod;
+  EffectiveRequests requests;
+  std::optional<PreFilterRejection> pre_filter_rejection;
+  // The profile's enabled score plugins, in order: each feasible node has
+  // every one of them either in `scores` or in `skipped_scores`.
+  std::vector<std::string> score_plugins;
   std::vector<NodeExplanation> nodes;  // in cluster order
   std::string selected;                // empty: none
   std::string message;                 // the FitError text when none

@@ -3,6 +3,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -39,6 +40,8 @@ std::string SimulateJson(const Report& report, bool with_timing) {
                   {"unschedulable", report.unschedulable},
                   {"preempted", report.preempted},
                   {"evicted", report.evicted}};
+  // Only when there are any, as the text's Cluster line.
+  if (report.pods_on_unknown_nodes > 0) summary["onUnknownNodes"] = report.pods_on_unknown_nodes;
   if (with_timing) {
     summary["seconds"] = report.seconds;
     summary["podsPerSecond"] = report.pods_per_second;
@@ -70,7 +73,11 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
   }
   if (placements && !report.placements.empty()) absl::StrAppend(&out, "\n");
   absl::StrAppend(&out, "Cluster:        ", report.nodes, " nodes, ", report.existing_pods,
-                  " pods already running\n");
+                  " pods already running");
+  if (report.pods_on_unknown_nodes > 0) {
+    absl::StrAppend(&out, ", ", report.pods_on_unknown_nodes, " on unknown nodes");
+  }
+  absl::StrAppend(&out, "\n");
   absl::StrAppend(&out, "Pods to place:  ", report.placements.size(), "\n");
   absl::StrAppend(&out, "Scheduled:      ", report.scheduled, "\n");
   absl::StrAppend(&out, "Unschedulable:  ", report.unschedulable, "\n");
@@ -100,34 +107,104 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
   return out;
 }
 
+namespace {
+
+// Bytes as an exact binary quantity where one fits ("1Gi", "200Mi"), else
+// the plain number: the value is never rounded.
+std::string FormatBytes(int64_t bytes) {
+  static constexpr const char* kSuffixes[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  if (bytes == 0) return "0";
+  int64_t v = bytes;
+  const char* suffix = "";
+  for (const char* s : kSuffixes) {
+    if (v % 1024 != 0) break;
+    v /= 1024;
+    suffix = s;
+  }
+  return absl::StrCat(v, suffix);
+}
+
+std::string FormatScalar(const std::string& name, int64_t value) {
+  // hugepages-<size> are bytes; extended resources are counts.
+  if (absl::StartsWith(name, "hugepages-")) return FormatBytes(value);
+  return absl::StrCat(value);
+}
+
+}  // namespace
+
 std::string ExplainJson(const Explanation& e) {
+  // Upstream framework.Resource's field names; cpu in millicores, the rest in
+  // bytes or counts, so tools read exact integers.
+  const EffectiveRequests& r = e.requests;
+  json scalar = json::object();
+  for (const auto& [name, value] : r.scalar) scalar[name] = value;
+  json requests = {{"milliCPU", r.milli_cpu},
+                   {"memory", r.memory},
+                   {"ephemeralStorage", r.ephemeral_storage},
+                   {"scalarResources", std::move(scalar)}};
+  json non_zero = {{"milliCPU", r.non_zero_milli_cpu}, {"memory", r.non_zero_memory}};
   json nodes = json::object();
   for (const NodeExplanation& n : e.nodes) {
     json filters = json::object();
     for (const auto& [plugin, verdict] : n.filters) filters[plugin] = verdict;
+    // `scores` stays a map of integers; plugins skipped at PreScore are
+    // listed apart.
     json scores = json::object();
     for (const auto& [plugin, score] : n.scores) scores[plugin] = score;
     nodes[n.node] = {{"feasible", n.feasible},
                      {"filters", std::move(filters)},
                      {"scores", std::move(scores)},
+                     {"skipped", n.skipped_scores},
                      {"total", n.total}};
   }
-  json out = {{"pod", e.pod}, {"nodes", std::move(nodes)}};
+  json out = {{"pod", e.pod},
+              {"requests", std::move(requests)},
+              {"nonZeroRequests", std::move(non_zero)},
+              {"nodes", std::move(nodes)}};
+  if (e.pre_filter_rejection.has_value()) {
+    json rejection = {{"message", e.pre_filter_rejection->message}};
+    if (!e.pre_filter_rejection->plugin.empty()) {
+      rejection["plugin"] = e.pre_filter_rejection->plugin;
+    }
+    out["preFilterRejection"] = std::move(rejection);
+  }
   out["selected"] = e.selected.empty() ? json(nullptr) : json(e.selected);
   return out.dump(2) + "\n";
 }
 
 std::string ExplainText(const Explanation& e) {
   std::string out = absl::StrCat("Pod ", e.pod, "\n");
+  const EffectiveRequests& r = e.requests;
+  absl::StrAppend(&out, "Requests: cpu ", r.milli_cpu, "m, memory ", FormatBytes(r.memory),
+                  ", ephemeral-storage ", FormatBytes(r.ephemeral_storage));
+  for (const auto& [name, value] : r.scalar) {
+    absl::StrAppend(&out, ", ", name, " ", FormatScalar(name, value));
+  }
+  absl::StrAppend(&out, "\nNon-zero requests (scoring): cpu ", r.non_zero_milli_cpu,
+                  "m, memory ", FormatBytes(r.non_zero_memory), "\n");
+  if (e.pre_filter_rejection.has_value()) {
+    absl::StrAppend(&out, "PreFilter",
+                    e.pre_filter_rejection->plugin.empty()
+                        ? ""
+                        : absl::StrCat(" ", e.pre_filter_rejection->plugin),
+                    " rejected the pod: ", e.pre_filter_rejection->message, "\n");
+  }
   for (const NodeExplanation& n : e.nodes) {
     absl::StrAppend(&out, "\nNode ", n.node, ": ", n.feasible ? "feasible" : "infeasible", "\n");
     for (const auto& [plugin, verdict] : n.filters) {
       absl::StrAppend(&out, "  filter ", plugin, ": ", verdict, "\n");
     }
-    for (const auto& [plugin, score] : n.scores) {
-      absl::StrAppend(&out, "  score  ", plugin, ": ", score, "\n");
+    if (!n.feasible) continue;
+    // In profile order, each plugin with its score or "skipped".
+    for (const std::string& plugin : e.score_plugins) {
+      for (const auto& [name, score] : n.scores) {
+        if (name == plugin) absl::StrAppend(&out, "  score  ", plugin, ": ", score, "\n");
+      }
+      for (const std::string& name : n.skipped_scores) {
+        if (name == plugin) absl::StrAppend(&out, "  score  ", plugin, ": ", kSkipped, "\n");
+      }
     }
-    if (n.feasible) absl::StrAppend(&out, "  total  ", n.total, "\n");
+    absl::StrAppend(&out, "  total  ", n.total, "\n");
   }
   if (e.selected.empty()) {
     absl::StrAppend(&out, "\nSelected: none: ", e.message, "\n");

@@ -244,7 +244,9 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
   Host& host = **created;
   Report report;
   report.nodes = static_cast<int>(cluster.nodes.size());
-  report.existing_pods = static_cast<int>(cluster.bound_pods.size());
+  const size_t aside = host.cache().CountPodsOnUnknownNodes();
+  report.existing_pods = static_cast<int>(host.cache().num_pods() - aside);
+  report.pods_on_unknown_nodes = static_cast<int>(aside);
 
   // The queue's order: higher priority first, then arrival (file order).
   std::vector<model::PodPtr> pending = cluster.pending_pods;

@@ -67,7 +67,9 @@ struct Report {
   std::vector<Placement> placements;
   std::vector<SimEvent> events;
   int nodes = 0;
-  int existing_pods = 0;
+  int existing_pods = 0;  // bound pods on the nodes
+  // Bound pods whose node is not in the cluster: they count on no node.
+  int pods_on_unknown_nodes = 0;
   int scheduled = 0;
   int unschedulable = 0;
   int preempted = 0;  // pods deleted by preemption

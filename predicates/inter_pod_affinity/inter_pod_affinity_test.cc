@@ -2,15 +2,19 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "predicates/testing/cluster.h"
+#include "predicates/testing/random_affinity.h"
+#include "predicates/testing/upstream.h"
 
 namespace kestrel::predicates {
 namespace {
 
 using framework::Code;
+namespace upstream = testing::upstream;
 
 constexpr char kAffinity[] = "node(s) didn't match pod affinity rules";
 constexpr char kAnti[] = "node(s) didn't match pod anti-affinity rules";
@@ -299,6 +303,19 @@ TEST(InterPodAffinityFilterTest, Table) {
     framework::CycleState state = w.NewCycle();
     InterPodAffinityFilter plugin;
     framework::Status pre = plugin.PreFilter(state, *pod, w.snapshot.nodes());
+    // The reference, checked on the same hand-worked answers.
+    const upstream::FilterResult ref =
+        upstream::InterPodAffinityFilter(w.api, testing::ClusterWorld::DecodePod(c.pod));
+    EXPECT_EQ(ref.skip, c.skip) << "reference";
+    for (const auto& [node, want] : c.want) {
+      upstream::Verdict expected;
+      if (!want.empty()) {
+        expected = {want == kAffinity ? upstream::Verdict::Code::kUnschedulableAndUnresolvable
+                                      : upstream::Verdict::Code::kUnschedulable,
+                    want};
+      }
+      EXPECT_EQ(ref.nodes.at(node), expected) << node << " (reference)";
+    }
     if (c.skip) {
       EXPECT_TRUE(pre.IsSkip()) << pre.Message();
       continue;
@@ -405,6 +422,92 @@ spec:
   ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
   EXPECT_TRUE(plugin.Filter(state, *pod, w.Info("n2")).ok());
   EXPECT_EQ(plugin.Filter(state, *pod, w.Info("n3")).Message(), kAffinity);
+}
+
+// ---- Preemption against the upstream reference ------------------------------
+
+// Random clusters and pods; then, on copies of the PreFilter state, random
+// sequences of RemovePod and AddPod anywhere in the cluster (upstream's
+// counts are exact for any sequence). After each sequence, Filter on every
+// node equals the reference (predicates/testing/upstream.h) on the
+// resulting set of pods, which reads the API objects and shares no code
+// with the plugin, the compiler or the index; and FilterRows agrees.
+TEST(InterPodAffinityFilterTest, AddPodAndRemovePodAgreeWithUpstreamReference) {
+  // A pod in the cycle's view of the cluster: its API object (bound to its
+  // node) and its compiled form.
+  struct Placed {
+    testing::RandomAffinity::Pod api;
+    model::PodPtr pod;
+  };
+  int checked = 0, failing = 0, changed = 0, sequences = 0;
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+    testing::RandomAffinity gen(seed);
+    testing::ClusterWorld w;
+    const int num_nodes = 3 + gen.Rand(6);
+    gen.AddNodes(w, num_nodes);
+    std::vector<Placed> placed;
+    for (int i = 0, n = gen.Rand(4 * num_nodes); i < n; ++i) {
+      auto api =
+          gen.RandomPod("e" + std::to_string(i), true, "n" + std::to_string(gen.Rand(num_nodes)));
+      placed.push_back({api, w.AddPod(api)});
+    }
+    InterPodAffinityFilter plugin;
+    framework::CycleState state = w.NewCycle();
+    for (int trial = 0; trial < 4; ++trial) {
+      const auto incoming = gen.RandomPod("incoming" + std::to_string(trial), true);
+      model::PodPtr pod = w.Compile(incoming);
+      ASSERT_NE(pod, nullptr);
+      const framework::Status pre = plugin.PreFilter(state, *pod, w.snapshot.nodes());
+      ASSERT_EQ(pre.IsSkip(), upstream::InterPodAffinityFilter(w.api, incoming).skip);
+      if (pre.IsSkip()) continue;
+      ASSERT_TRUE(pre.ok()) << pre.Message();
+      for (int sequence = 0; sequence < 3; ++sequence) {
+        framework::CycleState copy = state.Clone();
+        std::vector<Placed> now = placed;
+        for (int op = 1 + gen.Rand(8); op > 0; --op) {
+          if (gen.Rand(2) == 0 && !now.empty()) {
+            const size_t i = gen.Rand(static_cast<int>(now.size()));
+            const std::string& node = now[i].api.spec().nodename();
+            ASSERT_TRUE(plugin.RemovePod(copy, *pod, *now[i].pod, w.Info(node)).ok());
+            now.erase(now.begin() + i);
+          } else {
+            const std::string node = "n" + std::to_string(gen.Rand(num_nodes));
+            auto api = gen.RandomPod(
+                "added" + std::to_string(sequence) + "-" + std::to_string(op), true, node);
+            model::PodPtr added = w.Compile(api);
+            ASSERT_TRUE(plugin.AddPod(copy, *pod, added, w.Info(node)).ok());
+            now.push_back({std::move(api), added});
+          }
+        }
+        upstream::Cluster after = w.api;
+        after.pods.clear();
+        for (const Placed& p : now) after.pods.push_back(p.api);
+        // Where PreFilter would now skip (the last carrier of an
+        // anti-affinity term toward the pod is gone), Filter passes every node.
+        const upstream::FilterResult want = upstream::InterPodAffinityFilter(after, incoming);
+        std::vector<uint8_t> passed(w.snapshot.num_nodes(), 1);
+        plugin.FilterRows(copy, *pod, w.snapshot.table(), 0, passed.size(), passed.data());
+        for (size_t r = 0; r < w.snapshot.num_nodes(); ++r) {
+          const framework::NodeInfo& info = *w.snapshot.nodes()[r];
+          const std::string& name = info.node()->name;
+          const framework::Status got = plugin.Filter(copy, *pod, info);
+          EXPECT_EQ(testing::VerdictOf(got), want.skip ? upstream::Verdict() : want.nodes.at(name))
+              << name;
+          EXPECT_EQ(passed[r] != 0, got.ok()) << name << ": rows and Filter disagree";
+          failing += !got.ok();
+          changed += got.ok() != plugin.Filter(state, *pod, info).ok();
+          ++checked;
+        }
+        ++sequences;
+      }
+    }
+  }
+  // The generator reaches every outcome often enough to mean something.
+  EXPECT_GT(sequences, 300);
+  EXPECT_GT(checked, 2000);
+  EXPECT_GT(failing, 1000);
+  EXPECT_GT(changed, 100);
 }
 
 }  // namespace

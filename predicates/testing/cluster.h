@@ -2,7 +2,9 @@
 //
 // ClusterWorld: nodes and pods compiled from YAML (so terms and selectors go
 // through the real compiler) into a cache, and its snapshot, for plugins
-// that read the snapshot's indexes (affinity, spreading).
+// that read the snapshot's indexes (affinity, spreading). The same objects,
+// as decoded from the API, are kept in `api`: what the upstream references
+// (upstream.h) read.
 //
 // Example:
 //   ClusterWorld w;
@@ -14,6 +16,7 @@
 #ifndef KESTREL_PREDICATES_TESTING_CLUSTER_H_
 #define KESTREL_PREDICATES_TESTING_CLUSTER_H_
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,9 +26,11 @@
 #include "api/decode.h"
 #include "gtest/gtest.h"
 #include "model/compile.h"
+#include "predicates/testing/upstream.h"
 #include "scheduler/cache/cache.h"
 #include "scheduler/cache/snapshot.h"
 #include "scheduler/framework/cycle_state.h"
+#include "scheduler/framework/status.h"
 
 namespace kestrel::testing {
 
@@ -49,31 +54,74 @@ class ClusterWorld {
     if (!compiled.ok()) return;
     nodes.push_back(*compiled);
     EXPECT_TRUE(cache.AddNode(*compiled).ok());
+    api.nodes.push_back(std::move(node));
   }
 
   void AddNamespace(const std::string& name, const LabelList& labels) {
     std::vector<model::Label> ls;
-    for (const auto& [k, v] : labels) ls.push_back({names.Intern(k), names.Intern(v), {}});
+    upstream::LabelMap& api_labels = api.namespaces[name];
+    for (const auto& [k, v] : labels) {
+      ls.push_back({names.Intern(k), names.Intern(v), {}});
+      api_labels[k] = v;
+    }
     cache.SetNamespace(names.Intern(name), model::Labels(std::move(ls)));
   }
 
-  // A pod compiled from YAML (a v1.Pod without apiVersion/kind).
-  model::PodPtr Pod(const std::string& yaml) {
+  // A v1.Pod decoded from YAML (a v1.Pod without apiVersion/kind).
+  static ::k8s::io::api::core::v1::Pod DecodePod(const std::string& yaml) {
     ::k8s::io::api::core::v1::Pod pod;
     absl::Status s = api::DecodeInto(yaml, &pod, "pod");
     EXPECT_TRUE(s.ok()) << s << "\n" << yaml;
+    return pod;
+  }
+
+  // `pod` compiled, as the cache and the queue hold it.
+  model::PodPtr Compile(const ::k8s::io::api::core::v1::Pod& pod) {
     auto compiled = model::CompilePod(pod, names);
     EXPECT_TRUE(compiled.ok()) << compiled.status();
     return compiled.ok() ? *compiled : nullptr;
   }
 
-  // Adds a bound pod (spec.nodeName set) to the cache.
-  model::PodPtr AddPod(const std::string& yaml) {
-    model::PodPtr p = Pod(yaml);
+  // A pod compiled from YAML.
+  model::PodPtr Pod(const std::string& yaml) { return Compile(DecodePod(yaml)); }
+
+  // Adds a bound pod (spec.nodeName set) to the cache and to `api`.
+  model::PodPtr AddPod(const ::k8s::io::api::core::v1::Pod& pod) {
+    model::PodPtr p = Compile(pod);
     if (p == nullptr) return p;
     absl::Status s = cache.AddPod(p);
     EXPECT_TRUE(s.ok()) << s;
+    api.pods.push_back(pod);
     return p;
+  }
+  model::PodPtr AddPod(const std::string& yaml) { return AddPod(DecodePod(yaml)); }
+
+  // Assumes a pod (spec.nodeName set) in the cache, as a binding cycle
+  // does; `api` holds it too.
+  model::PodPtr AssumePod(const ::k8s::io::api::core::v1::Pod& pod) {
+    model::PodPtr p = Compile(pod);
+    if (p == nullptr) return p;
+    absl::Status s = cache.AssumePod(p);
+    EXPECT_TRUE(s.ok()) << s;
+    api.pods.push_back(pod);
+    assumed_.insert(p->Key());
+    return p;
+  }
+
+  // Takes a pod that AddPod or AssumePod placed out of the cache (removed,
+  // or forgotten when assumed) and out of `api`.
+  void DeletePod(const model::Pod& pod) {
+    const bool assumed = assumed_.erase(pod.Key()) > 0;
+    absl::Status s = assumed ? cache.ForgetPod(pod) : cache.RemovePod(pod);
+    EXPECT_TRUE(s.ok()) << s;
+    for (auto it = api.pods.begin(); it != api.pods.end(); ++it) {
+      const std::string& ns = it->metadata().namespace_();
+      if ((ns.empty() ? "default" : ns) == pod.ns && it->metadata().name() == pod.name) {
+        api.pods.erase(it);
+        return;
+      }
+    }
+    ADD_FAILURE() << pod.Key() << " is not in the world";
   }
 
   // Updates the snapshot; a cycle state that reads it.
@@ -92,7 +140,27 @@ class ClusterWorld {
   std::vector<model::NodePtr> nodes;
   cache::Cache cache;
   cache::Snapshot snapshot;
+  upstream::Cluster api;
+
+ private:
+  std::set<std::string> assumed_;  // keys of the pods AssumePod placed
 };
+
+// A plugin's Filter status as an upstream::Verdict, to compare with a
+// reference's. An Error never equals a reference verdict.
+inline upstream::Verdict VerdictOf(const framework::Status& s) {
+  using Code = upstream::Verdict::Code;
+  switch (s.code()) {
+    case framework::Code::kSuccess:
+      return {};
+    case framework::Code::kUnschedulable:
+      return {Code::kUnschedulable, s.Message()};
+    case framework::Code::kUnschedulableAndUnresolvable:
+      return {Code::kUnschedulableAndUnresolvable, s.Message()};
+    default:
+      return {Code::kUnschedulable, absl::StrCat("unexpected status: ", s.Message())};
+  }
+}
 
 }  // namespace kestrel::testing
 

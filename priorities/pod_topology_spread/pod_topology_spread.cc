@@ -27,41 +27,6 @@ constexpr char kScheduleAnyway[] = "ScheduleAnyway";
 // Upstream invalidScore: marks ignored nodes inside NormalizeScore.
 constexpr int64_t kInvalidScore = -1;
 
-// Go's math.Log (FreeBSD's e_log.c, as src/math/log.go and the identical
-// log_amd64.s compute it), so log(size + 2) has kube-scheduler's exact bits.
-// Built with -ffp-contract=off: no fused multiply-add may change a rounding.
-double GoLog(double x) {
-  constexpr double kLn2Hi = 6.93147180369123816490e-01;
-  constexpr double kLn2Lo = 1.90821492927058770002e-10;
-  constexpr double kL1 = 6.666666666666735130e-01;
-  constexpr double kL2 = 3.999999999940941908e-01;
-  constexpr double kL3 = 2.857142874366239149e-01;
-  constexpr double kL4 = 2.222219843214978396e-01;
-  constexpr double kL5 = 1.818357216161805012e-01;
-  constexpr double kL6 = 1.531383769920937332e-01;
-  constexpr double kL7 = 1.479819860511658591e-01;
-  constexpr double kHalfSqrt2 = 7.07106781186547524401e-01;
-  if (std::isnan(x) || x == std::numeric_limits<double>::infinity()) return x;
-  if (x < 0) return std::numeric_limits<double>::quiet_NaN();
-  if (x == 0) return -std::numeric_limits<double>::infinity();
-  int ki;
-  double f1 = std::frexp(x, &ki);
-  if (f1 < kHalfSqrt2) {
-    f1 *= 2;
-    --ki;
-  }
-  const double f = f1 - 1;
-  const double k = ki;
-  const double s = f / (2 + f);
-  const double s2 = s * s;
-  const double s4 = s2 * s2;
-  const double t1 = s2 * (kL1 + s4 * (kL3 + s4 * (kL5 + s4 * kL7)));
-  const double t2 = s4 * (kL2 + s4 * (kL4 + s4 * kL6));
-  const double r = t1 + t2;
-  const double hfsq = 0.5 * f * f;
-  return k * kLn2Hi - ((hfsq - (s * (hfsq + r) + k * kLn2Lo)) - f);
-}
-
 // ---- Args validation: upstream's field errors, word for word. ----
 
 using Errors = std::vector<std::string>;
@@ -169,6 +134,39 @@ void ScoreByDomain(ScoreData* data) {
 }
 
 }  // namespace
+
+// Built with -ffp-contract=off: no fused multiply-add may change a rounding.
+double GoLog(double x) {
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kL1 = 6.666666666666735130e-01;
+  constexpr double kL2 = 3.999999999940941908e-01;
+  constexpr double kL3 = 2.857142874366239149e-01;
+  constexpr double kL4 = 2.222219843214978396e-01;
+  constexpr double kL5 = 1.818357216161805012e-01;
+  constexpr double kL6 = 1.531383769920937332e-01;
+  constexpr double kL7 = 1.479819860511658591e-01;
+  constexpr double kHalfSqrt2 = 7.07106781186547524401e-01;
+  if (std::isnan(x) || x == std::numeric_limits<double>::infinity()) return x;
+  if (x < 0) return std::numeric_limits<double>::quiet_NaN();
+  if (x == 0) return -std::numeric_limits<double>::infinity();
+  int ki;
+  double f1 = std::frexp(x, &ki);
+  if (f1 < kHalfSqrt2) {
+    f1 *= 2;
+    --ki;
+  }
+  const double f = f1 - 1;
+  const double k = ki;
+  const double s = f / (2 + f);
+  const double s2 = s * s;
+  const double s4 = s2 * s2;
+  const double t1 = s2 * (kL1 + s4 * (kL3 + s4 * (kL5 + s4 * kL7)));
+  const double t2 = s4 * (kL2 + s4 * (kL4 + s4 * kL6));
+  const double r = t1 + t2;
+  const double hfsq = 0.5 * f * f;
+  return k * kLn2Hi - ((hfsq - (s * (hfsq + r) + k * kLn2Lo)) - f);
+}
 
 double TopologyNormalizingWeight(int64_t size) {
   return GoLog(static_cast<double>(size + 2));

@@ -92,6 +92,11 @@ absl::Status Validate(const config::PodTopologySpreadArgs& args);
 // math.Log algorithm so the raw scores equal kube-scheduler's bit for bit.
 double TopologyNormalizingWeight(int64_t size);
 
+// Go's math.Log (FreeBSD's e_log.c, as src/math/log.go and log_amd64.s
+// compute it), bit for bit for every input but subnormals, where Go's amd64
+// assembly is wrong and this, like log.go, is right.
+double GoLog(double x);
+
 }  // namespace kestrel::priorities
 
 #endif  // KESTREL_PRIORITIES_POD_TOPOLOGY_SPREAD_POD_TOPOLOGY_SPREAD_H_

@@ -1,14 +1,16 @@
 #include "priorities/pod_topology_spread/pod_topology_spread.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/core.pb.h"
@@ -16,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "model/compile.h"
 #include "predicates/testing/cluster.h"
+#include "predicates/testing/upstream.h"
 #include "scheduler/cache/cache.h"
 #include "scheduler/cache/snapshot.h"
 
@@ -30,6 +33,7 @@ constexpr const char* kLabelHostname = PodTopologySpread::kLabelHostname;
 constexpr const char* kLabelTopologyZone = PodTopologySpread::kLabelTopologyZone;
 
 using LabelList = std::vector<std::pair<std::string, std::string>>;
+namespace upstream = testing::upstream;
 
 // A pod as YAML: metadata fields and spec fields in flow style.
 struct PodYaml {
@@ -319,6 +323,12 @@ TEST(PodTopologySpreadScoreTest, Table) {
     Scored got = ScoreAll(**plugin, w, state, *pod, c.feasible);
     EXPECT_EQ(got.raw, c.want_raw);
     EXPECT_EQ(got.normalized, c.want);
+    // The reference, checked on the same hand-worked answers.
+    const upstream::ScoreResult ref = upstream::PodTopologySpreadScore(
+        Args(c.args), w.api, World::DecodePod(c.pod.Yaml()), c.feasible);
+    ASSERT_FALSE(ref.skip);
+    EXPECT_EQ(ref.raw, c.want_raw) << "reference";
+    EXPECT_EQ(ref.normalized, c.want) << "reference";
   }
 }
 
@@ -383,17 +393,39 @@ TEST(PodTopologySpreadScoreTest, NormalizeScore) {
   }
 }
 
-TEST(PodTopologySpreadScoreTest, TopologyNormalizingWeight) {
-  // Go's math.Log: within an ulp of the C library's log, and exact where
-  // the C library is (it is correctly rounded for these small integers).
-  EXPECT_EQ(TopologyNormalizingWeight(0), std::log(2.0));
-  EXPECT_EQ(TopologyNormalizingWeight(2), std::log(4.0));
-  EXPECT_EQ(TopologyNormalizingWeight(4), std::log(6.0));
-  for (int64_t size = 0; size <= 20000; ++size) {
-    const double want = std::log(static_cast<double>(size + 2));
-    const double got = TopologyNormalizingWeight(size);
-    EXPECT_LE(std::fabs(got - want), std::nextafter(want, 1e300) - want) << size;
+uint64_t Bits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, sizeof u);
+  return u;
+}
+
+double FromBits(uint64_t u) {
+  double d;
+  std::memcpy(&d, &u, sizeof d);
+  return d;
+}
+
+// GoLog against Go's own math.Log: the table tools/go_math_log printed with
+// Go 1.19.8 on amd64 (every weight up to 1,024 domains, the inputs where
+// glibc's log or an FMA-contracted build differ from Go, and the edges).
+TEST(PodTopologySpreadScoreTest, GoLogIsGosMathLogBitForBit) {
+  int weights = 0;
+  for (const upstream::GoLogEntry& e : upstream::GoMathLogTable()) {
+    const double x = FromBits(e.x);
+    const double want = FromBits(e.log);
+    SCOPED_TRACE(::testing::Message() << "x = " << x << std::hex << " (0x" << e.x << ")");
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(GoLog(x)));
+      continue;
+    }
+    EXPECT_EQ(Bits(GoLog(x)), e.log) << std::hex << "0x" << Bits(GoLog(x)) << " want 0x" << e.log;
+    // The weight of size - 2 domains is log(size).
+    if (x >= 2 && x < 1e15 && x == std::floor(x)) {
+      EXPECT_EQ(Bits(TopologyNormalizingWeight(static_cast<int64_t>(x) - 2)), e.log);
+      ++weights;
+    }
   }
+  EXPECT_GT(weights, 1100);
 }
 
 struct ValidateCase {
@@ -496,159 +528,168 @@ TEST(PodTopologySpreadArgsTest, DefaultsAndValidation) {
   EXPECT_EQ((*plugin)->Name(), "PodTopologySpread");
 }
 
-// A transcription of upstream initPreScoreState + PreScore + Score that
-// scans every pod: the reference the index-based plugin must match.
-std::map<std::string, int64_t> ReferenceRawScores(const PodTopologySpread& plugin,
-                                                  model::Interner& names, const model::Pod& pod,
-                                                  framework::NodeInfoList all,
-                                                  const std::vector<const NodeInfo*>& feasible) {
-  const auto cs = plugin.Constraints(pod, model::UnsatisfiableAction::kScheduleAnyway);
-  const bool require_all = !pod.spread_constraints.empty() || !plugin.system_defaulted();
-  const model::Id hostname = names.Intern(kLabelHostname);
-  const model::Id empty = names.Intern("");
-  auto has_all = [&](const model::Node& n) {
-    for (const auto& c : cs) {
-      if (!n.labels.Has(c.topology_key)) return false;
-    }
-    return true;
-  };
-  auto value = [&](const model::Node& n, model::Id key) {
-    const model::Id v = n.labels.Get(key);
-    return v == model::kNoId ? empty : v;
-  };
-  auto count_pods = [&](const NodeInfo& info, const model::LabelSelector& s) {
-    int64_t count = 0;
-    for (const model::PodPtr& p : info.pods()) {
-      if (!p->terminating && p->ns_id == pod.ns_id && s.Matches(p->labels)) ++count;
-    }
-    return count;
-  };
-  std::vector<absl::flat_hash_map<model::Id, int64_t>> counts(cs.size());
-  int64_t ignored = 0;
-  for (const NodeInfo* info : feasible) {
-    if (require_all && !has_all(*info->node())) {
-      ++ignored;
-      continue;
-    }
-    for (size_t i = 0; i < cs.size(); ++i) {
-      if (cs[i].topology_key != hostname) counts[i][value(*info->node(), cs[i].topology_key)];
-    }
-  }
-  std::vector<double> weight(cs.size());
-  for (size_t i = 0; i < cs.size(); ++i) {
-    const int64_t size = cs[i].topology_key == hostname
-                             ? static_cast<int64_t>(feasible.size()) - ignored
-                             : static_cast<int64_t>(counts[i].size());
-    weight[i] = TopologyNormalizingWeight(size);
-  }
-  for (const NodeInfo* info : all) {
-    const model::Node& n = *info->node();
-    if (require_all && !has_all(n)) continue;
-    for (size_t i = 0; i < cs.size(); ++i) {
-      if (!PodTopologySpread::NodeInclusion(pod, n).Matches(cs[i])) continue;
-      auto it = counts[i].find(value(n, cs[i].topology_key));
-      if (it == counts[i].end()) continue;
-      it->second += count_pods(*info, cs[i].selector);
-    }
-  }
-  std::map<std::string, int64_t> out;
-  for (const NodeInfo* info : feasible) {
-    const model::Node& n = *info->node();
-    if (require_all && !has_all(n)) {
-      out[n.name] = 0;
-      continue;
-    }
-    double score = 0;
-    for (size_t i = 0; i < cs.size(); ++i) {
-      const model::Id v = n.labels.Get(cs[i].topology_key);
-      if (v == model::kNoId) continue;
-      const int64_t cnt = cs[i].topology_key == hostname ? count_pods(*info, cs[i].selector)
-                                                         : counts[i].at(v);
-      score += static_cast<double>(cnt) * weight[i] + static_cast<double>(cs[i].max_skew - 1);
-    }
-    out[n.name] = static_cast<int64_t>(std::round(score));
-  }
-  return out;
-}
+// ---- Random clusters against the upstream reference ----------------------
 
-TEST(PodTopologySpreadScoreTest, RandomClustersAgreeWithUpstreamAndRows) {
-  std::mt19937 rng(7);
-  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
-  const std::vector<std::string> keys = {kLabelHostname, kLabelTopologyZone, "rack"};
-  int checked = 0;
-  for (int round = 0; round < 40; ++round) {
-    SCOPED_TRACE(absl::StrCat("round ", round));
-    World w;
-    const int num_nodes = 3 + pick(25);
-    std::vector<std::string> node_names;
-    for (int i = 0; i < num_nodes; ++i) {
-      NodeSpec n{absl::StrCat("n", i), {}};
-      if (pick(10) != 0) n.labels.push_back({kLabelHostname, n.name});
-      const int zone = pick(6);
+// The reference (predicates/testing/upstream.h) reads the API objects the
+// world decoded and shares no code with the plugin: not its Constraints(),
+// NodeInclusion, DefaultSelector or TopologyNormalizingWeight (it takes
+// Go's own math.Log values), not the compiler, not the index.
+
+const std::vector<std::string> kSelectors = {
+    "{matchLabels: {app: web}}",
+    "{}",
+    "",  // nil
+    "{matchExpressions: [{key: foo, operator: Exists}]}",
+    "{matchExpressions: [{key: app, operator: NotIn, values: [db]}]}",
+    "{matchExpressions: [{key: tier, operator: NotIn, values: [fe]}]}",  // tier is often unset
+    "{matchExpressions: [{key: tier, operator: DoesNotExist}, {key: app, operator: In, "
+    "values: [web, db]}]}",
+};
+
+class RandomScoring {
+ public:
+  explicit RandomScoring(uint32_t seed) : rng_(seed) {}
+  int Pick(int n) { return static_cast<int>(rng_() % n); }
+
+  std::vector<std::string> AddNodes(World& w, int n) {
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) {
+      NodeSpec node{absl::StrCat("n", i), {}};
+      if (Pick(10) != 0) node.labels.push_back({kLabelHostname, node.name});
+      const int zone = Pick(6);
       if (zone < 4) {
-        n.labels.push_back({kLabelTopologyZone, zone == 3 ? "" : absl::StrCat("z", zone)});
+        node.labels.push_back({kLabelTopologyZone, zone == 3 ? "" : absl::StrCat("z", zone)});
       }
-      if (pick(3) != 0) n.labels.push_back({"rack", absl::StrCat("r", pick(4))});
-      if (pick(2) == 0) n.labels.push_back({"disk", "ssd"});
-      if (pick(5) == 0) n.taints = "[{key: dedicated, effect: NoExecute}]";
-      w.AddNode(n);
-      node_names.push_back(n.name);
+      if (Pick(3) != 0) node.labels.push_back({"rack", absl::StrCat("r", Pick(4))});
+      if (Pick(2) == 0) node.labels.push_back({"disk", "ssd"});
+      if (Pick(5) == 0) node.taints = "[{key: dedicated, effect: NoExecute}]";
+      w.AddNode(node);
+      names.push_back(node.name);
     }
-    const int num_pods = pick(5 * num_nodes);
+    return names;
+  }
+
+  PodYaml Existing(const std::string& name, const std::string& node) {
+    PodYaml p = ::kestrel::priorities::Existing(name, node, "app: db");
+    switch (Pick(4)) {
+      case 0:
+        p.labels = "foo: '', app: web";
+        break;
+      case 1:
+        p.labels = "foo: '', app: web, tier: fe";
+        break;
+      case 2:
+        p.labels = "app: web, controller-revision-hash: h1";
+        break;
+    }
+    if (Pick(3) == 0) p.owner_kind = "ReplicaSet";
+    if (Pick(5) == 0) p.ns = "other";
+    if (Pick(10) == 0) p.terminating = true;
+    return p;
+  }
+
+  PodYaml Incoming(const std::string& name) {
+    const char* keys[] = {kLabelHostname, kLabelTopologyZone, "rack"};
+    PodYaml p = ::kestrel::priorities::Incoming("", Pick(2) ? "foo: '', app: web" : "app: web");
+    p.name = name;
+    const int kind = Pick(8);
+    if (kind == 0) {
+      // No constraints and no controller: no default selector, Skip.
+    } else if (kind < 4) {
+      p.owner_kind = "ReplicaSet";  // the default constraints
+      if (Pick(2) == 0) p.labels += ", controller-revision-hash: h2";
+    } else {
+      std::vector<std::string> cs;
+      for (int k = 1 + Pick(3); k > 0; --k) {
+        std::string extra;
+        if (Pick(3) == 0) {
+          extra += Pick(2) ? ", nodeAffinityPolicy: Ignore" : ", nodeAffinityPolicy: Honor";
+        }
+        if (Pick(3) == 0) {
+          extra += Pick(2) ? ", nodeTaintsPolicy: Honor" : ", nodeTaintsPolicy: Ignore";
+        }
+        const std::string selector = kSelectors[Pick(kSelectors.size())];
+        if (!selector.empty()) {
+          extra += ", labelSelector: " + selector;
+          if (Pick(4) == 0) extra += ", matchLabelKeys: [foo]";
+        }
+        cs.push_back(absl::StrCat("{maxSkew: ", 1 + Pick(4), ", topologyKey: ", keys[Pick(3)],
+                                  ", whenUnsatisfiable: ScheduleAnyway", extra, "}"));
+      }
+      p.spec = absl::StrCat("topologySpreadConstraints: [", absl::StrJoin(cs, ", "), "]");
+    }
+    std::vector<std::string> spec = {p.spec};
+    if (Pick(2) == 0) spec.push_back("nodeSelector: {disk: ssd}");
+    if (Pick(3) == 0) spec.push_back("tolerations: [{key: dedicated, operator: Exists}]");
+    spec.erase(std::remove(spec.begin(), spec.end(), ""), spec.end());
+    p.spec = absl::StrJoin(spec, ", ");
+    return p;
+  }
+
+  // System defaults, or List defaults on the rack and the hostname.
+  std::string Args() {
+    if (Pick(2) == 0) return "";
+    return "defaultingType: List\ndefaultConstraints: [{maxSkew: 2, topologyKey: rack, "
+           "whenUnsatisfiable: ScheduleAnyway, nodeTaintsPolicy: Honor}, {maxSkew: 1, "
+           "topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}]";
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+TEST(PodTopologySpreadScoreTest, RandomClustersAgreeWithUpstreamReference) {
+  int checked = 0, skipped = 0, distinct = 0;
+  for (uint32_t round = 0; round < 40; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    RandomScoring gen(7 + round);
+    World w;
+    const int num_nodes = 3 + gen.Pick(25);
+    const std::vector<std::string> node_names = gen.AddNodes(w, num_nodes);
+    const int num_pods = gen.Pick(5 * num_nodes);
     for (int i = 0; i < num_pods; ++i) {
-      PodYaml p = Existing(absl::StrCat("e", i), node_names[pick(num_nodes)],
-                           pick(3) ? "foo: '', app: web" : "app: db");
-      if (pick(5) == 0) p.ns = "other";
-      if (pick(10) == 0) p.terminating = true;
-      w.AddPod(p);
+      w.AddPod(gen.Existing(absl::StrCat("e", i), node_names[gen.Pick(num_nodes)]));
     }
-    const bool system = pick(2) == 0;
-    auto plugin = PodTopologySpread::Create(
-        Args(system ? "" : "defaultingType: List\ndefaultConstraints: [{maxSkew: 2, topologyKey: "
-                           "rack, whenUnsatisfiable: ScheduleAnyway}, {maxSkew: 1, topologyKey: "
-                           "kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}]"),
-        w.names);
+    const config::PodTopologySpreadArgs args = Args(gen.Args());
+    auto plugin = PodTopologySpread::Create(args, w.names);
     ASSERT_TRUE(plugin.ok()) << plugin.status();
     CycleState state = w.NewCycle();
     for (int trial = 0; trial < 6; ++trial) {
-      PodYaml p = Incoming("", "foo: '', app: web");
-      p.name = absl::StrCat("in", trial);
-      if (pick(3) == 0) {
-        p.owner_kind = "ReplicaSet";  // default constraints
-      } else {
-        std::vector<std::string> cs;
-        for (int k = 1 + pick(3); k > 0; --k) {
-          std::string extra;
-          if (pick(3) == 0) extra += ", nodeAffinityPolicy: Ignore";
-          if (pick(3) == 0) extra += ", nodeTaintsPolicy: Honor";
-          cs.push_back(absl::StrCat("{maxSkew: ", 1 + pick(4), ", topologyKey: ",
-                                    keys[pick(keys.size())],
-                                    ", whenUnsatisfiable: ScheduleAnyway, labelSelector: ",
-                                    pick(2) ? "{matchLabels: {app: web}}" : "{}", extra, "}"));
-        }
-        p.spec = absl::StrCat("topologySpreadConstraints: [", absl::StrJoin(cs, ", "), "]");
-      }
-      if (pick(2) == 0) {
-        p.spec += absl::StrCat(p.spec.empty() ? "" : ", ", "nodeSelector: {disk: ssd}");
-      }
-      model::PodPtr pod = w.Pod(p);
+      const PodYaml p = gen.Incoming(absl::StrCat("in", trial));
+      SCOPED_TRACE(p.Yaml());
+      const auto api_pod = World::DecodePod(p.Yaml());
+      model::PodPtr pod = w.Compile(api_pod);
       ASSERT_NE(pod, nullptr);
       std::vector<std::string> feasible;
       for (const std::string& n : node_names) {
-        if (pick(4) != 0) feasible.push_back(n);
+        if (gen.Pick(4) != 0) feasible.push_back(n);
       }
       if (feasible.empty()) continue;
       std::vector<const NodeInfo*> infos;
       std::vector<uint32_t> rows;
       w.Feasible(feasible, &infos, &rows);
-      ASSERT_TRUE((*plugin)->PreScore(state, *pod, infos).ok()) << p.Yaml();
-      Scored got = ScoreAll(**plugin, w, state, *pod, feasible);
-      EXPECT_EQ(got.raw, ReferenceRawScores(**plugin, w.names, *pod, w.snapshot.nodes(), infos))
-          << p.Yaml();
+      const upstream::ScoreResult want =
+          upstream::PodTopologySpreadScore(args, w.api, api_pod, feasible);
+      const Status pre = (*plugin)->PreScore(state, *pod, infos);
+      ASSERT_EQ(pre.IsSkip(), want.skip) << pre.Message();
+      if (pre.IsSkip()) {
+        ++skipped;
+        continue;
+      }
+      ASSERT_TRUE(pre.ok()) << pre.Message();
+      const Scored got = ScoreAll(**plugin, w, state, *pod, feasible);
+      EXPECT_EQ(got.raw, want.raw);
+      EXPECT_EQ(got.normalized, want.normalized);
       checked += static_cast<int>(feasible.size());
+      std::set<int64_t> values;
+      for (const auto& [n, v] : want.normalized) values.insert(v);
+      distinct += values.size() > 2;
     }
   }
-  EXPECT_GT(checked, 300);
+  // Enough nodes, and enough trials with several distinct scores.
+  EXPECT_GT(checked, 1500);
+  EXPECT_GT(distinct, 100);
+  EXPECT_GT(skipped, 10);
 }
 
 }  // namespace

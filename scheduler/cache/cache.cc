@@ -216,6 +216,14 @@ bool Cache::IsAssumed(const model::Pod& pod) const {
   return it != pods_.end() && it->second.assumed;
 }
 
+size_t Cache::CountPodsOnUnknownNodes() const {
+  size_t n = 0;
+  for (const auto& slot : slots_) {
+    if (slot != nullptr && slot->node() == nullptr) n += slot->pods().size();
+  }
+  return n;
+}
+
 model::PodPtr Cache::GetPod(absl::string_view key) const {
   auto it = pods_.find(key);
   return it == pods_.end() ? nullptr : it->second.pod;

@@ -17,6 +17,13 @@
 // Upstream also expires assumed pods whose binding never arrives; Kestrel's
 // hosts either confirm or Forget, so no TTL is kept.
 //
+// A pod bound to a node the cache does not have (the pod was observed
+// before its node, or its node was removed while it terminates, or a dump
+// lists pods of a node that is gone) is kept aside, as upstream keeps it in
+// a NodeInfo without a Node: it counts on no node, is in no snapshot and in
+// no affinity index, and is attached when a node with that name is added.
+// Removing it leaves nothing behind.
+//
 // Thread-compatible: the scheduling loop and the event source call it from
 // one thread, or hold their own lock.
 
@@ -76,7 +83,14 @@ class Cache {
   void UpdateSnapshot(Snapshot* snapshot);
 
   size_t num_nodes() const { return num_nodes_; }
+  // Every pod, on nodes or kept aside.
   size_t num_pods() const { return pods_.size(); }
+
+  // CountPodsOnUnknownNodes()
+  //
+  // The pods kept aside because the cache has no node of their name.
+  // O(nodes); for reports, not for the scheduling loop.
+  size_t CountPodsOnUnknownNodes() const;
 
  private:
   struct PodState {

@@ -1,7 +1,13 @@
 #include "scheduler/cache/cache.h"
 
+#include <algorithm>
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace kestrel::cache {
@@ -124,6 +130,119 @@ TEST(CacheTest, PodBeforeNodeAndNodeRemoval) {
   ASSERT_TRUE(cache.RemovePod(*MakePod("a", "late")).ok());
   EXPECT_EQ(cache.num_pods(), 0u);
   EXPECT_FALSE(cache.RemoveNode("late").ok());
+}
+
+// Pods whose node the cache does not have are kept aside, as upstream's
+// NodeInfo without a Node: counted on no node, in no snapshot and in no
+// affinity index, attached when the node is added, and gone without a trace
+// when removed. Each step is checked on an incrementally updated snapshot
+// and on a fresh one.
+TEST(CacheTest, PodsOnUnknownNodesAreKeptAside) {
+  model::Interner names;
+  const model::Id zone = names.Intern("zone");
+  const model::Id app = names.Intern("app");
+  const model::Id web = names.Intern("web");
+  const model::Id default_ns = names.Intern("default");
+  auto node = [&](const std::string& name, const std::string& z) {
+    auto n = std::const_pointer_cast<model::Node>(MakeNode(name));
+    n->labels = model::Labels({{zone, names.Intern(z), {}}});
+    return model::NodePtr(n);
+  };
+  // Labelled app=web, with a required anti-affinity term against app=web
+  // pods per zone.
+  auto pod = [&](const std::string& name, const std::string& node_name, int64_t milli_cpu) {
+    auto p = std::const_pointer_cast<model::Pod>(MakePod(name, node_name, milli_cpu));
+    p->ns_id = default_ns;
+    p->labels = model::Labels({{app, web, {}}});
+    model::AffinityTerm term;
+    term.namespaces = {default_ns};
+    term.namespace_selector = model::LabelSelector::Nothing();
+    term.selector = model::LabelSelector::Everything();
+    term.topology_key = zone;
+    p->required_anti_affinity = {term};
+    p->has_pod_affinity = true;
+    return model::PodPtr(p);
+  };
+  const AffinityIndex::Clause all{{default_ns}, model::LabelSelector::Nothing(),
+                                  model::LabelSelector::Everything()};
+
+  struct Step {
+    std::string name;
+    std::function<absl::Status(Cache&)> op;
+    // Want: the snapshot's nodes in order, each with its requested CPU.
+    std::vector<std::pair<std::string, int64_t>> nodes;
+    int64_t selected;       // pods the index counts, over all domains
+    int64_t anti_carriers;  // pods carrying the anti-affinity term
+    size_t unknown;         // CountPodsOnUnknownNodes()
+    size_t pods;            // num_pods()
+  };
+  const std::vector<Step> steps = {
+      {"a pod whose node is not there",
+       [&](Cache& c) { return c.AddPod(pod("a", "gone", 500)); },
+       {{"n1", 0}}, 0, 0, 1, 1},
+      {"a second one on the same node",
+       [&](Cache& c) { return c.AddPod(pod("b", "gone", 300)); },
+       {{"n1", 0}}, 0, 0, 2, 2},
+      {"the node arrives: both attached",
+       [&](Cache& c) { return c.AddNode(node("gone", "z2")); },
+       {{"n1", 0}, {"gone", 800}}, 2, 2, 0, 2},
+      {"the node is removed: its pods are kept aside",
+       [&](Cache& c) { return c.RemoveNode("gone"); },
+       {{"n1", 0}}, 0, 0, 2, 2},
+      {"a pod kept aside is removed",
+       [&](Cache& c) { return c.RemovePod(*pod("a", "gone", 500)); },
+       {{"n1", 0}}, 0, 0, 1, 1},
+      {"the node comes back with the pod that is left",
+       [&](Cache& c) { return c.AddNode(node("gone", "z2")); },
+       {{"n1", 0}, {"gone", 300}}, 1, 1, 0, 1},
+      {"a pod on another unknown node",
+       [&](Cache& c) { return c.AddPod(pod("c", "late", 700)); },
+       {{"n1", 0}, {"gone", 300}}, 1, 1, 1, 2},
+      {"removed before its node arrives",
+       [&](Cache& c) { return c.RemovePod(*pod("c", "late", 700)); },
+       {{"n1", 0}, {"gone", 300}}, 1, 1, 0, 1},
+      {"the node arrives empty",
+       [&](Cache& c) { return c.AddNode(node("late", "z3")); },
+       {{"n1", 0}, {"gone", 300}, {"late", 0}}, 1, 1, 0, 1},
+  };
+
+  Cache cache;
+  ASSERT_TRUE(cache.AddNode(node("n1", "z1")).ok());
+  Snapshot incremental;
+  cache.UpdateSnapshot(&incremental);
+  const AffinityIndex::SelectionId kept = incremental.index().Select({all}, false);
+  for (const Step& step : steps) {
+    ASSERT_TRUE(step.op(cache).ok()) << step.name;
+    EXPECT_EQ(cache.CountPodsOnUnknownNodes(), step.unknown) << step.name;
+    EXPECT_EQ(cache.num_pods(), step.pods) << step.name;
+    Snapshot fresh;
+    for (Snapshot* snap : {&incremental, &fresh}) {
+      const std::string what =
+          absl::StrCat(step.name, snap == &fresh ? " (fresh snapshot)" : " (incremental)");
+      cache.UpdateSnapshot(snap);
+      std::vector<std::pair<std::string, int64_t>> nodes;
+      for (const framework::NodeInfo* info : snap->nodes()) {
+        nodes.emplace_back(info->node()->name, info->requested().milli_cpu);
+      }
+      EXPECT_EQ(nodes, step.nodes) << what;
+      EXPECT_EQ(snap->table().size(), step.nodes.size()) << what;
+      for (const char* name : {"gone", "late"}) {
+        const bool listed = std::any_of(step.nodes.begin(), step.nodes.end(),
+                                        [&](const auto& n) { return n.first == name; });
+        EXPECT_EQ(snap->Get(name) != nullptr, listed) << what << ": " << name;
+      }
+      const AffinityIndex::SelectionId sel =
+          snap == &fresh ? snap->index().Select({all}, false) : kept;
+      int64_t selected = 0;
+      snap->index().DomainCounts(sel, zone, &selected);
+      EXPECT_EQ(selected, step.selected) << what;
+      int64_t carriers = 0;
+      for (const auto& t : snap->index().existing(AffinityIndex::kRequiredAntiAffinity)) {
+        carriers += t.carriers;
+      }
+      EXPECT_EQ(carriers, step.anti_carriers) << what;
+    }
+  }
 }
 
 // The node table's rows follow the NodeInfos through incremental updates,
