@@ -57,6 +57,7 @@
 #include "absl/time/time.h"
 #include "api/config/config.pb.h"
 #include "google/protobuf/message.h"
+#include "kube/clock.h"
 #include "kube/codec.h"
 #include "kube/flowcontrol.h"
 
@@ -238,6 +239,9 @@ class Client {
   const ClientOptions& options() const { return options_; }
 
  protected:
+  // Test fakes implement Do and Stream; the options only shape typed
+  // requests.
+  Client() = default;
   explicit Client(ClientOptions options) : options_(std::move(options)) {}
 
  private:

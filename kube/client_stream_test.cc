@@ -88,7 +88,7 @@ class WatchTest : public ::testing::Test {
   }
 
   HttpTestServer server_;
-  FakeClock clock_;
+  AutoAdvanceClock clock_;
   std::atomic<bool> stop_streaming_{false};
 };
 
@@ -174,7 +174,7 @@ TEST_F(WatchTest, ErrorsBeforeTheStreamAreStatuses) {
   EXPECT_EQ(s, absl::OutOfRangeError("GET /api/v1/pods?watch=1&resourceVersion=1: too old "
                                      "resource version: 1 (9) (after 2 attempts)"));
   EXPECT_THAT(seen, IsEmpty());
-  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Seconds(1)));
+  EXPECT_THAT(clock_.waits(), ElementsAre(absl::Seconds(1)));
 }
 
 TEST_F(WatchTest, NotAWatchContentType) {

@@ -3,7 +3,7 @@
 // config; and requests over plain HTTP to local servers: headers, bodies,
 // content negotiation, error mapping, concurrency, connection reuse, the
 // rate limit, retries per method, garbage answers and secrets. Time runs on
-// a FakeClock, so waits are checked exactly and never slept.
+// a AutoAdvanceClock, so waits are checked exactly and never slept.
 
 #include "kube/client.h"
 
@@ -284,7 +284,7 @@ class ClientTest : public ::testing::Test {
   }
 
   HttpTestServer server_;
-  FakeClock clock_;
+  AutoAdvanceClock clock_;
 };
 
 TEST_F(ClientTest, SendsMethodTokenAndBody) {
@@ -459,7 +459,7 @@ TEST_F(ClientTest, RateLimitIsSharedByAllRequests) {
   for (int i = 0; i < 5; ++i) threads.emplace_back([&] { ASSERT_TRUE(c->Get("/ok").ok()); });
   for (std::thread& t : threads) t.join();
   // Three from the burst, then one every 1/qps.
-  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Milliseconds(500), absl::Milliseconds(500)));
+  EXPECT_THAT(clock_.waits(), ElementsAre(absl::Milliseconds(500), absl::Milliseconds(500)));
 }
 
 TEST_F(ClientTest, NegativeQpsMeansNoLimit) {
@@ -468,7 +468,7 @@ TEST_F(ClientTest, NegativeQpsMeansNoLimit) {
   options.burst = 1;
   std::unique_ptr<Client> c = Connect("", options);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->Get("/ok").ok());
-  EXPECT_THAT(clock_.sleeps(), IsEmpty());
+  EXPECT_THAT(clock_.waits(), IsEmpty());
 }
 
 struct RetryCase {
@@ -480,9 +480,11 @@ struct RetryCase {
   int max_retries;
   // Expected:
   int requests;
-  std::vector<absl::Duration> sleeps;
+  std::vector<absl::Duration> waits;
   absl::StatusCode status;
 };
+
+void PrintTo(const RetryCase& c, std::ostream* os) { *os << c.name; }
 
 class RetryTest : public ::testing::TestWithParam<RetryCase> {};
 
@@ -504,7 +506,7 @@ TEST_P(RetryTest, FollowsClientGoAndIdempotence) {
   server.http().Put("/r", flaky);
   server.http().Delete("/r", flaky);
   ASSERT_TRUE(server.Start());
-  FakeClock clock;
+  AutoAdvanceClock clock;
   ClientOptions options;
   options.clock = &clock;
   options.max_retries = c.max_retries;
@@ -522,7 +524,7 @@ TEST_P(RetryTest, FollowsClientGoAndIdempotence) {
     EXPECT_THAT(got.status().message(), HasSubstr(absl::StrCat(c.method, " /r: try later")));
   }
   EXPECT_EQ(calls.load(), c.requests);
-  EXPECT_THAT(clock.sleeps(), ElementsAreArray(c.sleeps));
+  EXPECT_THAT(clock.waits(), ElementsAreArray(c.waits));
 }
 
 const absl::Duration kS = absl::Seconds(1);
@@ -568,7 +570,7 @@ TEST_F(ClientTest, ConditionalUpdateIsRetriedUnconditionalIsNot) {
   pod.mutable_metadata()->set_resourceversion("7");
   EXPECT_TRUE(c->UpdateObject("/pod", pod).ok());
   EXPECT_EQ(calls.load(), 3);
-  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Seconds(1)));
+  EXPECT_THAT(clock_.waits(), ElementsAre(absl::Seconds(1)));
 }
 
 // A connection that closes without an answer: GET is sent again, POST not
@@ -580,7 +582,7 @@ TEST(ClientConnectionTest, BrokenConnectionsRetryIdempotentRequestsOnly) {
            "Connection: close\r\n\r\nok";
   });
   ASSERT_TRUE(server.Start());
-  FakeClock clock;
+  AutoAdvanceClock clock;
   ClientOptions options;
   options.clock = &clock;
   Config config;
@@ -589,7 +591,7 @@ TEST(ClientConnectionTest, BrokenConnectionsRetryIdempotentRequestsOnly) {
   absl::StatusOr<Response> r = c->Get("/x");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "ok");
-  EXPECT_THAT(clock.sleeps(), ElementsAre(absl::Seconds(1)));
+  EXPECT_THAT(clock.waits(), ElementsAre(absl::Seconds(1)));
   EXPECT_EQ(server.connections(), 2);
   r = c->Post("/x", "{}");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
@@ -600,7 +602,7 @@ TEST(ClientConnectionTest, BrokenConnectionsRetryIdempotentRequestsOnly) {
 TEST(ClientConnectionTest, GarbageAnswerIsAnErrorNamingTheRequest) {
   RawTestServer server([](int) { return std::string("SSH-2.0-OpenSSH_9.2\r\n\r\n"); });
   ASSERT_TRUE(server.Start());
-  FakeClock clock;
+  AutoAdvanceClock clock;
   ClientOptions options;
   options.clock = &clock;
   Config config;
@@ -629,7 +631,7 @@ TEST(ClientCreateTest, Unreachable) {
   Config config;
   config.server = "http://127.0.0.1:1";
   config.timeout = absl::Seconds(2);
-  FakeClock clock;
+  AutoAdvanceClock clock;
   ClientOptions options;
   options.clock = &clock;
   absl::StatusOr<std::unique_ptr<Client>> c = Client::Create(config, options);
@@ -639,7 +641,7 @@ TEST(ClientCreateTest, Unreachable) {
   EXPECT_THAT(r.status().message(), HasSubstr("GET /api/v1/nodes: "));
   EXPECT_THAT(r.status().message(), HasSubstr("(server http://127.0.0.1:1)"));
   // A server that is not there is reported at once, as client-go does.
-  EXPECT_THAT(clock.sleeps(), IsEmpty());
+  EXPECT_THAT(clock.waits(), IsEmpty());
 }
 
 TEST(ClientCreateTest, RejectsANonHttpServer) {

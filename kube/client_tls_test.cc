@@ -79,7 +79,7 @@ class TlsTest : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<HttpTestServer> server_;
-  FakeClock clock_;
+  AutoAdvanceClock clock_;
 };
 
 TEST_F(TlsTest, TheRightCaGetsThroughOnOneConnection) {

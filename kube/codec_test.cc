@@ -352,6 +352,8 @@ struct DecodeErrorCase {
   std::string want;  // the whole message
 };
 
+void PrintTo(const DecodeErrorCase& c, std::ostream* os) { *os << c.name; }
+
 class DecodeErrorTest : public ::testing::TestWithParam<DecodeErrorCase> {};
 
 TEST_P(DecodeErrorTest, NamesTheRequestAndTheObject) {

@@ -167,7 +167,7 @@ class CurlClient : public Client {
   CurlClient(Config config, const ClientOptions& options)
       : Client(options),
         config_(std::move(config)),
-        clock_(options.clock != nullptr ? options.clock : Clock::Real()),
+        clock_(options.clock != nullptr ? options.clock : RealClock()),
         share_(curl_share_init()) {
     const float qps = options.qps == 0 ? kClientGoDefaultQps : options.qps;
     const int burst = options.burst == 0 ? kClientGoDefaultBurst : options.burst;
@@ -464,7 +464,7 @@ absl::StatusOr<Response> CurlClient::Do(const Request& r) {
     }
     const std::optional<absl::Duration> wait = RetryWait(a, idempotent, attempt);
     if (!wait.has_value()) return ErrorOf(what, a, attempt);
-    clock_->Sleep(*wait);
+    SleepFor(clock_, *wait);
   }
 }
 
@@ -494,7 +494,7 @@ absl::Status CurlClient::Stream(const Request& r, const StreamHandler& handler,
     }
     const std::optional<absl::Duration> wait = RetryWait(a, idempotent, attempt);
     if (!wait.has_value()) return ErrorOf(what, a, attempt);
-    clock_->Sleep(*wait);
+    SleepFor(clock_, *wait);
   }
 }
 

@@ -1,14 +1,18 @@
 // File: fake_clock.h
 //
-// A Clock for tests: time stands still until the test (or a Sleep) moves
-// it, and every Sleep is recorded.
+// AutoAdvanceClock, a Clock (kube/clock.h) for tests of code that waits
+// without anyone to wake it (the client's rate limiter, its waits between
+// retries): every wait returns at once, moving the time to its deadline,
+// and is recorded, so tests check waits exactly and never sleep. (For code
+// that a test drives step by step, such as leader election, see
+// kube/leader_election_testing.h's FakeClock, which only moves when told.)
 //
 // Example:
-//   FakeClock clock;
+//   AutoAdvanceClock clock;
 //   TokenBucket bucket(1, 1, &clock);
 //   bucket.Accept();
-//   bucket.Accept();  // sleeps 1s on the fake clock
-//   EXPECT_THAT(clock.sleeps(), ElementsAre(absl::Seconds(1)));
+//   bucket.Accept();  // waits 1s on the fake clock
+//   EXPECT_THAT(clock.waits(), ElementsAre(absl::Seconds(1)));
 
 #ifndef KESTREL_KUBE_FAKE_CLOCK_H_
 #define KESTREL_KUBE_FAKE_CLOCK_H_
@@ -16,37 +20,39 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "kube/flowcontrol.h"
+#include "kube/clock.h"
 
 namespace kestrel::kube {
 
 // Thread-safe.
-class FakeClock : public Clock {
+class AutoAdvanceClock : public Clock {
  public:
   absl::Time Now() override {
     absl::MutexLock lock(&mu_);
     return now_;
   }
-  // Records `d` and moves the time forward by it.
-  void Sleep(absl::Duration d) override {
+  // Records the wait and moves the time to `deadline` (if it is later).
+  void WaitUntil(absl::Time deadline, const absl::Notification&) override {
     absl::MutexLock lock(&mu_);
-    sleeps_.push_back(d);
-    now_ += d;
+    waits_.push_back(deadline - now_);
+    if (deadline > now_) now_ = deadline;
   }
   void Advance(absl::Duration d) {
     absl::MutexLock lock(&mu_);
     now_ += d;
   }
-  std::vector<absl::Duration> sleeps() {
+  // Every wait so far, as durations from the time it started.
+  std::vector<absl::Duration> waits() {
     absl::MutexLock lock(&mu_);
-    return sleeps_;
+    return waits_;
   }
 
  private:
   absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1'700'000'000);
-  std::vector<absl::Duration> sleeps_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Duration> waits_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kestrel::kube

@@ -2,23 +2,7 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
-
 namespace kestrel::kube {
-namespace {
-
-class RealClock : public Clock {
- public:
-  absl::Time Now() override { return absl::Now(); }
-  void Sleep(absl::Duration d) override { absl::SleepFor(d); }
-};
-
-}  // namespace
-
-Clock* Clock::Real() {
-  static Clock* clock = new RealClock();
-  return clock;
-}
 
 TokenBucket::TokenBucket(double qps, int burst, Clock* clock)
     : qps_(qps), burst_(std::max(burst, 1)), clock_(clock), tokens_(burst_), last_(clock->Now()) {}
@@ -37,7 +21,7 @@ absl::Duration TokenBucket::Reserve() {
 
 void TokenBucket::Accept() {
   const absl::Duration wait = Reserve();
-  if (wait > absl::ZeroDuration()) clock_->Sleep(wait);
+  if (wait > absl::ZeroDuration()) SleepFor(clock_, wait);
 }
 
 }  // namespace kestrel::kube

@@ -8,10 +8,11 @@
 // NewTokenBucketRateLimiter), so requests that arrive together leave in
 // order, each `1/qps` after the one before.
 //
-// Time comes from a Clock, so tests can run the bucket on a fake clock.
+// Time comes from a Clock (kube/clock.h), so tests can run the bucket on a
+// fake clock.
 //
 // Example:
-//   TokenBucket bucket(/*qps=*/50, /*burst=*/100, Clock::Real());
+//   TokenBucket bucket(/*qps=*/50, /*burst=*/100, RealClock());
 //   bucket.Accept();  // returns at once for the first 100 calls
 //
 // Thread-safe.
@@ -22,19 +23,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "kube/clock.h"
 
 namespace kestrel::kube {
-
-// Where the client reads the time and how it waits.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual absl::Time Now() = 0;
-  virtual void Sleep(absl::Duration d) = 0;
-
-  // The wall clock; never deleted.
-  static Clock* Real();
-};
 
 class TokenBucket {
  public:
@@ -49,7 +40,7 @@ class TokenBucket {
 
   // Accept()
   //
-  // Reserve(), then sleeps the wait on the clock.
+  // Reserve(), then waits that long on the clock.
   void Accept() ABSL_LOCKS_EXCLUDED(mu_);
 
   double qps() const { return qps_; }

@@ -17,7 +17,7 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(TokenBucketTest, BurstThenOneEveryOneOverQps) {
-  FakeClock clock;
+  AutoAdvanceClock clock;
   TokenBucket bucket(/*qps=*/4, /*burst=*/3, &clock);
   // The bucket starts full: three tokens now.
   EXPECT_EQ(bucket.Reserve(), absl::ZeroDuration());
@@ -34,7 +34,7 @@ TEST(TokenBucketTest, BurstThenOneEveryOneOverQps) {
 }
 
 TEST(TokenBucketTest, RefillStopsAtBurst) {
-  FakeClock clock;
+  AutoAdvanceClock clock;
   TokenBucket bucket(/*qps=*/10, /*burst=*/2, &clock);
   clock.Advance(absl::Hours(1));
   EXPECT_EQ(bucket.Reserve(), absl::ZeroDuration());
@@ -43,17 +43,17 @@ TEST(TokenBucketTest, RefillStopsAtBurst) {
 }
 
 TEST(TokenBucketTest, AcceptSleepsTheWait) {
-  FakeClock clock;
+  AutoAdvanceClock clock;
   TokenBucket bucket(/*qps=*/2, /*burst=*/1, &clock);
   bucket.Accept();
   bucket.Accept();
   bucket.Accept();
-  // Each Sleep moved the fake time, so each Accept waited 1/qps.
-  EXPECT_THAT(clock.sleeps(), ElementsAre(absl::Milliseconds(500), absl::Milliseconds(500)));
+  // Each wait moved the fake time, so each Accept waited 1/qps.
+  EXPECT_THAT(clock.waits(), ElementsAre(absl::Milliseconds(500), absl::Milliseconds(500)));
 }
 
 TEST(TokenBucketTest, BurstBelowOneIsOne) {
-  FakeClock clock;
+  AutoAdvanceClock clock;
   TokenBucket bucket(/*qps=*/1, /*burst=*/0, &clock);
   EXPECT_EQ(bucket.burst(), 1);
   EXPECT_EQ(bucket.Reserve(), absl::ZeroDuration());
@@ -63,7 +63,7 @@ TEST(TokenBucketTest, BurstBelowOneIsOne) {
 // Many threads share one bucket: the total wait handed out is what a single
 // caller would have got for the same number of tokens.
 TEST(TokenBucketTest, SharedByThreads) {
-  FakeClock clock;
+  AutoAdvanceClock clock;
   TokenBucket bucket(/*qps=*/100, /*burst=*/10, &clock);
   constexpr int kThreads = 8;
   constexpr int kEach = 5;  // 40 tokens: 10 from the burst, 30 reserved ahead

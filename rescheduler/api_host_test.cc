@@ -177,7 +177,7 @@ class ApiHostTest : public ::testing::Test {
 
   Options options_;
   std::unique_ptr<kube::testing::FakeApiServer> server_;
-  kube::FakeClock clock_;
+  kube::AutoAdvanceClock clock_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<ApiCluster> cluster_;
   std::unique_ptr<Rescheduler> rescheduler_;
