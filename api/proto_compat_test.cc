@@ -12,9 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
+#include "api/events.pb.h"
 #include "api/intstr.pb.h"
 #include "api/meta.pb.h"
 #include "api/policy.pb.h"
+#include "api/runtime.pb.h"
 #include "api/scheduling.pb.h"
 #include "gtest/gtest.h"
 
@@ -27,6 +29,8 @@ namespace policy = ::k8s::io::api::policy::v1;
 namespace scheduling = ::k8s::io::api::scheduling::v1;
 namespace coordination = ::k8s::io::api::coordination::v1;
 namespace intstr = ::k8s::io::apimachinery::pkg::util::intstr;
+namespace runtime = ::k8s::io::apimachinery::pkg::runtime;
+namespace events = ::k8s::io::api::events::v1;
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
@@ -232,6 +236,95 @@ TEST(ProtoCompatTest, SingleFields) {
     s.set_leasedurationseconds(15);           // 2
     s.mutable_renewtime()->set_seconds(1);    // 4, MicroTime.seconds 1
     EXPECT_WIRE(s, Bytes({0x10, 0x0F, 0x22, 0x02, 0x08, 0x01}));
+  }
+}
+
+// The protobuf envelope (runtime/generated.proto): runtime.TypeMeta numbers
+// apiVersion 1 and kind 2, the reverse of meta/v1 TypeMeta.
+TEST(ProtoCompatTest, UnknownEnvelope) {
+  runtime::Unknown u;
+  u.mutable_typemeta()->set_apiversion("v1");
+  u.mutable_typemeta()->set_kind("Pod");
+  u.set_raw("R");
+  u.set_contentencoding("");
+  u.set_contenttype("");
+  EXPECT_WIRE(u, Bytes({
+                     0x0A, 0x09,                     // Unknown.typeMeta = 1, LEN 9
+                     0x0A, 0x02, 'v', '1',           //   apiVersion = 1
+                     0x12, 0x03, 'P', 'o', 'd',      //   kind = 2
+                     0x12, 0x01, 'R',                // raw = 2
+                     0x1A, 0x00,                     // contentEncoding = 3
+                     0x22, 0x00,                     // contentType = 4
+                 }));
+  meta::TypeMeta m;
+  m.set_kind("K");        // 1
+  m.set_apiversion("A");  // 2
+  EXPECT_WIRE(m, Bytes({0x0A, 0x01, 'K', 0x12, 0x01, 'A'}));
+}
+
+// Lists are {metadata = 1 (ListMeta), items = 2}; Status and the write
+// bodies have fields far apart.
+TEST(ProtoCompatTest, ListsStatusAndWriteBodies) {
+  {
+    core::NamespaceList l;
+    l.mutable_metadata()->set_resourceversion("7");  // ListMeta.resourceVersion 2
+    l.add_items()->mutable_metadata()->set_name("n");
+    EXPECT_WIRE(l, Bytes({0x0A, 0x03, 0x12, 0x01, '7',  // metadata
+                          0x12, 0x05, 0x0A, 0x03, 0x0A, 0x01, 'n'}));  // items
+  }
+  {
+    policy::PodDisruptionBudgetList l;
+    l.add_items()->mutable_spec()->mutable_minavailable()->set_intval(1);
+    EXPECT_WIRE(l, Bytes({0x12, 0x06, 0x12, 0x04, 0x0A, 0x02, 0x10, 0x01}));
+  }
+  {
+    coordination::LeaseList l;
+    l.add_items()->mutable_spec()->set_holderidentity("h");
+    EXPECT_WIRE(l, Bytes({0x12, 0x05, 0x12, 0x03, 0x0A, 0x01, 'h'}));
+  }
+  {
+    scheduling::PriorityClassList l;
+    l.add_items()->set_value(1);
+    EXPECT_WIRE(l, Bytes({0x12, 0x02, 0x10, 0x01}));
+  }
+  {
+    meta::Status st;
+    st.set_message("m");                              // 3
+    st.set_reason("Conflict");                        // 4
+    st.mutable_details()->set_retryafterseconds(2);   // details 5, field 5
+    st.mutable_details()->set_uid("u");               // 6
+    st.set_code(409);                                 // 6, varint 0x99 0x03
+    EXPECT_WIRE(st, Bytes({0x1A, 0x01, 'm',
+                           0x22, 0x08, 'C', 'o', 'n', 'f', 'l', 'i', 'c', 't',
+                           0x2A, 0x05, 0x28, 0x02, 0x32, 0x01, 'u',
+                           0x30, 0x99, 0x03}));
+  }
+  {
+    policy::Eviction e;
+    e.mutable_metadata()->set_name("p");
+    e.mutable_deleteoptions()->mutable_preconditions()->set_resourceversion("5");
+    e.mutable_deleteoptions()->set_propagationpolicy("B");
+    EXPECT_WIRE(e, Bytes({0x0A, 0x03, 0x0A, 0x01, 'p',   // metadata = 1
+                          0x12, 0x08,                    // deleteOptions = 2
+                          0x12, 0x03, 0x12, 0x01, '5',   //   preconditions.resourceVersion
+                          0x22, 0x01, 'B'}));            //   propagationPolicy = 4
+  }
+  {
+    events::Event e;
+    e.mutable_eventtime()->set_seconds(1);     // 2
+    e.set_reportingcontroller("c");            // 4
+    e.set_reason("r");                         // 7
+    e.mutable_regarding()->set_kind("Pod");    // 8
+    e.set_note("n");                           // 10
+    e.set_type("Normal");                      // 11
+    e.set_deprecatedcount(3);                  // 15
+    EXPECT_WIRE(e, Bytes({0x12, 0x02, 0x08, 0x01,
+                          0x22, 0x01, 'c',
+                          0x3A, 0x01, 'r',
+                          0x42, 0x05, 0x0A, 0x03, 'P', 'o', 'd',
+                          0x52, 0x01, 'n',
+                          0x5A, 0x06, 'N', 'o', 'r', 'm', 'a', 'l',
+                          0x78, 0x03}));
   }
 }
 

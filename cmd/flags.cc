@@ -50,4 +50,15 @@ absl::StatusOr<int64_t> Flags::Int(const std::string& name, int64_t fallback) co
   return v;
 }
 
+absl::StatusOr<double> Flags::Double(const std::string& name, double fallback) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  double v;
+  if (!absl::SimpleAtod(it->second, &v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --", name, ": \"", it->second, "\" is not a number"));
+  }
+  return v;
+}
+
 }  // namespace kestrel::cmd

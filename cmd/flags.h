@@ -27,6 +27,8 @@ class Flags {
   absl::StatusOr<std::string> Required(const std::string& name) const;
   // An integer flag; `fallback` when absent.
   absl::StatusOr<int64_t> Int(const std::string& name, int64_t fallback) const;
+  // A number flag; `fallback` when absent.
+  absl::StatusOr<double> Double(const std::string& name, double fallback) const;
 
  private:
   std::map<std::string, std::string> values_;

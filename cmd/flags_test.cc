@@ -6,13 +6,15 @@ namespace kestrel::cmd {
 namespace {
 
 TEST(FlagsTest, ParsesValuesAndBooleans) {
-  auto f = Flags::Parse({"--cluster=a.yaml", "--summary", "--seed=7"},
-                        {"cluster", "summary", "seed"});
+  auto f = Flags::Parse({"--cluster=a.yaml", "--summary", "--seed=7", "--qps=2.5"},
+                        {"cluster", "summary", "seed", "qps"});
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ(f->Get("cluster"), "a.yaml");
   EXPECT_EQ(f->Get("summary"), "true");
   EXPECT_EQ(*f->Int("seed", 1), 7);
   EXPECT_EQ(*f->Int("missing", 3), 3);
+  EXPECT_EQ(*f->Double("qps", 1), 2.5);
+  EXPECT_EQ(*f->Double("missing", -1), -1);
 }
 
 TEST(FlagsTest, Rejects) {
@@ -23,6 +25,7 @@ TEST(FlagsTest, Rejects) {
   auto f = Flags::Parse({"--n=x"}, known);
   ASSERT_TRUE(f.ok());
   EXPECT_FALSE(f->Int("n", 0).ok());
+  EXPECT_EQ(f->Double("n", 0).status().message(), "flag --n: \"x\" is not a number");
   EXPECT_FALSE(f->Required("a").ok());
 }
 

@@ -44,9 +44,13 @@ commands:
             write a synthetic cluster (scheduler_perf workloads) as YAML
   rescheduler [--kubeconfig=F [--context=NAME]] [--config=F] [--passes=N]
             the critical-addon rescheduler against an API server (without
-            --kubeconfig: the pod's service account), with the 1.4 flags
+            --kubeconfig: the config's clientConnection.kubeconfig, else the
+            pod's service account), with the 1.4 flags
             --housekeeping-interval, --system-namespace, --initial-delay and
-            --pod-scheduled-timeout; --passes=N stops after N passes (0: never)
+            --pod-scheduled-timeout; --passes=N stops after N passes (0: never);
+            --kube-api-qps, --kube-api-burst and --kube-api-content-type
+            override the config's clientConnection (defaults 50, 100 and
+            application/vnd.kubernetes.protobuf)
 )";
 
 int Fail(const absl::Status& s) {
@@ -240,12 +244,30 @@ int Generate(const std::vector<std::string>& args) {
   return 0;
 }
 
+// kube-scheduler's --kube-api-qps, --kube-api-burst and
+// --kube-api-content-type override the config's clientConnection.
+absl::StatusOr<kube::ClientOptions> ClientOptionsFromFlags(
+    const Flags& flags, config::ClientConnection connection) {
+  absl::StatusOr<double> qps = flags.Double("kube-api-qps", connection.qps());
+  if (!qps.ok()) return qps.status();
+  absl::StatusOr<int64_t> burst = flags.Int("kube-api-burst", connection.burst());
+  if (!burst.ok()) return burst.status();
+  connection.set_qps(static_cast<float>(*qps));
+  connection.set_burst(static_cast<int32_t>(*burst));
+  if (flags.Has("kube-api-content-type")) {
+    connection.set_contenttype(flags.Get("kube-api-content-type"));
+  }
+  return kube::ClientOptionsFromConfig(connection);
+}
+
 // The critical-addon rescheduler against an API server: --kubeconfig (and
-// --context), or the pod's service account when there is none.
+// --context), else the config's clientConnection.kubeconfig, else the pod's
+// service account.
 int Rescheduler(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {"kubeconfig", "context", "config", "housekeeping-interval",
                                    "system-namespace", "initial-delay", "pod-scheduled-timeout",
-                                   "passes"});
+                                   "passes", "kube-api-qps", "kube-api-burst",
+                                   "kube-api-content-type"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   rescheduler::Options options;
   if (absl::Status s = ReschedulerOptionsFromFlags(*flags, &options); !s.ok()) return Fail(s);
@@ -254,12 +276,15 @@ int Rescheduler(const std::vector<std::string>& args) {
   if (*passes < 0) return Fail(absl::InvalidArgumentError("flag --passes: must be >= 0"));
   auto config = ConfigFromFlags(*flags);
   if (!config.ok()) return Fail(config.status());
+  absl::StatusOr<kube::ClientOptions> client_options =
+      ClientOptionsFromFlags(*flags, config->clientconnection());
+  if (!client_options.ok()) return Fail(client_options.status());
+  const std::string kubeconfig = flags->Get("kubeconfig", config->clientconnection().kubeconfig());
   absl::StatusOr<kube::Config> kube_config =
-      flags->Has("kubeconfig") ? kube::LoadKubeconfig(flags->Get("kubeconfig"),
-                                                      flags->Get("context"))
-                               : kube::InClusterConfig();
+      !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags->Get("context"))
+                          : kube::InClusterConfig();
   if (!kube_config.ok()) return Fail(kube_config.status());
-  auto client = kube::Client::Create(*kube_config);
+  auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());
   rescheduler::ApiCluster cluster(client->get(), *config);
   rescheduler::Rescheduler r(&cluster, cluster.planner(), options);

@@ -450,6 +450,24 @@ expect_input_error "--pod-scheduled-timeout" '"later"'
 run rescheduler --kubeconfig="${TMP}/kubeconfig" --passes=-1
 expect_input_error "--passes"
 
+# The client's limits: flags over the config's clientConnection.
+run rescheduler --kubeconfig="${TMP}/kubeconfig" --kube-api-qps=fast
+expect_input_error "--kube-api-qps" '"fast"'
+
+run rescheduler --kubeconfig="${TMP}/kubeconfig" --kube-api-burst=-1
+expect_input_error "clientConnection.burst: Invalid value: -1: must be non-negative"
+
+printf 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection: {kubeconfig: "%s", burst: -2}\n' \
+  "${TMP}/kubeconfig" >"${TMP}/client-config.yaml"
+run rescheduler --config="${TMP}/client-config.yaml"
+expect_input_error "${TMP}/client-config.yaml: clientConnection.burst: Invalid value: -2: must be non-negative"
+
+# Without --kubeconfig, the config's clientConnection.kubeconfig is read.
+printf 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection: {kubeconfig: "%s"}\n' \
+  "${TMP}/kubeconfig" >"${TMP}/client-config.yaml"
+run rescheduler --config="${TMP}/client-config.yaml"
+expect_input_error "${TMP}/kubeconfig" 'clusters: no entry named "k"'
+
 # Outside a pod and without --kubeconfig there is no server to talk to.
 KUBERNETES_SERVICE_HOST= run rescheduler
 expect_input_error "KUBERNETES_SERVICE_HOST"

@@ -8,8 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "api/decode.h"
-#include "httplib.h"
-#include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
 
 namespace kestrel::kube {
@@ -89,50 +87,6 @@ absl::StatusOr<std::string> FileOrData(const YAML::Node& map, const std::string&
   const size_t slash = file.rfind('/');
   return slash == std::string::npos ? *path : absl::StrCat(file.substr(0, slash + 1), *path);
 }
-
-class HttpClient : public Client {
- public:
-  HttpClient(std::unique_ptr<httplib::Client> http, std::string token)
-      : http_(std::move(http)), token_(std::move(token)) {}
-
-  absl::StatusOr<Response> Get(const std::string& path) override {
-    return Finish("GET", path, http_->Get(path.c_str(), Headers()));
-  }
-  absl::StatusOr<Response> Post(const std::string& path, const std::string& json) override {
-    return Finish("POST", path, http_->Post(path.c_str(), Headers(), json, "application/json"));
-  }
-  absl::StatusOr<Response> Patch(const std::string& path, const std::string& content_type,
-                                 const std::string& json) override {
-    return Finish("PATCH", path,
-                  http_->Patch(path.c_str(), Headers(), json, content_type.c_str()));
-  }
-  absl::StatusOr<Response> Delete(const std::string& path) override {
-    return Finish("DELETE", path, http_->Delete(path.c_str(), Headers()));
-  }
-
- private:
-  httplib::Headers Headers() const {
-    httplib::Headers h{{"Accept", "application/json"}, {"User-Agent", "kestrel"}};
-    if (!token_.empty()) h.emplace("Authorization", absl::StrCat("Bearer ", token_));
-    return h;
-  }
-
-  static absl::StatusOr<Response> Finish(const char* method, const std::string& path,
-                                         const httplib::Result& r) {
-    if (!r) {
-      return absl::UnavailableError(
-          absl::StrCat(method, " ", path, ": ", httplib::to_string(r.error())));
-    }
-    if (r->status < 200 || r->status > 299) {
-      absl::Status s = StatusFromHttp(r->status, r->body);
-      return absl::Status(s.code(), absl::StrCat(method, " ", path, ": ", s.message()));
-    }
-    return Response{r->status, r->body};
-  }
-
-  std::unique_ptr<httplib::Client> http_;
-  std::string token_;
-};
 
 }  // namespace
 
@@ -244,34 +198,151 @@ absl::StatusOr<Config> InClusterConfig() {
   return config;
 }
 
-absl::StatusOr<std::unique_ptr<Client>> Client::Create(const Config& config) {
-  if (!absl::StartsWith(config.server, "http://") && !absl::StartsWith(config.server, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("server \"", config.server, "\": not an http:// or https:// URL"));
+absl::StatusOr<ClientOptions> ClientOptionsFromConfig(const config::ClientConnection& connection) {
+  if (connection.burst() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "clientConnection.burst: Invalid value: ", connection.burst(), ": must be non-negative"));
   }
-  auto http = std::make_unique<httplib::Client>(config.server, config.client_cert_file,
-                                                config.client_key_file);
-  if (!http->is_valid()) {
-    return absl::InvalidArgumentError(absl::StrCat("server \"", config.server,
-                                                   "\": cannot set up the client"));
+  ClientOptions options;
+  // Upstream defaults zero values, not only unset ones.
+  options.qps = connection.qps() == 0 ? 50 : connection.qps();
+  options.burst = connection.burst() == 0 ? 100 : connection.burst();
+  if (!connection.contenttype().empty()) options.content_type = connection.contenttype();
+  options.accept_content_types = connection.acceptcontenttypes();
+  return options;
+}
+
+void Cancellation::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (wake_) wake_();
+}
+
+bool Cancellation::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+void Cancellation::SetWaker(std::function<void()> wake) {
+  absl::MutexLock lock(&mu_);
+  wake_ = std::move(wake);
+}
+
+absl::StatusOr<Response> Client::Get(const std::string& path) {
+  Request r;
+  r.path = path;
+  r.accept = kContentTypeJson;
+  return Do(r);
+}
+
+absl::StatusOr<Response> Client::Post(const std::string& path, const std::string& json) {
+  return Do(Request{"POST", path, json, kContentTypeJson, kContentTypeJson, std::nullopt});
+}
+
+absl::StatusOr<Response> Client::Put(const std::string& path, const std::string& json) {
+  return Do(Request{"PUT", path, json, kContentTypeJson, kContentTypeJson, std::nullopt});
+}
+
+absl::StatusOr<Response> Client::Patch(const std::string& path, const std::string& content_type,
+                                       const std::string& json) {
+  return Do(Request{"PATCH", path, json, content_type, kContentTypeJson, std::nullopt});
+}
+
+absl::StatusOr<Response> Client::Delete(const std::string& path) {
+  return Do(Request{"DELETE", path, "", "", kContentTypeJson, std::nullopt});
+}
+
+std::string Client::ContentTypeFor(const google::protobuf::Descriptor* type) const {
+  if (HasProtobuf(type) && MediaType(options_.content_type) == kContentTypeProtobuf) {
+    return kContentTypeProtobuf;
   }
-  const int64_t seconds = absl::ToInt64Seconds(config.timeout);
-  http->set_connection_timeout(seconds);
-  http->set_read_timeout(seconds);
-  http->set_write_timeout(seconds);
-  if (!config.ca_file.empty()) http->set_ca_cert_path(config.ca_file);
-  if (absl::StartsWith(config.server, "https://")) {
-    http->enable_server_certificate_verification(!config.insecure_skip_tls_verify);
+  return kContentTypeJson;
+}
+
+std::string Client::AcceptFor(const google::protobuf::Descriptor* type) const {
+  if (!HasProtobuf(type)) return kContentTypeJson;
+  if (!options_.accept_content_types.empty()) return options_.accept_content_types;
+  if (MediaType(options_.content_type) == kContentTypeJson) return kContentTypeJson;
+  return absl::StrCat(options_.content_type, ", ", kContentTypeJson);
+}
+
+absl::Status Client::GetObject(const std::string& path, google::protobuf::Message* out) {
+  Request r;
+  r.path = path;
+  r.accept = AcceptFor(out->GetDescriptor());
+  absl::StatusOr<Response> response = Do(r);
+  if (!response.ok()) return response.status();
+  return Decode(response->content_type, response->body, out, absl::StrCat("GET ", path));
+}
+
+absl::Status Client::CreateObject(const std::string& path, const google::protobuf::Message& object,
+                                  google::protobuf::Message* out) {
+  return Write("POST", path, object, out, /*idempotent=*/false);
+}
+
+absl::Status Client::UpdateObject(const std::string& path, const google::protobuf::Message& object,
+                                  google::protobuf::Message* out) {
+  // An update conditioned on the resourceVersion cannot apply twice: a
+  // second attempt after a lost answer conflicts.
+  bool conditional = false;
+  const auto* metadata = object.GetDescriptor()->FindFieldByName("metadata");
+  if (metadata != nullptr && metadata->message_type() != nullptr &&
+      object.GetReflection()->HasField(object, metadata)) {
+    const google::protobuf::Message& m = object.GetReflection()->GetMessage(object, metadata);
+    const auto* version = m.GetDescriptor()->FindFieldByName("resourceVersion");
+    conditional = version != nullptr && !m.GetReflection()->GetString(m, version).empty();
   }
-  return std::unique_ptr<Client>(new HttpClient(std::move(http), config.bearer_token));
+  return Write("PUT", path, object, out, conditional);
+}
+
+absl::Status Client::Write(const std::string& method, const std::string& path,
+                           const google::protobuf::Message& object, google::protobuf::Message* out,
+                           bool idempotent) {
+  const std::string what = absl::StrCat(method, " ", path);
+  Request r;
+  r.method = method;
+  r.path = path;
+  r.content_type = ContentTypeFor(object.GetDescriptor());
+  absl::StatusOr<std::string> body = EncodeFor(r.content_type, object);
+  if (!body.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", body.status().message()));
+  r.body = *std::move(body);
+  r.accept = AcceptFor(object.GetDescriptor());
+  r.idempotent = idempotent;
+  absl::StatusOr<Response> response = Do(r);
+  if (!response.ok()) return response.status();
+  if (out == nullptr) return absl::OkStatus();
+  return Decode(response->content_type, response->body, out, what);
+}
+
+absl::Status Client::Watch(const std::string& path, const google::protobuf::Message& prototype,
+                           const WatchDecoder::Sink& sink, Cancellation* cancel) {
+  const std::string what = absl::StrCat("GET ", path);
+  Request r;
+  r.path = path;
+  r.accept = AcceptFor(prototype.GetDescriptor());
+  std::unique_ptr<WatchDecoder> decoder;
+  StreamHandler handler;
+  handler.on_start = [&](const Response& head) {
+    absl::StatusOr<WatchFormat> format = WatchFormatOf(head.content_type);
+    if (!format.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": ", format.status().message()));
+    }
+    decoder = std::make_unique<WatchDecoder>(*format, prototype, what);
+    return absl::OkStatus();
+  };
+  handler.on_data = [&](absl::string_view chunk) { return decoder->Feed(chunk, sink); };
+  absl::Status s = Stream(r, handler, cancel);
+  if (!s.ok()) return s;
+  return decoder == nullptr ? absl::OkStatus() : decoder->Finish();
 }
 
 absl::Status StatusFromHttp(int code, absl::string_view body) {
-  std::string message = absl::StrCat("HTTP ", code, ": ", body);
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.value("kind", "") == "Status" && j.contains("message") &&
-      j["message"].is_string()) {
-    message = j["message"].get<std::string>();
+  std::string message = StatusMessageOf(body);
+  if (message.empty()) {
+    // Whatever the server (or a proxy before it) sent: its start, escaped.
+    constexpr size_t kShown = 200;
+    message = absl::StrCat("HTTP ", code, ": ", absl::CHexEscape(body.substr(0, kShown)),
+                           body.size() > kShown ? "..." : "");
   }
   switch (code) {
     case 400:

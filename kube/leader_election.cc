@@ -15,14 +15,6 @@
 namespace kestrel::kube {
 namespace {
 
-class WallClock : public Clock {
- public:
-  absl::Time Now() override { return absl::Now(); }
-  void WaitUntil(absl::Time deadline, const absl::Notification& cancel) override {
-    cancel.WaitForNotificationWithDeadline(deadline);
-  }
-};
-
 // Lease times are MicroTime: what is written is what a later read returns.
 absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
 
@@ -61,11 +53,6 @@ absl::Status Validate(const LeaderElectionConfig& c, const LeaseLock* lock, cons
 }
 
 }  // namespace
-
-Clock* RealClock() {
-  static Clock* const clock = new WallClock();
-  return clock;
-}
 
 absl::StatusOr<std::unique_ptr<LeaderElector>> LeaderElector::Create(LeaderElectionConfig config,
                                                                      LeaseLock* lock,

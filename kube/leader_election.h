@@ -74,6 +74,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "kube/clock.h"
 
 namespace kestrel::kube {
 
@@ -136,20 +137,6 @@ class LeaseLock {
   // "<namespace>/<name>", for messages.
   virtual std::string Describe() const = 0;
 };
-
-// Clock
-//
-// The elector's time source, and how its Run loop waits. Thread-safe.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual absl::Time Now() = 0;
-  // Blocks until Now() >= deadline or `cancel` is notified.
-  virtual void WaitUntil(absl::Time deadline, const absl::Notification& cancel) = 0;
-};
-
-// The wall clock (absl::Now); one for the process, never deleted.
-Clock* RealClock();
 
 // LeaderCallbacks
 //

@@ -27,7 +27,17 @@ constexpr char kConflict[] =
 // it exists, 409 on a second create or a stale resourceVersion.
 class FakeLeaseServer : public Client {
  public:
-  absl::StatusOr<Response> Get(const std::string& path) override {
+  absl::StatusOr<Response> Do(const Request& r) override {
+    if (r.method == "GET") return Get(r.path);
+    if (r.method == "POST") return Post(r.path, r.body);
+    if (r.method == "PUT") return Put(r.path, r.body);
+    return absl::UnimplementedError(r.method);
+  }
+  absl::Status Stream(const Request&, const StreamHandler&, Cancellation*) override {
+    return absl::UnimplementedError("watch");
+  }
+
+  absl::StatusOr<Response> Get(const std::string& path) {
     requests.push_back("GET " + path);
     if (!get_answer.empty()) return Response{200, get_answer};
     if (path != kPath || stored.is_null()) {
@@ -36,7 +46,7 @@ class FakeLeaseServer : public Client {
     }
     return Response{200, stored.dump()};
   }
-  absl::StatusOr<Response> Post(const std::string& path, const std::string& body) override {
+  absl::StatusOr<Response> Post(const std::string& path, const std::string& body) {
     requests.push_back("POST " + path);
     bodies.push_back(json::parse(body));
     if (!stored.is_null()) {
@@ -48,7 +58,7 @@ class FakeLeaseServer : public Client {
     stored["metadata"]["resourceVersion"] = std::to_string(++version);
     return Response{201, stored.dump()};
   }
-  absl::StatusOr<Response> Put(const std::string& path, const std::string& body) override {
+  absl::StatusOr<Response> Put(const std::string& path, const std::string& body) {
     requests.push_back("PUT " + path);
     bodies.push_back(json::parse(body));
     if (stored.is_null()) return absl::NotFoundError("PUT: not found");
@@ -59,14 +69,6 @@ class FakeLeaseServer : public Client {
     stored["metadata"]["resourceVersion"] = std::to_string(++version);
     return Response{200, stored.dump()};
   }
-  absl::StatusOr<Response> Patch(const std::string&, const std::string&,
-                                 const std::string&) override {
-    return absl::UnimplementedError("PATCH");
-  }
-  absl::StatusOr<Response> Delete(const std::string&) override {
-    return absl::UnimplementedError("DELETE");
-  }
-
   json stored;             // null: no lease
   std::string get_answer;  // when set, the body of every GET
   int version = 40;

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/client.h"
+#include "kube/fake_clock.h"
 #include "kube/testing/fake_apiserver.h"
 #include "nlohmann/json.hpp"
 #include "scheduler/profile.h"
@@ -100,7 +101,9 @@ class ApiHostTest : public ::testing::Test {
     server_ = *std::move(server);
     kube::Config config;
     config.server = server_->url();
-    auto client = kube::Client::Create(config);
+    kube::ClientOptions options;
+    options.clock = &clock_;  // retries wait on it, not on the wall clock
+    auto client = kube::Client::Create(config, options);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
     cluster_ = std::make_unique<ApiCluster>(client_.get(), scheduler::DefaultConfig());
@@ -174,6 +177,7 @@ class ApiHostTest : public ::testing::Test {
 
   Options options_;
   std::unique_ptr<kube::testing::FakeApiServer> server_;
+  kube::AutoAdvanceClock clock_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<ApiCluster> cluster_;
   std::unique_ptr<Rescheduler> rescheduler_;
@@ -279,10 +283,12 @@ TEST_F(ApiHostTest, PodsOfADeletedNodeCountNowhere) {
 }
 
 TEST_F(ApiHostTest, RefreshErrorsNameTheRequest) {
-  server_->FailNext("GET", "/api/v1/pods", 500);
+  // A 500 on a GET is tried again (10 times, as client-go's limit).
+  server_->FailNext("GET", "/api/v1/pods", 500, 11);
   absl::Status s = cluster_->Refresh();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods: "));
+  EXPECT_THAT(s.message(), HasSubstr("(after 11 attempts)"));
   // A failed first Refresh stops RunPasses before anything is done.
   server_->FailNext("GET", "/api/v1/nodes", 403);
   EXPECT_EQ(Run(1).code(), absl::StatusCode::kPermissionDenied);

@@ -164,6 +164,12 @@ absl::StatusOr<config::KubeSchedulerConfiguration> ParseConfig(absl::string_view
         file_name, ": parallelism: Invalid value: ", cfg.parallelism(),
         ": should be an integer greater than 0"));
   }
+  // component-base ValidateClientConnectionConfiguration.
+  if (cfg.clientconnection().burst() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name, ": clientConnection.burst: Invalid value: ", cfg.clientconnection().burst(),
+        ": must be non-negative"));
+  }
   return cfg;
 }
 

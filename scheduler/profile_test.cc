@@ -235,6 +235,8 @@ TEST_F(ProfileTest, Errors) {
       {"percentage", std::string(kHeader) + "percentageOfNodesToScore: 101\n",
        "percentageOfNodesToScore"},
       {"syntax", std::string(kHeader) + "profiles: [\n", "sched.yaml:"},
+      {"negative burst", std::string(kHeader) + "clientConnection: {burst: -1}\n",
+       "sched.yaml: clientConnection.burst: Invalid value: -1: must be non-negative"},
   };
   for (const Case& c : cases) {
     auto r = Build(c.yaml);

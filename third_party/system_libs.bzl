@@ -37,6 +37,10 @@ _LIBS = {
     # classes' layout, so they go to every dependent as defines.
     "httplib": (["cpp-httplib"], []),
     "nlohmann_json": (["nlohmann_json"], []),
+    # libcurl4-openssl-dev: the API server client's transport.
+    "curl": (["libcurl"], []),
+    # libssl-dev: httplib's SSLServer in tests, and TLS errors.
+    "openssl": (["openssl"], []),
 }
 
 def _pkg_config(ctx, args):

@@ -36,6 +36,10 @@ PACKAGES=(
   libgflags-dev
   libcurl4-openssl-dev
   libcpp-httplib-dev
+  # TLS: libssl for httplib's SSLServer in tests, openssl to make their
+  # throwaway certificates.
+  libssl-dev
+  openssl
   libsimdjson-dev
   nlohmann-json3-dev
 )
