@@ -199,6 +199,7 @@ TEST_P(RowsEquivalenceTest, RowsAgreeWithPerNode) {
       model::PodPtr pod = RandomPod("p", "");
       framework::CycleState state;
       state.snapshot = &snapshot;
+      state.set_mutable_index(&snapshot.index());
       fw.RunPreFilterPlugins(state, *pod, nodes);
       fw.RunPreScorePlugins(state, *pod, nodes);
       for (const framework::FilterPlugin* f : fw.filter_plugins()) {

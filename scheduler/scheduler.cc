@@ -1,10 +1,10 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "scheduler/framework/nominator.h"
 
 namespace kestrel::scheduler {
@@ -78,6 +78,12 @@ size_t Scheduler::NumFeasibleNodesToFind(const Framework& fw, size_t num_all_nod
   return std::max(n, kMinFeasibleNodesToFind);
 }
 
+size_t Scheduler::MinParallel(bool cheap) const {
+  if (options_.min_parallel_nodes != 0) return options_.min_parallel_nodes;
+  return cheap ? 32 * framework::Parallelizer::kDefaultMinParallel
+               : framework::Parallelizer::kDefaultMinParallel;
+}
+
 Status Scheduler::RunPreFilter(const Framework& fw, CycleState& state, const model::Pod& pod) {
   if (!pod.invalid_reason.empty()) {
     return Status(Code::kUnschedulableAndUnresolvable, pod.invalid_reason);
@@ -144,9 +150,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   // Row r is node all[r]. Chunks of rows are independent, so the verdicts
   // do not depend on the number of threads. Column loops alone cost about a
   // nanosecond a node: not worth a second core below tens of thousands.
-  const size_t min_parallel =
-      all_by_rows ? 32 * framework::Parallelizer::kDefaultMinParallel
-                  : framework::Parallelizer::kDefaultMinParallel;
+  const size_t min_parallel = MinParallel(/*cheap=*/all_by_rows);
   // passed_[r]: kPassed, kRejectedByRows (status not computed: most such
   // nodes never need one), or kRejected with the status in statuses_[r].
   parallelizer_.For(n, [&](size_t begin, size_t end) {
@@ -225,7 +229,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     for (size_t r = begin; r < end; ++r) {
       if (passed[r] == kRejectedByRows) statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
     }
-  });
+  }, MinParallel(/*cheap=*/false));
   for (size_t i = 0, r = start; i < processed; ++i, r = r + 1 == n ? 0 : r + 1) {
     if (statuses_[r].code() == Code::kError) {
       *error = statuses_[r];
@@ -284,16 +288,17 @@ Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
   // column loops, not worth a second core below tens of thousands of nodes.
   bool cheap = true;
   for (const PluginRun& r : run) cheap = cheap && r.mode != Mode::kNodes;
-  const size_t min_parallel = cheap ? 32 * framework::Parallelizer::kDefaultMinParallel
-                                    : framework::Parallelizer::kDefaultMinParallel;
+  const size_t min_parallel = MinParallel(cheap);
   // Raw scores over chunks of nodes in parallel; each node's slots are its
   // own. Plugins that do not normalize are weighted and summed right there;
   // the others once all their raw scores are in.
-  absl::Mutex error_mu;
+  // std::mutex, as in Parallelizer: TSan cannot see an uninstrumented
+  // absl::Mutex order threads.
+  std::mutex error_mu;
   Status error;  // the error of the lowest-index node, for a stable message
   size_t error_index = n;
   auto fail = [&](size_t i, Status s) {
-    absl::MutexLock l(&error_mu);
+    std::lock_guard<std::mutex> l(error_mu);
     if (i < error_index) {
       error_index = i;
       error = std::move(s);

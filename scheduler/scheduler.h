@@ -68,6 +68,12 @@ class Scheduler {
     // Run plugins' FilterRows/ScoreRows over the node table where they
     // offer it. Off: every plugin per node (the reference path, for tests).
     bool use_node_table = true;
+    // The fewest nodes a filter or score pass splits over the threads; 0:
+    // the defaults, which weigh what a pass costs per node against handing
+    // out chunks (Parallelizer::kDefaultMinParallel, 32 times that for
+    // passes that only loop over the node table). For tests, which need the
+    // parallel path on a cluster of a few thousand nodes.
+    size_t min_parallel_nodes = 0;
   };
 
   Scheduler(cache::Cache* cache,
@@ -97,6 +103,7 @@ class Scheduler {
   framework::CycleState NewCycleState() {
     framework::CycleState state;
     state.snapshot = &snapshot_;
+    state.set_mutable_index(&snapshot_.index());
     state.parallelizer = &parallelizer_;
     return state;
   }
@@ -132,6 +139,9 @@ class Scheduler {
                         const model::Pod& pod, Diagnosis* diagnosis, framework::Status* error,
                         size_t* rejected);
   size_t NumFeasibleNodesToFind(const framework::Framework& fw, size_t num_all_nodes) const;
+  // The `min_parallel` of a filter or score pass: `cheap` when it only
+  // loops over the node table.
+  size_t MinParallel(bool cheap) const;
   const framework::NodeInfo* SelectHost(framework::NodeInfoList feasible,
                                         const std::vector<int64_t>& totals);
 

@@ -88,6 +88,9 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
 
   if (!feasible.empty()) {
     framework::CycleState score_state = state.Clone();
+    // PreScore registers in the index (a clone cannot): this is the
+    // scheduling thread.
+    score_state.set_mutable_index(state.mutable_index());
     framework::Status s = fw->RunPreScorePlugins(score_state, *pod, feasible);
     scheduler::ScoreTable table;
     table.keep_per_plugin = true;

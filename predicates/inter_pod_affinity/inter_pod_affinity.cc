@@ -37,6 +37,28 @@ struct InterPodAffinityFilter::State : framework::StateData {
   std::vector<KeyCounts> anti;
   // Existing pods' required anti-affinity terms that match the pod, per key.
   std::vector<ExistingKeyCounts> existing;
+  // The same for pods that AddPod/RemovePod count (nominated pods) whose
+  // terms have a topology key the index has no domains for: nothing
+  // registered it, and the extensions may not (they run beside each other
+  // in preemption's dry runs). Counted per (key, value) of the node the pod
+  // was added on, as upstream's topologyToMatchedTermCount does; a node
+  // with that value for the key is forbidden while the count is positive.
+  struct PairCount {
+    model::Id key;
+    model::Id value;
+    int64_t count;
+  };
+  std::vector<PairCount> existing_by_value;
+
+  void CountByValue(model::Id key, model::Id value, int sign) {
+    for (PairCount& p : existing_by_value) {
+      if (p.key == key && p.value == value) {
+        p.count += sign;
+        return;
+      }
+    }
+    existing_by_value.push_back({key, value, sign});
+  }
 
   std::unique_ptr<framework::StateData> Clone() const override {
     return std::make_unique<State>(*this);
@@ -49,9 +71,10 @@ struct InterPodAffinityFilter::State : framework::StateData {
     return true;
   }
 
-  // `domain(topology)` gives the node's domain for a topology, -1 if none.
-  template <typename DomainFn>
-  Verdict Evaluate(DomainFn domain) const {
+  // `domain(topology)` gives the node's domain for a topology, -1 if none;
+  // `value(key)` its label value for a key, kNoId if none.
+  template <typename DomainFn, typename ValueFn>
+  Verdict Evaluate(DomainFn domain, ValueFn value) const {
     if (!affinity.empty()) {
       bool pods_exist = true;
       for (const KeyCounts& k : affinity) {
@@ -70,14 +93,19 @@ struct InterPodAffinityFilter::State : framework::StateData {
       const int32_t d = domain(*k.topology);
       if (d >= 0 && k.counts.get()[d] > 0) return kExistingAntiAffinity;
     }
+    for (const PairCount& p : existing_by_value) {
+      if (p.count > 0 && value(p.key) == p.value) return kExistingAntiAffinity;
+    }
     return kFits;
   }
 };
 
 Status InterPodAffinityFilter::PreFilter(framework::CycleState& cycle, const model::Pod& pod,
                                          framework::NodeInfoList nodes) {
-  if (cycle.snapshot == nullptr) return Status::Error("InterPodAffinity: no snapshot in cycle");
-  AffinityIndex& index = cycle.snapshot->index();
+  if (cycle.mutable_index() == nullptr) {
+    return Status::Error("InterPodAffinity: no snapshot in cycle");
+  }
+  AffinityIndex& index = *cycle.mutable_index();
   auto state = std::make_unique<State>();
 
   // Existing pods' anti-affinity toward this pod (symmetry).
@@ -139,20 +167,27 @@ Status InterPodAffinityFilter::UpdateWithPod(framework::CycleState& cycle,
   if (node.node() == nullptr || cycle.snapshot == nullptr) {
     return Status::Error("InterPodAffinity: node or snapshot not found");
   }
-  AffinityIndex& index = cycle.snapshot->index();
+  // Read only: this may run beside other dry runs (see State::existing_by_value).
+  const AffinityIndex& index = cycle.snapshot->index();
   const model::Node& n = *node.node();
 
   // The other pod's anti-affinity toward the incoming one.
   const model::Labels& incoming_ns = index.NamespaceLabelsOrEmpty(incoming.ns_id);
   for (const model::AffinityTerm& t : other.required_anti_affinity) {
     if (!t.Matches(incoming.ns_id, incoming.labels, &incoming_ns)) continue;
-    const AffinityIndex::Topology& topo = index.GetTopology(t.topology_key);
-    const int32_t d = topo.DomainOf(n);
+    const AffinityIndex::Topology* topo = index.FindTopology(t.topology_key);
+    if (topo == nullptr) {
+      // Upstream counts nodes that have the key only.
+      const model::Id value = n.labels.Get(t.topology_key);
+      if (value != model::kNoId) state->CountByValue(t.topology_key, value, sign);
+      continue;
+    }
+    const int32_t d = topo->DomainOf(n);
     if (d < 0) continue;
-    ExistingKeyCounts* k = FindKey(state->existing, topo.key);
+    ExistingKeyCounts* k = FindKey(state->existing, topo->key);
     if (k == nullptr) {
       state->existing.push_back(
-          {&topo, CountsRef<int64_t>(std::vector<int64_t>(topo.num_domains(), 0))});
+          {topo, CountsRef<int64_t>(std::vector<int64_t>(topo->num_domains(), 0))});
       k = &state->existing.back();
     }
     k->counts.mutate()[d] += sign;
@@ -203,7 +238,8 @@ Status InterPodAffinityFilter::Filter(const framework::CycleState& cycle, const 
     return Status::Error("error reading \"PreFilterInterPodAffinity\" from cycleState");
   }
   const model::Node& n = *node.node();
-  switch (state->Evaluate([&](const AffinityIndex::Topology& t) { return t.DomainOf(n); })) {
+  switch (state->Evaluate([&](const AffinityIndex::Topology& t) { return t.DomainOf(n); },
+                          [&](model::Id key) { return n.labels.Get(key); })) {
     case kFits:
       return Status();
     case kAffinity:
@@ -229,10 +265,12 @@ void InterPodAffinityFilter::FilterRows(const framework::CycleState& cycle,
   const State* state = cycle.Read<State>(kStateKey);
   for (size_t r = begin; r < end; ++r) {
     if (!passed[r]) continue;
-    if (state->Evaluate([r](const AffinityIndex::Topology& t) { return t.domain_of_row[r]; }) !=
-        kFits) {
-      passed[r] = 0;
-    }
+    auto domain = [r](const AffinityIndex::Topology& t) { return t.domain_of_row[r]; };
+    auto value = [&](model::Id key) {
+      const model::Node* n = table.infos[r]->node();
+      return n == nullptr ? model::kNoId : n->labels.Get(key);
+    };
+    if (state->Evaluate(domain, value) != kFits) passed[r] = 0;
   }
 }
 

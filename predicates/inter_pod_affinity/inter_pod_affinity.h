@@ -19,7 +19,9 @@
 // PreFilter reads the snapshot's AffinityIndex (scheduler/cache): per
 // distinct term, counts per topology domain, so it never scans pods. The
 // per-domain counts it keeps are copied on write when preemption adds or
-// removes pods (AddPod/RemovePod).
+// removes pods (AddPod/RemovePod). Those run beside each other in
+// preemption's dry runs and only read the index: a nominated pod's term on
+// a topology key nobody registered is counted by the node's label value.
 
 #ifndef KESTREL_PREDICATES_INTER_POD_AFFINITY_INTER_POD_AFFINITY_H_
 #define KESTREL_PREDICATES_INTER_POD_AFFINITY_INTER_POD_AFFINITY_H_

@@ -399,6 +399,97 @@ spec:
   EXPECT_EQ(plugin.Filter(copy, *pod, w.Info("n1")).Message(), kAnti);
 }
 
+// A nominated pod that preemption or the filters add (AddPod, on a clone)
+// may carry a required anti-affinity term on a topology key that no cached
+// or incoming pod uses, so the index has no domains for it. AddPod may run
+// beside other dry runs and must not register the key; it counts the term
+// by the node's label value instead, as upstream's
+// topologyToMatchedTermCount does, with the same verdicts as when the key
+// is registered.
+TEST(InterPodAffinityFilterTest, AddedPodsAntiAffinityOnAnUnregisteredKey) {
+  const char* guard_yaml = R"(
+metadata: {name: guard, labels: {app: guard}}
+spec:
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: web}}
+        topologyKey: rack
+)";
+  const char* other_yaml = R"(
+metadata: {name: other, labels: {app: guard}}
+spec:
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: db}}
+        topologyKey: rack
+)";
+  struct AddCase {
+    std::string name;
+    std::vector<std::pair<const char*, std::string>> added;    // pod, node
+    std::vector<std::pair<const char*, std::string>> removed;  // after adding
+    std::map<std::string, std::string> want;
+  };
+  const std::vector<AddCase> cases = {
+      {"added on n1: its rack r1 is closed",
+       {{guard_yaml, "n1"}},
+       {},
+       {{"n1", kExisting}, {"n2", kExisting}, {"n3", ""}, {"n4", ""}}},
+      {"added on a node without the key: nothing closes",
+       {{guard_yaml, "n4"}},
+       {},
+       {{"n1", ""}, {"n2", ""}, {"n3", ""}, {"n4", ""}}},
+      {"a term that does not match the pod",
+       {{other_yaml, "n1"}},
+       {},
+       {{"n1", ""}, {"n2", ""}, {"n3", ""}, {"n4", ""}}},
+      {"added on n1 and n3, removed from n1",
+       {{guard_yaml, "n1"}, {guard_yaml, "n3"}},
+       {{guard_yaml, "n1"}},
+       {{"n1", ""}, {"n2", ""}, {"n3", kExisting}, {"n4", ""}}},
+  };
+  for (const AddCase& c : cases) {
+    for (bool registered : {false, true}) {
+      SCOPED_TRACE(c.name + (registered ? ", key registered" : ", key not registered"));
+      testing::ClusterWorld w;
+      w.AddNode("n1", {{"rack", "r1"}, {"kubernetes.io/hostname", "n1"}});
+      w.AddNode("n2", {{"rack", "r1"}, {"kubernetes.io/hostname", "n2"}});
+      w.AddNode("n3", {{"rack", "r2"}, {"kubernetes.io/hostname", "n3"}});
+      w.AddNode("n4", {{"kubernetes.io/hostname", "n4"}});
+      const model::Id rack = w.names.Intern("rack");
+      model::PodPtr pod = w.Pod(kAntiWebHost);
+      InterPodAffinityFilter plugin;
+      framework::CycleState state = w.NewCycle();
+      // As when some other pod's term or constraint used the key before.
+      if (registered) state.mutable_index()->GetTopology(rack);
+      ASSERT_TRUE(plugin.PreFilter(state, *pod, w.snapshot.nodes()).ok());
+
+      framework::CycleState copy = state.Clone();
+      ASSERT_EQ(copy.mutable_index(), nullptr);
+      for (const auto& [yaml, node] : c.added) {
+        ASSERT_TRUE(plugin.AddPod(copy, *pod, w.Pod(yaml), w.Info(node)).ok());
+      }
+      for (const auto& [yaml, node] : c.removed) {
+        ASSERT_TRUE(plugin.RemovePod(copy, *pod, *w.Pod(yaml), w.Info(node)).ok());
+      }
+      std::vector<uint8_t> passed(w.snapshot.num_nodes(), 1);
+      plugin.FilterRows(copy, *pod, w.snapshot.table(), 0, passed.size(), passed.data());
+      for (size_t r = 0; r < w.snapshot.num_nodes(); ++r) {
+        const framework::NodeInfo& info = *w.snapshot.nodes()[r];
+        const std::string& node = info.node()->name;
+        framework::Status s = plugin.Filter(copy, *pod, info);
+        EXPECT_EQ(s.Message(), c.want.at(node)) << node;
+        EXPECT_EQ(passed[r] != 0, s.ok()) << node << ": rows and Filter disagree";
+        // The cycle's own state is untouched.
+        EXPECT_TRUE(plugin.Filter(state, *pod, info).ok()) << node;
+      }
+      EXPECT_EQ(w.snapshot.index().FindTopology(rack) != nullptr, registered)
+          << "AddPod/RemovePod registered a topology key";
+    }
+  }
+}
+
 TEST(InterPodAffinityFilterTest, FirstPodRuleEndsWhenAMatchingPodAppears) {
   testing::ClusterWorld w;
   AddNodes(w);

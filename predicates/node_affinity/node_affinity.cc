@@ -73,9 +73,11 @@ framework::Status NodeAffinityFilter::PreFilter(framework::CycleState& state,
     return framework::Status::Unresolvable(kErrReasonConflict);
   }
   // The rows fast path, when every label requirement compiles.
-  if (state.snapshot == nullptr || added_required_.has_value()) return framework::Status();
+  if (state.mutable_index() == nullptr || added_required_.has_value()) {
+    return framework::Status();
+  }
   std::optional<cache::NodeSelectorRows> rows =
-      cache::NodeSelectorRows::Compile(state.snapshot->index(), pod);
+      cache::NodeSelectorRows::Compile(*state.mutable_index(), pod);
   if (rows.has_value()) state.Write(kRowStateKey, std::make_unique<RowState>(*std::move(rows)));
   return framework::Status();
 }

@@ -269,11 +269,11 @@ Status PodTopologySpreadFilter::PreFilter(framework::CycleState& state, const mo
   std::vector<model::TopologySpreadConstraint> specs =
       Constraints(pod, UnsatisfiableAction::kDoNotSchedule);
   if (specs.empty()) return Status::Skip();
-  if (state.snapshot == nullptr) {
+  if (state.snapshot == nullptr || state.mutable_index() == nullptr) {
     return Status::Error("PodTopologySpread: no snapshot in the cycle state");
   }
-  cache::Snapshot& snapshot = *state.snapshot;
-  AffinityIndex& index = snapshot.index();
+  const cache::Snapshot& snapshot = *state.snapshot;
+  AffinityIndex& index = *state.mutable_index();
   const framework::NodeInfoList rows = snapshot.nodes();
   const framework::NodeTable& table = snapshot.table();
 

@@ -129,6 +129,7 @@ class ClusterWorld {
     cache.UpdateSnapshot(&snapshot);
     framework::CycleState state;
     state.snapshot = &snapshot;
+    state.set_mutable_index(&snapshot.index());
     return state;
   }
 

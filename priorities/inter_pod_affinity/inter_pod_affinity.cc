@@ -60,12 +60,14 @@ absl::StatusOr<std::unique_ptr<InterPodAffinity>> InterPodAffinity::Create(
 Status InterPodAffinity::PreScore(framework::CycleState& cycle, const model::Pod& pod,
                                   framework::NodeInfoList feasible) {
   if (feasible.empty()) return Status();
-  if (cycle.snapshot == nullptr) return Status::Error("InterPodAffinity: no snapshot in cycle");
+  if (cycle.mutable_index() == nullptr) {
+    return Status::Error("InterPodAffinity: no snapshot in cycle");
+  }
   const bool has_constraints = !pod.preferred_affinity.empty() ||
                                !pod.preferred_anti_affinity.empty();
   if (ignore_preferred_terms_of_existing_pods_ && !has_constraints) return Status::Skip();
 
-  AffinityIndex& index = cycle.snapshot->index();
+  AffinityIndex& index = *cycle.mutable_index();
   auto state = std::make_unique<ScoreState>();
   bool any = false;  // upstream: topologyScore is not empty
 

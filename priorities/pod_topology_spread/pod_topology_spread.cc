@@ -239,10 +239,10 @@ PodTopologySpread::PodTopologySpread(const config::PodTopologySpreadArgs& args,
 
 Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Pod& pod,
                                    framework::NodeInfoList feasible) {
-  if (state.snapshot == nullptr) {
+  if (state.snapshot == nullptr || state.mutable_index() == nullptr) {
     return Status::Error("PodTopologySpread: no snapshot in the cycle state");
   }
-  cache::Snapshot& snapshot = *state.snapshot;
+  const cache::Snapshot& snapshot = *state.snapshot;
   const framework::NodeInfoList all = snapshot.nodes();
   if (all.empty()) return Status::Skip();
   std::vector<model::TopologySpreadConstraint> specs =
@@ -253,7 +253,7 @@ Status PodTopologySpread::PreScore(framework::CycleState& state, const model::Po
   // Only the system defaults let nodes without a zone still score by
   // hostname.
   data->require_all = !pod.spread_constraints.empty() || !system_defaulted();
-  AffinityIndex& index = snapshot.index();
+  AffinityIndex& index = *state.mutable_index();
   std::vector<AffinityIndex::SelectionId> selections;
   for (model::TopologySpreadConstraint& spec : specs) {
     ScoreConstraint c;

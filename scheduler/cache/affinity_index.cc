@@ -84,15 +84,15 @@ void AffinityIndex::BuildTopology(Topology* t) const {
   }
 }
 
-AffinityIndex::Topology* AffinityIndex::FindTopology(Id key) {
-  for (auto& t : topologies_) {
+const AffinityIndex::Topology* AffinityIndex::FindTopology(Id key) const {
+  for (const auto& t : topologies_) {
     if (t->key == key) return t.get();
   }
   return nullptr;
 }
 
 const AffinityIndex::Topology& AffinityIndex::GetTopology(Id key) {
-  if (Topology* t = FindTopology(key)) return *t;
+  if (const Topology* t = FindTopology(key)) return *t;
   auto t = std::make_unique<Topology>();
   t->key = key;
   BuildTopology(t.get());

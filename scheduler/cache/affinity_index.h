@@ -24,17 +24,22 @@
 //               the terms that may forbid or favour a domain for an
 //               incoming pod they match (upstream's symmetry rules).
 //
-// Example (a required anti-affinity term of the incoming pod):
-//   AffinityIndex& index = snapshot.index();
+// Example (a required anti-affinity term of the incoming pod, in PreFilter):
+//   AffinityIndex& index = *state.mutable_index();
 //   const AffinityIndex::Topology& topo = index.GetTopology(term.topology_key);
 //   SelectionId s = index.Select({AffinityIndex::ClauseOf(term)});
 //   const std::vector<int32_t>& counts = index.DomainCounts(s, term.topology_key);
 //   // node in row r is forbidden when topo.domain_of_row[r] >= 0 &&
 //   //   counts[topo.domain_of_row[r]] > 0.
 //
-// Thread-compatible: registration (GetTopology, Select, DomainCounts) and
-// updates run on the scheduling thread; the const readers may run on many
-// threads at once while nothing registers.
+// Thread-compatible, split by constness: the non-const members register on
+// first use (GetTopology, Select, DomainCounts) or update, and run on the
+// scheduling thread only; the const members only read, and may run on many
+// threads at once. The types keep it so: a cycle's plugins reach the index
+// through a const Snapshot (CycleState::snapshot), and only PreFilter and
+// PreScore, on the scheduling thread, get it writable
+// (CycleState::mutable_index()). A reader that meets a topology key nobody
+// registered (FindTopology returns null) works from the node's labels.
 
 #ifndef KESTREL_SCHEDULER_CACHE_AFFINITY_INDEX_H_
 #define KESTREL_SCHEDULER_CACHE_AFFINITY_INDEX_H_
@@ -119,8 +124,15 @@ class AffinityIndex {
 
   // GetTopology()
   //
-  // The domains of `key`, built on first use.
+  // The domains of `key`, built and registered on first use.
   const Topology& GetTopology(model::Id key);
+
+  // FindTopology()
+  //
+  // The domains of `key` if GetTopology registered it, else nullptr. For
+  // readers off the scheduling thread (the PreFilter extensions AddPod and
+  // RemovePod in preemption's dry runs), which must not register.
+  const Topology* FindTopology(model::Id key) const;
 
   // Select()
   //
@@ -170,7 +182,6 @@ class AffinityIndex {
     absl::flat_hash_map<std::string, uint32_t> by_signature;
   };
 
-  Topology* FindTopology(model::Id key);
   void BuildTopology(Topology* t) const;
   void CountSelection(Selection* s) const;
   static void CountKey(const Selection& s, const Topology& t, KeyCounts* k);

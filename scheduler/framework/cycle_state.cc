@@ -21,6 +21,7 @@ CycleState CycleState::Clone() const {
   out.skip_filter_mask = skip_filter_mask;
   out.skip_score_mask = skip_score_mask;
   out.snapshot = snapshot;
+  // Not mutable_index_: a clone is what runs beside others (dry runs).
   out.feasible_rows = feasible_rows;
   out.parallelizer = parallelizer;
   return out;

@@ -9,7 +9,8 @@
 //   state.Write("PreFilterNodeResourcesFit", std::make_unique<PreFilterState>(...));
 //   const auto* s = state.Read<PreFilterState>("PreFilterNodeResourcesFit");
 //
-// Clone() copies every entry, so preemption can try "what if" on a copy.
+// Clone() copies every entry, so preemption can try "what if" on a copy;
+// the copy can read the snapshot's index but not register in it.
 
 #ifndef KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_
 #define KESTREL_SCHEDULER_FRAMEWORK_CYCLE_STATE_H_
@@ -24,7 +25,8 @@
 #include "absl/types/span.h"
 
 namespace kestrel::cache {
-class Snapshot;  // scheduler/cache/snapshot.h
+class AffinityIndex;  // scheduler/cache/affinity_index.h
+class Snapshot;       // scheduler/cache/snapshot.h
 }  // namespace kestrel::cache
 
 namespace kestrel::framework {
@@ -71,9 +73,22 @@ class CycleState {
 
   // The snapshot this cycle works on, set by the scheduler before PreFilter:
   // plugins that count existing pods (InterPodAffinity, PodTopologySpread)
-  // read its AffinityIndex. Only PreFilter/PreScore may register new
-  // entries in the index; Filter/Score only read what those wrote.
-  cache::Snapshot* snapshot = nullptr;
+  // read its AffinityIndex. Const: Filter, Score and the PreFilter
+  // extensions (AddPod, RemovePod) run on many threads at once, so they
+  // only read what PreFilter and PreScore registered.
+  const cache::Snapshot* snapshot = nullptr;
+
+  // mutable_index()
+  //
+  // The snapshot's AffinityIndex, writable, for PreFilter and PreScore to
+  // register what the pod needs (AffinityIndex::GetTopology, Select,
+  // DomainCounts): they run on the scheduling thread. Filter and Score get a
+  // const CycleState, so they cannot reach it, and Clone() leaves it null,
+  // so neither can the PreFilter extensions, which run on clones
+  // (preemption's dry runs, the nominated pods of a node). Null when the
+  // scheduler did not set it.
+  cache::AffinityIndex* mutable_index() { return mutable_index_; }
+  void set_mutable_index(cache::AffinityIndex* index) { mutable_index_ = index; }
 
   // The snapshot rows of the feasible nodes, in the order PreScore, Score
   // and NormalizeScore see them (NodeScore i is row feasible_rows[i]); set
@@ -89,6 +104,7 @@ class CycleState {
  private:
   // A handful of plugins write state: a vector beats a hash map.
   std::vector<std::pair<std::string, std::unique_ptr<StateData>>> entries_;
+  cache::AffinityIndex* mutable_index_ = nullptr;
 };
 
 }  // namespace kestrel::framework

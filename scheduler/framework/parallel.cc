@@ -30,9 +30,10 @@ Parallelizer::Parallelizer(int threads) {
 Parallelizer::~Parallelizer() {
   stopping_.store(true);
   {
-    absl::MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
   }
+  job_posted_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
@@ -46,33 +47,29 @@ void Parallelizer::RunChunks(Job& job, int home) {
       const size_t end = std::min(range.end, begin + job.chunk);
       (*job.fn)(begin, end);
       if (job.remaining.fetch_sub(end - begin) == end - begin) {
-        // The last chunk: wake the caller.
-        absl::MutexLock l(&mu_);
+        // The last chunk: wake the caller. Taking the lock first means the
+        // caller either has not checked `remaining` yet or already waits.
+        { std::lock_guard<std::mutex> l(mu_); }
+        job_finished_.notify_all();
       }
     }
   }
 }
 
 void Parallelizer::WorkerLoop(int home) {
-  struct Wait {
-    Parallelizer* self;
-    uint64_t seen;
-    static bool Ready(Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return w->self->stop_ || w->self->epoch_ != w->seen;
-    }
-  } wait{this, 0};
+  uint64_t seen = 0;
   for (;;) {
     const absl::Time spin_until = absl::Now() + kSpin;
-    while (published_epoch_.load(std::memory_order_acquire) == wait.seen &&
+    while (published_epoch_.load(std::memory_order_acquire) == seen &&
            !stopping_.load(std::memory_order_relaxed) && absl::Now() < spin_until) {
       for (int i = 0; i < 64; ++i) __builtin_ia32_pause();
     }
     std::shared_ptr<Job> job;
     {
-      absl::MutexLock l(&mu_);
-      mu_.Await(absl::Condition(&Wait::Ready, &wait));
+      std::unique_lock<std::mutex> l(mu_);
+      job_posted_.wait(l, [&] { return stop_ || epoch_ != seen; });
       if (stop_) return;
-      wait.seen = epoch_;
+      seen = epoch_;
       job = job_;
     }
     if (job != nullptr) RunChunks(*job, home);
@@ -99,15 +96,15 @@ void Parallelizer::For(size_t n, const std::function<void(size_t, size_t)>& fn,
   }
   job->remaining.store(n);
   {
-    absl::MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     job_ = job;
     ++epoch_;
     published_epoch_.store(epoch_, std::memory_order_release);
   }
+  job_posted_.notify_all();
   RunChunks(*job, 0);
-  absl::MutexLock l(&mu_);
-  mu_.Await(absl::Condition(
-      +[](Job* j) { return j->remaining.load() == 0; }, job.get()));
+  std::unique_lock<std::mutex> l(mu_);
+  job_finished_.wait(l, [&] { return job->remaining.load() == 0; });
   job_.reset();
 }
 

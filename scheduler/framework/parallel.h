@@ -15,14 +15,14 @@
 #define KESTREL_SCHEDULER_FRAMEWORK_PARALLEL_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace kestrel::framework {
 
@@ -82,10 +82,17 @@ class Parallelizer {
   alignas(64) std::atomic<uint64_t> published_epoch_{0};
   std::atomic<bool> stopping_{false};
   char padding_[64 - sizeof(std::atomic<uint64_t>) - sizeof(std::atomic<bool>)];
-  absl::Mutex mu_;
-  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::shared_ptr<Job> job_ ABSL_GUARDED_BY(mu_);
+  // A std::mutex, not an absl::Mutex: Debian's Abseil is not built for
+  // ThreadSanitizer, which then cannot see an absl::Mutex order the
+  // threads, while it intercepts the pthread calls of std::mutex and
+  // std::condition_variable (`bazel test --config=tsan`, see .bazelrc).
+  std::mutex mu_;
+  std::condition_variable job_posted_;    // epoch_ or stop_ changed
+  std::condition_variable job_finished_;  // a job's last chunk is done
+  // Guarded by mu_.
+  uint64_t epoch_ = 0;
+  bool stop_ = false;
+  std::shared_ptr<Job> job_;
 };
 
 }  // namespace kestrel::framework

@@ -1,7 +1,11 @@
 #include "scheduler/framework/parallel.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <numeric>
+#include <set>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -36,6 +40,23 @@ TEST(ParallelizerTest, ManyJobsInARowReuseTheWorkers) {
     });
   }
   EXPECT_EQ(sum.load(), int64_t{2000} * (256 * 257 / 2));
+}
+
+// Two threads, two chunks (of kMinChunk items, one range each): the chunk
+// that starts first waits until the other has started, which it only can on
+// another thread, so For must hand chunks to its worker.
+TEST(ParallelizerTest, ChunksRunOnSeveralThreads) {
+  Parallelizer p(2);
+  std::mutex mu;
+  std::condition_variable started;
+  std::set<std::thread::id> threads;
+  p.For(256, [&](size_t, size_t) {
+    std::unique_lock<std::mutex> l(mu);
+    threads.insert(std::this_thread::get_id());
+    started.notify_all();
+    started.wait(l, [&] { return threads.size() == 2; });
+  }, /*min_parallel=*/1);
+  EXPECT_EQ(threads.size(), 2u);
 }
 
 TEST(ParallelizerTest, ThreadsCountsTheCaller) {
