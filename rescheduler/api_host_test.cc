@@ -252,7 +252,8 @@ TEST_F(ApiHostTest, ClearsTheNodeTheBudgetAllowsThenReleasesItOnceBound) {
   (*dns)["spec"]["nodeName"] = "n2";
   (*dns)["status"] = {{"phase", "Running"}};
   ASSERT_TRUE(server_->Update(*dns).ok());
-  ASSERT_NO_FATAL_FAILURE(SyncAndRefresh("Pod"));
+  ASSERT_NO_FATAL_FAILURE(SyncPodAndRefresh("kube-system", "kube-dns"));
+  EXPECT_THAT(Errors(), IsEmpty());
   EXPECT_TRUE(rescheduler_->RunOnce());
   EXPECT_THAT(TaintsOn("n2"), IsEmpty());
   EXPECT_FALSE(rescheduler_->busy());
