@@ -112,7 +112,8 @@ void ApiCluster::Report(const absl::Status& status) const {
   if (options_.on_error) {
     options_.on_error(status);
   } else {
-    std::cerr << "rescheduler: " << status.message() << "\n";
+    // One write: informer threads report at the same time.
+    std::cerr << absl::StrCat("rescheduler: ", status.message(), "\n") << std::flush;
   }
 }
 
