@@ -1,35 +1,26 @@
 #include "rescheduler/api_host.h"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <utility>
+
+#include "absl/strings/numbers.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "api/core.pb.h"
+#include "kube/http_list_watch.h"
 #include "nlohmann/json.hpp"
+#include "scheduler/plugins.h"
+#include "scheduler/profile.h"
 
 namespace kestrel::rescheduler {
 namespace {
 
+namespace v1 = ::k8s::io::api::core::v1;
 using nlohmann::json;
-
-// Each list the view is built from: path, and the kind and apiVersion its
-// items have (the API server leaves them out of list items).
-struct ListSource {
-  const char* path;
-  const char* kind;
-  const char* api_version;
-  bool optional;  // a 404 means an empty list (an API group not served)
-};
-
-constexpr ListSource kLists[] = {
-    {"/api/v1/namespaces", "Namespace", "v1", true},
-    {"/api/v1/nodes", "Node", "v1", false},
-    {"/api/v1/pods", "Pod", "v1", false},
-    {"/apis/policy/v1/poddisruptionbudgets", "PodDisruptionBudget", "policy/v1", true},
-    {"/apis/scheduling.k8s.io/v1/priorityclasses", "PriorityClass", "scheduling.k8s.io/v1",
-     true},
-};
 
 // Conflicting writes are tried again this often on the latest object.
 constexpr int kConflictRetries = 5;
@@ -61,20 +52,29 @@ std::string StringAt(const json& j, std::initializer_list<const char*> path) {
 }
 
 // Pending, PodScheduled=False with reason Unschedulable, not nominated.
-bool MarkedUnschedulable(const json& pod) {
-  if (!StringAt(pod, {"spec", "nodeName"}).empty()) return false;
-  if (!StringAt(pod, {"status", "nominatedNodeName"}).empty()) return false;
-  const std::string phase = StringAt(pod, {"status", "phase"});
-  if (phase == "Succeeded" || phase == "Failed") return false;
-  const json& conditions = At(pod, {"status", "conditions"});
-  if (!conditions.is_array()) return false;
-  for (const json& c : conditions) {
-    if (StringAt(c, {"type"}) == "PodScheduled" && StringAt(c, {"status"}) == "False" &&
-        StringAt(c, {"reason"}) == "Unschedulable") {
+bool MarkedUnschedulable(const v1::Pod& pod) {
+  if (!pod.spec().nodename().empty()) return false;
+  if (!pod.status().nominatednodename().empty()) return false;
+  if (load::Finished(pod)) return false;
+  for (const v1::PodCondition& c : pod.status().conditions()) {
+    if (c.type() == "PodScheduled" && c.status() == "False" && c.reason() == "Unschedulable") {
       return true;
     }
   }
   return false;
+}
+
+// metadata.resourceVersion as an integer; 0 when it is not one.
+int64_t ResourceVersionOf(const google::protobuf::Message& object) {
+  const google::protobuf::Descriptor* d = object.GetDescriptor();
+  const google::protobuf::FieldDescriptor* meta = d->FindFieldByName("metadata");
+  if (meta == nullptr || meta->message_type() == nullptr) return 0;
+  const google::protobuf::Message& m = object.GetReflection()->GetMessage(object, meta);
+  const google::protobuf::FieldDescriptor* rv =
+      m.GetDescriptor()->FindFieldByName("resourceVersion");
+  if (rv == nullptr) return 0;
+  int64_t out = 0;
+  return absl::SimpleAtoi(m.GetReflection()->GetString(m, rv), &out) ? out : 0;
 }
 
 std::string PodPath(const std::string& ns, const std::string& name) {
@@ -87,51 +87,178 @@ std::string Rfc3339(absl::Time t) {
 
 }  // namespace
 
-ApiCluster::ApiCluster(kube::Client* client, config::KubeSchedulerConfiguration config)
-    : client_(client), config_(std::move(config)) {}
+ApiCluster::ApiCluster(kube::Client* client, const kube::Config& kube_config,
+                       config::KubeSchedulerConfiguration config, ApiClusterOptions options)
+    : client_(client),
+      kube_config_(kube_config),
+      config_(std::move(config)),
+      options_(std::move(options)) {}
+
+ApiCluster::~ApiCluster() {
+  for (auto& informer : informers_) informer->Stop();
+}
+
+absl::Status ApiCluster::NoBinder::Bind(const model::Pod& pod, const std::string&) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("pod ", pod.Key(), ": the rescheduler's view does not bind"));
+}
+
+absl::Status ApiCluster::NoDeleter::DeletePod(const model::Pod& victim, const model::Pod&) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("pod ", victim.Key(), ": the rescheduler's view does not delete"));
+}
+
+void ApiCluster::Report(const absl::Status& status) const {
+  if (options_.on_error) {
+    options_.on_error(status);
+  } else {
+    // One write: informer threads report at the same time.
+    std::cerr << absl::StrCat("rescheduler: ", status.message(), "\n") << std::flush;
+  }
+}
+
+void ApiCluster::Enqueue(const std::string& kind, Change change) {
+  const int64_t version = ResourceVersionOf(*change.object);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t& queued = queued_version_[kind];
+    queued = std::max(queued, version);
+    changes_.push_back(std::move(change));
+  }
+  changed_cv_.notify_all();
+}
+
+void ApiCluster::ReportInformerError(const absl::Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (informer_error_.ok()) informer_error_ = status;
+  }
+  changed_cv_.notify_all();
+  Report(status);
+}
+
+absl::Status ApiCluster::StartInformers() {
+  // The scheduler over the view: the in-tree plugins with the configured
+  // profile, as kube-scheduler's own.
+  framework::Handle handle;
+  handle.binder = &binder_;
+  handle.interner = &names_;
+  handle.deleter = &deleter_;
+  handle.pdbs = loader_.pdb_lister();
+  handle.nominator = &nominator_;
+  auto profiles = scheduler::BuildProfiles(config_, scheduler::InTreeRegistry(), handle);
+  if (!profiles.ok()) return profiles.status();
+  scheduler::Scheduler::Options opts;
+  opts.threads = 1;  // one pod at a time, between passes
+  opts.percentage_of_nodes_to_score = config_.percentageofnodestoscore();
+  scheduler_ = std::make_unique<scheduler::Scheduler>(&cache_, *std::move(profiles), opts);
+  scheduler_planner_ =
+      std::make_unique<SchedulerPlanner>(scheduler_.get(), loader_.pdb_lister(), &names_);
+
+  const kube::Resource resources[] = {kube::NamespacesResource(), kube::NodesResource(),
+                                      kube::PodsResource(),
+                                      kube::PodDisruptionBudgetsResource()};
+  for (const kube::Resource& resource : resources) {
+    absl::StatusOr<std::unique_ptr<kube::HttpListerWatcher>> lw =
+        kube::HttpListerWatcher::Create(kube_config_, resource);
+    if (!lw.ok()) return lw.status();
+    kube::ReflectorOptions reflector;
+    reflector.on_error = [this](const absl::Status& s) { ReportInformerError(s); };
+    auto informer = std::make_unique<kube::Informer>(*std::move(lw), std::move(reflector));
+    const std::string kind = resource.kind;
+    // Runs on the informer's thread: queue only.
+    kube::EventHandlers handlers;
+    handlers.on_add = [this, kind](const kube::Object& o) {
+      Enqueue(kind, {Change::Op::kAdd, nullptr, o});
+    };
+    handlers.on_update = [this, kind](const kube::Object& old_object, const kube::Object& o) {
+      Enqueue(kind, {Change::Op::kUpdate, old_object, o});
+    };
+    handlers.on_delete = [this, kind](const kube::DeletedObject& d) {
+      Enqueue(kind, {Change::Op::kDelete, nullptr, kube::LastState(d)});
+    };
+    if (absl::Status s = informer->AddEventHandler(std::move(handlers)); !s.ok()) return s;
+    informers_.push_back(std::move(informer));
+  }
+  for (auto& informer : informers_) informer->Start();
+  return absl::OkStatus();
+}
+
+absl::Status ApiCluster::WaitForSync() {
+  const absl::Time deadline = absl::Now() + options_.sync_timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (!informer_error_.ok()) {
+      absl::Status s = std::move(informer_error_);
+      informer_error_ = absl::OkStatus();
+      return s;
+    }
+    bool all = true;
+    for (const auto& informer : informers_) all = all && informer->HasSynced();
+    if (all) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the informers have not listed the cluster within ",
+                       absl::FormatDuration(options_.sync_timeout)));
+    }
+    // Sync itself is not signalled: wake on a change or an error, or look
+    // again shortly.
+    changed_cv_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+}
 
 absl::Status ApiCluster::Refresh() {
-  std::vector<std::pair<std::string, std::string>> files;
-  absl::flat_hash_set<std::string> unschedulable;
-  for (const ListSource& src : kLists) {
-    absl::StatusOr<kube::Response> r = client_->Get(src.path);
-    if (!r.ok() && src.optional && absl::IsNotFound(r.status())) continue;
-    if (!r.ok()) return r.status();  // the message names the request
-    absl::StatusOr<json> list = ParseJson(absl::StrCat("GET ", src.path), r->body);
-    if (!list.ok()) return list.status();
-    json& items = (*list)["items"];
-    if (items.is_null()) items = json::array();
-    if (!items.is_array()) {
-      return absl::InvalidArgumentError(absl::StrCat("GET ", src.path, ": items is not a list"));
-    }
-    for (json& item : items) {
-      if (!item.is_object()) continue;  // the decoder names it
-      item["kind"] = src.kind;
-      item["apiVersion"] = src.api_version;
-      if (src.kind == std::string("Pod") && MarkedUnschedulable(item)) {
-        unschedulable.insert(absl::StrCat(StringAt(item, {"metadata", "namespace"}), "/",
-                                          StringAt(item, {"metadata", "name"})));
-      }
-    }
-    (*list)["kind"] = "List";
-    (*list)["apiVersion"] = "v1";
-    files.emplace_back(absl::StrCat("GET ", src.path), list->dump());
+  if (informers_.empty()) {
+    if (absl::Status s = StartInformers(); !s.ok()) return s;
   }
-  absl::StatusOr<sim::Cluster> loaded = sim::LoadContents(files);
-  if (!loaded.ok()) return loaded.status();
-  auto cluster = std::make_unique<sim::Cluster>(*std::move(loaded));
-  sim::SimOptions options;
-  options.rescheduler = false;
-  absl::StatusOr<std::unique_ptr<sim::Host>> host = sim::Host::Create(*cluster, config_, options);
-  if (!host.ok()) return host.status();
-  // The old planner and host refer to the old cluster: they go first.
-  scheduler_planner_.reset();
-  host_ = *std::move(host);
-  cluster_ = std::move(cluster);
-  scheduler_planner_ = std::make_unique<SchedulerPlanner>(&host_->scheduler(),
-                                                          host_->pdb_lister(), host_->names());
-  unschedulable_ = std::move(unschedulable);
+  if (!synced_) {
+    if (absl::Status s = WaitForSync(); !s.ok()) return s;
+    synced_ = true;
+  }
+  std::vector<Change> changes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    changes.swap(changes_);
+    informer_error_ = absl::OkStatus();  // reported already; the informer goes on
+  }
+  for (const Change& change : changes) Apply(change);
   return absl::OkStatus();
+}
+
+void ApiCluster::Apply(const Change& change) {
+  const google::protobuf::Message& object = *change.object;
+  absl::Status s;
+  switch (change.op) {
+    case Change::Op::kAdd:
+      s = loader_.Add(object);
+      break;
+    case Change::Op::kUpdate:
+      s = loader_.Update(*change.old_object, object);
+      break;
+    case Change::Op::kDelete:
+      s = loader_.Delete(object);
+      break;
+  }
+  if (!s.ok()) Report(s);  // the object is skipped; the view goes on
+  if (const auto* pod = dynamic_cast<const v1::Pod*>(&object)) {
+    const std::string key = absl::StrCat(
+        pod->metadata().namespace_().empty() ? "default" : pod->metadata().namespace_(), "/",
+        pod->metadata().name());
+    if (change.op != Change::Op::kDelete && s.ok() && MarkedUnschedulable(*pod)) {
+      unschedulable_.insert(key);
+    } else {
+      unschedulable_.erase(key);
+    }
+  }
+}
+
+bool ApiCluster::WaitForResourceVersion(const std::string& kind, int64_t resource_version,
+                                        absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return changed_cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] {
+    auto it = queued_version_.find(kind);
+    return it != queued_version_.end() && it->second >= resource_version;
+  });
 }
 
 absl::StatusOr<Finding> ApiCluster::ViewPlanner::Find(
@@ -141,37 +268,31 @@ absl::StatusOr<Finding> ApiCluster::ViewPlanner::Find(
   if (cluster_->scheduler_planner_ == nullptr) {
     return absl::FailedPreconditionError("no view of the cluster yet");
   }
-  return cluster_->scheduler_planner_->Find(pod, taint_value, eligible, skip_nodes);
+  // A terminating pod still counts on its node but is on its way out: it
+  // is never a victim (again).
+  auto not_terminating = [&eligible](const model::Pod& p) {
+    return !p.terminating && eligible(p);
+  };
+  return cluster_->scheduler_planner_->Find(pod, taint_value, not_terminating, skip_nodes);
 }
 
 std::vector<model::PodPtr> ApiCluster::UnschedulablePods() {
   std::vector<model::PodPtr> out;
-  if (cluster_ == nullptr) return out;
-  for (const model::PodPtr& p : cluster_->pending_pods) {
+  for (const model::PodPtr& p : loader_.PendingPods()) {
     if (unschedulable_.contains(p->Key())) out.push_back(p);
   }
   return out;
 }
 
 PodPhase ApiCluster::PhaseOf(const std::string& pod_key) {
-  const std::vector<std::string> parts = absl::StrSplit(pod_key, absl::MaxSplits('/', 1));
-  if (parts.size() != 2) return PodPhase::kGone;
-  absl::StatusOr<kube::Response> r = client_->Get(PodPath(parts[0], parts[1]));
-  if (!r.ok()) {
-    // Anything but "not found" may pass: ask again on the next pass.
-    return absl::IsNotFound(r.status()) ? PodPhase::kGone : PodPhase::kPending;
-  }
-  absl::StatusOr<json> pod = ParseJson(pod_key, r->body);
-  if (!pod.ok()) return PodPhase::kPending;
-  const std::string phase = StringAt(*pod, {"status", "phase"});
-  if (phase == "Succeeded" || phase == "Failed") return PodPhase::kGone;
-  if (!StringAt(*pod, {"spec", "nodeName"}).empty()) return PodPhase::kBound;
-  return PodPhase::kPending;
+  // From the view: finished pods are gone from the informer's pods.
+  if (loader_.GetPendingPod(pod_key) != nullptr) return PodPhase::kPending;
+  model::PodPtr cached = cache_.GetPod(pod_key);
+  if (cached != nullptr && !cached->node_name.empty()) return PodPhase::kBound;
+  return PodPhase::kGone;
 }
 
-std::vector<model::NodePtr> ApiCluster::ListNodes() {
-  return host_ == nullptr ? std::vector<model::NodePtr>() : host_->nodes();
-}
+std::vector<model::NodePtr> ApiCluster::ListNodes() { return loader_.Nodes(); }
 
 absl::Status ApiCluster::ChangeTaint(const std::string& node, const std::string& value,
                                      bool add) {

@@ -11,6 +11,7 @@
 #include "rescheduler/api_host.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,15 +100,53 @@ class ApiHostTest : public ::testing::Test {
     auto server = kube::testing::FakeApiServer::Start();
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    kube::Config config;
-    config.server = server_->url();
+    kube_config_.server = server_->url();
     kube::ClientOptions options;
     options.clock = &clock_;  // retries wait on it, not on the wall clock
-    auto client = kube::Client::Create(config, options);
+    auto client = kube::Client::Create(kube_config_, options);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
-    cluster_ = std::make_unique<ApiCluster>(client_.get(), scheduler::DefaultConfig());
+    cluster_ = NewCluster();
     rescheduler_ = std::make_unique<Rescheduler>(cluster_.get(), cluster_->planner(), options_);
+  }
+
+  std::unique_ptr<ApiCluster> NewCluster() {
+    ApiClusterOptions options;
+    options.on_error = [this](const absl::Status& s) {
+      std::lock_guard<std::mutex> lock(errors_mu_);
+      errors_.push_back(std::string(s.message()));
+    };
+    return std::make_unique<ApiCluster>(client_.get(), kube_config_, scheduler::DefaultConfig(),
+                                        options);
+  }
+
+  // Waits until the view's informer of `kind` has the server's latest
+  // change (which must be of that kind), then refreshes the view.
+  void SyncAndRefresh(const std::string& kind) {
+    ASSERT_TRUE(cluster_->WaitForResourceVersion(kind, server_->resource_version(),
+                                                 absl::Minutes(1)));
+    ASSERT_TRUE(cluster_->Refresh().ok());
+  }
+
+  // The same, up to the current version of one pod.
+  void SyncPodAndRefresh(const std::string& ns, const std::string& name) {
+    absl::StatusOr<json> pod = server_->Get("Pod", ns, name);
+    ASSERT_TRUE(pod.ok()) << pod.status();
+    const int64_t version =
+        std::stoll((*pod)["metadata"]["resourceVersion"].get<std::string>());
+    ASSERT_TRUE(cluster_->WaitForResourceVersion("Pod", version, absl::Minutes(1)));
+    ASSERT_TRUE(cluster_->Refresh().ok());
+  }
+
+  std::vector<std::string> Errors() {
+    std::lock_guard<std::mutex> lock(errors_mu_);
+    return errors_;
+  }
+
+  std::vector<std::string> NodeNames() {
+    std::vector<std::string> out;
+    for (const model::NodePtr& n : cluster_->ListNodes()) out.push_back(n->name);
+    return out;
   }
 
   // Two full nodes: web on n1 (under `web_budget` disruptions allowed, no
@@ -178,6 +217,9 @@ class ApiHostTest : public ::testing::Test {
   Options options_;
   std::unique_ptr<kube::testing::FakeApiServer> server_;
   kube::AutoAdvanceClock clock_;
+  kube::Config kube_config_;
+  std::mutex errors_mu_;
+  std::vector<std::string> errors_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<ApiCluster> cluster_;
   std::unique_ptr<Rescheduler> rescheduler_;
@@ -214,7 +256,8 @@ TEST_F(ApiHostTest, ClearsTheNodeTheBudgetAllowsThenReleasesItOnceBound) {
   (*dns)["spec"]["nodeName"] = "n2";
   (*dns)["status"] = {{"phase", "Running"}};
   ASSERT_TRUE(server_->Update(*dns).ok());
-  ASSERT_TRUE(cluster_->Refresh().ok());
+  ASSERT_NO_FATAL_FAILURE(SyncPodAndRefresh("kube-system", "kube-dns"));
+  EXPECT_THAT(Errors(), IsEmpty());
   EXPECT_TRUE(rescheduler_->RunOnce());
   EXPECT_THAT(TaintsOn("n2"), IsEmpty());
   EXPECT_FALSE(rescheduler_->busy());
@@ -283,26 +326,91 @@ TEST_F(ApiHostTest, PodsOfADeletedNodeCountNowhere) {
 }
 
 TEST_F(ApiHostTest, RefreshErrorsNameTheRequest) {
-  // A 500 on a GET is tried again (10 times, as client-go's limit).
-  server_->FailNext("GET", "/api/v1/pods", 500, 11);
+  // The informers' first lists fail: the first Refresh says why. (A 403:
+  // the client tries a 500 again, up to 10 times, before an informer sees it.)
+  server_->FailNext("GET", "/api/v1/pods", 403);
   absl::Status s = cluster_->Refresh();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods: "));
-  EXPECT_THAT(s.message(), HasSubstr("(after 11 attempts)"));
-  // A failed first Refresh stops RunPasses before anything is done.
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods"));
+  // A failed first Refresh stops RunPasses before anything is done (a
+  // fresh view: the first one's informers went on and have synced).
+  rescheduler_.reset();
+  cluster_ = NewCluster();
+  rescheduler_ = std::make_unique<Rescheduler>(cluster_.get(), cluster_->planner(), options_);
   server_->FailNext("GET", "/api/v1/nodes", 403);
   EXPECT_EQ(Run(1).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(sleeps_, IsEmpty());
 }
 
-TEST_F(ApiHostTest, BadObjectsFromTheServerAreErrorsNamingThem) {
+// An object the view cannot load is reported, naming it, and skipped: the
+// rest of the cluster is loaded.
+TEST_F(ApiHostTest, BadObjectsFromTheServerAreReportedAndSkipped) {
   json bad = Node("n1");
-  bad["status"]["allocatable"]["cpu"] = "two";
+  bad["spec"]["taints"] = {{{"key", "k"}, {"effect", "Sometimes"}}};
   ASSERT_TRUE(server_->Create(bad.dump()).ok());
-  absl::Status s = cluster_->Refresh();
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/nodes"));
-  EXPECT_THAT(s.message(), HasSubstr("n1"));
+  ASSERT_TRUE(server_->Create(Node("n2").dump()).ok());
+  ASSERT_TRUE(cluster_->Refresh().ok());
+  EXPECT_THAT(NodeNames(), ElementsAre("n2"));
+  const std::vector<std::string> errors = Errors();
+  ASSERT_THAT(errors, ::testing::SizeIs(1));
+  EXPECT_THAT(errors[0], HasSubstr("n1"));
+  EXPECT_THAT(errors[0], HasSubstr("spec.taints[0].effect"));
+}
+
+// After the first lists, passes read what the watches brought: a node added
+// and a pod deleted on the server are in the next pass's view, and no LIST
+// is made again.
+TEST_F(ApiHostTest, ChangesAfterStartAreSeenWithoutListing) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(cluster_->Refresh().ok());
+  EXPECT_THAT(NodeNames(), ElementsAre("n1", "n2"));
+  const int node_lists = server_->gets("/api/v1/nodes");
+  const int pod_lists = server_->gets("/api/v1/pods");
+  EXPECT_EQ(node_lists, 1);
+  EXPECT_EQ(pod_lists, 1);
+
+  ASSERT_TRUE(server_->Create(Node("n3").dump()).ok());
+  ASSERT_NO_FATAL_FAILURE(SyncAndRefresh("Node"));
+  EXPECT_THAT(NodeNames(), ElementsAre("n1", "n2", "n3"));
+  // n3 is empty: kube-dns fits there, nothing to clear.
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_THAT(TaintsOn("n2"), IsEmpty());
+  EXPECT_TRUE(Untouched("default", "batch"));
+
+  // A pod deleted on the server (its kubelet finishes): the view has it no more.
+  ASSERT_TRUE(server_->Create(RunningPod("gone", "n3", "gone").dump()).ok());
+  ASSERT_NO_FATAL_FAILURE(SyncAndRefresh("Pod"));
+  EXPECT_EQ(cluster_->PhaseOf("default/gone"), PodPhase::kBound);
+  absl::StatusOr<kube::Response> del = client_->Delete("/api/v1/namespaces/default/pods/gone");
+  ASSERT_TRUE(del.ok()) << del.status();
+  server_->FinishDeletions();
+  ASSERT_NO_FATAL_FAILURE(SyncAndRefresh("Pod"));
+  EXPECT_EQ(cluster_->PhaseOf("default/gone"), PodPhase::kGone);
+
+  EXPECT_EQ(server_->gets("/api/v1/nodes"), node_lists);
+  EXPECT_EQ(server_->gets("/api/v1/pods"), pod_lists);
+  EXPECT_EQ(server_->gets("/api/v1/namespaces"), 1);
+  EXPECT_EQ(server_->gets("/apis/policy/v1/poddisruptionbudgets"), 1);
+  EXPECT_EQ(server_->gets("/apis/scheduling.k8s.io/v1/priorityclasses"), 0);
+}
+
+// An evicted pod stays, terminating, until its kubelet finishes: it still
+// counts on its node, and a later pass never evicts it again.
+TEST_F(ApiHostTest, TerminatingVictimIsNotEvictedTwice) {
+  options_.pod_scheduled_timeout = absl::ZeroDuration();  // plan again on the next pass
+  rescheduler_ = std::make_unique<Rescheduler>(cluster_.get(), cluster_->planner(), options_);
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_TRUE(Evicted("default", "batch"));
+  ASSERT_NO_FATAL_FAILURE(SyncPodAndRefresh("default", "batch"));
+  rescheduler_->RunOnce();
+  EXPECT_TRUE(Evicted("default", "batch"));
+  int deleted = 0;
+  for (const std::string& line : EventLines()) {
+    if (line == "Pod default/batch Normal DeletedByRescheduler") ++deleted;
+  }
+  EXPECT_EQ(deleted, 1);
+  EXPECT_THAT(EventLines(), Contains("Pod kube-system/kube-dns Warning PodDoestFitAnyNode"));
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "api/core.pb.h"
 #include "api/decode.h"
-#include "api/defaults.h"
 #include "api/policy.pb.h"
 #include "api/scheduling.pb.h"
+#include "load/loader.h"
 #include "model/compile.h"
 #include "model/pdb.h"
 #include "model/priority.h"
@@ -37,7 +37,7 @@ absl::Status AddObject(const std::string& file, api::Object& obj,
   absl::flat_hash_set<std::string>* pod_keys = &state->pod_keys;
   if (obj.kind == "Node") {
     const auto& api_node = static_cast<const v1::Node&>(*obj.message);
-    absl::StatusOr<model::NodePtr> node = model::CompileNode(api_node, *cluster->names, options);
+    absl::StatusOr<model::NodePtr> node = load::CompileNodeObject(api_node, *cluster->names, options);
     if (!node.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(file, ": ", node.status().message()));
     }
@@ -48,12 +48,8 @@ absl::Status AddObject(const std::string& file, api::Object& obj,
     cluster->nodes.push_back(*std::move(node));
   } else if (obj.kind == "Pod") {
     auto& api_pod = static_cast<v1::Pod&>(*obj.message);
-    const std::string& phase = api_pod.status().phase();
-    if (phase == "Succeeded" || phase == "Failed") return absl::OkStatus();
-    api::DefaultingOptions defaulting;
-    defaulting.alpha_annotations = options.alpha_annotations;
-    api::DefaultPod(&api_pod, defaulting);
-    absl::StatusOr<model::PodPtr> pod = model::CompilePod(api_pod, *cluster->names, options);
+    if (load::Finished(api_pod)) return absl::OkStatus();
+    absl::StatusOr<model::PodPtr> pod = load::CompilePodObject(api_pod, *cluster->names, options);
     if (!pod.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));
     }
@@ -80,12 +76,12 @@ absl::Status AddObject(const std::string& file, api::Object& obj,
       return absl::InvalidArgumentError(
           absl::StrCat(obj.origin, ": metadata.name: Duplicate value: \"", name, "\""));
     }
-    std::vector<model::Label> labels;
-    for (const auto& [k, v] : ns.metadata().labels()) {
-      labels.push_back({cluster->names->Intern(k), cluster->names->Intern(v), std::nullopt});
+    absl::StatusOr<load::CompiledNamespace> compiled =
+        load::CompileNamespaceObject(ns, *cluster->names);
+    if (!compiled.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": ", compiled.status().message()));
     }
-    cluster->namespaces.emplace_back(cluster->names->Intern(name),
-                                     model::Labels(std::move(labels)));
+    cluster->namespaces.emplace_back(compiled->id, std::move(compiled->labels));
   } else if (obj.kind == "PriorityClass") {
     absl::StatusOr<model::PriorityClass> pc =
         model::CompilePriorityClass(static_cast<const schedv1::PriorityClass&>(*obj.message));
@@ -110,48 +106,6 @@ absl::Status AddObject(const std::string& file, api::Object& obj,
   }
   // Other kinds are read by the features that need them.
   return absl::OkStatus();
-}
-
-// `pod` with its priority settled (see LoadFiles in cluster.h); the same
-// pointer when nothing changes.
-model::PodPtr ResolvePriority(const model::PriorityClasses& classes,
-                              const model::PriorityRequest& request, bool bound,
-                              model::PodPtr pod) {
-  model::ResolvedPriority resolved;
-  if (request.class_name.empty()) {
-    if (request.priority.has_value()) return pod;
-    // Never fails without a class name, priority or policy.
-    resolved = *classes.Resolve(model::PriorityRequest{});
-    if (request.preemption_policy.has_value()) {
-      resolved.preemption_policy = *request.preemption_policy;
-    }
-  } else {
-    absl::StatusOr<model::ResolvedPriority> r = classes.Resolve(request);
-    if (!r.ok()) {
-      if (bound || !pod->invalid_reason.empty()) return pod;
-      auto invalid = std::make_shared<model::Pod>(*pod);
-      invalid->invalid_reason = std::string(r.status().message());
-      return invalid;
-    }
-    resolved = *std::move(r);
-    if (bound) {
-      // Admitted long ago: what the spec says stands.
-      if (request.priority.has_value()) resolved.priority = *request.priority;
-      if (request.preemption_policy.has_value()) {
-        resolved.preemption_policy = *request.preemption_policy;
-      }
-    }
-  }
-  if (resolved.priority == pod->priority &&
-      resolved.preemption_policy == pod->preemption_policy &&
-      resolved.class_name == pod->priority_class_name) {
-    return pod;
-  }
-  auto out = std::make_shared<model::Pod>(*pod);
-  out->priority = resolved.priority;
-  out->preemption_policy = resolved.preemption_policy;
-  out->priority_class_name = std::move(resolved.class_name);
-  return out;
 }
 
 }  // namespace
@@ -199,13 +153,13 @@ absl::StatusOr<Cluster> LoadContents(
   }
   // PriorityClasses may follow the pods that name them: resolve at the end.
   for (size_t i = 0; i < cluster.bound_pods.size(); ++i) {
-    cluster.bound_pods[i] = ResolvePriority(cluster.priority_classes, state.bound_requests[i],
-                                            /*bound=*/true, std::move(cluster.bound_pods[i]));
+    cluster.bound_pods[i] = load::ResolvePriority(cluster.priority_classes, state.bound_requests[i],
+                                            load::Admission::kAdmitted, std::move(cluster.bound_pods[i]));
   }
   for (size_t i = 0; i < cluster.pending_pods.size(); ++i) {
     cluster.pending_pods[i] =
-        ResolvePriority(cluster.priority_classes, state.pending_requests[i],
-                        /*bound=*/false, std::move(cluster.pending_pods[i]));
+        load::ResolvePriority(cluster.priority_classes, state.pending_requests[i],
+                              load::Admission::kAdmit, std::move(cluster.pending_pods[i]));
   }
   return cluster;
 }

@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -745,6 +746,11 @@ class FakeApiServer::Impl {
   // Every request comes here, on one of httplib's handler threads.
   void Handle(const httplib::Request& req, httplib::Response& res) {
     ++requests_;
+    if (req.method == "GET" && req.get_param_value("watch") != "true" &&
+        req.get_param_value("watch") != "1") {
+      absl::MutexLock lock(&lists_mu_);
+      ++lists_[req.path];
+    }
     if (const absl::Duration delay = LatencyFor(req.path); delay > absl::ZeroDuration()) {
       absl::SleepFor(delay);
     }
@@ -871,6 +877,11 @@ class FakeApiServer::Impl {
 
   int watches() const { return watches_.load(); }
   int requests() const { return requests_.load(); }
+  int gets(const std::string& path) const {
+    absl::MutexLock lock(&lists_mu_);
+    auto it = lists_.find(path);
+    return it == lists_.end() ? 0 : it->second;
+  }
 
   // Faults.
 
@@ -1770,6 +1781,9 @@ class FakeApiServer::Impl {
   ObjectStore store_;
   int port_ = -1;
   std::atomic<int> requests_{0};
+  mutable absl::Mutex lists_mu_;
+  // GETs that are not watches, by path without the query.
+  absl::flat_hash_map<std::string, int> lists_ ABSL_GUARDED_BY(lists_mu_);
   std::atomic<int> watches_{0};
   std::atomic<int> force_gone_{0};
 
@@ -1865,6 +1879,7 @@ int64_t FakeApiServer::resource_version() const { return impl_->resource_version
 int FakeApiServer::watches() const { return impl_->watches(); }
 
 int FakeApiServer::requests() const { return impl_->requests(); }
+int FakeApiServer::gets(const std::string& path) const { return impl_->gets(path); }
 
 void FakeApiServer::FailNext(const std::string& method, const std::string& path_prefix, int code,
                              int times, int retry_after_seconds) {

@@ -219,6 +219,9 @@ class FakeApiServer {
 
   // How many requests the server answered, injected failures included.
   int requests() const;
+  // How many GETs of `path` (without the query) that are not watches it
+  // answered: LISTs of a collection, or reads of one object.
+  int gets(const std::string& path) const;
 
   // Faults.
 
