@@ -5,11 +5,11 @@
 #
 # Starts the server on a free port with testdata/small/cluster.yaml, waits
 # for its kubeconfig, and checks what kubectl prints for: get (tables, -o
-# wide, -o yaml, -o json, -w), create -f (with and without --validate=false),
-# apply (client-side; server-side fails clearly), patch (and
-# --subresource=status where kubectl has it), delete (graceful deletion that
-# the server finishes as a kubelet would), version, api-resources; then
-# SIGTERM and a clean exit. The server and any kubectl left running are
+# wide, -o yaml, -o json, -w), describe, create -f (with and without
+# --validate=false), apply (client-side; server-side fails clearly), patch
+# (and --subresource=status where kubectl has it), delete (graceful deletion
+# that the server finishes as a kubelet would), version, api-resources;
+# then SIGTERM and a clean exit. The server and any kubectl left running are
 # killed on every way out (trap).
 #
 # Usage (as the sh_test does): apiserver_kubectl_test.sh path/to/kestrel
@@ -195,6 +195,11 @@ k get pod web-1 -o json
 expect_status 0
 expect_lines "${OUT}" '^    "kind": "Pod",$' '^        "name": "web-1",$' '^        "phase": "Pending"$' \
   '^                        "cpu": "500m",$'
+
+# describe reads the pod, then its events by field selector.
+k describe pod web-1
+expect_status 0
+expect_lines "${OUT}" '^Name: +web-1$' '^Namespace: +default$' '^Status: +Pending$' '^Events: +<none>$'
 
 k get pod no-such-pod
 expect_status 1

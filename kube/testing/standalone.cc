@@ -368,6 +368,8 @@ absl::StatusOr<std::vector<LoadedObject>> ReadObjects(const std::vector<std::str
     Collector collector(path, kMinNodeBudget + kNodeBudgetPerByte * content->size(), &out,
                         warnings);
     try {
+      // LoadAll can loop on some malformed streams; api/decode has parsed
+      // this one already, with its own guard.
       std::vector<YAML::Node> documents = YAML::LoadAll(*content);
       for (size_t i = 0; i < documents.size(); ++i) {
         absl::Status s = collector.Collect(documents[i], absl::StrCat("document ", i + 1), 0);
