@@ -30,15 +30,9 @@ json VersionInfo() {
   std::string minor;
   std::vector<std::string> parts = absl::StrSplit(kServerVersion, '.');
   if (parts.size() >= 2) minor = parts[1];
-  return {{"major", "1"},
-          {"minor", minor},
-          {"gitVersion", kServerVersion},
-          {"gitCommit", ""},
-          {"gitTreeState", ""},
-          {"buildDate", "1970-01-01T00:00:00Z"},
-          {"goVersion", ""},
-          {"compiler", ""},
-          {"platform", "linux/amd64"}};
+  return {{"major", "1"},    {"minor", minor},     {"gitVersion", kServerVersion},
+          {"gitCommit", ""}, {"gitTreeState", ""}, {"buildDate", "1970-01-01T00:00:00Z"},
+          {"goVersion", ""}, {"compiler", ""},     {"platform", "linux/amd64"}};
 }
 
 // The groups other than the core one, in the order resources name them,
@@ -48,7 +42,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Groups(
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const ApiResource& r : resources) {
     if (r.group.empty()) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& g) { return g.first == r.group; });
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const auto& g) { return g.first == r.group; });
     if (it == out.end()) {
       out.push_back({r.group, {}});
       it = out.end() - 1;
@@ -126,8 +121,8 @@ json Operation(const ApiResource& r, const std::string& action, const std::strin
     if (action == "patch") params.push_back(QueryParameter("force"));
   } else if (action == "list" || action == "watchlist") {
     for (const char* name : {"labelSelector", "fieldSelector", "limit", "continue",
-                             "resourceVersion", "resourceVersionMatch", "timeoutSeconds",
-                             "watch", "allowWatchBookmarks", "sendInitialEvents"}) {
+                             "resourceVersion", "resourceVersionMatch", "timeoutSeconds", "watch",
+                             "allowWatchBookmarks", "sendInitialEvents"}) {
       params.push_back(QueryParameter(name));
     }
   } else if (action == "delete") {
@@ -152,8 +147,7 @@ std::string OperationId(const std::string& verb, const ApiResource& r) {
   std::string id = verb;
   for (absl::string_view part : absl::StrSplit(r.name, absl::ByAnyChar("/."))) {
     if (part.empty()) continue;
-    id += absl::StrCat(std::string(1, static_cast<char>(std::toupper(part[0]))),
-                       part.substr(1));
+    id += absl::StrCat(std::string(1, static_cast<char>(std::toupper(part[0]))), part.substr(1));
   }
   return id;
 }

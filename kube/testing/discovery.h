@@ -67,9 +67,9 @@ std::string OpenApiV2Protobuf();
 
 // One resource or subresource as discovery lists it (metav1.APIResource).
 struct ApiResource {
-  std::string group;    // "" for the core group
-  std::string version;  // "v1"
-  std::string name;     // "pods", or "pods/status" for a subresource
+  std::string group;     // "" for the core group
+  std::string version;   // "v1"
+  std::string name;      // "pods", or "pods/status" for a subresource
   std::string singular;  // "pod"; "" for subresources, as upstream lists them
   bool namespaced = false;
   std::string kind;  // "Pod"; "Binding" for pods/binding

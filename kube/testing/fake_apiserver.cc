@@ -121,7 +121,7 @@ std::vector<std::string> SplitList(const char* list) {
 const std::vector<ApiResource>& ApiResources() {
   static const auto* resources = [] {
     auto* out = new std::vector<ApiResource>();
-    const std::vector<std::string> verbs = {"create", "delete", "get", "list",
+    const std::vector<std::string> verbs = {"create", "delete", "get",  "list",
                                             "patch",  "update", "watch"};
     for (const Resource& r : kResources) {
       ApiResource main;
@@ -1035,7 +1035,8 @@ class FakeApiServer::Impl {
     if (method != "GET" && req.has_param("dryRun")) return Failure(400, "dryRun is not supported");
     IncludeObject include = IncludeObject::kMetadata;
     if (as.table()) {
-      absl::StatusOr<IncludeObject> parsed = ParseIncludeObject(req.get_param_value("includeObject"));
+      absl::StatusOr<IncludeObject> parsed =
+          ParseIncludeObject(req.get_param_value("includeObject"));
       if (!parsed.ok()) return Failure(400, std::string(parsed.status().message()));
       include = *parsed;
     }
@@ -1092,8 +1093,8 @@ class FakeApiServer::Impl {
   }
 
   // The Table of `stored` objects of `r`, as a GET with `as` answers it.
-  static json TableOf(const Resource& r, const std::vector<ObjectPtr>& stored,
-                      const Negotiated& as, IncludeObject include, bool headers = true) {
+  static json TableOf(const Resource& r, const std::vector<ObjectPtr>& stored, const Negotiated& as,
+                      IncludeObject include, bool headers = true) {
     std::vector<json> api;
     api.reserve(stored.size());
     for (const ObjectPtr& object : stored) api.push_back(ToApi(r, *object));

@@ -115,13 +115,14 @@
 // described here, admission (no namespace existence check, no defaulting
 // of pod specs beyond the above, no qosClass), authentication,
 // compression of watches (a compressor would hold events back; other
-// answers are gzip'ed when the client asks), a namespace controller (deleting a namespace removes it at
-// once and leaves what is in it), a disruption controller, a garbage
-// collector, a kubelet (pods stay terminating until a test finishes them),
-// and the watch cache's wait for a resourceVersion newer than the store's
-// (a watch from one gets the changes after it). The history is per kind,
-// as the watch cache's is per resource, but its size counts changes, not
-// time.
+// answers are gzip'ed when the client asks), a namespace controller
+// (deleting a namespace removes it at once and leaves what is in it), a
+// disruption controller, a garbage collector, a kubelet (pods stay
+// terminating until a test finishes them; `kestrel apiserver` does so on
+// its own), and the watch cache's wait for a resourceVersion newer than the
+// store's (a watch from one gets the changes after it). The history is per
+// kind, as the watch cache's is per resource, but its size counts changes,
+// not time.
 //
 // Faults a test can script: FailNext (an error Status, with Retry-After),
 // CloseNext (the connection closed instead of an answer), SetLatency,

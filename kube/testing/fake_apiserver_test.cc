@@ -2221,8 +2221,8 @@ TEST_F(FakeApiServerTest, UnknownPathsAndMethods) {
 TEST_F(FakeApiServerTest, OnlyJsonIsServed) {
   Add(NodeJson("n1"));
   for (const std::string accept :
-       {"application/json", "application/json;as=Table, application/json", "*/*",
-        "application/*", "application/vnd.kubernetes.protobuf, application/json",
+       {"application/json", "application/json;as=Table, application/json", "*/*", "application/*",
+        "application/vnd.kubernetes.protobuf, application/json",
         "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"}) {
     httplib::Result r = client_->Get("/api/v1/nodes", {{"Accept", accept}});
     ASSERT_TRUE(r) << accept;
@@ -2332,7 +2332,7 @@ struct ResourceEntryCase {
 };
 
 TEST_F(FakeApiServerTest, DiscoveryListsEveryResourceAndSubresource) {
-  const std::vector<std::string> all = {"create", "delete", "get", "list",
+  const std::vector<std::string> all = {"create", "delete", "get",  "list",
                                         "patch",  "update", "watch"};
   const std::vector<std::string> status = {"get", "patch", "update"};
   const std::vector<ResourceEntryCase> cases = {
@@ -2345,12 +2345,30 @@ TEST_F(FakeApiServerTest, DiscoveryListsEveryResourceAndSubresource) {
       {"/api/v1", "namespaces", "namespace", false, "Namespace", all, {"ns"}, ""},
       {"/api/v1", "namespaces/status", "", false, "Namespace", status, {}, ""},
       {"/api/v1", "events", "event", true, "Event", all, {"ev"}, ""},
-      {"/apis/policy/v1", "poddisruptionbudgets", "poddisruptionbudget", true,
-       "PodDisruptionBudget", all, {"pdb"}, ""},
-      {"/apis/policy/v1", "poddisruptionbudgets/status", "", true, "PodDisruptionBudget", status,
-       {}, ""},
-      {"/apis/scheduling.k8s.io/v1", "priorityclasses", "priorityclass", false, "PriorityClass",
-       all, {"pc"}, ""},
+      {"/apis/policy/v1",
+       "poddisruptionbudgets",
+       "poddisruptionbudget",
+       true,
+       "PodDisruptionBudget",
+       all,
+       {"pdb"},
+       ""},
+      {"/apis/policy/v1",
+       "poddisruptionbudgets/status",
+       "",
+       true,
+       "PodDisruptionBudget",
+       status,
+       {},
+       ""},
+      {"/apis/scheduling.k8s.io/v1",
+       "priorityclasses",
+       "priorityclass",
+       false,
+       "PriorityClass",
+       all,
+       {"pc"},
+       ""},
       {"/apis/coordination.k8s.io/v1", "leases", "lease", true, "Lease", all, {}, ""},
       {"/apis/events.k8s.io/v1", "events", "event", true, "Event", all, {"ev"}, ""},
   };
@@ -2359,8 +2377,9 @@ TEST_F(FakeApiServerTest, DiscoveryListsEveryResourceAndSubresource) {
     Answer a = Get(c.list);
     ASSERT_EQ(a.code, 200) << a.body;
     EXPECT_EQ(a.body.value("kind", ""), "APIResourceList");
-    EXPECT_EQ(a.body.value("groupVersion", ""), absl::StripPrefix(c.list, "/apis/").substr(
-                                                    c.list == "/api/v1" ? 5 : 0));
+    // "/api/v1" lists "v1", "/apis/policy/v1" lists "policy/v1".
+    const std::string group_version = c.list == "/api/v1" ? "v1" : c.list.substr(6);
+    EXPECT_EQ(a.body.value("groupVersion", ""), group_version);
     const json entry = FindResourceEntry(a.body, c.name);
     ASSERT_TRUE(entry.is_object()) << a.body;
     EXPECT_EQ(entry.value("singularName", "-"), c.singular);
@@ -2546,9 +2565,9 @@ TEST_F(FakeApiServerTest, GetsAnswerTablesWhenAsked) {
   ASSERT_TRUE(r);
   table = json::parse(r->body);
   EXPECT_EQ(table.value("apiVersion", ""), "meta.k8s.io/v1beta1");
-  EXPECT_EQ(Columns(table), (std::vector<std::string>{"Name", "Ready", "Status", "Restarts", "Age",
-                                                      "IP", "Node", "Nominated Node",
-                                                      "Readiness Gates"}));
+  EXPECT_EQ(Columns(table),
+            (std::vector<std::string>{"Name", "Ready", "Status", "Restarts", "Age", "IP", "Node",
+                                      "Nominated Node", "Readiness Gates"}));
   EXPECT_EQ(FirstCells(table), (std::vector<std::string>{"p1", "p2"}));
   EXPECT_EQ(table["rows"][1]["object"]["metadata"]["namespace"], "b");
   EXPECT_EQ(table["rows"][1]["cells"][2], "Pending");
@@ -2559,7 +2578,8 @@ TEST_F(FakeApiServerTest, GetsAnswerTablesWhenAsked) {
   ASSERT_TRUE(r);
   table = json::parse(r->body);
   EXPECT_EQ(FirstCells(table), std::vector<std::string>{"p1"});
-  EXPECT_EQ(table["metadata"]["resourceVersion"], Stored("Pod", "a", "p1")["metadata"]["resourceVersion"]);
+  EXPECT_EQ(table["metadata"]["resourceVersion"],
+            Stored("Pod", "a", "p1")["metadata"]["resourceVersion"]);
 
   // Pages keep their continue token.
   r = client_->Get("/api/v1/nodes?limit=1", {{"Accept", kKubectlTableAccept}});
@@ -2623,9 +2643,9 @@ TEST_F(FakeApiServerTest, TableRowsCarryWhatIncludeObjectSays) {
 
 TEST_F(FakeApiServerTest, WatchTablesSendTheColumnsOnce) {
   Add(PodJson("a", "p1"));
-  auto w = std::make_unique<WatchReader>(
-      server_->port(), "/api/v1/namespaces/a/pods?watch=true",
-      /*receive_buffer=*/0, absl::StrCat("Accept: ", kKubectlTableAccept, "\r\n"));
+  auto w = std::make_unique<WatchReader>(server_->port(), "/api/v1/namespaces/a/pods?watch=true",
+                                         /*receive_buffer=*/0,
+                                         absl::StrCat("Accept: ", kKubectlTableAccept, "\r\n"));
   ASSERT_EQ(w->status(), 200);
   Add(PodJson("a", "p2", json::object(), "Pending", ""));
   std::vector<json> tables;
@@ -2678,9 +2698,8 @@ TEST_F(FakeApiServerTest, StartListensOnTheGivenPort) {
   absl::StatusOr<std::unique_ptr<FakeApiServer>> second = FakeApiServer::Start(options);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(second.status().message(),
-            absl::StrCat("fake API server: cannot listen on 127.0.0.1:", port,
-                         " (in use, or not permitted)"));
+  EXPECT_EQ(second.status().message(), absl::StrCat("fake API server: cannot listen on 127.0.0.1:",
+                                                    port, " (in use, or not permitted)"));
   options.port = 65536;
   EXPECT_EQ(FakeApiServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
   server_ = *std::move(server);

@@ -261,8 +261,8 @@ class Collector {
     const std::string kind = Scalar(node, "kind");
     const std::string api_version = Scalar(node, "apiVersion");
     const std::optional<StoredKind> k = StoredKindOf(kind);
-    const bool known = k.has_value() && (api_version.empty() ||
-                                         GroupOf(api_version) == GroupOf(k->api_version));
+    const bool known =
+        k.has_value() && (api_version.empty() || GroupOf(api_version) == GroupOf(k->api_version));
     const std::string origin = absl::StrCat(file_, ": ", Label(kind, node, where));
     if (!known) {
       if (absl::EndsWith(kind, "List")) {
@@ -320,8 +320,8 @@ std::string Summary(const std::vector<LoadedObject>& objects) {
   std::vector<std::pair<std::string, int>> counts;
   for (const LoadedObject& o : objects) {
     const std::string kind = StrField(o.object, "kind");
-    auto it = std::find_if(counts.begin(), counts.end(),
-                           [&](const auto& c) { return c.first == kind; });
+    auto it =
+        std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == kind; });
     if (it == counts.end()) {
       counts.push_back({kind, 1});
     } else {
@@ -474,8 +474,7 @@ absl::StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const StandaloneOp
 
 int Standalone::Tick() { return server_->FinishDeletions(); }
 
-absl::Status RunStandalone(const StandaloneOptions& options, std::ostream& out,
-                           std::ostream& err) {
+absl::Status RunStandalone(const StandaloneOptions& options, std::ostream& out, std::ostream& err) {
   // Blocked before the server's threads start, so they inherit the mask
   // and the signals wait here for sigtimedwait.
   sigset_t stop;

@@ -115,8 +115,7 @@ class Standalone {
 // Start(), then Tick() every 100ms until SIGINT or SIGTERM arrives, then
 // stops the server (ending its watches) and returns OK. SIGINT and SIGTERM
 // are blocked in the calling thread, and so in the server's, meanwhile.
-absl::Status RunStandalone(const StandaloneOptions& options, std::ostream& out,
-                           std::ostream& err);
+absl::Status RunStandalone(const StandaloneOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace kestrel::kube::testing
 

@@ -190,11 +190,10 @@ spec:
   absl::StatusOr<std::vector<LoadedObject>> objects = ReadObjects({path}, &warnings);
   ASSERT_TRUE(objects.ok()) << objects.status();
   ASSERT_EQ(objects->size(), 1u);
-  EXPECT_EQ((*objects)[0].object["spec"],
-            json({{"holderIdentity", "42"},
-                  {"leaseDurationSeconds", 15},
-                  {"leaseTransitions", nullptr},
-                  {"renewTime", "2024-01-01T00:00:00.000000Z"}}));
+  EXPECT_EQ((*objects)[0].object["spec"], json({{"holderIdentity", "42"},
+                                                {"leaseDurationSeconds", 15},
+                                                {"leaseTransitions", nullptr},
+                                                {"renewTime", "2024-01-01T00:00:00.000000Z"}}));
   EXPECT_TRUE(warnings.empty());
 }
 
@@ -221,14 +220,13 @@ TEST(ReadObjectsTest, BadInputNamesTheFileObjectAndField) {
       {"missing.yaml", "", absl::StatusCode::kNotFound, ": no such file"},
   };
   for (const BadInputCase& c : cases) {
-    const std::string path = c.content.empty() ? absl::StrCat(TempDir(), "/", c.name)
-                                               : WriteTemp(c.name, c.content);
+    const std::string path =
+        c.content.empty() ? absl::StrCat(TempDir(), "/", c.name) : WriteTemp(c.name, c.content);
     std::vector<std::string> warnings;
     absl::StatusOr<std::vector<LoadedObject>> objects = ReadObjects({path}, &warnings);
     ASSERT_FALSE(objects.ok()) << c.name;
     EXPECT_EQ(objects.status().code(), c.code) << c.name << ": " << objects.status();
-    EXPECT_TRUE(absl::StartsWith(objects.status().message(), path + c.prefix))
-        << objects.status();
+    EXPECT_TRUE(absl::StartsWith(objects.status().message(), path + c.prefix)) << objects.status();
   }
 }
 
@@ -324,9 +322,8 @@ TEST(StandaloneTest, WithoutAKubeconfigItSaysHowToReachTheServer) {
   std::string out, err;
   std::unique_ptr<Standalone> s = StartOrDie(options, &out, &err);
   ASSERT_NE(s, nullptr);
-  EXPECT_TRUE(absl::StrContains(
-      out, absl::StrCat("no --kubeconfig-out; try\n  kubectl --server=", s->server().url(),
-                        " get nodes\n")))
+  EXPECT_TRUE(absl::StrContains(out, absl::StrCat("no --kubeconfig-out; try\n  kubectl --server=",
+                                                  s->server().url(), " get nodes\n")))
       << out;
   EXPECT_EQ(err, "");
 }
@@ -360,8 +357,10 @@ struct StartErrorCase {
 };
 
 TEST(StandaloneTest, RefusesBadOptionsAndInput) {
-  const std::string dup1 = WriteTemp("dup1.yaml", "kind: Node\napiVersion: v1\nmetadata: {name: n1}\n");
-  const std::string dup2 = WriteTemp("dup2.yaml", "kind: Node\napiVersion: v1\nmetadata: {name: n1}\n");
+  const std::string dup1 =
+      WriteTemp("dup1.yaml", "kind: Node\napiVersion: v1\nmetadata: {name: n1}\n");
+  const std::string dup2 =
+      WriteTemp("dup2.yaml", "kind: Node\napiVersion: v1\nmetadata: {name: n1}\n");
   const std::string old_pdb = WriteTemp(
       "old_pdb.yaml",
       "kind: PodDisruptionBudget\napiVersion: policy/v1beta1\nmetadata: {name: b, namespace: d}\n");

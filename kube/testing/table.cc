@@ -50,9 +50,7 @@ std::string StrAt(const json& object, std::initializer_list<const char*> keys) {
   return Str(Path(object, keys));
 }
 
-std::string OrNone(std::string s, const char* none = "<none>") {
-  return s.empty() ? none : s;
-}
+std::string OrNone(std::string s, const char* none = "<none>") { return s.empty() ? none : s; }
 
 // translateTimestampSince: "<unknown>" without a time.
 std::string Since(const std::string& timestamp, absl::Time now) {
@@ -119,8 +117,8 @@ json PodCells(const json& pod, absl::Time now) {
                  Str(Member(waiting, "reason")) != "PodInitializing") {
         reason = "Init:" + Str(Member(waiting, "reason"));
       } else {
-        reason = absl::StrCat("Init:", i, "/",
-                              init_containers.is_array() ? init_containers.size() : 0);
+        reason =
+            absl::StrCat("Init:", i, "/", init_containers.is_array() ? init_containers.size() : 0);
       }
       initializing = true;
       break;
@@ -177,8 +175,8 @@ json PodCells(const json& pod, absl::Time now) {
     readiness_gates = absl::StrCat(true_gates, "/", gates.size());
   }
   return json::array({Meta(pod, "name"), absl::StrCat(ready, "/", total), reason,
-                      std::to_string(restarts), Age(pod, now),
-                      OrNone(Str(Member(status, "podIP"))), OrNone(Str(Member(spec, "nodeName"))),
+                      std::to_string(restarts), Age(pod, now), OrNone(Str(Member(status, "podIP"))),
+                      OrNone(Str(Member(spec, "nodeName"))),
                       OrNone(Str(Member(status, "nominatedNodeName"))), readiness_gates});
 }
 
@@ -282,8 +280,7 @@ const std::vector<Printer>& Printers() {
       {"Namespace",
        {NameColumn(), {"Status", "string", 0, "The status of the namespace"}, AgeColumn()},
        [](const json& ns, absl::Time now) {
-         return json::array(
-             {Meta(ns, "name"), StrAt(ns, {"status", "phase"}), Age(ns, now)});
+         return json::array({Meta(ns, "name"), StrAt(ns, {"status", "phase"}), Age(ns, now)});
        }},
       {"Event",
        {{"Last Seen", "string", 0, "The last time the event was observed."},
@@ -300,8 +297,7 @@ const std::vector<Printer>& Printers() {
       {"PodDisruptionBudget",
        {NameColumn(),
         {"Min Available", "string", 0, "The minimum number of pods that must be available."},
-        {"Max Unavailable", "string", 0,
-         "The maximum number of pods that may be unavailable."},
+        {"Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable."},
         {"Allowed Disruptions", "integer", 0,
          "Calculated number of pods that may be disrupted at this time."},
         AgeColumn()},
@@ -340,10 +336,10 @@ const std::vector<Printer>& Printers() {
 
 // printObjectMeta: what kinds without a printer show.
 const Printer& DefaultPrinter() {
-  static const auto* printer = new Printer{
-      "", {NameColumn(), AgeColumn()}, [](const json& object, absl::Time now) {
-        return json::array({Meta(object, "name"), Age(object, now)});
-      }};
+  static const auto* printer =
+      new Printer{"", {NameColumn(), AgeColumn()}, [](const json& object, absl::Time now) {
+                    return json::array({Meta(object, "name"), Age(object, now)});
+                  }};
   return *printer;
 }
 
@@ -378,9 +374,9 @@ absl::StatusOr<IncludeObject> ParseIncludeObject(absl::string_view value) {
   if (value == "Object") return IncludeObject::kObject;
   if (value == "None") return IncludeObject::kNone;
   // ValidateTableOptions, as transformResponseObject words it.
-  return absl::InvalidArgumentError(absl::StrCat(
-      "Unable to convert to Table as requested: includeObject: Unsupported value: \"", value,
-      "\": supported values: \"Metadata\", \"None\", \"Object\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("Unable to convert to Table as requested: includeObject: Unsupported value: \"",
+                   value, "\": supported values: \"Metadata\", \"None\", \"Object\""));
 }
 
 json ToTable(absl::string_view table_api_version, absl::string_view kind,

@@ -65,8 +65,8 @@ struct TableItem {
 // `headers` false leaves the column definitions out, as upstream does for
 // every watch event after the first.
 nlohmann::json ToTable(absl::string_view table_api_version, absl::string_view kind,
-                       const std::vector<TableItem>& items, IncludeObject include,
-                       absl::Time now, bool headers = true);
+                       const std::vector<TableItem>& items, IncludeObject include, absl::Time now,
+                       bool headers = true);
 
 // HumanDuration()
 //

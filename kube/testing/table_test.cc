@@ -23,24 +23,15 @@ struct DurationCase {
 
 TEST(HumanDurationTest, MatchesUpstream) {
   const std::vector<DurationCase> cases = {
-      {absl::Seconds(-2), "<invalid>"},
-      {absl::Seconds(-1), "0s"},
-      {absl::ZeroDuration(), "0s"},
-      {absl::Seconds(119), "119s"},
-      {absl::Seconds(120), "2m"},
-      {absl::Seconds(125), "2m5s"},
-      {absl::Minutes(10), "10m"},
-      {absl::Minutes(179), "179m"},
-      {absl::Hours(3), "3h"},
-      {absl::Hours(3) + absl::Minutes(5), "3h5m"},
-      {absl::Hours(8), "8h"},
-      {absl::Hours(47), "47h"},
-      {absl::Hours(48), "2d"},
-      {absl::Hours(49), "2d1h"},
-      {absl::Hours(24 * 8), "8d"},
-      {absl::Hours(24 * 729), "729d"},
-      {absl::Hours(24 * 731), "2y1d"},
-      {absl::Hours(24 * 365 * 8), "8y"},
+      {absl::Seconds(-2), "<invalid>"}, {absl::Seconds(-1), "0s"},
+      {absl::ZeroDuration(), "0s"},     {absl::Seconds(119), "119s"},
+      {absl::Seconds(120), "2m"},       {absl::Seconds(125), "2m5s"},
+      {absl::Minutes(10), "10m"},       {absl::Minutes(179), "179m"},
+      {absl::Hours(3), "3h"},           {absl::Hours(3) + absl::Minutes(5), "3h5m"},
+      {absl::Hours(8), "8h"},           {absl::Hours(47), "47h"},
+      {absl::Hours(48), "2d"},          {absl::Hours(49), "2d1h"},
+      {absl::Hours(24 * 8), "8d"},      {absl::Hours(24 * 729), "729d"},
+      {absl::Hours(24 * 731), "2y1d"},  {absl::Hours(24 * 365 * 8), "8y"},
   };
   for (const DurationCase& c : cases) {
     EXPECT_EQ(HumanDuration(c.d), c.want) << c.d;
@@ -51,8 +42,8 @@ const absl::Time kCreated = absl::FromUnixSeconds(1704067200);  // 2024-01-01T00
 const absl::Time kNow = kCreated + absl::Seconds(90);
 
 json Cells(const std::string& kind, const json& object) {
-  const json table = ToTable("meta.k8s.io/v1", kind, {{&object, &object}},
-                             IncludeObject::kMetadata, kNow);
+  const json table =
+      ToTable("meta.k8s.io/v1", kind, {{&object, &object}}, IncludeObject::kMetadata, kNow);
   return table["rows"][0]["cells"];
 }
 
@@ -116,9 +107,10 @@ TEST(ToTableTest, PodCellsFollowUpstreamsPrinter) {
        "0/1", "Init:Error", "2"},
       {"evicted", PodWith({{"phase", "Failed"}, {"reason", "Evicted"}}), "0/1", "Evicted", "0"},
       {"scheduling gated",
-       PodWith({{"phase", "Pending"},
-                {"conditions",
-                 {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "SchedulingGated"}}}}}),
+       PodWith(
+           {{"phase", "Pending"},
+            {"conditions",
+             {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "SchedulingGated"}}}}}),
        "0/1", "SchedulingGated", "0"},
       {"terminating",
        PodWith({{"phase", "Running"}}, {{"deletionTimestamp", "2024-01-01T00:01:00Z"}}), "0/1",
@@ -140,9 +132,9 @@ TEST(ToTableTest, PodWideCells) {
   pod["spec"]["nodeName"] = "n1";
   EXPECT_EQ(Cells("Pod", pod),
             json::array({"p", "0/1", "Pending", "0", "90s", "10.0.0.7", "n1", "n2", "<none>"}));
-  EXPECT_EQ(Cells("Pod", PodWith({{"phase", "Pending"}})),
-            json::array({"p", "0/1", "Pending", "0", "90s", "<none>", "<none>", "<none>",
-                         "<none>"}));
+  EXPECT_EQ(
+      Cells("Pod", PodWith({{"phase", "Pending"}})),
+      json::array({"p", "0/1", "Pending", "0", "90s", "<none>", "<none>", "<none>", "<none>"}));
 }
 
 struct NodeCase {
@@ -176,15 +168,18 @@ TEST(ToTableTest, NodeCellsFollowUpstreamsPrinter) {
        {{"metadata", meta}},
        {"n1", "Unknown", "<none>", "90s", "", "<none>", "<none>", "<unknown>", "<unknown>",
         "<unknown>"}},
-      {"ready", {{"metadata", meta}, {"status", ready("True")}},
+      {"ready",
+       {{"metadata", meta}, {"status", ready("True")}},
        {"n1", "Ready", "<none>", "90s", "", "<none>", "<none>", "<unknown>", "<unknown>",
         "<unknown>"}},
-      {"not ready", {{"metadata", meta}, {"status", ready("False")}},
+      {"not ready",
+       {{"metadata", meta}, {"status", ready("False")}},
        {"n1", "NotReady", "<none>", "90s", "", "<none>", "<none>", "<unknown>", "<unknown>",
         "<unknown>"}},
-      {"cordoned, with roles and node info", full,
-       {"n1", "Ready,SchedulingDisabled", "control-plane,edge,worker", "90s", "v1.30.2",
-        "10.0.0.1", "1.2.3.4", "Debian 12", "6.1", "containerd://1.7"}},
+      {"cordoned, with roles and node info",
+       full,
+       {"n1", "Ready,SchedulingDisabled", "control-plane,edge,worker", "90s", "v1.30.2", "10.0.0.1",
+        "1.2.3.4", "Debian 12", "6.1", "containerd://1.7"}},
   };
   for (const NodeCase& c : cases) {
     EXPECT_EQ(Cells("Node", c.node), c.cells) << c.name;
@@ -213,18 +208,16 @@ TEST(ToTableTest, ColumnsAndRowObjects) {
   EXPECT_EQ(table["columnDefinitions"][0]["format"], "name");
   // The age of an object without a creationTimestamp is unknown.
   EXPECT_EQ(table["rows"][0]["cells"][3], "<unknown>");
-  EXPECT_EQ(table["rows"][0]["object"],
-            json({{"kind", "PartialObjectMetadata"},
-                  {"apiVersion", "meta.k8s.io/v1beta1"},
-                  {"metadata", node["metadata"]}}));
+  EXPECT_EQ(table["rows"][0]["object"], json({{"kind", "PartialObjectMetadata"},
+                                              {"apiVersion", "meta.k8s.io/v1beta1"},
+                                              {"metadata", node["metadata"]}}));
 
-  EXPECT_EQ(
-      ToTable("meta.k8s.io/v1", "Node", {{&node, &node}}, IncludeObject::kObject, kNow)["rows"][0]
-             ["object"],
-      node);
-  EXPECT_FALSE(ToTable("meta.k8s.io/v1", "Node", {{&node, &node}}, IncludeObject::kNone,
-                       kNow)["rows"][0]
-                   .contains("object"));
+  EXPECT_EQ(ToTable("meta.k8s.io/v1", "Node", {{&node, &node}}, IncludeObject::kObject,
+                    kNow)["rows"][0]["object"],
+            node);
+  EXPECT_FALSE(
+      ToTable("meta.k8s.io/v1", "Node", {{&node, &node}}, IncludeObject::kNone, kNow)["rows"][0]
+          .contains("object"));
   // Watch events after the first leave the columns out.
   EXPECT_TRUE(ToTable("meta.k8s.io/v1", "Node", {{&node, &node}}, IncludeObject::kMetadata, kNow,
                       /*headers=*/false)["columnDefinitions"]
