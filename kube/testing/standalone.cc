@@ -472,7 +472,15 @@ absl::StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const StandaloneOp
   return standalone;
 }
 
-int Standalone::Tick() { return server_->FinishDeletions(); }
+int Standalone::Tick() {
+  // A deletion is a write: without one since the last tick there is
+  // nothing to finish, and the pods need not be scanned (under the write
+  // lock) ten times a second.
+  const int64_t version = server_->resource_version();
+  if (version == last_version_) return 0;
+  last_version_ = version;
+  return server_->FinishDeletions();
+}
 
 absl::Status RunStandalone(const StandaloneOptions& options, std::ostream& out, std::ostream& err) {
   // Blocked before the server's threads start, so they inherit the mask

@@ -347,6 +347,15 @@ TEST(StandaloneTest, TickFinishesGracefulDeletions) {
   EXPECT_EQ(s->Tick(), 1);
   EXPECT_EQ(s->server().Get("Pod", "default", "p").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s->Tick(), 0);
+  // A deletion after a quiet tick is still seen.
+  EXPECT_EQ(s->Tick(), 0);
+  ASSERT_TRUE(s->server()
+                  .Create(R"({"kind":"Pod","metadata":{"name":"q","namespace":"default"},)"
+                          R"("spec":{"nodeName":"n1"},"status":{"phase":"Running"}})")
+                  .ok());
+  deleted = client.Delete("/api/v1/namespaces/default/pods/q");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(s->Tick(), 1);
 }
 
 struct StartErrorCase {
