@@ -7,7 +7,8 @@
 namespace kestrel::cmd {
 
 absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
-                                   const std::set<std::string>& known) {
+                                   const std::set<std::string>& known,
+                                   const std::set<std::string>& repeatable) {
   Flags flags;
   for (const std::string& arg : args) {
     if (!absl::StartsWith(arg, "--")) {
@@ -20,8 +21,12 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
     if (!flags.values_.emplace(name, value).second) {
-      return absl::InvalidArgumentError(absl::StrCat("flag --", name, " given twice"));
+      if (repeatable.count(name) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " given twice"));
+      }
+      flags.values_[name] = value;
     }
+    flags.all_[name].push_back(value);
   }
   return flags;
 }
@@ -29,6 +34,11 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
 std::string Flags::Get(const std::string& name, const std::string& fallback) const {
   auto it = values_.find(name);
   return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Flags::All(const std::string& name) const {
+  auto it = all_.find(name);
+  return it == all_.end() ? std::vector<std::string>() : it->second;
 }
 
 absl::StatusOr<std::string> Flags::Required(const std::string& name) const {

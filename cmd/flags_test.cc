@@ -29,5 +29,19 @@ TEST(FlagsTest, Rejects) {
   EXPECT_FALSE(f->Required("a").ok());
 }
 
+TEST(FlagsTest, RepeatableFlagsKeepEveryValueInOrder) {
+  auto f = Flags::Parse({"--load=a.yaml", "--listen=x", "--load=b.json", "--load=c.yaml"},
+                        {"load", "listen"}, {"load"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->All("load"), (std::vector<std::string>{"a.yaml", "b.json", "c.yaml"}));
+  EXPECT_EQ(f->Get("load"), "c.yaml");
+  EXPECT_EQ(f->All("listen"), std::vector<std::string>{"x"});
+  EXPECT_TRUE(f->All("missing").empty());
+  // Only the flags named repeatable may repeat.
+  auto twice = Flags::Parse({"--listen=x", "--listen=y"}, {"load", "listen"}, {"load"});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().message(), "flag --listen given twice");
+}
+
 }  // namespace
 }  // namespace kestrel::cmd

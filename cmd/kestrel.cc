@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "cmd/flags.h"
 #include "kube/client.h"
+#include "kube/testing/standalone.h"
 #include "rescheduler/api_host.h"
 #include "rescheduler/rescheduler.h"
 #include "scheduler/plugins.h"
@@ -51,6 +52,11 @@ commands:
             --kube-api-qps, --kube-api-burst and --kube-api-content-type
             override the config's clientConnection (defaults 50, 100 and
             application/vnd.kubernetes.protobuf)
+  apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
+            the in-memory API server, for trying Kestrel and kubectl without a
+            cluster: loopback only (PORT 0: any free port), the objects of each
+            --load file created in order, a kubeconfig written to
+            --kubeconfig-out; runs until SIGINT or SIGTERM
 )";
 
 int Fail(const absl::Status& s) {
@@ -294,6 +300,30 @@ int Rescheduler(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The in-memory API server on its own: --listen (loopback only), --load
+// (repeatable, in order), --kubeconfig-out.
+int ApiServer(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"listen", "load", "kubeconfig-out"}, {"load"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  auto listen = flags->Required("listen");
+  if (!listen.ok()) return Fail(listen.status());
+  kube::testing::StandaloneOptions options;
+  options.listen = *listen;
+  options.load = flags->All("load");
+  for (const std::string& file : options.load) {
+    if (file.empty()) return Fail(absl::InvalidArgumentError("flag --load: empty file name"));
+  }
+  if (flags->Has("kubeconfig-out")) {
+    options.kubeconfig_out = flags->Get("kubeconfig-out");
+    if (options.kubeconfig_out.empty()) {
+      return Fail(absl::InvalidArgumentError("flag --kubeconfig-out: empty file name"));
+    }
+  }
+  absl::Status s = kube::testing::RunStandalone(options, std::cout, std::cerr);
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
 }  // namespace
 }  // namespace kestrel::cmd
 
@@ -305,6 +335,7 @@ int main(int argc, char** argv) {
   if (command == "explain") return kestrel::cmd::Explain(args);
   if (command == "generate") return kestrel::cmd::Generate(args);
   if (command == "rescheduler") return kestrel::cmd::Rescheduler(args);
+  if (command == "apiserver") return kestrel::cmd::ApiServer(args);
   if (command == "help" || command == "--help" || command == "-h") {
     std::cout << kestrel::cmd::kUsage;
     return 0;

@@ -548,5 +548,30 @@ run simulate --cluster="${TMP}/generated.yaml" --output=json --threads=1
 expect_status 0
 expect_lines "${OUT}" '^    "scheduled": 4,?$' '^    "unschedulable": 0,?$'
 
+# ---------------------------------------------------------------------------
+# apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
+# with kubectl).
+
+run apiserver --listen=0.0.0.0:8080
+expect_input_error 'flag --listen: "0.0.0.0:8080": the in-memory API server listens on 127.0.0.1 only'
+
+run apiserver --listen=127.0.0.1:http
+expect_input_error 'flag --listen: "127.0.0.1:http": want 127.0.0.1:PORT'
+
+run apiserver
+expect_input_error 'flag --listen is required'
+
+run apiserver --listen=127.0.0.1:0 --load="${BAD}/bad_quantity.yaml"
+expect_input_error "${BAD}/bad_quantity.yaml: Pod default/web-1: spec.containers[0].resources.requests.cpu: "
+
+run apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" --load="${SMALL}/cluster.json"
+expect_input_error "${SMALL}/cluster.json: Node node-a: nodes \"node-a\" already exists"
+
+run apiserver --listen=127.0.0.1:0 --load="${TMP}/no-such-file.yaml"
+expect_input_error "${TMP}/no-such-file.yaml"
+
+run apiserver --listen=127.0.0.1:0 --bogus
+expect_usage_error "--bogus"
+
 echo "${checks} checks, ${failures} failed"
 [[ ${failures} -eq 0 ]]

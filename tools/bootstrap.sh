@@ -8,7 +8,8 @@
 # The list mirrors what the build reads: bazel-bootstrap(-source) for Bazel and the
 # offline rule stand-ins named in WORKSPACE, the pkg-config modules that
 # third_party/system_libs.bzl asks for, protoc and grpc_cpp_plugin for
-# third_party/proto.bzl, and the header-only or -dev libraries of DESIGN.md §6.
+# third_party/proto.bzl, and the header-only or -dev libraries of DESIGN.md §6;
+# plus kubectl (kubernetes-client) for the tests, when the machine has none.
 set -euo pipefail
 
 PACKAGES=(
@@ -43,6 +44,12 @@ PACKAGES=(
   libsimdjson-dev
   nlohmann-json3-dev
 )
+
+# kubectl for //cmd:apiserver_kubectl_test: any will do (a newer one from
+# elsewhere is kept); where there is none, Debian's kubernetes-client (1.20).
+if ! command -v kubectl >/dev/null 2>&1; then
+  PACKAGES+=(kubernetes-client)
+fi
 
 missing=()
 # One dpkg-query call for all packages; unknown packages print nothing on stdout.

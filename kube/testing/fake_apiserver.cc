@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -30,10 +31,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "kube/testing/discovery.h"
 #include "kube/testing/json_util.h"
 #include "kube/testing/object_store.h"
 #include "kube/testing/patch.h"
 #include "kube/testing/selectors.h"
+#include "kube/testing/table.h"
 #include "kube/testing/wire.h"
 
 namespace kestrel::kube::testing {
@@ -72,19 +75,26 @@ struct Resource {
   const char* api_version;
   json (*to_api)(const json&);
   json (*from_api)(const json&);
+  // What discovery says of it besides: upstream's singular name, short
+  // names and categories (comma-separated, "" for none).
+  const char* singular;
+  const char* short_names;
+  const char* categories;
 };
 
 constexpr Resource kResources[] = {
-    {"", "v1", "nodes", &kNode, "v1", nullptr, nullptr},
-    {"", "v1", "pods", &kPod, "v1", nullptr, nullptr},
-    {"", "v1", "events", &kEvent, "v1", nullptr, nullptr},
-    {"", "v1", "namespaces", &kNamespace, "v1", nullptr, nullptr},
-    {"policy", "v1", "poddisruptionbudgets", &kPdb, "policy/v1", nullptr, nullptr},
+    {"", "v1", "nodes", &kNode, "v1", nullptr, nullptr, "node", "no", ""},
+    {"", "v1", "pods", &kPod, "v1", nullptr, nullptr, "pod", "po", "all"},
+    {"", "v1", "events", &kEvent, "v1", nullptr, nullptr, "event", "ev", ""},
+    {"", "v1", "namespaces", &kNamespace, "v1", nullptr, nullptr, "namespace", "ns", ""},
+    {"policy", "v1", "poddisruptionbudgets", &kPdb, "policy/v1", nullptr, nullptr,
+     "poddisruptionbudget", "pdb", ""},
     {"scheduling.k8s.io", "v1", "priorityclasses", &kPriorityClass, "scheduling.k8s.io/v1", nullptr,
-     nullptr},
-    {"coordination.k8s.io", "v1", "leases", &kLease, "coordination.k8s.io/v1", nullptr, nullptr},
+     nullptr, "priorityclass", "pc", ""},
+    {"coordination.k8s.io", "v1", "leases", &kLease, "coordination.k8s.io/v1", nullptr, nullptr,
+     "lease", "", ""},
     {"events.k8s.io", "v1", "events", &kEvent, "events.k8s.io/v1", &EventToEventsV1,
-     &EventsV1ToEvent},
+     &EventsV1ToEvent, "event", "ev", ""},
 };
 
 const Resource* FindResource(absl::string_view group, absl::string_view version,
@@ -101,6 +111,59 @@ const Resource& HomeOf(const KindInfo& k) {
     if (r.kind == &k && r.to_api == nullptr) return r;
   }
   return kResources[0];  // every kind has one
+}
+
+std::vector<std::string> SplitList(const char* list) {
+  return absl::StrSplit(list, ',', absl::SkipEmpty());
+}
+
+// What discovery lists: every resource with the verbs served (no
+// deletecollection), and the subresources ParseTarget accepts.
+const std::vector<ApiResource>& ApiResources() {
+  static const auto* resources = [] {
+    auto* out = new std::vector<ApiResource>();
+    const std::vector<std::string> verbs = {"create", "delete", "get",  "list",
+                                            "patch",  "update", "watch"};
+    for (const Resource& r : kResources) {
+      ApiResource main;
+      main.group = r.group;
+      main.version = r.version;
+      main.name = r.plural;
+      main.singular = r.singular;
+      main.namespaced = r.kind->namespaced;
+      main.kind = r.kind->kind;
+      main.verbs = verbs;
+      main.short_names = SplitList(r.short_names);
+      main.categories = SplitList(r.categories);
+      out->push_back(main);
+      ApiResource sub = main;
+      sub.singular = "";
+      sub.short_names.clear();
+      sub.categories.clear();
+      if (r.kind->has_status && r.to_api == nullptr) {
+        sub.name = absl::StrCat(r.plural, "/status");
+        sub.verbs = {"get", "patch", "update"};
+        out->push_back(sub);
+      }
+      if (r.kind == &kPod) {
+        sub.verbs = {"create"};
+        sub.name = "pods/binding";
+        sub.kind = "Binding";
+        out->push_back(sub);
+        sub.name = "pods/eviction";
+        sub.kind = "Eviction";
+        sub.kind_group = "policy";
+        sub.kind_version = "v1";
+        out->push_back(sub);
+      }
+    }
+    // Upstream lists a group version's resources by name.
+    std::stable_sort(out->begin(), out->end(), [](const ApiResource& a, const ApiResource& b) {
+      return std::tie(a.group, a.version, a.name) < std::tie(b.group, b.version, b.name);
+    });
+    return out;
+  }();
+  return *resources;
 }
 
 json ToApi(const Resource& r, const json& stored) {
@@ -367,6 +430,11 @@ std::string MediaType(const std::string& content_type) {
 bool IsJson(const httplib::Request& req) {
   const std::string type = MediaType(req.get_header_value("Content-Type"));
   return type.empty() || type == "application/json";
+}
+
+// kube-apiserver's health checks, which answer "ok" as plain text.
+bool IsHealthPath(const std::string& path) {
+  return path == "/healthz" || path == "/livez" || path == "/readyz";
 }
 
 // Go's strconv.ParseBool, true side: how upstream reads boolean parameters.
@@ -759,7 +827,24 @@ class FakeApiServer::Impl {
       for (int fd : ServerSockets(port_, req.remote_port)) shutdown(fd, SHUT_RDWR);
       return;
     }
-    const WireFormat* wire = Negotiate(req.get_header_value("Accept"));
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    if (get && !injected.has_value() && IsHealthPath(req.path)) {
+      res.status = 200;
+      res.set_content("ok", "text/plain; charset=utf-8");
+      return;
+    }
+    if (get && !injected.has_value() && req.path == "/openapi/v2" &&
+        absl::StrContains(req.get_header_value("Accept"), kOpenApiV2ProtobufAccept)) {
+      res.status = 200;
+      res.set_content(OpenApiV2Protobuf(), kOpenApiV2Protobuf);
+      return;
+    }
+    // Discovery documents are never Tables; resource GETs may be.
+    std::optional<json> discovery;
+    if (get) discovery = Discovery(req.path, ApiResources(), absl::StrCat("127.0.0.1:", port_));
+    const std::optional<Negotiated> negotiated =
+        Negotiate(req.get_header_value("Accept"), get && !discovery.has_value());
+    const WireFormat* wire = negotiated.has_value() ? negotiated->wire : nullptr;
     Reply reply;
     if (injected.has_value()) {
       reply = Failure(injected->code, GenericMessage(injected->code));
@@ -770,8 +855,10 @@ class FakeApiServer::Impl {
     } else if (wire == nullptr) {
       reply = Failure(
           406, absl::StrCat("only the following media types are accepted: ", kServedMediaTypes));
+    } else if (discovery.has_value()) {
+      reply = {200, *std::move(discovery)};
     } else {
-      reply = Serve(req, res, *wire);
+      reply = Serve(req, res, *negotiated);
       if (reply.code == kStreaming) return;
     }
     if (wire == nullptr) wire = &JsonWire();
@@ -948,19 +1035,28 @@ class FakeApiServer::Impl {
     return std::nullopt;
   }
 
-  Reply Serve(const httplib::Request& req, httplib::Response& res, const WireFormat& wire) {
+  Reply Serve(const httplib::Request& req, httplib::Response& res, const Negotiated& as) {
     const std::optional<Target> target = ParseTarget(req.path);
     if (!target.has_value()) return Failure(404, GenericMessage(404), json::object());
     const Target& t = *target;
     const Resource& r = *t.resource;
     const std::string method = req.method == "HEAD" ? "GET" : req.method;
     const Reply not_allowed = Failure(405, GenericMessage(405), json::object());
+    // Nothing here can write without writing for real.
+    if (method != "GET" && req.has_param("dryRun")) return Failure(400, "dryRun is not supported");
+    IncludeObject include = IncludeObject::kMetadata;
+    if (as.table()) {
+      absl::StatusOr<IncludeObject> parsed =
+          ParseIncludeObject(req.get_param_value("includeObject"));
+      if (!parsed.ok()) return Failure(400, std::string(parsed.status().message()));
+      include = *parsed;
+    }
     if (t.name.empty()) {
       if (method == "GET") {
         if (t.watch_path || IsTrue(req.get_param_value("watch"))) {
-          return Watch(r, t.ns, "", req, res, wire);
+          return Watch(r, t.ns, "", req, res, as, include);
         }
-        return List(r, t.ns, req);
+        return List(r, t.ns, req, as, include);
       }
       if (method == "POST" && !t.watch_path && (!r.kind->namespaced || !t.ns.empty())) {
         return CreateFromApi(r, t.ns, req);
@@ -968,11 +1064,11 @@ class FakeApiServer::Impl {
       return not_allowed;
     }
     if (t.watch_path) {
-      return method == "GET" ? Watch(r, t.ns, t.name, req, res, wire) : not_allowed;
+      return method == "GET" ? Watch(r, t.ns, t.name, req, res, as, include) : not_allowed;
     }
     if (t.subresource.empty() || t.subresource == "status") {
       const bool status = !t.subresource.empty();
-      if (method == "GET") return GetOne(r, t.ns, t.name);
+      if (method == "GET") return GetOne(r, t.ns, t.name, as, include);
       if (method == "PUT") return Put(r, t.ns, t.name, status, req);
       if (method == "PATCH") return Patch(r, t.ns, t.name, status, req);
       if (method == "DELETE" && !status) return Delete(r, t.ns, t.name, req);
@@ -1007,8 +1103,20 @@ class FakeApiServer::Impl {
     return item;
   }
 
+  // The Table of `stored` objects of `r`, as a GET with `as` answers it.
+  static json TableOf(const Resource& r, const std::vector<ObjectPtr>& stored, const Negotiated& as,
+                      IncludeObject include, bool headers = true) {
+    std::vector<json> api;
+    api.reserve(stored.size());
+    for (const ObjectPtr& object : stored) api.push_back(ToApi(r, *object));
+    std::vector<TableItem> items;
+    for (size_t i = 0; i < stored.size(); ++i) items.push_back({stored[i].get(), &api[i]});
+    return ToTable(as.table_api_version, r.kind->kind, items, include, absl::Now(), headers);
+  }
+
   // `ns` empty: all namespaces.
-  Reply List(const Resource& r, const std::string& ns, const httplib::Request& req) {
+  Reply List(const Resource& r, const std::string& ns, const httplib::Request& req,
+             const Negotiated& as, IncludeObject include) {
     const KindInfo& k = *r.kind;
     absl::StatusOr<Selector> selector = ParseSelector(r, req);
     if (!selector.ok()) return Failure(400, std::string(selector.status().message()));
@@ -1084,26 +1192,34 @@ class FakeApiServer::Impl {
         });
     if (refused.has_value()) return *std::move(refused);
 
-    json items = json::array();
-    for (const ObjectPtr& object : page) items.push_back(Item(r, *object));
     json list = json::object();
-    list["kind"] = absl::StrCat(k.kind, "List");
-    list["apiVersion"] = r.api_version;
+    if (as.table()) {
+      list = TableOf(r, page, as, include);
+    } else {
+      json items = json::array();
+      for (const ObjectPtr& object : page) items.push_back(Item(r, *object));
+      list["kind"] = absl::StrCat(k.kind, "List");
+      list["apiVersion"] = r.api_version;
+      list["items"] = std::move(items);
+    }
     list["metadata"] = {{"resourceVersion", std::to_string(listed_at)}};
     if (!next_start.empty()) {
       list["metadata"]["continue"] = EncodeContinue(listed_at, next_start);
       if (remaining.has_value()) list["metadata"]["remainingItemCount"] = *remaining;
     }
-    list["items"] = std::move(items);
     return {200, std::move(list)};
   }
 
-  Reply GetOne(const Resource& r, const std::string& ns, const std::string& name) {
+  Reply GetOne(const Resource& r, const std::string& ns, const std::string& name,
+               const Negotiated& as, IncludeObject include) {
     ObjectPtr object = store_.Read([&](const ObjectStore::View& view) {
       return view.Find(*r.kind, ObjectKey(*r.kind, ns, name));
     });
     if (object == nullptr) return NotFound(r, name);
-    return {200, ToApi(r, *object)};
+    if (!as.table()) return {200, ToApi(r, *object)};
+    json table = TableOf(r, {object}, as, include);
+    table["metadata"]["resourceVersion"] = Meta(*object, "resourceVersion");
+    return {200, std::move(table)};
   }
 
   // ------------------------------------------------------------------------
@@ -1116,6 +1232,11 @@ class FakeApiServer::Impl {
     std::string key;     // one object's key, or "" for all
     Selector selector;
     const WireFormat* wire = nullptr;
+    // A Table per event when the watch asked for Tables; only the first
+    // carries the column definitions (upstream's NoHeaders after it).
+    Negotiated as;
+    IncludeObject include = IncludeObject::kMetadata;
+    bool headers_sent = false;
     bool bookmarks = false;
     absl::Time deadline;
     absl::Time next_bookmark = absl::InfiniteFuture();
@@ -1140,11 +1261,28 @@ class FakeApiServer::Impl {
     json object = json::object();
     object["kind"] = s.resource->kind->kind;
     object["apiVersion"] = s.resource->api_version;
+    if (s.as.table()) {
+      // A Table without rows: only its resourceVersion says anything.
+      object = ToTable(s.as.table_api_version, s.resource->kind->kind, {}, s.include, absl::Now(),
+                       /*headers=*/false);
+    }
     object["metadata"] = {{"resourceVersion", std::to_string(version)}};
     if (initial_events_end) {
       object["metadata"]["annotations"] = {{"k8s.io/initial-events-end", "true"}};
     }
     return s.wire->EncodeWatchEvent("BOOKMARK", object);
+  }
+
+  // One event about `stored`, as the watch shows objects.
+  static std::string Event(Stream& s, absl::string_view type, const json& stored) {
+    const Resource& r = *s.resource;
+    if (!s.as.table()) return s.wire->EncodeWatchEvent(type, ToApi(r, stored));
+    const json api = ToApi(r, stored);
+    json table = ToTable(s.as.table_api_version, r.kind->kind, {{&stored, &api}}, s.include,
+                         absl::Now(), !s.headers_sent);
+    table["metadata"]["resourceVersion"] = Meta(stored, "resourceVersion");
+    s.headers_sent = true;
+    return s.wire->EncodeWatchEvent(type, table);
   }
 
   bool Selected(const Stream& s, const std::string& key, const json& object) const {
@@ -1156,20 +1294,17 @@ class FakeApiServer::Impl {
   // The event a change makes for this watch (cache_watcher.go
   // convertToWatchEvent): an object that stops matching is DELETED, one
   // that starts is ADDED. "" when the watch does not see it.
-  std::string Frame(const Stream& s, const Change& c) const {
+  std::string Frame(Stream& s, const Change& c) const {
     const bool now = c.type != ChangeType::kDeleted && Selected(s, c.key, *c.object);
     const bool before = c.previous != nullptr && Selected(s, c.key, *c.previous);
-    const Resource& r = *s.resource;
-    if (now && !before) return s.wire->EncodeWatchEvent("ADDED", ToApi(r, *c.object));
-    if (now && before) return s.wire->EncodeWatchEvent("MODIFIED", ToApi(r, *c.object));
+    if (now && !before) return Event(s, "ADDED", *c.object);
+    if (now && before) return Event(s, "MODIFIED", *c.object);
     if (!before) return "";
-    if (c.type == ChangeType::kDeleted) {
-      return s.wire->EncodeWatchEvent("DELETED", ToApi(r, *c.object));
-    }
+    if (c.type == ChangeType::kDeleted) return Event(s, "DELETED", *c.object);
     // The previous state with this change's resourceVersion.
     json last = *c.previous;
     last["metadata"]["resourceVersion"] = std::to_string(c.resource_version);
-    return s.wire->EncodeWatchEvent("DELETED", ToApi(r, last));
+    return Event(s, "DELETED", last);
   }
 
   static std::string ErrorFrame(const WireFormat& wire, const Reply& status) {
@@ -1178,7 +1313,9 @@ class FakeApiServer::Impl {
 
   // `name` non-empty: one object (the deprecated /watch/ path).
   Reply Watch(const Resource& r, const std::string& ns, const std::string& name,
-              const httplib::Request& req, httplib::Response& res, const WireFormat& wire) {
+              const httplib::Request& req, httplib::Response& res, const Negotiated& as,
+              IncludeObject include) {
+    const WireFormat& wire = *as.wire;
     absl::StatusOr<Selector> selector = ParseSelector(r, req);
     if (!selector.ok()) return Failure(400, std::string(selector.status().message()));
     const std::string rv_param = req.get_param_value("resourceVersion");
@@ -1211,6 +1348,8 @@ class FakeApiServer::Impl {
     if (!name.empty()) s->key = ObjectKey(*r.kind, ns, name);
     s->selector = *std::move(selector);
     s->wire = &wire;
+    s->as = as;
+    s->include = include;
     s->bookmarks = IsTrue(req.get_param_value("allowWatchBookmarks"));
     const absl::Time start = absl::Now();
     s->deadline = start + timeout;
@@ -1248,11 +1387,15 @@ class FakeApiServer::Impl {
       s->pending.push_back(ErrorFrame(wire, *gone));
       s->end_after_pending = true;
     } else {
-      for (const ObjectPtr& object : initial) {
-        s->pending.push_back(wire.EncodeWatchEvent("ADDED", ToApi(r, *object)));
-      }
+      for (const ObjectPtr& object : initial) s->pending.push_back(Event(*s, "ADDED", *object));
       if (initial_events && s->bookmarks) s->pending.push_back(Bookmark(*s, s->cursor, true));
     }
+    // A watch is never compressed: httplib would gzip a stream whose client
+    // accepts it (Go's does), and a compressor holds events back until its
+    // buffer fills. kube-apiserver does not compress watches either. The
+    // request is httplib's own, not const, and read again only to choose
+    // the encoding.
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
     res.status = 200;
     res.set_chunked_content_provider(
         wire.watch_content_type(),
@@ -1797,6 +1940,12 @@ class FakeApiServer::Impl {
 
 // ---------------------------------------------------------------------------
 
+std::optional<StoredKind> StoredKindOf(const std::string& kind) {
+  const KindInfo* k = FindKind(kind);
+  if (k == nullptr) return std::nullopt;
+  return StoredKind{k->api_version, k->namespaced};
+}
+
 FakeApiServer::FakeApiServer(FakeApiServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
@@ -1813,11 +1962,15 @@ absl::StatusOr<std::unique_ptr<FakeApiServer>> FakeApiServer::Start(FakeApiServe
       options.max_watch_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("FakeApiServerOptions: durations must be positive");
   }
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError("FakeApiServerOptions.port must be in 0..65535");
+  }
   const int threads = options.threads > 0 ? options.threads : options.max_watches + 16;
   if (threads <= options.max_watches) {
     return absl::InvalidArgumentError(
         "FakeApiServerOptions.threads must exceed max_watches, or watches starve other requests");
   }
+  const int port = options.port;
   std::unique_ptr<FakeApiServer> server(new FakeApiServer(std::move(options)));
   Impl* impl = server->impl_.get();
   auto handler = [impl](const httplib::Request& req, httplib::Response& res) {
@@ -1833,8 +1986,24 @@ absl::StatusOr<std::unique_ptr<FakeApiServer>> FakeApiServer::Start(FakeApiServe
   http.Options(".*", handler);
   // Bounds how long the destructor waits for idle keep-alive connections.
   http.set_keep_alive_timeout(1);
-  server->port_ = http.bind_to_any_port("127.0.0.1");
-  if (server->port_ < 0) return absl::UnavailableError("fake API server: cannot bind 127.0.0.1");
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+  // second server on a taken port binds too and the kernel splits the
+  // connections between the two.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  if (port == 0) {
+    server->port_ = http.bind_to_any_port("127.0.0.1");
+  } else if (http.bind_to_port("127.0.0.1", port)) {
+    server->port_ = port;
+  }
+  if (server->port_ < 0) {
+    return absl::UnavailableError(
+        port == 0 ? "fake API server: cannot bind 127.0.0.1"
+                  : absl::StrCat("fake API server: cannot listen on 127.0.0.1:", port,
+                                 " (in use, or not permitted)"));
+  }
   impl->set_port(server->port_);
   auto done = std::make_shared<std::atomic<bool>>(false);
   server->thread_ = std::thread([&http, done] {

@@ -5,6 +5,8 @@
 // Events (core/v1 and events.k8s.io/v1), Leases and Namespaces as JSON in
 // memory, with the API's semantics where a client can tell them apart.
 // No real kube-apiserver can be built or run where Kestrel's tests run.
+// `kestrel apiserver` (standalone.h) serves it on its own, and kubectl
+// (1.20 to 1.32) works against it.
 //
 // What it does:
 //
@@ -85,24 +87,42 @@
 //     sees the other's;
 //   * errors are Status objects with upstream's codes, reasons and
 //     messages; a malformed body is 400, never a crash;
+//   * discovery (discovery.h): /version (gitVersion v1.32.0, the fake's
+//     own), /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v> with every
+//     resource, short name and subresource served; /openapi/v3 and
+//     /openapi/v2 as documents without schemas (so kubectl validates
+//     nothing, and may send fieldValidation, which is not enforced).
+//     Aggregated discovery is not served: kubectl falls back to the plain
+//     documents. /healthz, /livez and /readyz answer "ok";
+//   * Tables (table.h): a GET (list, get or watch) that asks for
+//     "application/json;as=Table;v=v1;g=meta.k8s.io" (or v1beta1), as
+//     plain `kubectl get` does, gets a meta.k8s.io Table with upstream's
+//     columns for each kind, simplified, rows carrying what includeObject
+//     says; a watch sends the columns with its first event only. Other
+//     conversions (PartialObjectMetadata, aggregated discovery) are not
+//     made: a media range asking for one is skipped, as upstream skips
+//     what an endpoint does not allow;
 //   * requests are served concurrently: a reader/writer lock around the
 //     store, held only while an answer is computed, never while one is
 //     written to the socket. Each watch takes one of `threads` handler
 //     threads for its life; at most `max_watches` run at once (more are
 //     429 with Retry-After 1), so ordinary requests always find a thread.
 //
-// What it does not do: protobuf (JSON only; see wire.h), YAML, Table
-// output, server-side apply, dry run, deletecollection (405), field
+// What it does not do: protobuf (JSON only; see wire.h), YAML,
+// server-side apply (its patch type is 415), dry run (400, "dryRun is not
+// supported", rather than a write for real), deletecollection (405), field
 // management, generation bumps on spec changes, validation beyond what is
 // described here, admission (no namespace existence check, no defaulting
-// of pod specs beyond the above, no qosClass), authentication, discovery
-// (/api, /apis), a namespace controller (deleting a namespace removes it at
-// once and leaves what is in it), a disruption controller, a garbage
-// collector, a kubelet (pods stay terminating until a test finishes them),
-// and the watch cache's wait for a resourceVersion newer than the store's
-// (a watch from one gets the changes after it). The history is per kind,
-// as the watch cache's is per resource, but its size counts changes, not
-// time.
+// of pod specs beyond the above, no qosClass), authentication,
+// compression of watches (a compressor would hold events back; other
+// answers are gzip'ed when the client asks), a namespace controller
+// (deleting a namespace removes it at once and leaves what is in it), a
+// disruption controller, a garbage collector, a kubelet (pods stay
+// terminating until a test finishes them; `kestrel apiserver` does so on
+// its own), and the watch cache's wait for a resourceVersion newer than the
+// store's (a watch from one gets the changes after it). The history is per
+// kind, as the watch cache's is per resource, but its size counts changes,
+// not time.
 //
 // Faults a test can script: FailNext (an error Status, with Retry-After),
 // CloseNext (the connection closed instead of an answer), SetLatency,
@@ -121,6 +141,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,14 +172,29 @@ struct FakeApiServerOptions {
   // HTTP handler threads; 0: max_watches + 16, so that watches never take
   // the last ones.
   int threads = 0;
+  // The port to listen on (always on 127.0.0.1); 0: a free one.
+  int port = 0;
 };
+
+// What the server keeps of a kind Create() takes.
+struct StoredKind {
+  std::string api_version;  // "policy/v1"
+  bool namespaced = false;
+};
+
+// StoredKindOf()
+//
+// The kind named `kind` ("Pod") as the server keeps it; nullopt for kinds it
+// does not keep.
+std::optional<StoredKind> StoredKindOf(const std::string& kind);
 
 class FakeApiServer {
  public:
   // Start()
   //
-  // Listens on 127.0.0.1 at a free port and serves on its own threads.
-  // InvalidArgument for options out of range.
+  // Listens on 127.0.0.1 at `options.port` (a free port when 0) and serves
+  // on its own threads. InvalidArgument for options out of range;
+  // Unavailable when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<FakeApiServer>> Start(FakeApiServerOptions options = {});
 
   FakeApiServer(const FakeApiServer&) = delete;

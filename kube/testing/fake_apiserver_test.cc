@@ -154,10 +154,12 @@ class WatchReader {
     kBad,      // not HTTP, not chunked, or a line that is no JSON
   };
 
-  // Sends GET `path` to 127.0.0.1:`port` and reads the response head.
-  // `receive_buffer` > 0 sets SO_RCVBUF, so that a reader that stops
-  // reading blocks the server sooner.
-  WatchReader(int port, const std::string& path, int receive_buffer = 0) {
+  // Sends GET `path` to 127.0.0.1:`port` with `headers` (each line ending
+  // in CRLF) and reads the response head. `receive_buffer` > 0 sets
+  // SO_RCVBUF, so that a reader that stops reading blocks the server
+  // sooner.
+  WatchReader(int port, const std::string& path, int receive_buffer = 0,
+              const std::string& headers = "Accept: application/json\r\n") {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     if (receive_buffer > 0) {
       setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
@@ -167,9 +169,8 @@ class WatchReader {
     addr.sin_port = htons(port);
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return;
-    const std::string request = absl::StrCat("GET ", path,
-                                             " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                             "Accept: application/json\r\n\r\n");
+    const std::string request =
+        absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n", headers, "\r\n");
     if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(request.size())) {
       return;
@@ -2220,19 +2221,28 @@ TEST_F(FakeApiServerTest, UnknownPathsAndMethods) {
 TEST_F(FakeApiServerTest, OnlyJsonIsServed) {
   Add(NodeJson("n1"));
   for (const std::string accept :
-       {"application/json", "application/json;as=Table", "*/*", "application/*",
-        "application/vnd.kubernetes.protobuf, application/json"}) {
+       {"application/json", "application/json;as=Table, application/json", "*/*", "application/*",
+        "application/vnd.kubernetes.protobuf, application/json",
+        "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"}) {
     httplib::Result r = client_->Get("/api/v1/nodes", {{"Accept", accept}});
     ASSERT_TRUE(r) << accept;
     EXPECT_EQ(r->status, 200) << accept;
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << accept;
+    EXPECT_EQ(json::parse(r->body).value("kind", ""), "NodeList") << accept;
   }
-  httplib::Result r =
-      client_->Get("/api/v1/nodes", {{"Accept", "application/vnd.kubernetes.protobuf"}});
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 406);
-  EXPECT_EQ(json::parse(r->body).value("message", ""),
-            "only the following media types are accepted: application/json");
+  // A conversion the server does not make is no JSON it serves: a Table
+  // needs its group and version, as upstream's endpoint restrictions say.
+  for (const std::string accept :
+       {"application/vnd.kubernetes.protobuf", "application/json;as=Table",
+        "application/json;as=Table;v=v2;g=meta.k8s.io",
+        "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}) {
+    httplib::Result r = client_->Get("/api/v1/nodes", {{"Accept", accept}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 406) << accept;
+    EXPECT_EQ(json::parse(r->body).value("message", ""),
+              "only the following media types are accepted: application/json")
+        << accept;
+  }
 }
 
 struct SelectorQueryCase {
@@ -2286,6 +2296,421 @@ TEST_F(FakeApiServerTest, ListSelectors) {
             std::vector<std::string>{"free"});
   EXPECT_EQ(Names(Get("/api/v1/nodes?" + field("spec.unschedulable=true")).body),
             std::vector<std::string>{"cordoned"});
+}
+
+// ---------------------------------------------------------------------------
+// Discovery, OpenAPI, Tables: what kubectl reads.
+
+// What kubectl 1.32 sends for discovery: aggregated discovery first, then
+// the plain documents.
+constexpr char kKubectlDiscoveryAccept[] =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json";
+// What `kubectl get` sends for its table output.
+constexpr char kKubectlTableAccept[] =
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+// The entry for `name` in an APIResourceList; null when there is none.
+json FindResourceEntry(const json& list, const std::string& name) {
+  for (const json& r : list.value("resources", json::array())) {
+    if (r.value("name", "") == name) return r;
+  }
+  return json();
+}
+
+struct ResourceEntryCase {
+  std::string list;  // the group version's path
+  std::string name;
+  std::string singular;
+  bool namespaced;
+  std::string kind;
+  std::vector<std::string> verbs;
+  std::vector<std::string> short_names;
+  std::string group;  // of the kind, when the entry names one
+};
+
+TEST_F(FakeApiServerTest, DiscoveryListsEveryResourceAndSubresource) {
+  const std::vector<std::string> all = {"create", "delete", "get",  "list",
+                                        "patch",  "update", "watch"};
+  const std::vector<std::string> status = {"get", "patch", "update"};
+  const std::vector<ResourceEntryCase> cases = {
+      {"/api/v1", "nodes", "node", false, "Node", all, {"no"}, ""},
+      {"/api/v1", "nodes/status", "", false, "Node", status, {}, ""},
+      {"/api/v1", "pods", "pod", true, "Pod", all, {"po"}, ""},
+      {"/api/v1", "pods/status", "", true, "Pod", status, {}, ""},
+      {"/api/v1", "pods/binding", "", true, "Binding", {"create"}, {}, ""},
+      {"/api/v1", "pods/eviction", "", true, "Eviction", {"create"}, {}, "policy"},
+      {"/api/v1", "namespaces", "namespace", false, "Namespace", all, {"ns"}, ""},
+      {"/api/v1", "namespaces/status", "", false, "Namespace", status, {}, ""},
+      {"/api/v1", "events", "event", true, "Event", all, {"ev"}, ""},
+      {"/apis/policy/v1",
+       "poddisruptionbudgets",
+       "poddisruptionbudget",
+       true,
+       "PodDisruptionBudget",
+       all,
+       {"pdb"},
+       ""},
+      {"/apis/policy/v1",
+       "poddisruptionbudgets/status",
+       "",
+       true,
+       "PodDisruptionBudget",
+       status,
+       {},
+       ""},
+      {"/apis/scheduling.k8s.io/v1",
+       "priorityclasses",
+       "priorityclass",
+       false,
+       "PriorityClass",
+       all,
+       {"pc"},
+       ""},
+      {"/apis/coordination.k8s.io/v1", "leases", "lease", true, "Lease", all, {}, ""},
+      {"/apis/events.k8s.io/v1", "events", "event", true, "Event", all, {"ev"}, ""},
+  };
+  for (const ResourceEntryCase& c : cases) {
+    SCOPED_TRACE(c.list + " " + c.name);
+    Answer a = Get(c.list);
+    ASSERT_EQ(a.code, 200) << a.body;
+    EXPECT_EQ(a.body.value("kind", ""), "APIResourceList");
+    // "/api/v1" lists "v1", "/apis/policy/v1" lists "policy/v1".
+    const std::string group_version = c.list == "/api/v1" ? "v1" : c.list.substr(6);
+    EXPECT_EQ(a.body.value("groupVersion", ""), group_version);
+    const json entry = FindResourceEntry(a.body, c.name);
+    ASSERT_TRUE(entry.is_object()) << a.body;
+    EXPECT_EQ(entry.value("singularName", "-"), c.singular);
+    EXPECT_EQ(entry.value("namespaced", !c.namespaced), c.namespaced);
+    EXPECT_EQ(entry.value("kind", ""), c.kind);
+    EXPECT_EQ(entry.value("verbs", std::vector<std::string>()), c.verbs);
+    EXPECT_EQ(entry.value("shortNames", std::vector<std::string>()), c.short_names);
+    EXPECT_EQ(entry.value("group", ""), c.group);
+  }
+  // `kubectl get all` finds pods by their category.
+  EXPECT_EQ(FindResourceEntry(Get("/api/v1").body, "pods")["categories"], json({"all"}));
+  // Nothing else is listed: the server serves exactly these.
+  EXPECT_EQ(Get("/api/v1").body["resources"].size(), 9u);
+}
+
+TEST_F(FakeApiServerTest, DiscoveryGroupsVersionsAndTheServerVersion) {
+  Answer version = Get("/version");
+  ASSERT_EQ(version.code, 200);
+  EXPECT_EQ(version.body.value("gitVersion", ""), "v1.32.0");
+  EXPECT_EQ(version.body.value("major", ""), "1");
+  EXPECT_EQ(version.body.value("minor", ""), "32");
+
+  Answer api = Get("/api");
+  EXPECT_EQ(api.body.value("kind", ""), "APIVersions");
+  EXPECT_EQ(api.body["versions"], json({"v1"}));
+  EXPECT_EQ(api.body["serverAddressByClientCIDRs"][0].value("serverAddress", ""),
+            absl::StrCat("127.0.0.1:", server_->port()));
+
+  Answer apis = Get("/apis");
+  EXPECT_EQ(apis.body.value("kind", ""), "APIGroupList");
+  std::vector<std::string> groups;
+  for (const json& g : apis.body["groups"]) {
+    groups.push_back(g["name"]);
+    EXPECT_EQ(g["preferredVersion"],
+              json({{"groupVersion", g["name"].get<std::string>() + "/v1"}, {"version", "v1"}}));
+  }
+  EXPECT_EQ(groups, (std::vector<std::string>{"coordination.k8s.io", "events.k8s.io", "policy",
+                                              "scheduling.k8s.io"}));
+  Answer policy = Get("/apis/policy");
+  EXPECT_EQ(policy.body.value("kind", ""), "APIGroup");
+  EXPECT_EQ(policy.body.value("name", ""), "policy");
+
+  for (const std::string path : {"/apis/apps", "/apis/apps/v1", "/apis/policy/v2", "/api/v2"}) {
+    ExpectStatus(Get(path), 404, "NotFound", path);
+  }
+}
+
+TEST_F(FakeApiServerTest, AggregatedDiscoveryFallsBackToThePlainDocuments) {
+  for (const std::string path : {"/api", "/apis", "/api/v1", "/apis/policy/v1"}) {
+    httplib::Result r = client_->Get(path, {{"Accept", kKubectlDiscoveryAccept}});
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    // Not application/json;g=apidiscovery.k8s.io;...: client-go reads the
+    // plain documents.
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << path;
+  }
+  httplib::Result only = client_->Get(
+      "/api", {{"Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"}});
+  ASSERT_TRUE(only);
+  EXPECT_EQ(only->status, 406);
+  // Discovery documents are never Tables.
+  httplib::Result table = client_->Get("/api/v1", {{"Accept", kKubectlTableAccept}});
+  ASSERT_TRUE(table);
+  EXPECT_EQ(json::parse(table->body).value("kind", ""), "APIResourceList");
+}
+
+TEST_F(FakeApiServerTest, OpenApiV3ListsFieldValidationOnEveryPatch) {
+  Answer index = Get("/openapi/v3");
+  ASSERT_EQ(index.code, 200);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : index.body["paths"].items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"api/v1", "apis/coordination.k8s.io/v1",
+                                            "apis/events.k8s.io/v1", "apis/policy/v1",
+                                            "apis/scheduling.k8s.io/v1"}));
+  const std::string url = index.body["paths"]["api/v1"].value("serverRelativeURL", "");
+  EXPECT_TRUE(absl::StartsWith(url, "/openapi/v3/api/v1?hash=")) << url;
+  Answer core = Get(url);
+  ASSERT_EQ(core.code, 200);
+  EXPECT_EQ(core.body.value("openapi", ""), "3.0.0");
+  // What kubectl's QueryParamVerifierV3 reads: each PATCH operation's kind
+  // and query parameters.
+  int patches = 0;
+  for (auto [path, item] : core.body["paths"].items()) {
+    if (!item.contains("patch")) continue;
+    ++patches;
+    std::vector<std::string> params;
+    for (json& p : item["patch"]["parameters"]) params.push_back(p["name"]);
+    EXPECT_NE(std::find(params.begin(), params.end(), "fieldValidation"), params.end()) << path;
+  }
+  EXPECT_EQ(patches, 7);  // nodes, pods, namespaces, events, and three statuses
+  json pod = core.body["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"];
+  EXPECT_EQ(pod["patch"]["x-kubernetes-group-version-kind"],
+            json({{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}));
+  json eviction = core.body["paths"]["/api/v1/namespaces/{namespace}/pods/{name}/eviction"];
+  EXPECT_EQ(eviction["post"]["x-kubernetes-group-version-kind"],
+            json({{"group", "policy"}, {"version", "v1"}, {"kind", "Eviction"}}));
+  EXPECT_TRUE(core.body["paths"].contains("/api/v1/nodes"));
+  EXPECT_TRUE(core.body["paths"].contains("/api/v1/pods"));  // all namespaces
+
+  Answer policy = Get("/openapi/v3/apis/policy/v1");
+  EXPECT_EQ(policy.body["paths"]["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/"
+                                 "{name}"]["patch"]["x-kubernetes-group-version-kind"],
+            json({{"group", "policy"}, {"version", "v1"}, {"kind", "PodDisruptionBudget"}}));
+  ExpectStatus(Get("/openapi/v3/apis/apps/v1"), 404, "NotFound", "apps");
+}
+
+TEST_F(FakeApiServerTest, OpenApiV2IsAnEmptyDocument) {
+  httplib::Result pb = client_->Get(
+      "/openapi/v2", {{"Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"}});
+  ASSERT_TRUE(pb);
+  EXPECT_EQ(pb->status, 200);
+  EXPECT_EQ(pb->get_header_value("Content-Type"),
+            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+  // openapi.v2.Document{swagger: "2.0", info: {title: "Kubernetes",
+  // version: "v1.32.0"}, paths: {}}, field by field.
+  const std::string want = absl::StrCat("\x0a\x03", "2.0", "\x12\x15", "\x0a\x0a", "Kubernetes",
+                                        "\x12\x07", "v1.32.0", std::string("\x42\x00", 2));
+  EXPECT_EQ(absl::BytesToHexString(pb->body), absl::BytesToHexString(want));
+
+  Answer js = Get("/openapi/v2");
+  EXPECT_EQ(js.code, 200);
+  EXPECT_EQ(js.body.value("swagger", ""), "2.0");
+  EXPECT_EQ(js.body["definitions"], json::object());
+}
+
+TEST_F(FakeApiServerTest, HealthChecksAnswerOk) {
+  for (const std::string path : {"/healthz", "/livez", "/readyz"}) {
+    httplib::Result r = client_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->body, "ok") << path;
+  }
+}
+
+// Column names of a Table.
+std::vector<std::string> Columns(const json& table) {
+  std::vector<std::string> out;
+  for (const json& c : table.value("columnDefinitions", json::array())) out.push_back(c["name"]);
+  return out;
+}
+
+std::vector<std::string> FirstCells(const json& table) {
+  std::vector<std::string> out;
+  for (const json& row : table.value("rows", json::array())) out.push_back(row["cells"][0]);
+  return out;
+}
+
+TEST_F(FakeApiServerTest, GetsAnswerTablesWhenAsked) {
+  Add(R"({"kind":"Node","metadata":{"name":"n1","labels":{"node-role.kubernetes.io/worker":""}},)"
+      R"("status":{"conditions":[{"type":"Ready","status":"True"}],)"
+      R"("nodeInfo":{"kubeletVersion":"v1.30.2"}}})");
+  Add(NodeJson("n2"));
+  Add(PodJson("a", "p1"));
+  Add(PodJson("b", "p2", json::object(), "Pending", ""));
+
+  httplib::Result r = client_->Get("/api/v1/nodes", {{"Accept", kKubectlTableAccept}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  json table = json::parse(r->body);
+  EXPECT_EQ(table.value("kind", ""), "Table");
+  EXPECT_EQ(table.value("apiVersion", ""), "meta.k8s.io/v1");
+  EXPECT_EQ(table["metadata"]["resourceVersion"], Version());
+  EXPECT_EQ(Columns(table), (std::vector<std::string>{"Name", "Status", "Roles", "Age", "Version",
+                                                      "Internal-IP", "External-IP", "OS-Image",
+                                                      "Kernel-Version", "Container-Runtime"}));
+  ASSERT_EQ(table["rows"].size(), 2u);
+  json cells = table["rows"][0]["cells"];
+  EXPECT_EQ(cells[0], "n1");
+  EXPECT_EQ(cells[1], "Ready");
+  EXPECT_EQ(cells[2], "worker");
+  EXPECT_EQ(cells[4], "v1.30.2");
+  EXPECT_EQ(table["rows"][1]["cells"][1], "Unknown");
+  // Each row carries the object's metadata (kubectl reads namespaces and
+  // labels from it).
+  EXPECT_EQ(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+  EXPECT_EQ(table["rows"][0]["object"]["metadata"]["name"], "n1");
+  EXPECT_FALSE(table["rows"][0]["object"].contains("spec"));
+
+  // All namespaces; v1beta1 when only that is asked for.
+  r = client_->Get("/api/v1/pods",
+                   {{"Accept", "application/json;as=Table;v=v1beta1;g=meta.k8s.io"}});
+  ASSERT_TRUE(r);
+  table = json::parse(r->body);
+  EXPECT_EQ(table.value("apiVersion", ""), "meta.k8s.io/v1beta1");
+  EXPECT_EQ(Columns(table),
+            (std::vector<std::string>{"Name", "Ready", "Status", "Restarts", "Age", "IP", "Node",
+                                      "Nominated Node", "Readiness Gates"}));
+  EXPECT_EQ(FirstCells(table), (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_EQ(table["rows"][1]["object"]["metadata"]["namespace"], "b");
+  EXPECT_EQ(table["rows"][1]["cells"][2], "Pending");
+  EXPECT_EQ(table["rows"][0]["cells"][6], "n1");
+
+  // One object: a Table of one row at the object's resourceVersion.
+  r = client_->Get("/api/v1/namespaces/a/pods/p1", {{"Accept", kKubectlTableAccept}});
+  ASSERT_TRUE(r);
+  table = json::parse(r->body);
+  EXPECT_EQ(FirstCells(table), std::vector<std::string>{"p1"});
+  EXPECT_EQ(table["metadata"]["resourceVersion"],
+            Stored("Pod", "a", "p1")["metadata"]["resourceVersion"]);
+
+  // Pages keep their continue token.
+  r = client_->Get("/api/v1/nodes?limit=1", {{"Accept", kKubectlTableAccept}});
+  ASSERT_TRUE(r);
+  table = json::parse(r->body);
+  EXPECT_EQ(FirstCells(table), std::vector<std::string>{"n1"});
+  EXPECT_TRUE(table["metadata"].contains("continue"));
+  EXPECT_EQ(table["metadata"]["remainingItemCount"], 1);
+
+  // Other kinds fall back to NAME and AGE only where upstream has no
+  // printer; events.k8s.io Events print as core ones do.
+  r = client_->Get("/apis/coordination.k8s.io/v1/namespaces/a/leases",
+                   {{"Accept", kKubectlTableAccept}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Columns(json::parse(r->body)), (std::vector<std::string>{"Name", "Holder", "Age"}));
+
+  // A missing object is still a Status.
+  r = client_->Get("/api/v1/nodes/nope", {{"Accept", kKubectlTableAccept}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(json::parse(r->body).value("kind", ""), "Status");
+}
+
+struct IncludeObjectCase {
+  std::string query;
+  int code;
+  std::string object_kind;  // "" when the row has no object
+};
+
+TEST_F(FakeApiServerTest, TableRowsCarryWhatIncludeObjectSays) {
+  Add(NodeJson("n1"));
+  const std::vector<IncludeObjectCase> cases = {
+      {"", 200, "PartialObjectMetadata"},
+      {"?includeObject=Metadata", 200, "PartialObjectMetadata"},
+      {"?includeObject=Object", 200, "Node"},
+      {"?includeObject=None", 200, ""},
+      {"?includeObject=Everything", 400, ""},
+  };
+  for (const IncludeObjectCase& c : cases) {
+    httplib::Result r = client_->Get("/api/v1/nodes" + c.query, {{"Accept", kKubectlTableAccept}});
+    ASSERT_TRUE(r) << c.query;
+    EXPECT_EQ(r->status, c.code) << c.query;
+    json body = json::parse(r->body);
+    if (c.code != 200) {
+      EXPECT_EQ(body.value("message", ""),
+                "Unable to convert to Table as requested: includeObject: Unsupported value: "
+                "\"Everything\": supported values: \"Metadata\", \"None\", \"Object\"");
+      continue;
+    }
+    json row = body["rows"][0];  // a copy: missing members read as null
+    if (c.object_kind.empty()) {
+      EXPECT_FALSE(row.contains("object")) << c.query;
+    } else {
+      EXPECT_EQ(row["object"].value("kind", ""), c.object_kind) << c.query;
+      EXPECT_EQ(row["object"]["metadata"].value("name", ""), "n1") << c.query;
+    }
+  }
+  // Without a Table, includeObject changes nothing.
+  EXPECT_EQ(Get("/api/v1/nodes?includeObject=Everything").body.value("kind", ""), "NodeList");
+}
+
+TEST_F(FakeApiServerTest, WatchTablesSendTheColumnsOnce) {
+  Add(PodJson("a", "p1"));
+  auto w = std::make_unique<WatchReader>(server_->port(), "/api/v1/namespaces/a/pods?watch=true",
+                                         /*receive_buffer=*/0,
+                                         absl::StrCat("Accept: ", kKubectlTableAccept, "\r\n"));
+  ASSERT_EQ(w->status(), 200);
+  Add(PodJson("a", "p2", json::object(), "Pending", ""));
+  std::vector<json> tables;
+  EXPECT_EQ(w->Take(2, &tables), (std::vector<std::string>{"ADDED ", "ADDED "}));
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[0].value("kind", ""), "Table");
+  EXPECT_EQ(Columns(tables[0]).size(), 9u);
+  EXPECT_EQ(FirstCells(tables[0]), std::vector<std::string>{"p1"});
+  EXPECT_EQ(tables[0]["metadata"]["resourceVersion"],
+            Stored("Pod", "a", "p1")["metadata"]["resourceVersion"]);
+  // Later events leave the columns out; kubectl reuses the first ones.
+  EXPECT_TRUE(tables[1]["columnDefinitions"].is_null());
+  EXPECT_EQ(FirstCells(tables[1]), std::vector<std::string>{"p2"});
+  EXPECT_EQ(tables[1]["rows"][0]["cells"][2], "Pending");
+}
+
+TEST_F(FakeApiServerTest, WatchesAreNotCompressed) {
+  // Go's client asks for gzip; a compressed stream would hold events back.
+  auto w = std::make_unique<WatchReader>(server_->port(), "/api/v1/nodes?watch=true",
+                                         /*receive_buffer=*/0,
+                                         "Accept: application/json\r\nAccept-Encoding: gzip\r\n");
+  ASSERT_EQ(w->status(), 200);
+  EXPECT_EQ(w->header("content-encoding"), "");
+  Add(NodeJson("n1"));
+  EXPECT_EQ(w->Take(1), std::vector<std::string>{"ADDED n1"});
+}
+
+TEST_F(FakeApiServerTest, DryRunIsRefusedRatherThanApplied) {
+  Add(NodeJson("n1"));
+  ExpectStatus(Send("POST", "/api/v1/nodes?dryRun=All", NodeJson("n2")), 400, "BadRequest",
+               "create");
+  ExpectStatus(Send("DELETE", "/api/v1/nodes/n1?dryRun=All"), 400, "BadRequest", "delete");
+  EXPECT_EQ(Send("DELETE", "/api/v1/nodes/n1?dryRun=All").body.value("message", ""),
+            "dryRun is not supported");
+  EXPECT_FALSE(Exists("Node", "", "n2"));
+  EXPECT_TRUE(Exists("Node", "", "n1"));
+}
+
+TEST_F(FakeApiServerTest, StartListensOnTheGivenPort) {
+  const int port = server_->port();
+  client_.reset();
+  server_.reset();  // frees the port
+  FakeApiServerOptions options;
+  options.port = port;
+  absl::StatusOr<std::unique_ptr<FakeApiServer>> server = FakeApiServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->port(), port);
+  EXPECT_EQ((*server)->url(), absl::StrCat("http://127.0.0.1:", port));
+  // Taken now.
+  absl::StatusOr<std::unique_ptr<FakeApiServer>> second = FakeApiServer::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(second.status().message(), absl::StrCat("fake API server: cannot listen on 127.0.0.1:",
+                                                    port, " (in use, or not permitted)"));
+  options.port = 65536;
+  EXPECT_EQ(FakeApiServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  server_ = *std::move(server);
+}
+
+TEST(StoredKindOfTest, NamesTheKeptKinds) {
+  ASSERT_TRUE(StoredKindOf("PodDisruptionBudget").has_value());
+  EXPECT_EQ(StoredKindOf("PodDisruptionBudget")->api_version, "policy/v1");
+  EXPECT_TRUE(StoredKindOf("Pod")->namespaced);
+  EXPECT_FALSE(StoredKindOf("Node")->namespaced);
+  EXPECT_FALSE(StoredKindOf("Deployment").has_value());
 }
 
 }  // namespace

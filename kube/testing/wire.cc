@@ -35,19 +35,43 @@ const WireFormat& JsonWire() {
   return *kJson;
 }
 
-const WireFormat* Negotiate(absl::string_view accept) {
-  if (absl::StripAsciiWhitespace(accept).empty()) return &JsonWire();
+std::optional<Negotiated> Negotiate(absl::string_view accept, bool tables) {
+  if (absl::StripAsciiWhitespace(accept).empty()) return Negotiated{&JsonWire(), ""};
   for (absl::string_view range : absl::StrSplit(accept, ',')) {
-    // Parameters (";q=0.9", ";stream=watch", ";as=Table") are not weighed.
-    std::vector<absl::string_view> parts = absl::StrSplit(range, absl::MaxSplits(';', 1));
+    std::vector<absl::string_view> parts = absl::StrSplit(range, ';');
     const std::string type = absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[0]));
-    if (type == "application/json" || type == "application/*" || type == "*/*") {
-      return &JsonWire();
+    if (type != "application/json" && type != "application/*" && type != "*/*") {
+      // TODO(protobuf): "application/vnd.kubernetes.protobuf" picks the
+      // protobuf WireFormat here, in the order the header lists them.
+      continue;
     }
-    // TODO(protobuf): "application/vnd.kubernetes.protobuf" picks the
-    // protobuf WireFormat here, in the order the header lists them.
+    // acceptMediaTypeOptions: as, g and v ask for a conversion; the rest
+    // (q, stream=watch, pretty, ...) change nothing here.
+    bool convert = false;
+    std::string as, group, version;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      std::vector<absl::string_view> kv = absl::StrSplit(parts[i], absl::MaxSplits('=', 1));
+      const absl::string_view key = absl::StripAsciiWhitespace(kv[0]);
+      const std::string value =
+          kv.size() == 2 ? std::string(absl::StripAsciiWhitespace(kv[1])) : std::string();
+      if (key == "as") {
+        as = value;
+      } else if (key == "g") {
+        group = value;
+      } else if (key == "v") {
+        version = value;
+      } else {
+        continue;
+      }
+      convert = true;
+    }
+    if (!convert) return Negotiated{&JsonWire(), ""};
+    if (tables && as == "Table" && group == "meta.k8s.io" &&
+        (version == "v1" || version == "v1beta1")) {
+      return Negotiated{&JsonWire(), absl::StrCat(group, "/", version)};
+    }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace kestrel::kube::testing

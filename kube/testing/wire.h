@@ -18,6 +18,7 @@
 #ifndef KESTREL_KUBE_TESTING_WIRE_H_
 #define KESTREL_KUBE_TESTING_WIRE_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -46,12 +47,31 @@ const WireFormat& JsonWire();
 // The media types Negotiate() can answer with, for a 406's message.
 extern const char kServedMediaTypes[];
 
+// What an Accept header settled on: the encoding, and whether the answer
+// is the object (or list) itself or a meta.k8s.io Table of it, the form
+// `kubectl get` asks for with
+// "application/json;as=Table;v=v1;g=meta.k8s.io,...,application/json".
+struct Negotiated {
+  const WireFormat* wire = nullptr;
+  // "meta.k8s.io/v1" or "meta.k8s.io/v1beta1" when a Table was asked
+  // for; "" for the object itself.
+  std::string table_api_version;
+
+  bool table() const { return !table_api_version.empty(); }
+};
+
 // Negotiate()
 //
-// The encoding an Accept header asks for: JSON when the header is empty or
-// accepts application/json (or application/*, */*); nullptr when it
-// accepts nothing served (a 406).
-const WireFormat* Negotiate(absl::string_view accept);
+// The first media range of an Accept header that is served, in the order
+// the header lists them (q values are not weighed): JSON for
+// application/json, application/* and */*, or an empty header. A range
+// that asks for a conversion (the `as`, `g` and `v` parameters) is served
+// only when `tables` is true and it names a Table of meta.k8s.io v1 or
+// v1beta1, as upstream's endpoint restrictions allow for resource GETs;
+// other conversions (aggregated discovery's APIGroupDiscoveryList,
+// PartialObjectMetadata) are skipped, so the client's next range answers.
+// nullopt when no range is served (a 406).
+std::optional<Negotiated> Negotiate(absl::string_view accept, bool tables);
 
 }  // namespace kestrel::kube::testing
 
