@@ -477,7 +477,7 @@ printf 'current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\ncluste
   >"${TMP}/kubeconfig-down"
 run rescheduler --kubeconfig="${TMP}/kubeconfig-down" --passes=1
 expect_status 1
-expect_lines "${ERR}" '^kestrel: reflector .*: failed to list: GET /ap.*Connection'
+expect_lines "${ERR}" "^kestrel: reflector .*: failed to list: GET /ap.*Couldn't connect to server"
 
 # ---------------------------------------------------------------------------
 # Kubernetes 1.4 alpha annotations, on by default, off by flag.
