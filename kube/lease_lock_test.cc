@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/leader_election_testing.h"
+#include "kube/testing/fake_apiserver.h"
 
 namespace kestrel::kube {
 namespace {
@@ -225,6 +226,63 @@ TEST(HttpLeaseLockTest, CarriesAnElection) {
   EXPECT_TRUE(b->IsLeader());
   EXPECT_EQ(server.stored["spec"]["holderIdentity"], "b");
   EXPECT_EQ(server.stored["spec"]["leaseTransitions"], 1);
+}
+
+}  // namespace
+}  // namespace kestrel::kube
+
+namespace kestrel::kube {
+namespace {
+
+// The same election over real HTTP against the in-repo API server's Lease
+// endpoints (create, get, PUT with resourceVersion, 409 on a stale one).
+TEST(HttpLeaseLockTest, CarriesAnElectionAgainstTheInRepoApiServer) {
+  auto server = kube::testing::FakeApiServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Create(R"({"kind":"Namespace","metadata":{"name":"kube-system"}})").ok());
+  Config config;
+  config.server = (*server)->url();
+  auto client = Client::Create(config);
+  ASSERT_TRUE(client.ok()) << client.status();
+  testing::FakeClock clock(kT0);
+  HttpLeaseLock lock_a(client->get(), "kube-system", "kube-scheduler");
+  HttpLeaseLock lock_b(client->get(), "kube-system", "kube-scheduler");
+  auto make = [&clock](const std::string& id, LeaseLock* lock) {
+    LeaderElectionConfig c;
+    c.identity = id;
+    c.release_on_cancel = true;
+    c.callbacks.on_started_leading = [] {};
+    c.callbacks.on_stopped_leading = [] {};
+    auto elector = LeaderElector::Create(c, lock, &clock);
+    EXPECT_TRUE(elector.ok()) << elector.status();
+    return std::move(*elector);
+  };
+  auto stored = [&]() {
+    absl::StatusOr<json> lease = (*server)->Get("Lease", "kube-system", "kube-scheduler");
+    EXPECT_TRUE(lease.ok()) << lease.status();
+    return lease.ok() ? (*lease)["spec"] : json();
+  };
+  std::unique_ptr<LeaderElector> a = make("a", &lock_a);
+  std::unique_ptr<LeaderElector> b = make("b", &lock_b);
+  a->Step();
+  b->Step();
+  ASSERT_TRUE(a->IsLeader());
+  EXPECT_FALSE(b->IsLeader());
+  EXPECT_EQ(stored()["holderIdentity"], "a");
+  clock.Advance(absl::Seconds(2));
+  a->Step();  // renews with a PUT carrying the lease's resourceVersion
+  EXPECT_EQ(stored()["renewTime"], "2023-11-14T22:13:22.123456Z");
+  EXPECT_EQ(stored()["acquireTime"], "2023-11-14T22:13:20.123456Z");
+  b->Step();  // the lease is held and fresh: b stays a follower
+  EXPECT_FALSE(b->IsLeader());
+  a->Shutdown();
+  EXPECT_EQ(stored()["holderIdentity"], "");
+  EXPECT_EQ(stored()["leaseDurationSeconds"], 1);
+  clock.Advance(absl::Seconds(5));
+  b->Step();
+  EXPECT_TRUE(b->IsLeader());
+  EXPECT_EQ(stored()["holderIdentity"], "b");
+  EXPECT_EQ(stored()["leaseTransitions"], 1);
 }
 
 }  // namespace
