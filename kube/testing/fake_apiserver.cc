@@ -843,7 +843,9 @@ class FakeApiServer::Impl {
     std::optional<json> discovery;
     if (get) discovery = Discovery(req.path, ApiResources(), absl::StrCat("127.0.0.1:", port_));
     const std::optional<Negotiated> negotiated =
-        Negotiate(req.get_header_value("Accept"), get && !discovery.has_value());
+        Negotiate(req.get_header_value("Accept"),
+                  Servable{.tables = get && !discovery.has_value(),
+                           .protobuf = !discovery.has_value()});
     const WireFormat* wire = negotiated.has_value() ? negotiated->wire : nullptr;
     Reply reply;
     if (injected.has_value()) {

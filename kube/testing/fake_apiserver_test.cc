@@ -3,7 +3,8 @@
 // graceful deletion, eviction, binding, leases, events of both APIs,
 // namespaces, watches read off the wire (a raw socket, the chunked body
 // decoded by hand, one JSON WatchEvent per line), paging, the injected
-// faults, and concurrent clients.
+// faults, concurrent clients, and the protobuf encoding (decoded with
+// kube/codec and compared with the JSON answers).
 
 #include "kube/testing/fake_apiserver.h"
 
@@ -31,14 +32,29 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/coordination.pb.h"
+#include "api/core.pb.h"
+#include "api/events.pb.h"
+#include "api/meta.pb.h"
+#include "api/policy.pb.h"
+#include "api/scheduling.pb.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "kube/codec.h"
 #include "nlohmann/json.hpp"
 
 namespace kestrel::kube::testing {
 namespace {
 
 using json = nlohmann::json;
+
+// What a request got back, as it came.
+struct RawAnswer {
+  int code = 0;
+  std::string body;
+  std::string content_type;
+};
 
 // What a request got back.
 struct Answer {
@@ -351,6 +367,23 @@ class FakeApiServerTest : public ::testing::Test {
   }
 
   Answer Get(const std::string& path) { return Send("GET", path); }
+
+  // A GET with `accept`, the body as it came: a whole watch stream when
+  // the watch ends on its own (timeoutSeconds).
+  RawAnswer GetRaw(const std::string& path, const std::string& accept) {
+    httplib::Client client(server_->url());
+    client.set_read_timeout(10, 0);
+    httplib::Result r = client.Get(path, httplib::Headers{{"Accept", accept}});
+    RawAnswer a;
+    if (!r) {
+      ADD_FAILURE() << "GET " << path << ": no answer, error " << static_cast<int>(r.error());
+      return a;
+    }
+    a.code = r->status;
+    a.body = r->body;
+    a.content_type = r->get_header_value("Content-Type");
+    return a;
+  }
 
   Answer Evict(const std::string& ns, const std::string& name) {
     return Send("POST", EvictionPath(ns, name), EvictionJson(ns, name));
@@ -2218,11 +2251,11 @@ TEST_F(FakeApiServerTest, UnknownPathsAndMethods) {
   EXPECT_FALSE(Deleting("a", "p"));
 }
 
-TEST_F(FakeApiServerTest, OnlyJsonIsServed) {
+TEST_F(FakeApiServerTest, JsonIsServedForJsonAndWildcards) {
   Add(NodeJson("n1"));
   for (const std::string accept :
        {"application/json", "application/json;as=Table, application/json", "*/*", "application/*",
-        "application/vnd.kubernetes.protobuf, application/json",
+        "application/json, application/vnd.kubernetes.protobuf",
         "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"}) {
     httplib::Result r = client_->Get("/api/v1/nodes", {{"Accept", accept}});
     ASSERT_TRUE(r) << accept;
@@ -2233,14 +2266,15 @@ TEST_F(FakeApiServerTest, OnlyJsonIsServed) {
   // A conversion the server does not make is no JSON it serves: a Table
   // needs its group and version, as upstream's endpoint restrictions say.
   for (const std::string accept :
-       {"application/vnd.kubernetes.protobuf", "application/json;as=Table",
+       {"application/yaml", "application/json;as=Table",
         "application/json;as=Table;v=v2;g=meta.k8s.io",
         "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}) {
     httplib::Result r = client_->Get("/api/v1/nodes", {{"Accept", accept}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 406) << accept;
     EXPECT_EQ(json::parse(r->body).value("message", ""),
-              "only the following media types are accepted: application/json")
+              "only the following media types are accepted: application/json, "
+              "application/vnd.kubernetes.protobuf")
         << accept;
   }
 }
@@ -2711,6 +2745,204 @@ TEST(StoredKindOfTest, NamesTheKeptKinds) {
   EXPECT_TRUE(StoredKindOf("Pod")->namespaced);
   EXPECT_FALSE(StoredKindOf("Node")->namespaced);
   EXPECT_FALSE(StoredKindOf("Deployment").has_value());
+}
+
+
+// ---------------------------------------------------------------------------
+// The protobuf encoding.
+
+namespace pb = ::google::protobuf;
+
+struct ProtobufCase {
+  std::string collection;  // list and watch path
+  std::string object;      // JSON to POST there
+  std::string item;        // the object's path
+  const pb::Message* prototype;
+  const pb::Message* list_prototype;  // nullptr: no list kind in api/*.proto
+};
+
+std::vector<ProtobufCase> ProtobufCases() {
+  return {
+      {"/api/v1/nodes", NodeJson("n1"), "/api/v1/nodes/n1",
+       &k8s::io::api::core::v1::Node::default_instance(),
+       &k8s::io::api::core::v1::NodeList::default_instance()},
+      {"/api/v1/namespaces/a/pods", PodJson("a", "p", {{"app", "web"}}),
+       "/api/v1/namespaces/a/pods/p", &k8s::io::api::core::v1::Pod::default_instance(),
+       &k8s::io::api::core::v1::PodList::default_instance()},
+      {"/api/v1/namespaces", R"({"kind":"Namespace","metadata":{"name":"ns"}})",
+       "/api/v1/namespaces/ns", &k8s::io::api::core::v1::Namespace::default_instance(),
+       &k8s::io::api::core::v1::NamespaceList::default_instance()},
+      {"/apis/policy/v1/namespaces/a/poddisruptionbudgets", PdbJson("a", "b", "{}", 1),
+       "/apis/policy/v1/namespaces/a/poddisruptionbudgets/b",
+       &k8s::io::api::policy::v1::PodDisruptionBudget::default_instance(),
+       &k8s::io::api::policy::v1::PodDisruptionBudgetList::default_instance()},
+      {"/apis/scheduling.k8s.io/v1/priorityclasses",
+       R"({"kind":"PriorityClass","metadata":{"name":"gold"},"value":10})",
+       "/apis/scheduling.k8s.io/v1/priorityclasses/gold",
+       &k8s::io::api::scheduling::v1::PriorityClass::default_instance(),
+       &k8s::io::api::scheduling::v1::PriorityClassList::default_instance()},
+      {"/apis/coordination.k8s.io/v1/namespaces/a/leases",
+       R"({"kind":"Lease","metadata":{"name":"l"},"spec":{"holderIdentity":"me"}})",
+       "/apis/coordination.k8s.io/v1/namespaces/a/leases/l",
+       &k8s::io::api::coordination::v1::Lease::default_instance(),
+       &k8s::io::api::coordination::v1::LeaseList::default_instance()},
+      {"/apis/events.k8s.io/v1/namespaces/a/events",
+       R"({"kind":"Event","metadata":{"name":"e"},"reason":"Scheduled","note":"ok"})",
+       "/apis/events.k8s.io/v1/namespaces/a/events/e",
+       &k8s::io::api::events::v1::Event::default_instance(),
+       &k8s::io::api::events::v1::EventList::default_instance()},
+      // The same events as events.k8s.io's, seen through core/v1.
+      {"/api/v1/namespaces/a/events", R"({"kind":"Event","metadata":{"name":"e2"},"reason":"x"})",
+       "/api/v1/namespaces/a/events/e2", &k8s::io::api::core::v1::Event::default_instance(),
+       nullptr},
+  };
+}
+
+// `body` decoded by its content type into a new `prototype`.
+std::unique_ptr<pb::Message> DecodeAs(const RawAnswer& a,
+                                      const pb::Message& prototype) {
+  std::unique_ptr<pb::Message> out(prototype.New());
+  const absl::Status decoded = Decode(a.content_type, a.body, out.get(), "test");
+  EXPECT_TRUE(decoded.ok()) << decoded;
+  return out;
+}
+
+// A whole watch stream's events as "TYPE" and its object.
+std::vector<std::pair<std::string, std::unique_ptr<pb::Message>>> DecodeStream(
+    const RawAnswer& a, const pb::Message& prototype) {
+  std::vector<std::pair<std::string, std::unique_ptr<pb::Message>>> events;
+  absl::StatusOr<WatchFormat> format = WatchFormatOf(a.content_type);
+  if (!format.ok()) {
+    ADD_FAILURE() << format.status();
+    return events;
+  }
+  WatchDecoder decoder(*format, prototype, "test");
+  const absl::Status fed = decoder.Feed(a.body, [&](DecodedEvent e) {
+    events.emplace_back(e.type, std::move(e.object));
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(fed.ok()) << fed;
+  EXPECT_TRUE(decoder.Finish().ok());
+  return events;
+}
+
+constexpr char kProtobufAccept[] = "application/vnd.kubernetes.protobuf, application/json";
+
+TEST_F(FakeApiServerTest, ProtobufListsAndGetsEqualTheJsonOnes) {
+  for (const ProtobufCase& c : ProtobufCases()) {
+    SCOPED_TRACE(c.collection);
+    ASSERT_EQ(Send("POST", c.collection, c.object).code, 201);
+    const RawAnswer json_item = GetRaw(c.item, "application/json");
+    const RawAnswer proto_item = GetRaw(c.item, kProtobufAccept);
+    ASSERT_EQ(proto_item.code, 200);
+    EXPECT_EQ(proto_item.content_type, "application/vnd.kubernetes.protobuf");
+    EXPECT_TRUE(absl::StartsWith(proto_item.body, kProtobufMagic));
+    std::unique_ptr<pb::Message> from_json = DecodeAs(json_item, *c.prototype);
+    std::unique_ptr<pb::Message> from_proto = DecodeAs(proto_item, *c.prototype);
+    EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*from_json, *from_proto))
+        << from_json->DebugString() << "\nvs\n" << from_proto->DebugString();
+    EXPECT_FALSE(from_proto->GetReflection()
+                     ->GetMessage(*from_proto, from_proto->GetDescriptor()->FindFieldByName(
+                                                   "metadata"))
+                     .DebugString()
+                     .empty());
+    if (c.list_prototype == nullptr) continue;
+    const RawAnswer json_list = GetRaw(c.collection, "application/json");
+    const RawAnswer proto_list = GetRaw(c.collection, kProtobufAccept);
+    ASSERT_EQ(proto_list.code, 200);
+    EXPECT_EQ(proto_list.content_type, "application/vnd.kubernetes.protobuf");
+    std::unique_ptr<pb::Message> list_from_json = DecodeAs(json_list, *c.list_prototype);
+    std::unique_ptr<pb::Message> list_from_proto = DecodeAs(proto_list, *c.list_prototype);
+    EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*list_from_json, *list_from_proto))
+        << list_from_json->DebugString() << "\nvs\n" << list_from_proto->DebugString();
+    EXPECT_EQ(list_from_proto->GetReflection()->FieldSize(
+                  *list_from_proto, list_from_proto->GetDescriptor()->FindFieldByName("items")),
+              1);
+  }
+}
+
+TEST_F(FakeApiServerTest, ProtobufWatchesEqualTheJsonOnes) {
+  for (const ProtobufCase& c : ProtobufCases()) {
+    SCOPED_TRACE(c.collection);
+    const std::string from = Version();
+    ASSERT_EQ(Send("POST", c.collection, c.object).code, 201);
+    ASSERT_EQ(Send("PATCH", c.item, R"({"metadata":{"labels":{"changed":"yes"}}})",
+                   "application/merge-patch+json")
+                  .code,
+              200);
+    ASSERT_EQ(Send("DELETE", c.item, R"({"gracePeriodSeconds":0})").code, 200);
+    // The history from `from`; the stream ends after a second.
+    const std::string path =
+        absl::StrCat(c.collection, "?watch=1&timeoutSeconds=1&resourceVersion=", from);
+    const RawAnswer json_watch = GetRaw(path, "application/json");
+    const RawAnswer proto_watch =
+        GetRaw(path, "application/vnd.kubernetes.protobuf;stream=watch, application/json");
+    ASSERT_EQ(proto_watch.code, 200);
+    EXPECT_EQ(proto_watch.content_type, "application/vnd.kubernetes.protobuf;stream=watch");
+    const auto json_events = DecodeStream(json_watch, *c.prototype);
+    const auto proto_events = DecodeStream(proto_watch, *c.prototype);
+    ASSERT_GE(json_events.size(), 3u);
+    ASSERT_EQ(proto_events.size(), json_events.size());
+    for (size_t i = 0; i < json_events.size(); ++i) {
+      SCOPED_TRACE(i);
+      EXPECT_EQ(proto_events[i].first, json_events[i].first);
+      EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*json_events[i].second,
+                                                       *proto_events[i].second))
+          << json_events[i].second->DebugString() << "\nvs\n"
+          << proto_events[i].second->DebugString();
+    }
+    EXPECT_EQ(proto_events.front().first, "ADDED");
+    EXPECT_EQ(proto_events.back().first, "DELETED");
+  }
+}
+
+TEST_F(FakeApiServerTest, ProtobufWatchErrorsAreStatusEvents) {
+  server_->ForceGoneOnNextWatch();
+  const RawAnswer gone = GetRaw("/api/v1/pods?watch=1&resourceVersion=1",
+                                "application/vnd.kubernetes.protobuf;stream=watch");
+  ASSERT_EQ(gone.code, 200);
+  const auto events = DecodeStream(gone, k8s::io::api::core::v1::Pod::default_instance());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, "ERROR");
+  const auto& status =
+      static_cast<const k8s::io::apimachinery::pkg::apis::meta::v1::Status&>(*events[0].second);
+  EXPECT_EQ(status.code(), 410);
+  EXPECT_EQ(status.reason(), "Expired");
+}
+
+TEST_F(FakeApiServerTest, ProtobufNegotiation) {
+  Add(NodeJson("n1"));
+  struct Case {
+    std::string path;
+    std::string accept;
+    int code;
+    std::string content_type;
+  };
+  const std::vector<Case> cases = {
+      // The first served range in the header's order wins.
+      {"/api/v1/nodes", "application/json, application/vnd.kubernetes.protobuf", 200,
+       "application/json"},
+      {"/api/v1/nodes", "application/vnd.kubernetes.protobuf", 200,
+       "application/vnd.kubernetes.protobuf"},
+      // A Table has no protobuf form: the next range answers.
+      {"/api/v1/nodes", "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, "
+                        "application/json", 200, "application/json"},
+      // Discovery is JSON only here.
+      {"/api/v1", "application/vnd.kubernetes.protobuf, application/json", 200,
+       "application/json"},
+      {"/api/v1", "application/vnd.kubernetes.protobuf", 406, "application/json"},
+      // Errors are Status objects in the negotiated encoding.
+      {"/api/v1/nodes/missing", "application/vnd.kubernetes.protobuf", 404,
+       "application/vnd.kubernetes.protobuf"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.path, " ", c.accept));
+    const RawAnswer a = GetRaw(c.path, c.accept);
+    EXPECT_EQ(a.code, c.code);
+    EXPECT_EQ(a.content_type, c.content_type);
+  }
+  const RawAnswer missing = GetRaw("/api/v1/nodes/missing", "application/vnd.kubernetes.protobuf");
+  EXPECT_EQ(StatusMessageOf(missing.body), "nodes \"missing\" not found");
 }
 
 }  // namespace

@@ -1,19 +1,23 @@
 // File: wire.h
 //
 // How the fake API server writes objects, lists and watch events on the
-// wire: the one place an encoding plugs in. JSON is the one served today,
-// as kube-apiserver writes it: an object or list is one JSON document, a
-// watch stream is one WatchEvent per line ({"type":"ADDED","object":{...}}
-// then "\n") in a chunked response with Content-Type application/json.
+// wire: the one place an encoding plugs in. Two are served, as
+// kube-apiserver writes them:
 //
-// TODO(protobuf): the Kubernetes protobuf encoding is a second WireFormat:
-// Content-Type application/vnd.kubernetes.protobuf (";stream=watch" on
-// watches), each object the 4 bytes "k8s\x00" then a runtime.Unknown
-// envelope (typeMeta, raw), each watch event a 4-byte big-endian length
-// then a versioned WatchEvent. It is built beside this file on top of the
-// protobuf codec in kube/; once it exists, Negotiate() returns it for an
-// Accept header that prefers it, and nothing else in the server changes.
-// Internal to kube/testing.
+//   JSON      an object or list is one JSON document, a watch stream is one
+//             WatchEvent per line ({"type":"ADDED","object":{...}} then
+//             "\n") in a chunked response with Content-Type
+//             application/json. The default.
+//   protobuf  Content-Type application/vnd.kubernetes.protobuf
+//             (";stream=watch" on watches): each object the 4 bytes
+//             "k8s\x00" then a runtime.Unknown envelope (typeMeta, raw),
+//             each watch event a 4-byte big-endian length then a versioned
+//             WatchEvent, as kube/codec encodes them. Only the kinds that
+//             api/*.proto has (and their lists, and Status).
+//
+// The server stores objects as JSON; the protobuf format decodes each into
+// its api proto (api/decode) and encodes that, so both formats carry the
+// same fields. Internal to kube/testing.
 
 #ifndef KESTREL_KUBE_TESTING_WIRE_H_
 #define KESTREL_KUBE_TESTING_WIRE_H_
@@ -44,6 +48,13 @@ class WireFormat {
 // The JSON encoding.
 const WireFormat& JsonWire();
 
+// The Kubernetes protobuf encoding. An object whose apiVersion and kind
+// have no api proto (a Table, a discovery document) cannot be written in
+// it: Negotiate() does not pick it for those answers, and should one reach
+// it anyway it is written as a protobuf Status 500 that says so, as
+// upstream's protobuf serializer refuses such objects.
+const WireFormat& ProtobufWire();
+
 // The media types Negotiate() can answer with, for a 406's message.
 extern const char kServedMediaTypes[];
 
@@ -60,18 +71,29 @@ struct Negotiated {
   bool table() const { return !table_api_version.empty(); }
 };
 
+// What the answer to a request can be, besides JSON.
+struct Servable {
+  // A meta.k8s.io Table (resource GETs).
+  bool tables = false;
+  // protobuf: answers whose kinds have api protos (resource requests, not
+  // discovery documents).
+  bool protobuf = false;
+};
+
 // Negotiate()
 //
 // The first media range of an Accept header that is served, in the order
 // the header lists them (q values are not weighed): JSON for
-// application/json, application/* and */*, or an empty header. A range
+// application/json, application/* and */*, or an empty header; protobuf
+// for application/vnd.kubernetes.protobuf (with or without
+// ;stream=watch) when `servable.protobuf`, never as a conversion. A range
 // that asks for a conversion (the `as`, `g` and `v` parameters) is served
-// only when `tables` is true and it names a Table of meta.k8s.io v1 or
+// only when `servable.tables` is true and it names a Table of meta.k8s.io v1 or
 // v1beta1, as upstream's endpoint restrictions allow for resource GETs;
 // other conversions (aggregated discovery's APIGroupDiscoveryList,
 // PartialObjectMetadata) are skipped, so the client's next range answers.
 // nullopt when no range is served (a 406).
-std::optional<Negotiated> Negotiate(absl::string_view accept, bool tables);
+std::optional<Negotiated> Negotiate(absl::string_view accept, Servable servable);
 
 }  // namespace kestrel::kube::testing
 
