@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "api/core.pb.h"
 #include "kube/http_list_watch.h"
+#include "kube/list_watch.h"
 #include "nlohmann/json.hpp"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
@@ -65,16 +66,9 @@ bool MarkedUnschedulable(const v1::Pod& pod) {
 }
 
 // metadata.resourceVersion as an integer; 0 when it is not one.
-int64_t ResourceVersionOf(const google::protobuf::Message& object) {
-  const google::protobuf::Descriptor* d = object.GetDescriptor();
-  const google::protobuf::FieldDescriptor* meta = d->FindFieldByName("metadata");
-  if (meta == nullptr || meta->message_type() == nullptr) return 0;
-  const google::protobuf::Message& m = object.GetReflection()->GetMessage(object, meta);
-  const google::protobuf::FieldDescriptor* rv =
-      m.GetDescriptor()->FindFieldByName("resourceVersion");
-  if (rv == nullptr) return 0;
+int64_t ResourceVersionNumber(const google::protobuf::Message& object) {
   int64_t out = 0;
-  return absl::SimpleAtoi(m.GetReflection()->GetString(m, rv), &out) ? out : 0;
+  return absl::SimpleAtoi(kube::ResourceVersionOf(object), &out) ? out : 0;
 }
 
 std::string PodPath(const std::string& ns, const std::string& name) {
@@ -118,7 +112,7 @@ void ApiCluster::Report(const absl::Status& status) const {
 }
 
 void ApiCluster::Enqueue(const std::string& kind, Change change) {
-  const int64_t version = ResourceVersionOf(*change.object);
+  const int64_t version = ResourceVersionNumber(*change.object);
   {
     std::lock_guard<std::mutex> lock(mu_);
     int64_t& queued = queued_version_[kind];
