@@ -311,23 +311,37 @@ void ValidateInitContainers(const Repeated<v1::Container>& containers, absl::str
 // ---------------------------------------------------------------------------
 // Selectors and affinity.
 
+// The checks of In, NotIn, Exists and DoesNotExist that label and node
+// selector requirements share; false when `op` is none of them.
+bool ValidateSetOperator(const std::string& op, int num_values, absl::string_view path,
+                         Errors& errs) {
+  if (op == "In" || op == "NotIn") {
+    if (num_values == 0) {
+      errs.push_back(RequiredError(Child(path, "values"),
+                                   "must be specified when `operator` is 'In' or 'NotIn'"));
+    }
+    return true;
+  }
+  if (op == "Exists" || op == "DoesNotExist") {
+    if (num_values != 0) {
+      errs.push_back(ForbiddenError(
+          Child(path, "values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+    }
+    return true;
+  }
+  return false;
+}
+
+void InvalidOperator(const std::string& op, absl::string_view path, Errors& errs) {
+  errs.push_back(InvalidError(Child(path, "operator"), GoQuote(op), "not a valid selector operator"));
+}
+
 // metav1validation.ValidateLabelSelectorRequirement. Values are not checked
 // as label values (see the header).
 void ValidateLabelSelectorRequirement(const meta::LabelSelectorRequirement& r,
                                       absl::string_view path, Errors& errs) {
-  const std::string& op = r.operator_();
-  if (op == "In" || op == "NotIn") {
-    if (r.values().empty()) {
-      errs.push_back(RequiredError(Child(path, "values"),
-                                   "must be specified when `operator` is 'In' or 'NotIn'"));
-    }
-  } else if (op == "Exists" || op == "DoesNotExist") {
-    if (!r.values().empty()) {
-      errs.push_back(ForbiddenError(
-          Child(path, "values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-    }
-  } else {
-    errs.push_back(InvalidError(Child(path, "operator"), GoQuote(op), "not a valid selector operator"));
+  if (!ValidateSetOperator(r.operator_(), r.values_size(), path, errs)) {
+    InvalidOperator(r.operator_(), path, errs);
   }
   ValidateLabelName(r.key(), Child(path, "key"), errs);
 }
@@ -347,23 +361,14 @@ void ValidateLabelSelector(const meta::LabelSelector& selector, absl::string_vie
 void ValidateNodeSelectorRequirement(const v1::NodeSelectorRequirement& r, absl::string_view path,
                                      Errors& errs) {
   const std::string& op = r.operator_();
-  if (op == "In" || op == "NotIn") {
-    if (r.values().empty()) {
-      errs.push_back(RequiredError(Child(path, "values"),
-                                   "must be specified when `operator` is 'In' or 'NotIn'"));
-    }
-  } else if (op == "Exists" || op == "DoesNotExist") {
-    if (!r.values().empty()) {
-      errs.push_back(ForbiddenError(
-          Child(path, "values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-    }
-  } else if (op == "Gt" || op == "Lt") {
+  const bool set_operator = ValidateSetOperator(op, r.values_size(), path, errs);
+  if (!set_operator && (op == "Gt" || op == "Lt")) {
     if (r.values_size() != 1) {
       errs.push_back(RequiredError(Child(path, "values"),
                                    "must be specified single value when `operator` is 'Lt' or 'Gt'"));
     }
-  } else {
-    errs.push_back(InvalidError(Child(path, "operator"), GoQuote(op), "not a valid selector operator"));
+  } else if (!set_operator) {
+    InvalidOperator(op, path, errs);
   }
   ValidateLabelName(r.key(), Child(path, "key"), errs);
 }

@@ -344,49 +344,30 @@ class HttplibBodyStream : public BodyStream {
 }  // namespace
 
 Resource PodsResource() {
-  Resource r;
-  r.path = "/api/v1/pods";
-  r.description = "pods";
-  r.kind = "Pod";
-  r.field_selector = "status.phase!=Succeeded,status.phase!=Failed";
-  r.prototype = &k8s::io::api::core::v1::Pod::default_instance();
-  return r;
+  return {"/api/v1/pods", "pods", "Pod", "status.phase!=Succeeded,status.phase!=Failed", "",
+          &k8s::io::api::core::v1::Pod::default_instance()};
 }
 
 Resource NodesResource() {
-  Resource r;
-  r.path = "/api/v1/nodes";
-  r.description = "nodes";
-  r.kind = "Node";
-  r.prototype = &k8s::io::api::core::v1::Node::default_instance();
-  return r;
+  return {"/api/v1/nodes", "nodes", "Node", "", "",
+          &k8s::io::api::core::v1::Node::default_instance()};
 }
 
 Resource NamespacesResource() {
-  Resource r;
-  r.path = "/api/v1/namespaces";
-  r.description = "namespaces";
-  r.kind = "Namespace";
-  r.prototype = &k8s::io::api::core::v1::Namespace::default_instance();
-  return r;
+  return {"/api/v1/namespaces", "namespaces", "Namespace", "", "",
+          &k8s::io::api::core::v1::Namespace::default_instance()};
 }
 
 Resource PodDisruptionBudgetsResource() {
-  Resource r;
-  r.path = "/apis/policy/v1/poddisruptionbudgets";
-  r.description = "poddisruptionbudgets.policy";
-  r.kind = "PodDisruptionBudget";
-  r.prototype = &k8s::io::api::policy::v1::PodDisruptionBudget::default_instance();
-  return r;
+  return {"/apis/policy/v1/poddisruptionbudgets", "poddisruptionbudgets.policy",
+          "PodDisruptionBudget", "", "",
+          &k8s::io::api::policy::v1::PodDisruptionBudget::default_instance()};
 }
 
 Resource PriorityClassesResource() {
-  Resource r;
-  r.path = "/apis/scheduling.k8s.io/v1/priorityclasses";
-  r.description = "priorityclasses.scheduling.k8s.io";
-  r.kind = "PriorityClass";
-  r.prototype = &k8s::io::api::scheduling::v1::PriorityClass::default_instance();
-  return r;
+  return {"/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclasses.scheduling.k8s.io",
+          "PriorityClass", "", "",
+          &k8s::io::api::scheduling::v1::PriorityClass::default_instance()};
 }
 
 absl::Duration WatchIdleTimeout(const WatchOptions& options) {
