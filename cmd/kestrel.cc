@@ -292,7 +292,7 @@ int Rescheduler(const std::vector<std::string>& args) {
   if (!kube_config.ok()) return Fail(kube_config.status());
   auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());
-  rescheduler::ApiCluster cluster(client->get(), *kube_config, *config);
+  rescheduler::ApiCluster cluster(std::shared_ptr<kube::Client>(*std::move(client)), *config);
   rescheduler::Rescheduler r(&cluster, cluster.planner(), options);
   absl::Status s = rescheduler::RunPasses(cluster, r, options, static_cast<int>(*passes),
                                           [](absl::Duration d) { absl::SleepFor(d); });

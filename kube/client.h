@@ -136,6 +136,10 @@ struct Request {
   // Whether it is safe to send again after a 5xx or a broken connection;
   // unset: true for GET and HEAD.
   std::optional<bool> idempotent;
+  // Stream() only: when nothing arrives for this long (whole seconds, at
+  // least one), the connection counts as dead and the stream ends
+  // Unavailable. Zero: no limit.
+  absl::Duration idle_timeout = absl::ZeroDuration();
 };
 
 struct Response {
@@ -197,7 +201,8 @@ class Client {
   // Do() for a response read as it arrives (a watch): no overall timeout.
   // Retries happen only before a response has begun. OK when the server
   // ends the body; Cancelled when `cancel` (may be null) is cancelled;
-  // Unavailable when the connection breaks.
+  // Unavailable when the connection breaks or stays silent for the
+  // request's idle_timeout.
   virtual absl::Status Stream(const Request& request, const StreamHandler& handler,
                               Cancellation* cancel) = 0;
 

@@ -51,6 +51,36 @@ std::string Quote(absl::string_view bytes) {
                       bytes.size() > kShown ? "...\"" : "\"");
 }
 
+// Deeper JSON is refused before it is parsed: nlohmann's dump() recurses
+// once per level, and api/decode refuses objects nested deeper than 200
+// anyway.
+constexpr int kMaxJsonDepth = 256;
+
+// Whether `text` nests JSON objects and arrays deeper than `max`.
+bool NestsDeeperThan(absl::string_view text, int max) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // --- Naming objects in protobuf that does not parse -------------------------
 
 // The payloads of the length-delimited occurrences of `field` at the top
@@ -154,6 +184,25 @@ bool ReadEnvelope(absl::string_view data, Envelope* envelope) {
   }
   // ReadTag answers 0 both at the end and on a malformed tag.
   return in.ConsumedEntireMessage();
+}
+
+// The envelope of a protobuf body: the magic, a well-formed Unknown, no
+// content encoding.
+absl::Status Unwrap(absl::string_view body, absl::string_view what, Envelope* envelope) {
+  if (body.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": empty body"));
+  if (!absl::StartsWith(body, kProtobufMagic)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": not a Kubernetes protobuf message (no k8s\\x00 prefix): ", Quote(body)));
+  }
+  body.remove_prefix(kProtobufMagic.size());
+  if (!ReadEnvelope(body, envelope)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": malformed protobuf envelope"));
+  }
+  if (!envelope->content_encoding.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": unsupported content encoding ",
+                                                   Quote(envelope->content_encoding)));
+  }
+  return absl::OkStatus();
 }
 
 // --- JSON encoding ----------------------------------------------------------
@@ -433,20 +482,8 @@ absl::StatusOr<std::string> EncodeProtobuf(const pb::Message& object) {
 }
 
 absl::Status DecodeProtobuf(absl::string_view body, pb::Message* out, absl::string_view what) {
-  if (body.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": empty body"));
-  if (!absl::StartsWith(body, kProtobufMagic)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": not a Kubernetes protobuf message (no k8s\\x00 prefix): ", Quote(body)));
-  }
-  body.remove_prefix(kProtobufMagic.size());
   Envelope envelope;
-  if (!ReadEnvelope(body, &envelope)) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": malformed protobuf envelope"));
-  }
-  if (!envelope.content_encoding.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": unsupported content encoding ",
-                                                   Quote(envelope.content_encoding)));
-  }
+  if (absl::Status s = Unwrap(body, what, &envelope); !s.ok()) return s;
   const std::string& kind = envelope.kind;
   const std::string& want = out->GetDescriptor()->name();
   const absl::string_view raw = envelope.raw;
@@ -469,6 +506,59 @@ absl::Status DecodeProtobuf(absl::string_view body, pb::Message* out, absl::stri
   out->DiscardUnknownFields();
   return absl::OkStatus();
 }
+
+absl::Status DecodeProtobufList(absl::string_view body, absl::string_view item_kind,
+                                meta::ListMeta* list_meta,
+                                const std::function<void(absl::string_view item)>& item,
+                                absl::string_view what) {
+  Envelope envelope;
+  if (absl::Status s = Unwrap(body, what, &envelope); !s.ok()) return s;
+  const std::string want = absl::StrCat(item_kind, "List");
+  const absl::string_view raw = envelope.raw;
+  if (envelope.kind != want) {
+    meta::Status status;
+    if (envelope.kind == "Status" &&
+        status.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": expected a ", want,
+                                                     ", got a Status: ", status.message()));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": expected kind ", want, ", got ", Quote(envelope.kind)));
+  }
+  // List{metadata = 1, items = 2}: walked field by field, so that one item
+  // that does not parse costs only that item.
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(raw.data()),
+                              static_cast<int>(raw.size()));
+  using pb::internal::WireFormatLite;
+  while (true) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) break;
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED ||
+        (field != 1 && field != 2)) {
+      if (!WireFormatLite::SkipField(&in, tag)) break;
+      continue;
+    }
+    uint32_t length;
+    if (!in.ReadVarint32(&length)) break;
+    const size_t offset = static_cast<size_t>(in.CurrentPosition());
+    if (offset + length > raw.size() || !in.Skip(static_cast<int>(length))) break;
+    const absl::string_view value = raw.substr(offset, length);
+    if (field == 1) {
+      if (!list_meta->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        return absl::InvalidArgumentError(absl::StrCat(what, ": ", want, ": malformed metadata"));
+      }
+    } else {
+      item(value);
+    }
+  }
+  if (!in.ConsumedEntireMessage()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", want, ": malformed protobuf"));
+  }
+  return absl::OkStatus();
+}
+
+std::string ItemNameOf(absl::string_view object) { return NameIn(object); }
 
 std::string EncodeJson(const pb::Message& object) {
   std::string out;
@@ -597,11 +687,17 @@ absl::Status WatchDecoder::Feed(absl::string_view chunk, const Sink& sink) {
   return failed_;
 }
 
-absl::Status WatchDecoder::Finish() {
+absl::Status WatchDecoder::Finish(const Sink& sink) {
   if (!failed_.ok()) return failed_;
   const absl::string_view pending = absl::string_view(buffer_).substr(start_);
   if (format_ == WatchFormat::kJsonLines) {
-    if (absl::StripAsciiWhitespace(pending).empty()) return absl::OkStatus();
+    const absl::string_view rest = absl::StripAsciiWhitespace(pending);
+    if (rest.empty()) return absl::OkStatus();
+    if (sink != nullptr && !NestsDeeperThan(rest, kMaxJsonDepth) && nlohmann::json::accept(rest)) {
+      start_ = buffer_.size();
+      failed_ = DecodeFrame(rest, sink);
+      return failed_;
+    }
     failed_ = absl::DataLossError(absl::StrCat(EventContext(), ": the stream ended inside the event (",
                                                pending.size(), " bytes after the last newline)"));
     return failed_;
@@ -626,7 +722,11 @@ absl::Status WatchDecoder::DecodeFrame(absl::string_view frame, const Sink& sink
   DecodedEvent event;
   absl::Status s = format_ == WatchFormat::kJsonLines ? DecodeJsonFrame(frame, &event)
                                                       : DecodeProtobufFrame(frame, &event);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    if (on_bad_frame_ == nullptr) return s;
+    ++events_;
+    return on_bad_frame_(std::move(s));
+  }
   ++events_;
   return sink(std::move(event));
 }
@@ -641,6 +741,10 @@ absl::Status WatchDecoder::MakeEvent(std::string type, DecodedEvent* event) cons
 }
 
 absl::Status WatchDecoder::DecodeJsonFrame(absl::string_view line, DecodedEvent* event) {
+  if (NestsDeeperThan(line, kMaxJsonDepth)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        EventContext(), ": a watch event nested deeper than ", kMaxJsonDepth, " levels"));
+  }
   const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string() || !j.contains("object") ||
       !j["object"].is_object()) {
@@ -648,7 +752,21 @@ absl::Status WatchDecoder::DecodeJsonFrame(absl::string_view line, DecodedEvent*
         EventContext(), ": not a watch event {\"type\": ..., \"object\": {...}}: ", Quote(line)));
   }
   if (absl::Status s = MakeEvent(j["type"].get<std::string>(), event); !s.ok()) return s;
-  return DecodeJson(j["object"].dump(), event->object.get(), EventContext());
+  // "GET ...: event 3: MODIFIED Pod ns/web-1"
+  std::string context = absl::StrCat(EventContext(), ": ", event->type, " ",
+                                     event->object->GetDescriptor()->name());
+  if (const auto meta = j["object"].find("metadata"); meta != j["object"].end() && meta->is_object()) {
+    const auto name = meta->find("name");
+    const auto ns = meta->find("namespace");
+    if (name != meta->end() && name->is_string()) {
+      absl::StrAppend(&context, " ",
+                      ns != meta->end() && ns->is_string() && !ns->get<std::string>().empty()
+                          ? absl::StrCat(ns->get<std::string>(), "/")
+                          : "",
+                      name->get<std::string>());
+    }
+  }
+  return DecodeJson(j["object"].dump(), event->object.get(), context);
 }
 
 absl::Status WatchDecoder::DecodeProtobufFrame(absl::string_view frame, DecodedEvent* event) {

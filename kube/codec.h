@@ -46,6 +46,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "api/meta.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
@@ -103,6 +104,24 @@ absl::StatusOr<std::string> EncodeProtobuf(const google::protobuf::Message& obje
 // are dropped, so that caches do not hold them.
 absl::Status DecodeProtobuf(absl::string_view body, google::protobuf::Message* out,
                             absl::string_view what);
+
+// DecodeProtobufList()
+//
+// A protobuf list answer (kind `item_kind` + "List") read item by item: its
+// ListMeta into `list_meta`, and the bytes of each item, in order, to
+// `item`, which parses them into its own type, so that one item that does
+// not parse costs only that item. Errors: the envelope, the kind (a Status
+// is quoted), the list's own framing.
+absl::Status DecodeProtobufList(
+    absl::string_view body, absl::string_view item_kind,
+    k8s::io::apimachinery::pkg::apis::meta::v1::ListMeta* list_meta,
+    const std::function<void(absl::string_view item)>& item, absl::string_view what);
+
+// ItemNameOf()
+//
+// "namespace/name" from a protobuf object's bytes (its metadata, field 1),
+// or "" when not even that parses: names an object that did not decode.
+std::string ItemNameOf(absl::string_view object);
 
 // EncodeJson()
 //
@@ -193,10 +212,24 @@ class WatchDecoder {
 
   // Finish()
   //
-  // The stream ended: an error if it ended inside a frame.
-  absl::Status Finish();
+  // The stream ended: an error if it ended inside a frame. A JSON stream's
+  // last event needs no newline (client-go's JSON framing reads objects,
+  // not lines): when the bytes after the last newline are a whole JSON
+  // value and `sink` is given, they are decoded as the last frame.
+  absl::Status Finish(const Sink& sink = nullptr);
 
-  // Events decoded so far.
+  // OnBadFrame()
+  //
+  // From now on, a frame that arrived whole but does not decode (not an
+  // event, an unknown type, an object with a wrong field) is handed to
+  // `on_bad_frame` with its error, and decoding goes on with the next frame
+  // unless it answers an error. Framing errors (a frame over the size
+  // limit, a stream that ends inside a frame) still end the stream.
+  void OnBadFrame(std::function<absl::Status(absl::Status)> on_bad_frame) {
+    on_bad_frame_ = std::move(on_bad_frame);
+  }
+
+  // Frames decoded so far, bad ones included.
   int64_t events() const { return events_; }
 
  private:
@@ -214,6 +247,7 @@ class WatchDecoder {
   size_t start_ = 0;  // of the unconsumed bytes in buffer_
   int64_t events_ = 0;
   absl::Status failed_;
+  std::function<absl::Status(absl::Status)> on_bad_frame_;
 };
 
 }  // namespace kestrel::kube

@@ -35,6 +35,7 @@ namespace events = ::k8s::io::api::events::v1;
 using ::google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
@@ -553,7 +554,7 @@ TEST(WatchTest, BadFramesAreErrorsAndStopTheDecoder) {
        "w: event 1: not a watch event {\"type\": ..., \"object\": {...}}: \"<html>\""},
       {"BadObject", WatchFormat::kJsonLines,
        "{\"type\":\"ADDED\",\"object\":{\"spec\":{\"priority\":\"high\"}}}\n",
-       "w: event 1: spec.priority: expected an integer (int32), got \"high\""},
+       "w: event 1: ADDED Pod: spec.priority: expected an integer (int32), got \"high\""},
       {"TooLarge", WatchFormat::kLengthDelimited, first + Bytes({0xFF, 0xFF, 0xFF, 0xFF, 0x00}),
        "w: event 2: a frame of 4294967295 bytes: object to decode was longer than maximum "
        "allowed size (16777216)"},
@@ -573,6 +574,44 @@ TEST(WatchTest, BadFramesAreErrorsAndStopTheDecoder) {
     EXPECT_EQ(decoder.Feed("", [](DecodedEvent) { return absl::OkStatus(); }).message(), c.want);
     EXPECT_EQ(decoder.Finish().message(), c.want);
   }
+}
+
+TEST(WatchTest, OnBadFrameSkipsWholeFramesThatDoNotDecode) {
+  WatchDecoder decoder(WatchFormat::kJsonLines, core::Pod::default_instance(), "w");
+  std::vector<std::string> bad;
+  decoder.OnBadFrame([&](absl::Status s) {
+    bad.push_back(std::string(s.message()));
+    return absl::OkStatus();
+  });
+  std::vector<std::string> seen;
+  const std::string stream =
+      "<html>\n"
+      "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"namespace\":\"ns\",\"name\":\"a\"},"
+      "\"spec\":{\"priority\":\"high\"}}}\n"
+      "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\"}}}\n";
+  ASSERT_TRUE(FeedInChunks(decoder, stream, 7, &seen).ok());
+  EXPECT_THAT(seen, ElementsAre("ADDED b"));
+  EXPECT_THAT(bad, ElementsAre("w: event 1: not a watch event {\"type\": ..., \"object\": {...}}: "
+                               "\"<html>\"",
+                               "w: event 2: ADDED Pod ns/a: spec.priority: expected an integer "
+                               "(int32), got \"high\""));
+  // Framing errors still end the stream.
+  ASSERT_TRUE(decoder.Feed("{\"type\"", [](DecodedEvent) { return absl::OkStatus(); }).ok());
+  EXPECT_EQ(decoder.Finish().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(WatchTest, JsonTakesALastEventWithoutItsNewline) {
+  WatchDecoder decoder(WatchFormat::kJsonLines, core::Pod::default_instance(), "w");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(FeedInChunks(decoder,
+                           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\"}}}",
+                           5, &seen).ok());
+  EXPECT_THAT(seen, IsEmpty());
+  EXPECT_TRUE(decoder.Finish([&](DecodedEvent e) {
+    seen.push_back(absl::StrCat(e.type, " ", static_cast<const core::Pod&>(*e.object).metadata().name()));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_THAT(seen, ElementsAre("ADDED b"));
 }
 
 TEST(WatchTest, SinkErrorsStopTheStream) {

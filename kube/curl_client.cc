@@ -358,6 +358,14 @@ CurlClient::StreamAttempt CurlClient::PerformStream(const Request& r,
   Prepare(h, r, &headers, errbuf, &state.headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnStreamData);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
+  if (r.idle_timeout > absl::ZeroDuration()) {
+    // Less than a byte a second for that long: libcurl's low-speed limit
+    // is the idle timeout, in whole seconds.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     static_cast<long>(std::max<int64_t>(
+                         1, absl::ToInt64Seconds(absl::Ceil(r.idle_timeout, absl::Seconds(1))))));
+  }
   curl_multi_add_handle(multi, h);
   if (cancel != nullptr) cancel->SetWaker([multi] { curl_multi_wakeup(multi); });
 
@@ -391,7 +399,10 @@ CurlClient::StreamAttempt CurlClient::PerformStream(const Request& r,
   out.status = state.status;
   Attempt& a = out.attempt;
   a.curl = done ? result : CURLE_RECV_ERROR;
-  if (a.curl != CURLE_OK) {
+  if (a.curl == CURLE_OPERATION_TIMEDOUT && r.idle_timeout > absl::ZeroDuration()) {
+    a.curl_error = absl::StrCat("nothing arrived for ", absl::FormatDuration(r.idle_timeout),
+                                "; the connection counts as dropped");
+  } else if (a.curl != CURLE_OK) {
     a.curl_error = errbuf[0] != '\0' ? errbuf
                    : done            ? curl_easy_strerror(a.curl)
                                      : "the transfer stopped";

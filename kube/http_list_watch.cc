@@ -17,21 +17,19 @@
 #include "api/decode.h"
 #include "api/policy.pb.h"
 #include "api/scheduling.pb.h"
-#include "httplib.h"
+#include "kube/codec.h"
 #include "nlohmann/json.hpp"
 
 namespace kestrel::kube {
 namespace {
 
+namespace meta = ::k8s::io::apimachinery::pkg::apis::meta::v1;
 using Json = nlohmann::json;
 using Answer = absl::StatusOr<std::optional<WatchEvent>>;
 
 // Events decoded ahead of the reflector; past this the reader waits, and
 // the server's buffer fills instead.
 constexpr size_t kMaxQueuedEvents = 1024;
-// How much of an error answer's body is kept for its message.
-constexpr size_t kMaxErrorBody = 64 * 1024;
-
 // Deeper JSON is refused before it is parsed: nlohmann's dump() recurses
 // once per level, and api/decode refuses objects nested deeper than 200
 // anyway.
@@ -130,14 +128,13 @@ absl::StatusOr<Object> DecodeObject(const Json& json, const Resource& resource,
   return Object(std::move(message));
 }
 
-// One open watch: a reader thread pulls the body through a BodyStream,
-// splits it into lines, decodes them and queues the answers for Next().
+// One open watch: a reader thread streams the response through the shared
+// client, decodes it as it arrives and queues the answers for Next().
 class HttpWatchStream : public WatchStream {
  public:
-  HttpWatchStream(std::unique_ptr<BodyStream> body, std::string path,
-                  absl::Duration idle_timeout, const Resource& resource)
-      : body_(std::move(body)), path_(std::move(path)), what_("GET " + path_),
-        idle_timeout_(idle_timeout), resource_(resource) {
+  HttpWatchStream(std::shared_ptr<Client> client, Request request, const Resource& resource)
+      : client_(std::move(client)), request_(std::move(request)),
+        what_("GET " + request_.path), resource_(resource) {
     reader_ = std::thread([this] { Read(); });
   }
 
@@ -167,7 +164,7 @@ class HttpWatchStream : public WatchStream {
       stopped_ = true;
     }
     changed_.notify_all();
-    body_->Cancel();
+    cancel_.Cancel();
   }
 
  private:
@@ -185,70 +182,73 @@ class HttpWatchStream : public WatchStream {
     return true;
   }
 
+  // Queues each decoded event for Next().
+  WatchDecoder::Sink Sink() {
+    return [this](DecodedEvent decoded) -> absl::Status {
+      absl::StatusOr<WatchEvent> event = WatchEventFrom(std::move(decoded), resource_, what_);
+      Answer answer = event.ok() ? Answer(std::optional<WatchEvent>(*std::move(event)))
+                                 : Answer(event.status());
+      return Push(std::move(answer)) ? absl::OkStatus() : Stopped();
+    };
+  }
+
+  absl::Status Stopped() const {
+    return absl::CancelledError(absl::StrCat(what_, ": watch stopped"));
+  }
+
   void Read() {
-    Finish(body_->Get(path_, idle_timeout_,
-                      [this](absl::string_view chunk) { return Feed(chunk); }));
-  }
-
-  absl::Status Feed(absl::string_view chunk) {
-    pending_.append(chunk.data(), chunk.size());
-    size_t start = 0;
-    for (size_t end; (end = pending_.find('\n', start)) != std::string::npos; start = end + 1) {
-      absl::string_view line = absl::StripAsciiWhitespace(
-          absl::string_view(pending_).substr(start, end - start));
-      if (line.empty()) continue;
-      if (!Push(Decode(line))) return absl::CancelledError(absl::StrCat(what_, ": watch stopped"));
-    }
-    pending_.erase(0, start);
-    if (pending_.size() > kMaxWatchEventBytes) {
-      return absl::UnavailableError(absl::StrCat(what_, ": an event longer than ",
-                                                 kMaxWatchEventBytes, " bytes"));
-    }
-    return absl::OkStatus();
-  }
-
-  Answer Decode(absl::string_view line) {
-    absl::StatusOr<WatchEvent> event = DecodeJsonWatchEvent(line, resource_, what_);
-    if (!event.ok()) return event.status();
-    return std::optional<WatchEvent>(*std::move(event));
+    Client::StreamHandler handler;
+    handler.on_start = [this](const Response& head) -> absl::Status {
+      absl::StatusOr<WatchFormat> format = WatchFormatOf(head.content_type);
+      if (!format.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(what_, ": ", format.status().message()));
+      }
+      decoder_.emplace(*format, *resource_.prototype, what_);
+      decoder_->OnBadFrame([this](absl::Status bad) {
+        return Push(absl::DataLossError(bad.message())) ? absl::OkStatus() : Stopped();
+      });
+      return absl::OkStatus();
+    };
+    handler.on_data = [this](absl::string_view chunk) { return decoder_->Feed(chunk, Sink()); };
+    Finish(client_->Stream(request_, handler, &cancel_));
   }
 
   // The last answer: how the body ended. `s` is moved, not copied, into
   // the queue: a Status shared between threads is reference-counted inside
   // Abseil, where ThreadSanitizer cannot see it.
   void Finish(absl::Status s) {
-    const absl::string_view rest = absl::StripAsciiWhitespace(pending_);
-    if (s.ok()) {
-      if (rest.empty()) {
-        Push(Answer(std::nullopt));
-        return;
-      }
-      // JSON needs no newline after the last event; take it if it is whole.
-      Answer last = Decode(rest);
-      if (last.ok()) {
-        if (Push(std::move(last))) Push(Answer(std::nullopt));
-        return;
-      }
-      Push(absl::UnavailableError(absl::StrCat(what_, ": the stream ended in the middle of an "
-                                                      "event (",
-                                               rest.size(), " bytes of it)")));
+    if (s.code() == absl::StatusCode::kCancelled) {
+      Push(std::move(s));
       return;
     }
-    if (!rest.empty() && s.code() != absl::StatusCode::kCancelled) {
-      Push(absl::Status(s.code(), absl::StrCat(s.message(), " (in the middle of an event, ",
-                                               rest.size(), " bytes of it read)")));
+    // Where the body stopped inside an event, say so (a clean end there is
+    // a broken stream too).
+    absl::Status cut = absl::OkStatus();
+    if (decoder_.has_value()) {
+      cut = decoder_->Finish(s.ok() ? Sink() : WatchDecoder::Sink());
+    }
+    if (s.ok()) {
+      if (cut.ok()) {
+        Push(Answer(std::nullopt));
+      } else {
+        Push(absl::UnavailableError(cut.message()));
+      }
+      return;
+    }
+    if (!cut.ok() && absl::IsUnavailable(s)) {
+      Push(absl::UnavailableError(absl::StrCat(s.message(), " (", cut.message(), ")")));
       return;
     }
     Push(std::move(s));
   }
 
-  const std::unique_ptr<BodyStream> body_;
-  const std::string path_;
+  const std::shared_ptr<Client> client_;
+  const Request request_;
   const std::string what_;
-  const absl::Duration idle_timeout_;
   const Resource& resource_;
-  // The reader's unfinished line; only the reader thread touches it.
-  std::string pending_;
+  Cancellation cancel_;
+  // Set when the response begins; only the reader thread touches it.
+  std::optional<WatchDecoder> decoder_;
 
   // std::mutex, for ThreadSanitizer (see reflector.h).
   std::mutex mu_;
@@ -257,88 +257,6 @@ class HttpWatchStream : public WatchStream {
   std::deque<Answer> queue_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reader_;
-};
-
-class HttplibBodyStream : public BodyStream {
- public:
-  explicit HttplibBodyStream(Config config) : config_(std::move(config)) {}
-
-  absl::Status Get(const std::string& path, absl::Duration idle_timeout,
-                   const std::function<absl::Status(absl::string_view)>& on_data) override {
-    const std::string what = "GET " + path;
-    httplib::Client client(config_.server, config_.client_cert_file, config_.client_key_file);
-    if (!client.is_valid()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": server \"", config_.server, "\": cannot set up the client"));
-    }
-    client.set_url_encode(false);  // the path's query is escaped already
-    client.set_connection_timeout(absl::ToInt64Seconds(config_.timeout));
-    client.set_read_timeout(std::chrono::microseconds(absl::ToInt64Microseconds(idle_timeout)));
-    if (!config_.ca_file.empty()) client.set_ca_cert_path(config_.ca_file);
-    if (absl::StartsWith(config_.server, "https://")) {
-      client.enable_server_certificate_verification(!config_.insecure_skip_tls_verify);
-    }
-    httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", "kestrel"}};
-    if (!config_.bearer_token.empty()) {
-      headers.emplace("Authorization", absl::StrCat("Bearer ", config_.bearer_token));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (cancelled_) return absl::CancelledError(absl::StrCat(what, ": cancelled"));
-      client_ = &client;
-    }
-    int code = 0;
-    std::string error_body;
-    absl::Status data_error;
-    httplib::Result result = client.Get(
-        path.c_str(), headers,
-        [&](const httplib::Response& response) {
-          code = response.status;
-          return !cancelled();
-        },
-        [&](const char* data, size_t size) {
-          if (code < 200 || code > 299) {
-            error_body.append(data, std::min(size, kMaxErrorBody - std::min(kMaxErrorBody,
-                                                                              error_body.size())));
-            return true;
-          }
-          data_error = on_data(absl::string_view(data, size));
-          return data_error.ok() && !cancelled();
-        });
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      client_ = nullptr;
-    }
-    if (cancelled()) return absl::CancelledError(absl::StrCat(what, ": cancelled"));
-    if (!data_error.ok()) return data_error;
-    if (code != 0 && (code < 200 || code > 299)) {
-      absl::Status s = StatusFromHttp(code, error_body);
-      return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
-    }
-    if (!result) {
-      return absl::UnavailableError(absl::StrCat(what, ": ", httplib::to_string(result.error())));
-    }
-    return absl::OkStatus();
-  }
-
-  void Cancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    cancelled_ = true;
-    // Shuts the socket of a request in flight; one that has not connected
-    // yet sees `cancelled_` when its answer's head arrives.
-    if (client_ != nullptr) client_->stop();
-  }
-
- private:
-  bool cancelled() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return cancelled_;
-  }
-
-  const Config config_;
-  std::mutex mu_;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  httplib::Client* client_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace
@@ -373,12 +291,6 @@ Resource PriorityClassesResource() {
 absl::Duration WatchIdleTimeout(const WatchOptions& options) {
   if (options.timeout_seconds <= 0) return absl::Hours(1);
   return absl::Seconds(options.timeout_seconds) + absl::Minutes(1);
-}
-
-BodyStreamFactory HttplibBodyStreams(const Config& config) {
-  return [config]() -> std::unique_ptr<BodyStream> {
-    return std::make_unique<HttplibBodyStream>(config);
-  };
 }
 
 absl::StatusOr<ListPage> DecodeJsonList(absl::string_view body, const Resource& resource,
@@ -416,76 +328,89 @@ absl::StatusOr<ListPage> DecodeJsonList(absl::string_view body, const Resource& 
   return page;
 }
 
-absl::StatusOr<WatchEvent> DecodeJsonWatchEvent(absl::string_view line, const Resource& resource,
-                                                absl::string_view what) {
-  if (NestsDeeperThan(line, kMaxJsonDepth)) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": a watch event nested deeper than ", kMaxJsonDepth, " levels"));
+absl::StatusOr<ListPage> DecodeList(absl::string_view content_type, absl::string_view body,
+                                    const Resource& resource, absl::string_view what) {
+  const std::string media = MediaType(content_type);
+  if (media.empty() || media == kContentTypeJson) return DecodeJsonList(body, resource, what);
+  if (media != kContentTypeProtobuf) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": an answer of unexpected content type \"", content_type, "\""));
   }
-  const Json json = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": a watch event that is not a JSON object: ", Excerpt(line)));
-  }
-  const std::string type = StringAt(json, "type");
-  auto object = json.find("object");
-  if (object == json.end() || !object->is_object()) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": a watch event (type \"", type, "\") without an object"));
-  }
+  ListPage page;
+  meta::ListMeta list_meta;
+  int index = 0;
+  absl::Status s = DecodeProtobufList(
+      body, resource.kind, &list_meta,
+      [&](absl::string_view bytes) {
+        std::unique_ptr<google::protobuf::Message> message(resource.prototype->New());
+        const std::string key = ItemNameOf(bytes);
+        const std::string where = ObjectName(resource, key, absl::StrCat("items[", index++, "]"));
+        if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          page.undecodable.push_back(Undecodable{
+              key, absl::InvalidArgumentError(absl::StrCat(what, ": ", where, ": malformed protobuf"))});
+          return;
+        }
+        message->DiscardUnknownFields();
+        if (absl::StatusOr<std::string> k = KeyOf(*message); !k.ok()) {
+          page.undecodable.push_back(Undecodable{
+              key, absl::InvalidArgumentError(absl::StrCat(what, ": ", where, ": ", k.status().message()))});
+          return;
+        }
+        page.items.push_back(Object(std::move(message)));
+      },
+      what);
+  if (!s.ok()) return s;
+  page.resource_version = list_meta.resourceversion();
+  page.continue_token = list_meta.continue_();
+  return page;
+}
+
+absl::StatusOr<WatchEvent> WatchEventFrom(DecodedEvent decoded, const Resource& resource,
+                                          absl::string_view what) {
   WatchEvent event;
-  if (type == "ERROR") {
+  if (decoded.type == "ERROR") {
     event.type = WatchEventType::kError;
+    const auto& status = static_cast<const meta::Status&>(*decoded.object);
     // A Status without a usable code is still an error: a 500.
-    int code = 500;
-    if (auto c = object->find("code"); c != object->end() && c->is_number_integer() &&
-                                       c->get<int64_t>() >= 400 && c->get<int64_t>() < 600) {
-      code = c->get<int>();
-    }
-    const absl::Status s = StatusFromHttp(code, object->dump());
+    const int code = status.code() >= 400 && status.code() < 600 ? status.code() : 500;
+    const absl::Status s = StatusFromHttp(code, EncodeJson(status));
     event.error = absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
     return event;
   }
-  if (type == "BOOKMARK") {
+  if (decoded.type == "BOOKMARK") {
     event.type = WatchEventType::kBookmark;
-    if (auto meta = object->find("metadata"); meta != object->end()) {
-      event.resource_version = StringAt(*meta, "resourceVersion");
-    }
+    event.resource_version = ResourceVersionOf(*decoded.object);
     if (event.resource_version.empty()) {
       return absl::DataLossError(absl::StrCat(what, ": a BOOKMARK without a resourceVersion"));
     }
     return event;
   }
-  if (type == "ADDED") {
+  if (decoded.type == "ADDED") {
     event.type = WatchEventType::kAdded;
-  } else if (type == "MODIFIED") {
+  } else if (decoded.type == "MODIFIED") {
     event.type = WatchEventType::kModified;
-  } else if (type == "DELETED") {
-    event.type = WatchEventType::kDeleted;
   } else {
-    return absl::DataLossError(absl::StrCat(what, ": a watch event of unknown type \"", type, "\""));
+    event.type = WatchEventType::kDeleted;  // the decoder knows no other type
   }
-  const std::string key = KeyOfJson(*object);
-  absl::StatusOr<Object> decoded = DecodeObject(
-      *object, resource,
-      absl::StrCat(what, ": ", type, " ", ObjectName(resource, key, "an object without a name")));
-  if (!decoded.ok()) return absl::DataLossError(decoded.status().message());
-  event.object = *std::move(decoded);
-  event.resource_version = ResourceVersionOf(*event.object);
+  if (absl::StatusOr<std::string> key = KeyOf(*decoded.object); !key.ok()) {
+    return absl::DataLossError(absl::StrCat(what, ": ", decoded.type, " ", resource.kind,
+                                            " without a name: ", key.status().message()));
+  }
+  event.resource_version = ResourceVersionOf(*decoded.object);
+  event.object = Object(std::move(decoded.object));
   return event;
 }
 
-absl::StatusOr<std::unique_ptr<HttpListerWatcher>> HttpListerWatcher::Create(const Config& config,
-                                                                             Resource resource) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(config);
+absl::StatusOr<std::unique_ptr<HttpListerWatcher>> HttpListerWatcher::Create(
+    const Config& config, Resource resource, const ClientOptions& options) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(config, options);
   if (!client.ok()) return client.status();
-  return std::make_unique<HttpListerWatcher>(*std::move(client), HttplibBodyStreams(config),
+  return std::make_unique<HttpListerWatcher>(std::shared_ptr<Client>(*std::move(client)),
                                              std::move(resource));
 }
 
-HttpListerWatcher::HttpListerWatcher(std::unique_ptr<Client> client, BodyStreamFactory streams,
-                                     Resource resource)
-    : client_(std::move(client)), streams_(std::move(streams)), resource_(std::move(resource)) {}
+HttpListerWatcher::HttpListerWatcher(std::shared_ptr<Client> client, Resource resource)
+    : client_(std::move(client)), resource_(std::move(resource)) {}
 
 std::string HttpListerWatcher::ListPath(const ListOptions& options) const {
   std::string query;
@@ -510,16 +435,21 @@ std::string HttpListerWatcher::WatchPath(const WatchOptions& options) const {
 }
 
 absl::StatusOr<ListPage> HttpListerWatcher::List(const ListOptions& options) {
-  const std::string path = ListPath(options);
-  absl::StatusOr<Response> response = client_->Get(path);
+  Request request;
+  request.path = ListPath(options);
+  request.accept = client_->AcceptFor(resource_.prototype->GetDescriptor());
+  absl::StatusOr<Response> response = client_->Do(request);
   if (!response.ok()) return response.status();
-  return DecodeJsonList(response->body, resource_, "GET " + path);
+  return DecodeList(response->content_type, response->body, resource_, "GET " + request.path);
 }
 
 absl::StatusOr<std::unique_ptr<WatchStream>> HttpListerWatcher::Watch(
     const WatchOptions& options) {
-  return std::unique_ptr<WatchStream>(
-      new HttpWatchStream(streams_(), WatchPath(options), WatchIdleTimeout(options), resource_));
+  Request request;
+  request.path = WatchPath(options);
+  request.accept = client_->AcceptFor(resource_.prototype->GetDescriptor());
+  request.idle_timeout = WatchIdleTimeout(options);
+  return std::unique_ptr<WatchStream>(new HttpWatchStream(client_, std::move(request), resource_));
 }
 
 }  // namespace kestrel::kube

@@ -17,9 +17,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "api/core.pb.h"
+#include "api/runtime.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "kube/codec.h"
 #include "kube/informer.h"
 #include "kube/list_watch.h"
 #include "kube/reflector.h"
@@ -171,6 +173,105 @@ TEST(HttpListerWatcherTest, ListAsksAsKubeSchedulerAndKeepsWhatDecodes) {
             absl::StrCat("/api/v1/pods?", kPodSelector, "&limit=500&continue=abc%2B%2F%3D"));
 }
 
+Pod PodNamed(const std::string& name, int version) {
+  Pod pod;
+  pod.mutable_metadata()->set_namespace_("ns");
+  pod.mutable_metadata()->set_name(name);
+  pod.mutable_metadata()->set_resourceversion(absl::StrCat(version));
+  return pod;
+}
+
+// The default content type is kube-scheduler's: protobuf, with JSON as the
+// fallback. A protobuf list is read item by item, and a protobuf watch
+// frame that does not decode costs only that event.
+TEST(HttpListerWatcherTest, ProtobufListsAndWatchStreams) {
+  TestServer server;
+  std::vector<std::string> accepts;
+  std::mutex accepts_mu;
+  server.Get("/api/v1/pods", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> lock(accepts_mu);
+      accepts.push_back(req.get_header_value("Accept"));
+    }
+    if (!req.has_param("watch")) {
+      ::k8s::io::api::core::v1::PodList list;
+      list.mutable_metadata()->set_resourceversion("12");
+      list.mutable_metadata()->set_continue_("next");
+      *list.add_items() = PodNamed("a", 10);
+      *list.add_items() = PodNamed("b", 11);
+      std::string bytes = *EncodeProtobuf(list);
+      // A third item whose bytes are not a Pod: field 1 (metadata) is a
+      // varint where a message belongs... and its length runs off the end.
+      std::string runt = PodNamed("c", 12).SerializeAsString();
+      runt.push_back('\x0a');  // metadata again, length 0x7f, 1 byte there
+      runt.push_back('\x7f');
+      runt.push_back('x');
+      // Re-wrap: the list's raw bytes + item 3, in a new envelope.
+      ::k8s::io::api::core::v1::PodList unwrapped;
+      ASSERT_TRUE(DecodeProtobuf(bytes, &unwrapped, "fixture").ok());
+      std::string raw = unwrapped.SerializeAsString();
+      raw.push_back('\x12');  // items, length-delimited
+      raw.push_back(static_cast<char>(runt.size()));
+      raw += runt;
+      ::k8s::io::apimachinery::pkg::runtime::Unknown envelope;
+      envelope.mutable_typemeta()->set_apiversion("v1");
+      envelope.mutable_typemeta()->set_kind("PodList");
+      envelope.set_raw(raw);
+      res.set_content(std::string(kProtobufMagic) + envelope.SerializeAsString(),
+                      kContentTypeProtobuf);
+      return;
+    }
+    std::string stream = *EncodeWatchFrame(WatchFormat::kLengthDelimited, "ADDED", PodNamed("d", 13));
+    // A whole frame whose event is not a WatchEvent.
+    stream += std::string("\0\0\0\x02\x0a\x05", 6);
+    stream += *EncodeWatchFrame(WatchFormat::kLengthDelimited, "DELETED", PodNamed("a", 14));
+    res.set_content(stream, kContentTypeProtobufWatch);
+  });
+  std::unique_ptr<HttpListerWatcher> lw = PodsOver(server);
+  ListOptions options;
+  options.limit = 500;
+  absl::StatusOr<ListPage> page = lw->List(options);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->resource_version, "12");
+  EXPECT_EQ(page->continue_token, "next");
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(*KeyOf(*page->items[1]), "ns/b");
+  ASSERT_EQ(page->undecodable.size(), 1u);
+  EXPECT_EQ(page->undecodable[0].key, "ns/c");
+  EXPECT_THAT(page->undecodable[0].error.message(),
+              HasSubstr("&limit=500: Pod ns/c: malformed protobuf"));
+
+  WatchOptions watch;
+  watch.resource_version = "12";
+  std::unique_ptr<WatchStream> stream = *lw->Watch(watch);
+  std::vector<std::string> answers = Drain(*stream);
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0], "ADDED rv=13 ns/d");
+  EXPECT_THAT(answers[1], HasSubstr("status DATA_LOSS: GET /api/v1/pods?watch=true"));
+  EXPECT_THAT(answers[1], HasSubstr(": event 2: malformed WatchEvent"));
+  EXPECT_EQ(answers[2], "DELETED rv=14 ns/a");
+  EXPECT_EQ(answers[3], "END");
+  std::lock_guard<std::mutex> lock(accepts_mu);
+  EXPECT_THAT(accepts, ElementsAre("application/vnd.kubernetes.protobuf, application/json",
+                                   "application/vnd.kubernetes.protobuf, application/json"));
+}
+
+// JSON when the client is configured for it (clientConnection.contentType).
+TEST(HttpListerWatcherTest, JsonWhenConfigured) {
+  TestServer server;
+  std::string accept;
+  server.Get("/api/v1/nodes", [&](const httplib::Request& req, httplib::Response& res) {
+    accept = req.get_header_value("Accept");
+    res.set_content(R"({"kind":"NodeList","metadata":{"resourceVersion":"3"},"items":[]})",
+                    "application/json");
+  });
+  ClientOptions json;
+  json.content_type = kContentTypeJson;
+  std::unique_ptr<HttpListerWatcher> lw = *HttpListerWatcher::Create(server.config(), NodesResource(), json);
+  ASSERT_TRUE(lw->List(ListOptions()).ok());
+  EXPECT_EQ(accept, "application/json");
+}
+
 TEST(HttpListerWatcherTest, ListErrorsAndBadAnswersNameTheRequest) {
   TestServer server;
   server.Get("/api/v1/pods", [](const httplib::Request& req, httplib::Response& res) {
@@ -225,11 +326,12 @@ TEST(HttpListerWatcherTest, WatchDecodesEachLineAndSkipsTheOnesThatDoNotDecode) 
   ASSERT_EQ(answers.size(), 8u);
   EXPECT_EQ(answers[0], "ADDED rv=6 ns/a");
   EXPECT_EQ(answers[1], absl::StrCat("status DATA_LOSS: ", what,
-                                     ": a watch event that is not a JSON object: this is not json"));
+                                     ": event 2: not a watch event {\"type\": ..., \"object\": "
+                                     "{...}}: \"this is not json\""));
   EXPECT_THAT(answers[2], HasSubstr(absl::StrCat("status DATA_LOSS: ", what,
-                                                 ": MODIFIED Pod ns/a: spec.priority")));
-  EXPECT_EQ(answers[3],
-            absl::StrCat("status DATA_LOSS: ", what, ": a watch event of unknown type \"SYNC\""));
+                                                 ": event 3: MODIFIED Pod ns/a: spec.priority")));
+  EXPECT_EQ(answers[3], absl::StrCat("status DATA_LOSS: ", what,
+                                     ": event 4: unknown watch event type \"SYNC\""));
   EXPECT_EQ(answers[4], "BOOKMARK rv=9");
   EXPECT_EQ(answers[5], "DELETED rv=10 ns/a");
   EXPECT_EQ(answers[6],
@@ -267,7 +369,7 @@ TEST(HttpListerWatcherTest, StreamEndingOrBrokenInsideAnEventIsUnavailable) {
     for (size_t i = 0; i < c.want.size(); ++i) EXPECT_THAT(answers[i + 1], HasSubstr(c.want[i]));
     if (c.want[0] == "status UNAVAILABLE") {
       EXPECT_THAT(answers[1], HasSubstr("GET /api/v1/pods?watch=true"));
-      EXPECT_THAT(answers[1], HasSubstr("in the middle of an event"));
+      EXPECT_THAT(answers[1], HasSubstr("event 2: the stream ended inside the event"));
     }
   }
 }
@@ -357,11 +459,16 @@ TEST(HttpListerWatcherTest, SilentConnectionCountsAsDropped) {
       return false;
     });
   });
-  std::unique_ptr<BodyStream> body = HttplibBodyStreams(server.config())();
-  absl::Status s = body->Get("/api/v1/pods?watch=true", absl::Milliseconds(100),
-                             [](absl::string_view) { return absl::OkStatus(); });
+  std::unique_ptr<Client> client = *Client::Create(server.config());
+  Request request;
+  request.path = "/api/v1/pods?watch=true";
+  request.idle_timeout = absl::Seconds(1);
+  Client::StreamHandler handler;
+  handler.on_start = [](const Response&) { return absl::OkStatus(); };
+  handler.on_data = [](absl::string_view) { return absl::OkStatus(); };
+  absl::Status s = client->Stream(request, handler, nullptr);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods?watch=true: "));
+  EXPECT_THAT(s.message(), HasSubstr("GET /api/v1/pods?watch=true: nothing arrived for 1s"));
 }
 
 TEST(HttpListerWatcherTest, WatchIdleTimeoutIsTheServersTimeoutAndAMinute) {

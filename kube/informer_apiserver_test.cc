@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -45,10 +46,21 @@ Versions VersionsOf(const Store& store) {
   return out;
 }
 
+// The client's retries of 5xx answers wait 1 s, doubling to 10 s; the 500s
+// this test injects would add up to a minute. Real time, but short waits.
+ClientOptions QuickRetries(const std::string& content_type) {
+  ClientOptions options;
+  options.content_type = content_type;
+  options.initial_backoff = absl::Milliseconds(5);
+  options.max_backoff = absl::Milliseconds(50);
+  return options;
+}
+
 // What the server lists for `resource` now, through a plain unpaged LIST;
 // failures the test injected are retried (they are finite).
 Versions ServerVersions(const Config& config, const Resource& resource) {
-  absl::StatusOr<std::unique_ptr<HttpListerWatcher>> lw = HttpListerWatcher::Create(config, resource);
+  absl::StatusOr<std::unique_ptr<HttpListerWatcher>> lw =
+      HttpListerWatcher::Create(config, resource, QuickRetries(kContentTypeJson));
   EXPECT_TRUE(lw.ok()) << lw.status();
   absl::StatusOr<ListPage> page = absl::UnknownError("not listed");
   for (int attempt = 0; attempt < 100 && !page.ok(); ++attempt) page = (*lw)->List(ListOptions());
@@ -61,9 +73,9 @@ Versions ServerVersions(const Config& config, const Resource& resource) {
 
 // One informer with its recorder and what its reflector reported.
 struct Watched {
-  Watched(const Config& config, Resource r) : resource(std::move(r)) {
-    absl::StatusOr<std::unique_ptr<HttpListerWatcher>> lw = HttpListerWatcher::Create(config, resource);
-    EXPECT_TRUE(lw.ok()) << lw.status();
+  // Every informer of a test shares `client`, as a host's do.
+  Watched(std::shared_ptr<Client> client, Resource r) : resource(std::move(r)) {
+    auto lw = std::make_unique<HttpListerWatcher>(std::move(client), resource);
     ReflectorOptions options;
     // Real time, but short waits: the faults come often here.
     options.backoff.initial = absl::Milliseconds(5);
@@ -72,7 +84,7 @@ struct Watched {
       std::lock_guard<std::mutex> lock(mu);
       errors.push_back(std::string(s.message()));
     };
-    informer = std::make_unique<Informer>(*std::move(lw), std::move(options));
+    informer = std::make_unique<Informer>(std::move(lw), std::move(options));
     EXPECT_TRUE(informer->AddEventHandler(recorder.Handlers()).ok());
   }
 
@@ -105,7 +117,11 @@ std::string PodJson(const std::string& ns, const std::string& name, const std::s
   return pod.dump();
 }
 
-TEST(InformerApiServerTest, InformersFollowTheServerThroughItsFaults) {
+// Runs over both wire formats: the server's protobuf lists and watch
+// streams, and its JSON ones.
+class InformerApiServerTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(InformerApiServerTest, InformersFollowTheServerThroughItsFaults) {
   FakeApiServerOptions server_options;
   server_options.history_size = 40;  // a resumed watch is often too old
   server_options.bookmark_interval = absl::Milliseconds(20);
@@ -136,10 +152,13 @@ TEST(InformerApiServerTest, InformersFollowTheServerThroughItsFaults) {
                               .dump())
                   .ok());
 
-  Watched pods(config, PodsResource());
-  Watched nodes(config, NodesResource());
-  Watched namespaces(config, NamespacesResource());
-  Watched budgets(config, PodDisruptionBudgetsResource());
+  absl::StatusOr<std::unique_ptr<Client>> created = Client::Create(config, QuickRetries(GetParam()));
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::shared_ptr<Client> client = *std::move(created);
+  Watched pods(client, PodsResource());
+  Watched nodes(client, NodesResource());
+  Watched namespaces(client, NamespacesResource());
+  Watched budgets(client, PodDisruptionBudgetsResource());
   std::vector<Watched*> all = {&pods, &nodes, &namespaces, &budgets};
   for (Watched* w : all) w->informer->Start();
   for (Watched* w : all) ASSERT_TRUE(w->informer->WaitForSync(absl::Minutes(1)));
@@ -202,7 +221,10 @@ TEST(InformerApiServerTest, InformersFollowTheServerThroughItsFaults) {
 
   for (Watched* w : all) {
     SCOPED_TRACE(w->resource.description);
-    EXPECT_TRUE(w->CatchesUp(config));
+    EXPECT_TRUE(w->CatchesUp(config)) << [w] {
+      std::lock_guard<std::mutex> lock(w->mu);
+      return absl::StrJoin(w->errors, "\n");
+    }();
   }
   for (Watched* w : all) w->informer->Stop();
   for (Watched* w : all) {
@@ -217,6 +239,12 @@ TEST(InformerApiServerTest, InformersFollowTheServerThroughItsFaults) {
   std::lock_guard<std::mutex> lock(pods.mu);
   EXPECT_FALSE(pods.errors.empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(WireFormats, InformerApiServerTest,
+                         ::testing::Values(kContentTypeProtobuf, kContentTypeJson),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == kContentTypeJson ? "Json" : "Protobuf";
+                         });
 
 }  // namespace
 }  // namespace kestrel::kube

@@ -81,10 +81,9 @@ std::string Rfc3339(absl::Time t) {
 
 }  // namespace
 
-ApiCluster::ApiCluster(kube::Client* client, const kube::Config& kube_config,
+ApiCluster::ApiCluster(std::shared_ptr<kube::Client> client,
                        config::KubeSchedulerConfiguration config, ApiClusterOptions options)
-    : client_(client),
-      kube_config_(kube_config),
+    : client_(std::move(client)),
       config_(std::move(config)),
       options_(std::move(options)) {}
 
@@ -153,12 +152,10 @@ absl::Status ApiCluster::StartInformers() {
                                       kube::PodsResource(),
                                       kube::PodDisruptionBudgetsResource()};
   for (const kube::Resource& resource : resources) {
-    absl::StatusOr<std::unique_ptr<kube::HttpListerWatcher>> lw =
-        kube::HttpListerWatcher::Create(kube_config_, resource);
-    if (!lw.ok()) return lw.status();
     kube::ReflectorOptions reflector;
     reflector.on_error = [this](const absl::Status& s) { ReportInformerError(s); };
-    auto informer = std::make_unique<kube::Informer>(*std::move(lw), std::move(reflector));
+    auto informer = std::make_unique<kube::Informer>(
+        std::make_unique<kube::HttpListerWatcher>(client_, resource), std::move(reflector));
     const std::string kind = resource.kind;
     // Runs on the informer's thread: queue only.
     kube::EventHandlers handlers;

@@ -85,11 +85,11 @@ struct ApiClusterOptions {
 
 class ApiCluster : public ClusterClient {
  public:
-  // `client` must outlive this; `kube_config` names the server the
-  // informers watch (one connection each). `config` gives the profile the
-  // planner schedules with.
-  ApiCluster(kube::Client* client, const kube::Config& kube_config,
-             config::KubeSchedulerConfiguration config, ApiClusterOptions options = {});
+  // Every request, the informers' lists and watches included, goes through
+  // `client`: one token bucket and one pool of connections for the host.
+  // `config` gives the profile the planner schedules with.
+  ApiCluster(std::shared_ptr<kube::Client> client, config::KubeSchedulerConfiguration config,
+             ApiClusterOptions options = {});
   // Stops the informers.
   ~ApiCluster() override;
 
@@ -169,8 +169,7 @@ class ApiCluster : public ClusterClient {
   // again on the latest node after a conflict.
   absl::Status ChangeTaint(const std::string& node, const std::string& value, bool add);
 
-  kube::Client* client_;
-  const kube::Config kube_config_;
+  const std::shared_ptr<kube::Client> client_;
   const config::KubeSchedulerConfiguration config_;
   const ApiClusterOptions options_;
   ViewPlanner planner_{this};

@@ -116,8 +116,7 @@ class ApiHostTest : public ::testing::Test {
       std::lock_guard<std::mutex> lock(errors_mu_);
       errors_.push_back(std::string(s.message()));
     };
-    return std::make_unique<ApiCluster>(client_.get(), kube_config_, scheduler::DefaultConfig(),
-                                        options);
+    return std::make_unique<ApiCluster>(client_, scheduler::DefaultConfig(), options);
   }
 
   // Waits until the view's informer of `kind` has the server's latest
@@ -220,7 +219,7 @@ class ApiHostTest : public ::testing::Test {
   kube::Config kube_config_;
   std::mutex errors_mu_;
   std::vector<std::string> errors_;
-  std::unique_ptr<kube::Client> client_;
+  std::shared_ptr<kube::Client> client_;
   std::unique_ptr<ApiCluster> cluster_;
   std::unique_ptr<Rescheduler> rescheduler_;
   std::vector<absl::Duration> sleeps_;

@@ -868,7 +868,13 @@ class FakeApiServer::Impl {
     if (reply.retry_after_seconds > 0) {
       res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
     }
-    res.set_content(wire->EncodeObject(reply.body), wire->content_type());
+    absl::StatusOr<std::string> body = wire->EncodeObject(reply.body);
+    if (!body.ok()) {
+      // What upstream's serializer does with an object it cannot encode.
+      res.status = 500;
+      body = wire->EncodeObject(Failure(500, std::string(body.status().message())).body);
+    }
+    res.set_content(body.ok() ? *std::move(body) : std::string(), wire->content_type());
   }
 
   // The test-side API.

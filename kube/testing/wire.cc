@@ -34,7 +34,9 @@ class JsonWireFormat : public WireFormat {
   std::string content_type() const override { return "application/json"; }
   // kube-apiserver adds ";stream=watch" for every encoding but JSON.
   std::string watch_content_type() const override { return "application/json"; }
-  std::string EncodeObject(const json& object) const override { return Dump(object); }
+  absl::StatusOr<std::string> EncodeObject(const json& object) const override {
+    return Dump(object);
+  }
   std::string EncodeWatchEvent(absl::string_view type, const json& object) const override {
     json event = json::object();
     event["type"] = std::string(type);
@@ -62,6 +64,7 @@ const absl::flat_hash_map<std::pair<std::string, std::string>,
              &k8s::io::api::core::v1::NamespaceList::default_instance(),
              &k8s::io::api::core::v1::Binding::default_instance(),
              &k8s::io::api::core::v1::Event::default_instance(),
+             &k8s::io::api::core::v1::EventList::default_instance(),
              &k8s::io::api::events::v1::Event::default_instance(),
              &k8s::io::api::events::v1::EventList::default_instance(),
              &k8s::io::api::policy::v1::Eviction::default_instance(),
@@ -107,27 +110,14 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ToProto(const json& o
   return message;
 }
 
-// What the protobuf format writes for an object it cannot encode: a
-// Status 500, itself in protobuf, so that the body still matches the
-// Content-Type.
-std::string InternalErrorBody(const absl::Status& status) {
-  k8s::io::apimachinery::pkg::apis::meta::v1::Status error;
-  error.set_status("Failure");
-  error.set_message(std::string(status.message()));
-  error.set_reason("InternalError");
-  error.set_code(500);
-  return *EncodeProtobuf(error);
-}
-
 class ProtobufWireFormat : public WireFormat {
  public:
   std::string content_type() const override { return kContentTypeProtobuf; }
   std::string watch_content_type() const override { return kContentTypeProtobufWatch; }
-  std::string EncodeObject(const json& object) const override {
+  absl::StatusOr<std::string> EncodeObject(const json& object) const override {
     absl::StatusOr<std::unique_ptr<google::protobuf::Message>> message = ToProto(object);
-    if (!message.ok()) return InternalErrorBody(message.status());
-    absl::StatusOr<std::string> body = EncodeProtobuf(**message);
-    return body.ok() ? *std::move(body) : InternalErrorBody(body.status());
+    if (!message.ok()) return message.status();
+    return EncodeProtobuf(**message);
   }
   std::string EncodeWatchEvent(absl::string_view type, const json& object) const override {
     absl::StatusOr<std::unique_ptr<google::protobuf::Message>> message = ToProto(object);

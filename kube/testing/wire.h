@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
@@ -38,8 +39,10 @@ class WireFormat {
   virtual std::string content_type() const = 0;
   // The Content-Type of a watch stream.
   virtual std::string watch_content_type() const = 0;
-  // An object, a list or a Status, as a response body.
-  virtual std::string EncodeObject(const nlohmann::json& object) const = 0;
+  // An object, a list or a Status, as a response body. An error when the
+  // format cannot carry it (a kind without a protobuf message): the server
+  // then answers 500 with that message, as upstream's serializer does.
+  virtual absl::StatusOr<std::string> EncodeObject(const nlohmann::json& object) const = 0;
   // One watch event, framed: what one chunk of the stream carries.
   virtual std::string EncodeWatchEvent(absl::string_view type,
                                        const nlohmann::json& object) const = 0;
