@@ -41,6 +41,9 @@ _LIBS = {
     "curl": (["libcurl"], []),
     # libssl-dev: httplib's SSLServer in tests, and TLS errors.
     "openssl": (["openssl"], []),
+    # prometheus-cpp-dev: the core library only (Registry, metric types,
+    # TextSerializer); `kestrel scheduler` serves /metrics itself.
+    "prometheus": (["prometheus-cpp-core"], []),
 }
 
 def _pkg_config(ctx, args):

@@ -21,7 +21,7 @@ PACKAGES=(
   g++
   pkg-config
   # pkg-config modules: absl_*, protobuf, grpc++, gtest, gmock, gtest_main,
-  # benchmark, yaml-cpp.
+  # benchmark, yaml-cpp, prometheus-cpp-core.
   libabsl-dev
   libprotobuf-dev
   libgrpc++-dev
@@ -43,6 +43,8 @@ PACKAGES=(
   openssl
   libsimdjson-dev
   nlohmann-json3-dev
+  # Prometheus metrics for `kestrel scheduler` (prometheus-cpp-core).
+  prometheus-cpp-dev
 )
 
 # kubectl for //cmd:apiserver_kubectl_test: any will do (a newer one from

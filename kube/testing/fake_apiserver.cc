@@ -35,6 +35,7 @@
 #include "kube/testing/json_util.h"
 #include "kube/testing/object_store.h"
 #include "kube/testing/patch.h"
+#include "kube/testing/reviews.h"
 #include "kube/testing/selectors.h"
 #include "kube/testing/table.h"
 #include "kube/testing/wire.h"
@@ -827,6 +828,14 @@ class FakeApiServer::Impl {
       for (int fd : ServerSockets(port_, req.remote_port)) shutdown(fd, SHUT_RDWR);
       return;
     }
+    if (req.method == "POST" && !injected.has_value()) {
+      if (std::optional<Reviews::Answer> a = reviews_.Serve(req.path, req.body); a.has_value()) {
+        res.status = a->code;
+        res.set_content(a->code == 201 ? a->body.dump() : Failure(a->code, a->body.get<std::string>()).body.dump(),
+                        "application/json");
+        return;
+      }
+    }
     const bool get = req.method == "GET" || req.method == "HEAD";
     if (get && !injected.has_value() && IsHealthPath(req.path)) {
       res.status = 200;
@@ -972,6 +981,7 @@ class FakeApiServer::Impl {
 
   int watches() const { return watches_.load(); }
   int requests() const { return requests_.load(); }
+  Reviews& reviews() { return reviews_; }
   int gets(const std::string& path) const {
     absl::MutexLock lock(&lists_mu_);
     auto it = lists_.find(path);
@@ -1932,6 +1942,7 @@ class FakeApiServer::Impl {
   ObjectStore store_;
   int port_ = -1;
   std::atomic<int> requests_{0};
+  Reviews reviews_;
   mutable absl::Mutex lists_mu_;
   // GETs that are not watches, by path without the query.
   absl::flat_hash_map<std::string, int> lists_ ABSL_GUARDED_BY(lists_mu_);
@@ -2057,6 +2068,16 @@ int FakeApiServer::watches() const { return impl_->watches(); }
 
 int FakeApiServer::requests() const { return impl_->requests(); }
 int FakeApiServer::gets(const std::string& path) const { return impl_->gets(path); }
+
+void FakeApiServer::SetToken(const std::string& token, ReviewUser user) {
+  impl_->reviews().SetToken(token, std::move(user));
+}
+void FakeApiServer::AllowPath(const std::string& user, const std::string& verb,
+                              const std::string& path) {
+  impl_->reviews().AllowPath(user, verb, path);
+}
+int FakeApiServer::token_reviews() const { return impl_->reviews().token_reviews(); }
+int FakeApiServer::access_reviews() const { return impl_->reviews().access_reviews(); }
 
 void FakeApiServer::FailNext(const std::string& method, const std::string& path_prefix, int code,
                              int times, int retry_after_seconds) {

@@ -102,6 +102,11 @@
 //     conversions (PartialObjectMetadata, aggregated discovery) are not
 //     made: a media range asking for one is skipped, as upstream skips
 //     what an endpoint does not allow;
+//   * TokenReview and SubjectAccessReview (reviews.h), as a delegating
+//     server's authentication and authorization ask them: a token the test
+//     gave with SetToken() is its user; a user may GET (or any verb) the
+//     non-resource paths AllowPath() names. Anything else is not
+//     authenticated ("invalid bearer token") or not allowed (no reason);
 //   * requests are served concurrently: a reader/writer lock around the
 //     store, held only while an answer is computed, never while one is
 //     written to the socket. Each watch takes one of `threads` handler
@@ -113,7 +118,9 @@
 // supported", rather than a write for real), deletecollection (405), field
 // management, generation bumps on spec changes, validation beyond what is
 // described here, admission (no namespace existence check, no defaulting
-// of pod specs beyond the above, no qosClass), authentication,
+// of pod specs beyond the above, no qosClass), authentication and
+// authorization of its own requests (the reviews above only answer),
+// resource attributes in SubjectAccessReviews (never allowed), RBAC,
 // compression of watches (a compressor would hold events back; other
 // answers are gzip'ed when the client asks), a namespace controller
 // (deleting a namespace removes it at once and leaves what is in it), a
@@ -150,6 +157,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "httplib.h"
+#include "kube/testing/reviews.h"
 #include "nlohmann/json.hpp"
 
 namespace kestrel::kube::testing {
@@ -258,6 +266,17 @@ class FakeApiServer {
   // How many GETs of `path` (without the query) that are not watches it
   // answered: LISTs of a collection, or reads of one object.
   int gets(const std::string& path) const;
+
+  // Delegated authentication and authorization.
+
+  // SetToken(): a TokenReview of `token` answers that it is `user`.
+  void SetToken(const std::string& token, ReviewUser user);
+  // AllowPath(): a SubjectAccessReview of `user` for `verb` ("get") on the
+  // non-resource `path` ("/metrics") is allowed.
+  void AllowPath(const std::string& user, const std::string& verb, const std::string& path);
+  // How many TokenReviews and SubjectAccessReviews it answered.
+  int token_reviews() const;
+  int access_reviews() const;
 
   // Faults.
 

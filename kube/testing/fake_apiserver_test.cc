@@ -2949,3 +2949,47 @@ TEST_F(FakeApiServerTest, ProtobufNegotiation) {
 
 }  // namespace
 }  // namespace kestrel::kube::testing
+
+namespace kestrel::kube::testing {
+namespace {
+
+TEST(FakeApiServerReviewsTest, TokenAndSubjectAccessReviews) {
+  absl::StatusOr<std::unique_ptr<FakeApiServer>> server = FakeApiServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  (*server)->SetToken("good", {"alice", "u-1", {"team"}});
+  (*server)->AllowPath("alice", "get", "/metrics");
+  httplib::Client http((*server)->url());
+  struct Case {
+    std::string path;
+    std::string body;
+    int code;
+    std::string status;  // the answer's status, dumped
+  };
+  const std::string tr = "/apis/authentication.k8s.io/v1/tokenreviews";
+  const std::string sar = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
+  const std::vector<Case> cases = {
+      {tr, R"({"spec":{"token":"good"}})", 201,
+       R"({"authenticated":true,"user":{"groups":["team"],"uid":"u-1","username":"alice"}})"},
+      {tr, R"({"spec":{"token":"bad"}})", 201, R"({"error":"invalid bearer token","user":{}})"},
+      {sar, R"({"spec":{"user":"alice","nonResourceAttributes":{"path":"/metrics","verb":"get"}}})",
+       201, R"({"allowed":true})"},
+      {sar, R"({"spec":{"user":"alice","nonResourceAttributes":{"path":"/configz","verb":"get"}}})",
+       201, R"({"allowed":false})"},
+      {sar, R"({"spec":{"user":"bob","nonResourceAttributes":{"path":"/metrics","verb":"get"}}})",
+       201, R"({"allowed":false})"},
+      {tr, "not json", 400, ""},
+  };
+  for (const Case& c : cases) {
+    httplib::Result res = http.Post(c.path.c_str(), c.body, "application/json");
+    ASSERT_TRUE(res) << c.body;
+    EXPECT_EQ(res->status, c.code) << c.body;
+    if (c.code != 201) continue;
+    const nlohmann::json answer = nlohmann::json::parse(res->body);
+    EXPECT_EQ(answer["status"].dump(), c.status) << c.body;
+  }
+  EXPECT_EQ((*server)->token_reviews(), 2);  // the malformed one never counted
+  EXPECT_EQ((*server)->access_reviews(), 3);
+}
+
+}  // namespace
+}  // namespace kestrel::kube::testing
