@@ -1,6 +1,7 @@
 #include "scheduler/queue/scheduling_queue.h"
 
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -246,6 +247,7 @@ void SchedulingQueue::MoveToActive(Entry* e, absl::string_view event) {
   }
   Attach(e, SubQueue::kActive);
   Count("active", event);
+  active_cv_.notify_all();
 }
 
 // Upstream requeuePodViaQueueingHint with queueAfterBackoff.
@@ -339,13 +341,13 @@ std::vector<SchedulingQueue::Entry*> SchedulingQueue::UnschedulableWithCrossTopo
 // Public operations.
 
 void SchedulingQueue::Add(model::PodPtr pod) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Entry* e = Insert(NewInfo(std::move(pod)));
   MoveToActive(e, framework::kPodAdd);
 }
 
 void SchedulingQueue::Update(const model::PodPtr& old_pod, model::PodPtr new_pod) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (old_pod != nullptr) {
     Entry* e = Find(old_pod->Key());
     if (e != nullptr && (e->where == SubQueue::kActive || e->where == SubQueue::kBackoff)) {
@@ -375,12 +377,12 @@ void SchedulingQueue::Update(const model::PodPtr& old_pod, model::PodPtr new_pod
 }
 
 void SchedulingQueue::Delete(const model::Pod& pod) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (Entry* e = Find(pod.Key()); e != nullptr) Erase(e);
 }
 
 void SchedulingQueue::Activate(absl::Span<const model::PodPtr> pods) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const model::PodPtr& pod : pods) {
     Entry* e = Find(pod->Key());
     if (e == nullptr ||
@@ -408,26 +410,25 @@ std::optional<framework::QueuedPodInfo> SchedulingQueue::PopLocked() {
 }
 
 std::optional<framework::QueuedPodInfo> SchedulingQueue::Pop() {
-  mu_.LockWhen(absl::Condition(this, &SchedulingQueue::PopReady));
-  std::optional<framework::QueuedPodInfo> info = PopLocked();
-  mu_.Unlock();
-  return info;
+  std::unique_lock<std::mutex> lock(mu_);
+  active_cv_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return PopReady(); });
+  return PopLocked();
 }
 
 std::optional<framework::QueuedPodInfo> SchedulingQueue::TryPop() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return PopLocked();
 }
 
 int64_t SchedulingQueue::SchedulingCycle() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return scheduling_cycle_;
 }
 
 absl::Status SchedulingQueue::AddUnschedulableIfNotPresent(framework::QueuedPodInfo info,
                                                            int64_t pod_scheduling_cycle) {
   if (info.pod == nullptr) return absl::InvalidArgumentError("no pod to add back to the queue");
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const std::string key = info.pod->Key();
   if (const Entry* e = Find(key); e != nullptr) {
     switch (e->where) {
@@ -460,19 +461,19 @@ absl::Status SchedulingQueue::AddUnschedulableIfNotPresent(framework::QueuedPodI
 
 void SchedulingQueue::MoveAllToActiveOrBackoffQueue(const framework::ClusterEvent& event,
                                                     const PreEnqueueCheck& pre_check) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   MoveAll(event, pre_check);
 }
 
 void SchedulingQueue::AssignedPodAdded(const model::Pod& pod, const model::Labels* ns_labels) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   MovePods(UnschedulableWithCrossTopologyTerm(pod, ns_labels), framework::kAssignedPodAdd);
 }
 
 void SchedulingQueue::AssignedPodUpdated(const model::Pod& new_pod,
                                          const framework::ClusterEvent& event,
                                          const model::Labels* ns_labels) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (event.resource == framework::EventResource::kPod &&
       (event.action_type & framework::kUpdatePodScaleDown) != 0) {
     // Freed resources may help any pod, not only those with cross-topology
@@ -484,7 +485,7 @@ void SchedulingQueue::AssignedPodUpdated(const model::Pod& new_pod,
 }
 
 void SchedulingQueue::FlushBackoffQCompleted() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   while (!backoff_.empty()) {
     Entry* e = *backoff_.begin();
     if (IsBackingOff(e->info)) break;
@@ -493,7 +494,7 @@ void SchedulingQueue::FlushBackoffQCompleted() {
 }
 
 void SchedulingQueue::FlushUnschedulablePodsLeftover() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
   std::vector<Entry*> expired;
   for (Entry* e : unschedulable_) {
@@ -509,8 +510,11 @@ void SchedulingQueue::FlushLoop() {
   absl::Time next_leftover_flush = absl::Now() + absl::Seconds(30);
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&closed_), absl::Seconds(1))) return;
+      std::unique_lock<std::mutex> lock(mu_);
+      if (closed_cv_.wait_for(lock, std::chrono::seconds(1),
+                              [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return closed_; })) {
+        return;
+      }
     }
     FlushBackoffQCompleted();
     if (absl::Now() >= next_leftover_flush) {
@@ -521,10 +525,10 @@ void SchedulingQueue::FlushLoop() {
 }
 
 void SchedulingQueue::Run() {
-  absl::MutexLock lock(&run_mu_);
+  std::lock_guard<std::mutex> lock(run_mu_);
   if (flusher_.joinable()) return;
   {
-    absl::MutexLock queue_lock(&mu_);
+    std::lock_guard<std::mutex> queue_lock(mu_);
     if (closed_) return;
   }
   flusher_ = std::thread([this] { FlushLoop(); });
@@ -532,15 +536,17 @@ void SchedulingQueue::Run() {
 
 void SchedulingQueue::Close() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
+    active_cv_.notify_all();
+    closed_cv_.notify_all();
   }
-  absl::MutexLock lock(&run_mu_);
+  std::lock_guard<std::mutex> lock(run_mu_);
   if (flusher_.joinable()) flusher_.join();
 }
 
 std::vector<model::PodPtr> SchedulingQueue::PendingPods(std::string* summary) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<model::PodPtr> pods;
   pods.reserve(entries_.size());
   for (const Entry* e : active_) pods.push_back(e->info.pod);
@@ -557,7 +563,7 @@ std::vector<model::PodPtr> SchedulingQueue::PendingPods(std::string* summary) co
 }
 
 QueueStats SchedulingQueue::Stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   QueueStats stats;
   stats.active = static_cast<int64_t>(active_.size());
   stats.backoff = static_cast<int64_t>(backoff_.size());
@@ -569,13 +575,13 @@ QueueStats SchedulingQueue::Stats() const {
 }
 
 SubQueue SchedulingQueue::Locate(absl::string_view key) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const Entry* e = Find(key);
   return e == nullptr ? SubQueue::kNone : e->where;
 }
 
 std::optional<framework::QueuedPodInfo> SchedulingQueue::Get(absl::string_view key) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const Entry* e = Find(key);
   if (e == nullptr) return std::nullopt;
   return e->info;

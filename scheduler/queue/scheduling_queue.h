@@ -74,8 +74,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,7 +89,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "model/labels.h"
@@ -339,7 +341,12 @@ class SchedulingQueue {
   const absl::Duration pod_max_in_unschedulable_pods_;
   const std::map<std::string, framework::ClusterEventMap> cluster_event_maps_;
 
-  mutable absl::Mutex mu_;
+  // A std::mutex, not an absl::Mutex: Debian's Abseil is not built for
+  // ThreadSanitizer, which then cannot see an absl::Mutex order threads
+  // (see .bazelrc).
+  mutable std::mutex mu_;
+  std::condition_variable active_cv_;  // activeQ gained a pod, or closed
+  std::condition_variable closed_cv_;  // closed (wakes Run()'s thread)
   // Every queued pod by key; the parts below point into it.
   absl::flat_hash_map<std::string, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
   std::set<Entry*, ActiveLess> active_ ABSL_GUARDED_BY(mu_);
@@ -352,7 +359,7 @@ class SchedulingQueue {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::pair<std::string, std::string>, int64_t> incoming_ ABSL_GUARDED_BY(mu_);
 
-  absl::Mutex run_mu_;  // serializes Run() and Close()'s join
+  std::mutex run_mu_;  // serializes Run() and Close()'s join
   std::thread flusher_ ABSL_GUARDED_BY(run_mu_);
 };
 
