@@ -55,7 +55,8 @@ class CountsRef {
 };
 
 class InterPodAffinityFilter : public framework::PreFilterPlugin,
-                               public framework::FilterPlugin {
+                               public framework::FilterPlugin,
+                               public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "InterPodAffinity";
   static constexpr char kErrReasonExistingAntiAffinityRulesNotMatch[] =
@@ -66,6 +67,18 @@ class InterPodAffinityFilter : public framework::PreFilterPlugin,
       "node(s) didn't match pod anti-affinity rules";
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's interpodaffinity EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kPod,
+       framework::kAdd | framework::kUpdatePodLabel | framework::kDelete},
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeLabel | framework::kUpdateNodeTaint},
+    };
+  }
 
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
                               framework::NodeInfoList nodes) override;

@@ -45,7 +45,9 @@ namespace kestrel::predicates {
 // the pod has no required terms. An empty set means no node can match.
 std::optional<std::vector<model::Id>> PinnedNodeNames(const model::Pod& pod);
 
-class NodeAffinityFilter : public framework::PreFilterPlugin, public framework::FilterPlugin {
+class NodeAffinityFilter : public framework::PreFilterPlugin,
+                           public framework::FilterPlugin,
+                           public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "NodeAffinity";
   static constexpr char kErrReasonPod[] = "node(s) didn't match Pod's node affinity/selector";
@@ -64,6 +66,16 @@ class NodeAffinityFilter : public framework::PreFilterPlugin, public framework::
   explicit NodeAffinityFilter(std::optional<model::NodeSelector> added_required);
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's nodeaffinity EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeLabel | framework::kUpdateNodeTaint},
+    };
+  }
 
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,
                               framework::NodeInfoList nodes) override;

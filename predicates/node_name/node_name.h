@@ -6,13 +6,15 @@
 #ifndef KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_
 #define KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_
 
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "model/objects.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
 
-class NodeName : public framework::FilterPlugin {
+class NodeName : public framework::FilterPlugin, public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "NodeName";
   static constexpr char kErrReason[] = "node(s) didn't match the requested node name";
@@ -20,6 +22,17 @@ class NodeName : public framework::FilterPlugin {
   NodeName() = default;
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's nodename EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeTaint | framework::kUpdateNodeLabel},
+    };
+  }
+
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
   // A pod that names no node fits every row: nothing to clear.

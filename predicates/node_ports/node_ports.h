@@ -18,13 +18,17 @@
 #ifndef KESTREL_PREDICATES_NODE_PORTS_NODE_PORTS_H_
 #define KESTREL_PREDICATES_NODE_PORTS_NODE_PORTS_H_
 
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "model/objects.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
 
-class NodePorts : public framework::PreFilterPlugin, public framework::FilterPlugin {
+class NodePorts : public framework::PreFilterPlugin,
+                  public framework::FilterPlugin,
+                  public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "NodePorts";
   static constexpr char kErrReason[] = "node(s) didn't have free ports for the requested pod ports";
@@ -32,6 +36,18 @@ class NodePorts : public framework::PreFilterPlugin, public framework::FilterPlu
   NodePorts() = default;
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's nodeports EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kPod,
+       framework::kDelete},
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeTaint | framework::kUpdateNodeLabel},
+    };
+  }
 
   // Skip when the pod asks for no host port.
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,

@@ -32,7 +32,8 @@ namespace kestrel::predicates {
 using model::IsExtendedResourceName;
 
 class NodeResourcesFitFilter : public framework::PreFilterPlugin,
-                               public framework::FilterPlugin {
+                               public framework::FilterPlugin,
+                               public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "NodeResourcesFit";
 
@@ -41,6 +42,21 @@ class NodeResourcesFitFilter : public framework::PreFilterPlugin,
   NodeResourcesFitFilter(const config::NodeResourcesFitArgs& args, model::Interner& names);
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's noderesources Fit EventsToRegister (1.31) with the
+  // SchedulerQueueingHints gate off, where Node/UpdateNodeTaint and
+  // UpdateNodeLabel also stand for node adds that a preCheck filtered out.
+  // Pod/UpdatePodScaleDown only comes with InPlacePodVerticalScaling (alpha,
+  // off in 1.31).
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kPod,
+       framework::kDelete},
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeAllocatable | framework::kUpdateNodeTaint |
+           framework::kUpdateNodeLabel},
+    };
+  }
 
   // The compiled pod carries its requests: nothing to precompute.
   framework::Status PreFilter(framework::CycleState& state, const model::Pod& pod,

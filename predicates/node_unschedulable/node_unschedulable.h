@@ -10,6 +10,8 @@
 #ifndef KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_
 #define KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_
 
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "model/interner.h"
 #include "model/objects.h"
@@ -17,7 +19,7 @@
 
 namespace kestrel::predicates {
 
-class NodeUnschedulable : public framework::FilterPlugin {
+class NodeUnschedulable : public framework::FilterPlugin, public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "NodeUnschedulable";
   static constexpr char kTaintKey[] = "node.kubernetes.io/unschedulable";
@@ -28,6 +30,17 @@ class NodeUnschedulable : public framework::FilterPlugin {
   explicit NodeUnschedulable(model::Id unschedulable_taint_key);
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's nodeunschedulable EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeTaint | framework::kUpdateNodeLabel},
+    };
+  }
+
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;
   bool FiltersRows(const framework::CycleState&, const model::Pod&) const override {

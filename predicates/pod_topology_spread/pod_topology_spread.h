@@ -51,7 +51,8 @@
 namespace kestrel::predicates {
 
 class PodTopologySpreadFilter : public framework::PreFilterPlugin,
-                                public framework::FilterPlugin {
+                                public framework::FilterPlugin,
+                                public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "PodTopologySpread";
   static constexpr char kErrReasonConstraintsNotMatch[] =
@@ -69,6 +70,19 @@ class PodTopologySpreadFilter : public framework::PreFilterPlugin,
   PodTopologySpreadFilter(const config::PodTopologySpreadArgs& args, model::Interner& names);
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's podtopologyspread EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kPod,
+       framework::kAdd | framework::kUpdatePodLabel | framework::kDelete},
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kDelete | framework::kUpdateNodeLabel |
+           framework::kUpdateNodeTaint},
+    };
+  }
 
   // Counts matching pods per eligible domain over the rows of
   // state.snapshot (the snapshot's nodes; `nodes` is that same list).

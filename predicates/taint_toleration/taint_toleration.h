@@ -32,7 +32,8 @@ namespace kestrel::predicates {
 const model::Taint* FindUntoleratedTaint(const std::vector<model::Taint>& taints,
                                          const std::vector<model::Toleration>& tolerations);
 
-class TaintTolerationFilter : public framework::FilterPlugin {
+class TaintTolerationFilter : public framework::FilterPlugin,
+                              public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "TaintToleration";
   // The reason names the first untolerated taint, as upstream 1.25 to 1.34
@@ -43,6 +44,16 @@ class TaintTolerationFilter : public framework::FilterPlugin {
   TaintTolerationFilter() = default;
 
   absl::string_view Name() const override { return kName; }
+
+  // Upstream's tainttoleration EventsToRegister (1.31) with the SchedulerQueueingHints
+  // gate off, where Node/UpdateNodeTaint and UpdateNodeLabel also stand for
+  // node adds that a preCheck filtered out.
+  std::vector<framework::ClusterEvent> EventsToRegister() const override {
+    return {
+      {framework::EventResource::kNode,
+       framework::kAdd | framework::kUpdateNodeTaint | framework::kUpdateNodeLabel},
+    };
+  }
 
   framework::Status Filter(const framework::CycleState& state, const model::Pod& pod,
                            const framework::NodeInfo& node) const override;

@@ -101,6 +101,30 @@ uint64_t BitOf(const std::vector<T>& plugins, absl::string_view name, NameOf nam
   return 0;
 }
 
+// Adds `plugin`'s registrations to `map` (upstream fillEnqueueExtensions,
+// then buildQueueingHintMap).
+void RegisterEvents(const Plugin& plugin, ClusterEventMap* map) {
+  const std::string name(plugin.Name());
+  const auto* ext = dynamic_cast<const EnqueueExtensions*>(&plugin);
+  if (ext == nullptr) {
+    // Which events matter to it is unknown: every event does.
+    (*map)[ClusterEvent{EventResource::kWildCard, kAll, {}}].insert(name);
+    return;
+  }
+  bool node_added = false;
+  bool node_taint_updated = false;
+  for (const ClusterEvent& e : ext->EventsToRegister()) {
+    if (e.resource == EventResource::kNode) {
+      node_added |= (e.action_type & kAdd) != 0;
+      node_taint_updated |= (e.action_type & kUpdateNodeTaint) != 0;
+    }
+    (*map)[ClusterEvent{e.resource, e.action_type, {}}].insert(name);
+  }
+  if (node_added && !node_taint_updated) {
+    (*map)[ClusterEvent{EventResource::kNode, kUpdateNodeTaint, {}}].insert(name);
+  }
+}
+
 absl::string_view FilterName(FilterPlugin* const& p) { return p->Name(); }
 absl::string_view ScoreName(const WeightedScorePlugin& w) { return w.plugin->Name(); }
 
@@ -219,6 +243,7 @@ absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
   for (PreScorePlugin* p : fw->pre_score_) {
     fw->pre_score_skip_bit_.push_back(BitOf(fw->score_, p->Name(), ScoreName));
   }
+  for (const auto& p : fw->owned_) RegisterEvents(*p, &fw->cluster_event_map_);
   return fw;
 }
 

@@ -55,6 +55,16 @@ class Framework {
   // The plugin instance named `name`, or nullptr.
   Plugin* plugin(absl::string_view name) const;
 
+  // cluster_event_map()
+  //
+  // Every event a plugin of this profile registered, with the plugins that
+  // registered it, for the scheduling queue (upstream buildQueueingHintMap
+  // with the SchedulerQueueingHints gate off). Plugins without
+  // EnqueueExtensions register the wildcard event; a plugin that registers
+  // Node/Add without Node/UpdateNodeTaint gets the latter too (upstream's
+  // workaround for node adds that a preCheck filtered out, issue 109437).
+  const ClusterEventMap& cluster_event_map() const { return cluster_event_map_; }
+
   // RunPreFilterPlugins()
   //
   // Runs every PreFilter plugin; plugins returning Skip are recorded in
@@ -150,6 +160,7 @@ class Framework {
   std::vector<ReservePlugin*> reserve_;
   std::vector<PermitPlugin*> permit_;
   std::vector<BindPlugin*> bind_;
+  ClusterEventMap cluster_event_map_;
 };
 
 }  // namespace kestrel::framework

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -30,6 +31,7 @@
 #include "model/interner.h"
 #include "model/objects.h"
 #include "scheduler/framework/cycle_state.h"
+#include "scheduler/framework/events.h"
 #include "scheduler/framework/node_info.h"
 #include "scheduler/framework/node_table.h"
 #include "scheduler/framework/status.h"
@@ -55,15 +57,39 @@ class Plugin {
 // What the queue knows about a pod waiting to be scheduled.
 struct QueuedPodInfo {
   model::PodPtr pod;
-  absl::Time timestamp;   // when it entered the queue
+  absl::Time timestamp;   // when it entered the queue, or last failed
   int64_t sequence = 0;   // arrival order, for deterministic ties
   int attempts = 0;
+  // The plugins that rejected the pod in its last cycle (Unschedulable or
+  // UnschedulableAndUnresolvable, at PreFilter, Filter, Reserve or Permit),
+  // and those that asked it to wait (Pending). The host fills them before
+  // handing a failed pod back (SchedulingQueue::AddUnschedulableIfNotPresent);
+  // Pop clears them. Empty: the cycle failed with an error.
+  absl::flat_hash_set<std::string> unschedulable_plugins;
+  absl::flat_hash_set<std::string> pending_plugins;
+  // When the pod was first added to the active queue (for the
+  // pod_scheduling_sli_duration metric); unset until then.
+  absl::Time initial_attempt_timestamp = absl::InfinitePast();
+  // A PreEnqueue check (scheduling gates) keeps it out of the active queue.
+  bool gated = false;
 };
 
 class QueueSortPlugin : public virtual Plugin {
  public:
   // True when `a` should be scheduled before `b`.
   virtual bool Less(const QueuedPodInfo& a, const QueuedPodInfo& b) const = 0;
+};
+
+// EnqueueExtensions: the cluster events that may make a pod this plugin
+// rejected schedulable again (upstream framework.EnqueueExtensions, without
+// QueueingHint functions: Kestrel's queue runs as upstream's with the
+// SchedulerQueueingHints gate off, where any registered event moves the pod).
+// A plugin that does not implement it is treated as registering every event
+// (upstream's defaultEnqueueExtension); one that returns no events is never
+// moved by an event, only by its own update or the unschedulable timeout.
+class EnqueueExtensions : public virtual Plugin {
+ public:
+  virtual std::vector<ClusterEvent> EventsToRegister() const = 0;
 };
 
 // NodeInfoList is the view of the cluster a cycle works on.

@@ -77,7 +77,8 @@ DryRunResult DryRunPreemption(const framework::Framework& fw,
                               absl::Span<const model::PdbPtr> pdbs, const DryRunOptions& options,
                               absl::Time now);
 
-class DefaultPreemption : public framework::PostFilterPlugin {
+class DefaultPreemption : public framework::PostFilterPlugin,
+                          public framework::EnqueueExtensions {
  public:
   static constexpr char kName[] = "DefaultPreemption";
 
@@ -90,6 +91,12 @@ class DefaultPreemption : public framework::PostFilterPlugin {
       const ::kestrel::config::DefaultPreemptionArgs& args, const framework::Handle& handle);
 
   absl::string_view Name() const override { return kName; }
+
+  // No events: a PostFilter never puts a pod among the unschedulable ones
+  // (upstream's EventsToRegister with async preemption off returns none; in
+  // 1.31 the plugin had none, and so registered the wildcard, which only
+  // made every event "of interest").
+  std::vector<framework::ClusterEvent> EventsToRegister() const override { return {}; }
 
   framework::Status PostFilter(framework::CycleState& state, const model::Pod& pod,
                                absl::Span<const framework::NodeStatus> filtered,
