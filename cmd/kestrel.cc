@@ -2,16 +2,25 @@
 //
 // Exit status: 0 success, 2 bad input or usage, 1 an internal failure.
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/config/leader_election.h"
 #include "cmd/flags.h"
+#include "host/scheduler_host.h"
 #include "kube/client.h"
 #include "kube/testing/standalone.h"
 #include "rescheduler/api_host.h"
@@ -23,6 +32,7 @@
 #include "sim/generate.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
+#include "util/klog/klog.h"
 
 namespace kestrel::cmd {
 namespace {
@@ -52,6 +62,14 @@ commands:
             --kube-api-qps, --kube-api-burst and --kube-api-content-type
             override the config's clientConnection (defaults 50, 100 and
             application/vnd.kubernetes.protobuf)
+  scheduler [--config=F] [--kubeconfig=F [--context=NAME]] [--leader-elect=true|false]
+            [--secure-port=10259] [--bind-address=0.0.0.0] [--tls-cert-file=F
+            --tls-private-key-file=F] [--authorization-always-allow-paths=P,...]
+            [--v=N] [--kube-api-qps=Q] [--kube-api-burst=B] [--kube-api-content-type=T]
+            Kestrel as the cluster's scheduler, kube-scheduler's flags: pods of
+            the config's profiles are scheduled and bound; health, readiness,
+            /metrics and /configz over HTTPS on --secure-port (0: none); runs
+            until SIGINT or SIGTERM; exits 1 when leadership is lost
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
             cluster: loopback only (PORT 0: any free port), the objects of each
@@ -300,6 +318,118 @@ int Rescheduler(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Waits for SIGINT or SIGTERM on a thread of its own and notifies `stop`;
+// the signals are blocked in every other thread (call before any thread).
+class SignalWaiter {
+ public:
+  explicit SignalWaiter(absl::Notification* stop) : stop_(stop) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+    thread_ = std::thread([this] {
+      while (!done_.HasBeenNotified()) {
+        timespec tick{0, 100 * 1000 * 1000};
+        const int signal = sigtimedwait(&set_, nullptr, &tick);
+        if (signal == SIGINT || signal == SIGTERM) {
+          if (!stop_->HasBeenNotified()) stop_->Notify();
+          return;
+        }
+      }
+    });
+  }
+  ~SignalWaiter() {
+    done_.Notify();
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+
+ private:
+  absl::Notification* stop_;
+  absl::Notification done_;
+  sigset_t set_;
+  sigset_t previous_;
+  std::thread thread_;
+};
+
+// kube-scheduler's command: --config (else upstream's default
+// configuration), --kubeconfig (else the config's clientConnection.kubeconfig,
+// else the service account), --leader-elect (else the config's
+// leaderElection.leaderElect, true), the secure-serving flags, --v.
+int Scheduler(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(
+      args, {"config", "kubeconfig", "context", "leader-elect", "secure-port", "bind-address",
+             "tls-cert-file", "tls-private-key-file", "authorization-always-allow-paths", "v",
+             "kube-api-qps", "kube-api-burst", "kube-api-content-type", "seed"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  auto config = ConfigFromFlags(*flags);
+  if (!config.ok()) return Fail(config.status());
+  absl::StatusOr<int64_t> verbosity = flags->Int("v", 0);
+  if (!verbosity.ok()) return Fail(verbosity.status());
+  klog::Logger::Global().set_verbosity(static_cast<int>(*verbosity));
+  host::SchedulerHostOptions options;
+  options.config = *config;
+  auto compile = CompileOptionsFrom(*flags, *config);
+  if (!compile.ok()) return Fail(compile.status());
+  options.compile = *compile;
+  auto election = config::LeaderElectionFromConfig(*config, flags->Get("config", "the default configuration"));
+  if (!election.ok()) return Fail(election.status());
+  options.leader_election = *election;
+  if (flags->Has("leader-elect")) {
+    const std::string v = flags->Get("leader-elect");
+    if (v != "true" && v != "false") {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("flag --leader-elect: \"", v, "\": want true or false")));
+    }
+    options.leader_election.leader_elect = v == "true";
+  }
+  absl::StatusOr<int64_t> port = flags->Int("secure-port", 10259);
+  if (!port.ok()) return Fail(port.status());
+  if (*port < 0 || *port > 65535) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("flag --secure-port: ", *port, " must be between 0 and 65535, inclusive")));
+  }
+  options.serve = *port != 0;
+  options.serving.secure_port = static_cast<int>(*port);
+  options.serving.bind_address = flags->Get("bind-address", "0.0.0.0");
+  options.serving.tls_cert_file = flags->Get("tls-cert-file");
+  options.serving.tls_private_key_file = flags->Get("tls-private-key-file");
+  if (flags->Has("authorization-always-allow-paths")) {
+    options.auth.always_allow_paths =
+        absl::StrSplit(flags->Get("authorization-always-allow-paths"), ',', absl::SkipEmpty());
+  }
+  absl::StatusOr<int64_t> seed = flags->Int("seed", 1);
+  if (!seed.ok()) return Fail(seed.status());
+  options.seed = static_cast<uint64_t>(*seed);
+
+  absl::StatusOr<kube::ClientOptions> client_options =
+      ClientOptionsFromFlags(*flags, config->clientconnection());
+  if (!client_options.ok()) return Fail(client_options.status());
+  const std::string kubeconfig = flags->Get("kubeconfig", config->clientconnection().kubeconfig());
+  absl::StatusOr<kube::Config> kube_config =
+      !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags->Get("context"))
+                          : kube::InClusterConfig();
+  if (!kube_config.ok()) return Fail(kube_config.status());
+  auto client = kube::Client::Create(*kube_config, *client_options);
+  if (!client.ok()) return Fail(client.status());
+
+  absl::Notification stop;
+  SignalWaiter signals(&stop);
+  KLOG.InfoS("Starting Kubernetes Scheduler", {{"version", "kestrel"}});
+  host::SchedulerHost host(std::shared_ptr<kube::Client>(*std::move(client)), std::move(options));
+  if (absl::Status s = host.Start(); !s.ok()) return Fail(s);
+  if (host.secure_port() > 0) {
+    KLOG.InfoS("Serving securely on", {{"address", absl::StrCat(flags->Get("bind-address", "0.0.0.0"), ":", host.secure_port())}});
+  }
+  absl::Status s = host.Wait(stop);
+  host.Stop();
+  if (!s.ok()) {
+    std::cerr << "kestrel: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 // The in-memory API server on its own: --listen (loopback only), --load
 // (repeatable, in order), --kubeconfig-out.
 int ApiServer(const std::vector<std::string>& args) {
@@ -336,6 +466,7 @@ int main(int argc, char** argv) {
   if (command == "generate") return kestrel::cmd::Generate(args);
   if (command == "rescheduler") return kestrel::cmd::Rescheduler(args);
   if (command == "apiserver") return kestrel::cmd::ApiServer(args);
+  if (command == "scheduler") return kestrel::cmd::Scheduler(args);
   if (command == "help" || command == "--help" || command == "-h") {
     std::cout << kestrel::cmd::kUsage;
     return 0;

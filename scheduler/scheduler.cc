@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -459,6 +460,15 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
   Diagnosis diagnosis;
   ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
   if (result.node.empty()) {
+    std::set<std::string> plugins;
+    for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
+      if ((ns.status.code() == Code::kUnschedulable ||
+           ns.status.code() == Code::kUnschedulableAndUnresolvable) &&
+          !ns.status.plugin().empty()) {
+        plugins.emplace(ns.status.plugin());
+      }
+    }
+    result.unschedulable_plugins.assign(plugins.begin(), plugins.end());
     // No nodes at all is not a fit error: nothing to preempt on.
     if (result.code != Code::kError && snapshot_.num_nodes() > 0 &&
         !fw->post_filter_plugins().empty()) {

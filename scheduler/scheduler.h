@@ -41,6 +41,10 @@ struct ScheduleResult {
   // and the pods deleted for it. The pod is placed by a later cycle.
   std::string nominated_node;
   std::vector<model::PodPtr> victims;
+  // When `node` is empty: the plugins that rejected the pod (upstream's
+  // Diagnosis.UnschedulablePlugins), sorted; the queue moves the pod back
+  // only on events these registered. Empty for an error.
+  std::vector<std::string> unschedulable_plugins;
 };
 
 // The scores of one cycle: per score plugin (normalized and weighted, in
