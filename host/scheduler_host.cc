@@ -318,7 +318,12 @@ void SchedulerHost::Stop() {
   for (auto& informer : informers_) informer->Stop();
   server_.reset();
   if (queue_ != nullptr) queue_->Close();
-  writer_.reset();  // runs what was handed over (writes are refused now)
+  if (writer_ != nullptr) {
+    // Runs what was handed over (writes are refused now); the jobs use
+    // writer_, so it must stay set until they are done.
+    writer_->Drain();
+    writer_.reset();
+  }
 }
 
 bool SchedulerHost::synced() const {
@@ -375,6 +380,7 @@ bool SchedulerHost::ApplyChanges() {
     std::lock_guard<std::mutex> lock(changes_mu_);
     changes.swap(changes_);
   }
+  const absl::Time start = absl::Now();
   for (Change& c : changes) {
     switch (c.kind) {
       case Change::Kind::kPod:
@@ -391,6 +397,7 @@ bool SchedulerHost::ApplyChanges() {
         break;
     }
   }
+  if (!changes.empty()) apply_ns_ += absl::ToInt64Nanoseconds(absl::Now() - start);
   return !changes.empty();
 }
 
@@ -553,6 +560,7 @@ bool SchedulerHost::ScheduleNext() {
 
   bind_request_.reset();
   scheduler::ScheduleResult r = scheduler_->ScheduleOne(info->pod);
+  cycle_ns_ += absl::ToInt64Nanoseconds(absl::Now() - start);
   if (!r.node.empty()) {
     if (bind_request_.has_value()) {
       SubmitBinding(*std::move(info), cycle, r.node, r.evaluated_nodes, r.feasible_nodes, start);

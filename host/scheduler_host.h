@@ -133,6 +133,10 @@ class SchedulerHost {
   // The secure port (after Start()), or -1.
   int secure_port() const;
   SchedulerMetrics& metrics() { return metrics_; }
+  // Time the scheduling thread spent in scheduling cycles (ScheduleOne),
+  // and in applying informer changes to the cache and queue.
+  absl::Duration cycle_time() const { return absl::Nanoseconds(cycle_ns_.load()); }
+  absl::Duration apply_time() const { return absl::Nanoseconds(apply_ns_.load()); }
   const ApiWriter& writer() const { return *writer_; }
 
  private:
@@ -220,6 +224,8 @@ class SchedulerHost {
   std::unique_ptr<DelegatingAuth> auth_;
   std::unique_ptr<SecureServer> server_;
 
+  std::atomic<int64_t> cycle_ns_{0};
+  std::atomic<int64_t> apply_ns_{0};
   std::atomic<bool> leading_{false};
   std::atomic<bool> lost_{false};
   std::atomic<bool> stopping_{false};

@@ -1,7 +1,9 @@
 #include "kube/client.h"
 
-#include <cstdlib>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <mutex>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -213,18 +215,18 @@ absl::StatusOr<ClientOptions> ClientOptionsFromConfig(const config::ClientConnec
 }
 
 void Cancellation::Cancel() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   cancelled_ = true;
   if (wake_) wake_();
 }
 
 bool Cancellation::cancelled() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return cancelled_;
 }
 
 void Cancellation::SetWaker(std::function<void()> wake) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   wake_ = std::move(wake);
 }
 

@@ -46,6 +46,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -154,15 +155,17 @@ struct Response {
 // Thread-safe.
 class Cancellation {
  public:
-  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
-  bool cancelled() const ABSL_LOCKS_EXCLUDED(mu_);
+  void Cancel();
+  bool cancelled() const;
 
   // For Client implementations: `wake` is called (under a lock, so it must
   // be quick) when Cancel() is; null clears it.
-  void SetWaker(std::function<void()> wake) ABSL_LOCKS_EXCLUDED(mu_);
+  void SetWaker(std::function<void()> wake);
 
  private:
-  mutable absl::Mutex mu_;
+  // std::mutex, for ThreadSanitizer (Debian's Abseil is not built for
+  // it): Cancel() runs on another thread than the stream it ends.
+  mutable std::mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void()> wake_ ABSL_GUARDED_BY(mu_);
 };
