@@ -318,7 +318,11 @@ void SchedulerHost::Stop() {
   for (auto& informer : informers_) informer->Stop();
   server_.reset();
   if (queue_ != nullptr) queue_->Close();
-  writer_.reset();  // runs what was handed over (writes are refused now)
+  // Runs what was handed over (writes are refused now) before the writer
+  // goes: the jobs reach it through writer_, which reset() nulls before it
+  // destroys the writer, so a job still running then would crash.
+  if (writer_ != nullptr) writer_->Drain();
+  writer_.reset();
 }
 
 bool SchedulerHost::synced() const {
