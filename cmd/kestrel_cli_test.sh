@@ -480,6 +480,68 @@ expect_status 1
 expect_lines "${ERR}" "^kestrel: reflector .*: failed to list: GET /ap.*Couldn't connect to server"
 
 # ---------------------------------------------------------------------------
+# kestrel scheduler: bad input is refused before anything starts, one line
+# and status 2. (Scheduling against a server is tested in //host and
+# //cmd:scheduler_leader_test.)
+
+sched_config() {  # sched_config FILE YAML-BODY: a KubeSchedulerConfiguration
+  printf 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n%s\n' "$2" >"$1"
+}
+
+printf 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles: [\n' \
+  >"${TMP}/sched-malformed.yaml"
+run scheduler --config="${TMP}/sched-malformed.yaml" --kubeconfig="${TMP}/kubeconfig-down"
+expect_input_error "${TMP}/sched-malformed.yaml"
+
+sched_config "${TMP}/sched-plugin.yaml" \
+  "profiles: [{schedulerName: default-scheduler, plugins: {filter: {enabled: [{name: NoSuchPlugin}]}}}]"
+run scheduler --config="${TMP}/sched-plugin.yaml" --kubeconfig="${TMP}/kubeconfig-down"
+expect_input_error "${TMP}/sched-plugin.yaml" 'plugin "NoSuchPlugin" does not exist'
+
+sched_config "${TMP}/sched-le.yaml" "leaderElection: {leaseDuration: 1s, renewDeadline: 2s}"
+run scheduler --config="${TMP}/sched-le.yaml" --kubeconfig="${TMP}/kubeconfig-down"
+expect_input_error "${TMP}/sched-le.yaml" "leaderElection.leaseDuration: Invalid value"
+
+sched_config "${TMP}/sched-le.yaml" "leaderElection: {retryPeriod: soon}"
+run scheduler --config="${TMP}/sched-le.yaml" --kubeconfig="${TMP}/kubeconfig-down"
+expect_input_error "${TMP}/sched-le.yaml" 'leaderElection.retryPeriod: time: invalid duration "soon"'
+
+run scheduler --kubeconfig="${TMP}/kubeconfig-down" --leader-elect=maybe
+expect_input_error '--leader-elect' '"maybe"'
+
+run scheduler --kubeconfig="${TMP}/kubeconfig-down" --secure-port=70000
+expect_input_error '--secure-port'
+
+run scheduler --kubeconfig="${TMP}/no-such-kubeconfig"
+expect_input_error "${TMP}/no-such-kubeconfig"
+
+# A server that is not there: the scheduler keeps retrying with backoff and
+# says why, naming the server; it neither exits nor crashes.
+"${KESTREL}" scheduler --kubeconfig="${TMP}/kubeconfig-down" --secure-port=0 \
+  >"${OUT}" 2>"${ERR}" &
+sched_pid=$!
+sleep 2
+last_cmd="kestrel scheduler --kubeconfig=${TMP}/kubeconfig-down (for 2 s)"
+checks=$((checks + 1))
+if kill -0 "${sched_pid}" 2>/dev/null; then
+  kill -TERM "${sched_pid}"
+  wait "${sched_pid}"
+  status=$?
+  expect_status 0
+else
+  wait "${sched_pid}"
+  status=$?
+  fail "${last_cmd}: exited (status ${status}) instead of retrying"
+  show
+fi
+expect_lines "${ERR}" \
+  '"Failed to watch" err="reflector pods: .*Couldn.t connect to server \(server http://127\.0\.0\.1:1\)'
+# Retried, not given up: more than one failure for the same informer.
+checks=$((checks + 1))
+[[ $(grep -c '"Failed to watch" err="reflector pods: ' "${ERR}") -ge 2 ]] ||
+  fail "${last_cmd}: the pods informer did not retry"
+
+# ---------------------------------------------------------------------------
 # Kubernetes 1.4 alpha annotations, on by default, off by flag.
 
 PLUGINS=testdata/plugins

@@ -823,6 +823,14 @@ class FakeApiServer::Impl {
     if (const absl::Duration delay = LatencyFor(req.path); delay > absl::ZeroDuration()) {
       absl::SleepFor(delay);
     }
+    if (!options_.required_token.empty() && !IsHealthPath(req.path) &&
+        req.get_header_value("Authorization") != "Bearer " + options_.required_token) {
+      // What an API server answers for a missing, unknown or expired token.
+      res.status = 401;
+      res.set_content(Failure(401, "Unauthorized").body.dump(), "application/json");
+      Answered(req, res.status);
+      return;
+    }
     const std::optional<Injected> injected = TakeInjected(req);
     if (injected.has_value() && injected->close) {
       for (int fd : ServerSockets(port_, req.remote_port)) shutdown(fd, SHUT_RDWR);
@@ -884,6 +892,7 @@ class FakeApiServer::Impl {
       body = wire->EncodeObject(Failure(500, std::string(body.status().message())).body);
     }
     res.set_content(body.ok() ? *std::move(body) : std::string(), wire->content_type());
+    Answered(req, res.status);
   }
 
   // The test-side API.
@@ -987,6 +996,11 @@ class FakeApiServer::Impl {
     auto it = lists_.find(path);
     return it == lists_.end() ? 0 : it->second;
   }
+  int answered(const std::string& method, const std::string& path, int code) const {
+    absl::MutexLock lock(&lists_mu_);
+    auto it = answered_.find(std::make_tuple(method, path, code));
+    return it == answered_.end() ? 0 : it->second;
+  }
 
   // Faults.
 
@@ -1032,6 +1046,11 @@ class FakeApiServer::Impl {
     int retry_after_seconds;
     bool close;  // close the connection instead of answering
   };
+
+  void Answered(const httplib::Request& req, int code) {
+    absl::MutexLock lock(&lists_mu_);
+    ++answered_[std::make_tuple(req.method, req.path, code)];
+  }
 
   absl::Duration LatencyFor(const std::string& path) {
     absl::MutexLock lock(&faults_mu_);
@@ -1946,6 +1965,9 @@ class FakeApiServer::Impl {
   mutable absl::Mutex lists_mu_;
   // GETs that are not watches, by path without the query.
   absl::flat_hash_map<std::string, int> lists_ ABSL_GUARDED_BY(lists_mu_);
+  // Answers that are not watch streams, by method, path without the query
+  // and HTTP code.
+  std::map<std::tuple<std::string, std::string, int>, int> answered_ ABSL_GUARDED_BY(lists_mu_);
   std::atomic<int> watches_{0};
   std::atomic<int> force_gone_{0};
 
@@ -2072,6 +2094,9 @@ int FakeApiServer::watches() const { return impl_->watches(); }
 
 int FakeApiServer::requests() const { return impl_->requests(); }
 int FakeApiServer::gets(const std::string& path) const { return impl_->gets(path); }
+int FakeApiServer::answered(const std::string& method, const std::string& path, int code) const {
+  return impl_->answered(method, path, code);
+}
 
 void FakeApiServer::SetToken(const std::string& token, ReviewUser user) {
   impl_->reviews().SetToken(token, std::move(user));

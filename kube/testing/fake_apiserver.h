@@ -118,8 +118,10 @@
 // supported", rather than a write for real), deletecollection (405), field
 // management, generation bumps on spec changes, validation beyond what is
 // described here, admission (no namespace existence check, no defaulting
-// of pod specs beyond the above, no qosClass), authentication and
-// authorization of its own requests (the reviews above only answer),
+// of pod specs beyond the above, no qosClass), authentication
+// of its own requests beyond one required bearer token
+// (FakeApiServerOptions.required_token), authorization of them (the
+// reviews above only answer),
 // resource attributes in SubjectAccessReviews (never allowed), RBAC,
 // compression of watches (a compressor would hold events back; other
 // answers are gzip'ed when the client asks), a namespace controller
@@ -182,6 +184,11 @@ struct FakeApiServerOptions {
   int threads = 0;
   // The port to listen on (always on 127.0.0.1); 0: a free one.
   int port = 0;
+  // When set, every request but /healthz, /livez and /readyz must carry
+  // "Authorization: Bearer <required_token>"; any other is answered 401
+  // Unauthorized, as an API server answers a missing, unknown or expired
+  // token.
+  std::string required_token;
 };
 
 // What the server keeps of a kind Create() takes.
@@ -266,6 +273,10 @@ class FakeApiServer {
   // How many GETs of `path` (without the query) that are not watches it
   // answered: LISTs of a collection, or reads of one object.
   int gets(const std::string& path) const;
+  // How many requests of `method` on `path` (without the query) it
+  // answered with HTTP `code`, injected failures included; watch streams
+  // are not counted. ("POST", ".../pods/p/binding", 201): p's bindings.
+  int answered(const std::string& method, const std::string& path, int code) const;
 
   // Delegated authentication and authorization.
 

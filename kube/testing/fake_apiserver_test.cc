@@ -1256,6 +1256,35 @@ TEST_F(FakeApiServerTest, BindingAssignsTheNodeOnce) {
   EXPECT_EQ(a.body.value("message", ""), "pods \"ghost\" not found");
 }
 
+TEST_F(FakeApiServerTest, AnsweredCountsAnswersByMethodPathAndCode) {
+  Add(kConditionsPod);
+  server_->FailNext("POST", BindingPath("p"), 503);
+  ExpectStatus(Send("POST", BindingPath("p"), BindingJson("p", "n1")), 503, "ServiceUnavailable",
+               "injected");
+  ExpectStatus(Send("POST", BindingPath("p"), BindingJson("p", "n1")), 201, "", "binding");
+  ExpectStatus(Send("POST", BindingPath("p"), BindingJson("p", "n2")), 409, "Conflict", "again");
+  EXPECT_EQ(server_->answered("POST", BindingPath("p"), 503), 1);
+  EXPECT_EQ(server_->answered("POST", BindingPath("p"), 201), 1);
+  EXPECT_EQ(server_->answered("POST", BindingPath("p"), 409), 1);
+  EXPECT_EQ(server_->answered("GET", BindingPath("p"), 201), 0);
+  EXPECT_EQ(server_->answered("POST", BindingPath("q"), 201), 0);
+}
+
+TEST_F(FakeApiServerTest, RequiredTokenRefusesOtherRequestsWith401) {
+  FakeApiServerOptions options;
+  options.required_token = "s3cret";
+  StartServer(options);
+  Answer a = Get("/api/v1/nodes");
+  ExpectStatus(a, 401, "Unauthorized", "no token");
+  EXPECT_EQ(a.body.value("message", ""), "Unauthorized");
+  client_->set_bearer_token_auth("expired");
+  ExpectStatus(Get("/api/v1/nodes"), 401, "Unauthorized", "wrong token");
+  EXPECT_EQ(Get("/healthz").code, 200);
+  client_->set_bearer_token_auth("s3cret");
+  EXPECT_EQ(Get("/api/v1/nodes").code, 200);
+  EXPECT_EQ(server_->answered("GET", "/api/v1/nodes", 401), 2);
+}
+
 struct BindingErrorCase {
   std::string name;
   std::string body;
