@@ -5,9 +5,11 @@
 // variant, and the Deployment has the probes, resources, priority and
 // security settings of a control-plane component.
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,8 @@ struct Variant {
   bool rescheduler;
   bool control_plane;  // runs on control-plane nodes only
 };
+
+void PrintTo(const Variant& v, std::ostream* os) { *os << v.path; }
 
 class VariantTest : public ::testing::TestWithParam<Variant> {
  protected:

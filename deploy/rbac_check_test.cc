@@ -1,5 +1,6 @@
 #include "deploy/rbac_check.h"
 
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -360,6 +361,8 @@ struct ManifestCase {
   std::string path;
   bool rescheduler;  // the Deployment runs --rescheduler
 };
+
+void PrintTo(const ManifestCase& c, std::ostream* os) { *os << c.path; }
 
 const std::vector<ManifestCase>& Manifests() {
   static const auto* cases = new std::vector<ManifestCase>{
