@@ -213,7 +213,7 @@ absl::Status ApiCluster::Subscribe(kube::Informer* informer, const std::string& 
 }
 
 absl::Status ApiCluster::AttachInformers(const ApiInformers& informers) {
-  if (!feeds_.empty()) {
+  if (!feeds_.empty() || !attach_error_.ok()) {
     return absl::FailedPreconditionError(
         "the rescheduler's view has its informers already (attach before the first Refresh, "
         "once)");
@@ -229,9 +229,11 @@ absl::Status ApiCluster::AttachInformers(const ApiInformers& informers) {
                            Feed{"PodDisruptionBudget", informers.pdbs, true}}) {
     if (feed.informer == nullptr) continue;
     if (absl::Status s = Subscribe(feed.informer, feed.kind); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("attaching the ", feed.kind,
-                                                 " informer to the rescheduler's view: ",
-                                                 s.message()));
+      // Some informers may feed the view already: it cannot be used.
+      attach_error_ = absl::Status(
+          s.code(), absl::StrCat("attaching the ", feed.kind,
+                                 " informer to the rescheduler's view: ", s.message()));
+      return attach_error_;
     }
     feeds.push_back(feed);
   }
@@ -310,6 +312,7 @@ absl::Status ApiCluster::WaitForSync() {
 }
 
 absl::Status ApiCluster::Refresh() {
+  if (!attach_error_.ok()) return attach_error_;
   if (scheduler_ == nullptr) {
     if (absl::Status s = BuildScheduler(); !s.ok()) return s;
   }

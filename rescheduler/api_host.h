@@ -132,10 +132,12 @@ class ApiCluster : public ClusterClient {
   //
   // Feeds the view from `informers`, which the caller owns, starts and
   // stops, instead of informers of its own: each gets one more event
-  // handler, so they must not be started yet (FailedPrecondition, from
-  // the informer, otherwise). Only before the first Refresh, and once;
-  // InvalidArgument without nodes or pods. Refresh then waits for their
-  // first lists (failures are their owner's to report) and starts nothing.
+  // handler, so they must not be started yet (otherwise FailedPrecondition,
+  // from the informer, and the view is unusable: Refresh answers that
+  // error). Only before the first Refresh, and once; InvalidArgument
+  // without nodes or pods. Refresh then waits for their first lists, each
+  // of them (failures are their owner's to report: an optional informer
+  // the host may not list is better left out) and starts nothing.
   absl::Status AttachInformers(const ApiInformers& informers) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Refresh()
@@ -242,6 +244,7 @@ class ApiCluster : public ClusterClient {
   const std::shared_ptr<Link> link_;
   // Set before the first Refresh, then read only.
   std::vector<Feed> feeds_;
+  absl::Status attach_error_;
 
   // Queued by the informers' handlers, taken by Refresh().
   mutable std::mutex mu_;

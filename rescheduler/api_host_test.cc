@@ -576,6 +576,13 @@ TEST_F(ApiHostTest, AttachedInformersFeedTheView) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_NE(informers[0]->store().Get("n3"), nullptr);
+
+  // Informers running already cannot take a view's handlers: the view
+  // says so, and stays unusable.
+  Restart();
+  EXPECT_EQ(cluster_->AttachInformers({informers[0].get(), informers[1].get()}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(cluster_->Refresh().code(), absl::StatusCode::kFailedPrecondition);
   for (auto& informer : informers) informer->Stop();
 }
 
