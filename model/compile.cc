@@ -592,6 +592,9 @@ absl::Status CompileTaints(const google::protobuf::RepeatedPtrField<v1::Taint>& 
     taint.key_id = names.Intern(t.key());
     if (!t.value().empty()) taint.value_id = names.Intern(t.value());
     taint.effect = *effect;
+    if (t.has_timeadded()) {
+      taint.time_added = ToTime(t.timeadded().seconds(), t.timeadded().nanos());
+    }
     out->push_back(std::move(taint));
   }
   return absl::OkStatus();

@@ -872,7 +872,7 @@ spec:
   taints:
   - {key: dedicated, value: gpu, effect: NoSchedule}
   - {key: flaky, effect: PreferNoSchedule}
-  - {key: node.kubernetes.io/unreachable, effect: NoExecute}
+  - {key: node.kubernetes.io/unreachable, effect: NoExecute, timeAdded: "2024-01-02T03:04:05Z"}
 )"),
                                              names);
   ASSERT_TRUE(node.ok()) << node.status();
@@ -886,6 +886,8 @@ spec:
   EXPECT_EQ(t[1].value_id, kNoId);
   EXPECT_EQ(t[1].effect, TaintEffect::kPreferNoSchedule);
   EXPECT_EQ(t[2].effect, TaintEffect::kNoExecute);
+  EXPECT_EQ(t[0].time_added, absl::InfinitePast());
+  EXPECT_EQ(t[2].time_added, absl::FromUnixSeconds(1704164645));
 }
 
 class NodeErrorTest : public ::testing::TestWithParam<ErrorCase> {};

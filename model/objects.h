@@ -40,6 +40,9 @@ struct Taint {
   Id key_id = kNoId;
   Id value_id = kNoId;  // kNoId: empty value
   TaintEffect effect = TaintEffect::kNoSchedule;
+  // spec.taints[].timeAdded; InfinitePast when unset. The rescheduler
+  // stamps its own taints, so that a restart can tell how old they are.
+  absl::Time time_added = absl::InfinitePast();
 };
 
 enum class TolerationOp : uint8_t { kEqual, kExists };

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <iostream>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "api/core.pb.h"
 #include "kube/http_list_watch.h"
@@ -79,15 +82,58 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+// FNV-1a, 64 bits: the same in every process and release (absl::Hash is
+// seeded per process), so a restarted rescheduler names an event as the
+// one before it did.
+uint64_t StableHash(absl::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// "<name>.<16 hex digits>", a DNS subdomain of at most 253 characters as
+// event names must be (`name`, a pod's, is one already).
+std::string OnceEventName(const std::string& name, const std::string& once_key,
+                          const std::string& reason) {
+  const std::string suffix =
+      absl::StrCat(".", absl::Hex(StableHash(absl::StrCat(once_key, "\n", reason)),
+                                  absl::kZeroPad16));
+  std::string prefix = name.substr(0, 253 - suffix.size());
+  while (!prefix.empty() && (prefix.back() == '.' || prefix.back() == '-')) prefix.pop_back();
+  return prefix + suffix;
+}
+
+// What the view misses without an optional kind.
+std::string WithoutOptional(const std::string& kind) {
+  if (kind == "PodDisruptionBudget") {
+    return "the planner does not see budgets; evictions a budget refuses are tried again on "
+           "later passes";
+  }
+  return "namespaceSelector terms see no namespace labels";
+}
+
 }  // namespace
 
 ApiCluster::ApiCluster(std::shared_ptr<kube::Client> client,
                        config::KubeSchedulerConfiguration config, ApiClusterOptions options)
     : client_(std::move(client)),
       config_(std::move(config)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : kube::RealClock()),
+      link_(std::make_shared<Link>()) {
+  std::lock_guard<std::mutex> lock(link_->mu);
+  link_->cluster = this;
+}
 
 ApiCluster::~ApiCluster() {
+  {
+    // Waits for a handler that is running; later ones find no view.
+    std::lock_guard<std::mutex> lock(link_->mu);
+    link_->cluster = nullptr;
+  }
   for (auto& informer : informers_) informer->Stop();
 }
 
@@ -121,7 +167,23 @@ void ApiCluster::Enqueue(const std::string& kind, Change change) {
   changed_cv_.notify_all();
 }
 
-void ApiCluster::ReportInformerError(const absl::Status& status) {
+void ApiCluster::ReportInformerError(const Feed& feed, const absl::Status& status) {
+  if (feed.optional && absl::IsPermissionDenied(status)) {
+    // Not allowed to list an optional kind: the view goes on without it,
+    // and the informer keeps trying (a role may be granted later).
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      first = denied_.insert(feed.kind).second;
+    }
+    changed_cv_.notify_all();
+    if (first) {
+      Report(absl::PermissionDeniedError(
+          absl::StrCat("warning: ", status.message(), "; going on without ", feed.kind,
+                       "s: ", WithoutOptional(feed.kind))));
+    }
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (informer_error_.ok()) informer_error_ = status;
@@ -130,7 +192,56 @@ void ApiCluster::ReportInformerError(const absl::Status& status) {
   Report(status);
 }
 
-absl::Status ApiCluster::StartInformers() {
+absl::Status ApiCluster::Subscribe(kube::Informer* informer, const std::string& kind) {
+  // Runs on the informer's thread: queue only, and only while the view
+  // lives.
+  auto enqueue = [link = link_, kind](Change change) {
+    std::lock_guard<std::mutex> lock(link->mu);
+    if (link->cluster != nullptr) link->cluster->Enqueue(kind, std::move(change));
+  };
+  kube::EventHandlers handlers;
+  handlers.on_add = [enqueue](const kube::Object& o) {
+    enqueue({Change::Op::kAdd, nullptr, o});
+  };
+  handlers.on_update = [enqueue](const kube::Object& old_object, const kube::Object& o) {
+    enqueue({Change::Op::kUpdate, old_object, o});
+  };
+  handlers.on_delete = [enqueue](const kube::DeletedObject& d) {
+    enqueue({Change::Op::kDelete, nullptr, kube::LastState(d)});
+  };
+  return informer->AddEventHandler(std::move(handlers));
+}
+
+absl::Status ApiCluster::AttachInformers(const ApiInformers& informers) {
+  if (!feeds_.empty() || !attach_error_.ok()) {
+    return absl::FailedPreconditionError(
+        "the rescheduler's view has its informers already (attach before the first Refresh, "
+        "once)");
+  }
+  if (informers.nodes == nullptr || informers.pods == nullptr) {
+    return absl::InvalidArgumentError(
+        "the rescheduler's view needs informers of nodes and pods");
+  }
+  std::vector<Feed> feeds;
+  for (const Feed& feed : {Feed{"Namespace", informers.namespaces, true},
+                           Feed{"Node", informers.nodes, false},
+                           Feed{"Pod", informers.pods, false},
+                           Feed{"PodDisruptionBudget", informers.pdbs, true}}) {
+    if (feed.informer == nullptr) continue;
+    if (absl::Status s = Subscribe(feed.informer, feed.kind); !s.ok()) {
+      // Some informers may feed the view already: it cannot be used.
+      attach_error_ = absl::Status(
+          s.code(), absl::StrCat("attaching the ", feed.kind,
+                                 " informer to the rescheduler's view: ", s.message()));
+      return attach_error_;
+    }
+    feeds.push_back(feed);
+  }
+  feeds_ = std::move(feeds);
+  return absl::OkStatus();
+}
+
+absl::Status ApiCluster::BuildScheduler() {
   // The scheduler over the view: the in-tree plugins with the configured
   // profile, as kube-scheduler's own.
   framework::Handle handle;
@@ -147,30 +258,30 @@ absl::Status ApiCluster::StartInformers() {
   scheduler_ = std::make_unique<scheduler::Scheduler>(&cache_, *std::move(profiles), opts);
   scheduler_planner_ =
       std::make_unique<SchedulerPlanner>(scheduler_.get(), loader_.pdb_lister(), &names_);
+  return absl::OkStatus();
+}
 
-  const kube::Resource resources[] = {kube::NamespacesResource(), kube::NodesResource(),
-                                      kube::PodsResource(),
-                                      kube::PodDisruptionBudgetsResource()};
-  for (const kube::Resource& resource : resources) {
+absl::Status ApiCluster::StartInformers() {
+  const std::pair<kube::Resource, bool> resources[] = {
+      {kube::NamespacesResource(), true},
+      {kube::NodesResource(), false},
+      {kube::PodsResource(), false},
+      {kube::PodDisruptionBudgetsResource(), true}};
+  std::vector<Feed> feeds;
+  for (const auto& [resource, optional] : resources) {
+    Feed feed{resource.kind, nullptr, optional};
     kube::ReflectorOptions reflector;
-    reflector.on_error = [this](const absl::Status& s) { ReportInformerError(s); };
+    // `this` is safe here: the informer is the view's own and stops before
+    // the view goes.
+    reflector.on_error = [this, feed](const absl::Status& s) { ReportInformerError(feed, s); };
     auto informer = std::make_unique<kube::Informer>(
         std::make_unique<kube::HttpListerWatcher>(client_, resource), std::move(reflector));
-    const std::string kind = resource.kind;
-    // Runs on the informer's thread: queue only.
-    kube::EventHandlers handlers;
-    handlers.on_add = [this, kind](const kube::Object& o) {
-      Enqueue(kind, {Change::Op::kAdd, nullptr, o});
-    };
-    handlers.on_update = [this, kind](const kube::Object& old_object, const kube::Object& o) {
-      Enqueue(kind, {Change::Op::kUpdate, old_object, o});
-    };
-    handlers.on_delete = [this, kind](const kube::DeletedObject& d) {
-      Enqueue(kind, {Change::Op::kDelete, nullptr, kube::LastState(d)});
-    };
-    if (absl::Status s = informer->AddEventHandler(std::move(handlers)); !s.ok()) return s;
+    feed.informer = informer.get();
+    if (absl::Status s = Subscribe(informer.get(), resource.kind); !s.ok()) return s;
+    feeds.push_back(feed);
     informers_.push_back(std::move(informer));
   }
+  feeds_ = std::move(feeds);
   for (auto& informer : informers_) informer->Start();
   return absl::OkStatus();
 }
@@ -185,7 +296,9 @@ absl::Status ApiCluster::WaitForSync() {
       return s;
     }
     bool all = true;
-    for (const auto& informer : informers_) all = all && informer->HasSynced();
+    for (const Feed& feed : feeds_) {
+      all = all && (feed.informer->HasSynced() || denied_.contains(feed.kind));
+    }
     if (all) return absl::OkStatus();
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(
@@ -199,7 +312,11 @@ absl::Status ApiCluster::WaitForSync() {
 }
 
 absl::Status ApiCluster::Refresh() {
-  if (informers_.empty()) {
+  if (!attach_error_.ok()) return attach_error_;
+  if (scheduler_ == nullptr) {
+    if (absl::Status s = BuildScheduler(); !s.ok()) return s;
+  }
+  if (feeds_.empty()) {
     if (absl::Status s = StartInformers(); !s.ok()) return s;
   }
   if (!synced_) {
@@ -283,6 +400,10 @@ PodPhase ApiCluster::PhaseOf(const std::string& pod_key) {
   return PodPhase::kGone;
 }
 
+model::PodPtr ApiCluster::PendingPod(const std::string& pod_key) {
+  return loader_.GetPendingPod(pod_key);
+}
+
 std::vector<model::NodePtr> ApiCluster::ListNodes() { return loader_.Nodes(); }
 
 absl::Status ApiCluster::ChangeTaint(const std::string& node, const std::string& value,
@@ -311,7 +432,14 @@ absl::Status ApiCluster::ChangeTaint(const std::string& node, const std::string&
       }
     }
     if (present == add) return absl::OkStatus();  // nothing to do
-    if (add) changed.push_back({{"key", kTaintKey}, {"value", value}, {"effect", "NoSchedule"}});
+    // timeAdded tells a restarted rescheduler how long the taint has
+    // served its pod (Rescheduler::Start).
+    if (add) {
+      changed.push_back({{"key", kTaintKey},
+                         {"value", value},
+                         {"effect", "NoSchedule"},
+                         {"timeAdded", Rfc3339(Now())}});
+    }
     // The resourceVersion makes the server refuse the patch (409) when the
     // node changed since it was read; the whole list replaces the old one.
     json patch = {{"metadata", {{"resourceVersion", StringAt(*current, {"metadata",
@@ -360,10 +488,16 @@ void ApiCluster::Record(const Event& event) {
     involved["namespace"] = ns;
   }
   involved["name"] = name;
-  const std::string now = Rfc3339(absl::Now());
+  const std::string now = Rfc3339(Now());
+  json metadata = {{"namespace", ns}};
+  if (event.once_key.empty()) {
+    metadata["generateName"] = absl::StrCat(name, ".");
+  } else {
+    metadata["name"] = OnceEventName(name, event.once_key, event.reason);
+  }
   json e = {{"apiVersion", "v1"},
             {"kind", "Event"},
-            {"metadata", {{"generateName", absl::StrCat(name, ".")}, {"namespace", ns}}},
+            {"metadata", metadata},
             {"involvedObject", involved},
             {"type", event.type},
             {"reason", event.reason},
@@ -372,21 +506,29 @@ void ApiCluster::Record(const Event& event) {
             {"firstTimestamp", now},
             {"lastTimestamp", now},
             {"count", 1}};
-  absl::StatusOr<kube::Response> r =
-      client_->Post(absl::StrCat("/api/v1/namespaces/", ns, "/events"), e.dump());
+  kube::Request request{"POST", absl::StrCat("/api/v1/namespaces/", ns, "/events"), e.dump(),
+                       "application/json", "application/json", std::nullopt};
+  // Named: a second POST is refused (409) rather than recorded twice, so
+  // the client may send it again after a 5xx or a broken connection.
+  if (!event.once_key.empty()) request.idempotent = true;
+  absl::StatusOr<kube::Response> r = client_->Do(request);
+  if (!event.once_key.empty() && absl::IsAborted(r.status())) return;  // recorded already
   if (!r.ok()) {
     std::cerr << "rescheduler: event " << event.reason << " on " << event.object << ": "
               << r.status().message() << "\n";
   }
 }
 
-absl::Status RunPasses(ApiCluster& cluster, Rescheduler& rescheduler, const Options& options,
-                       int passes, const std::function<void(absl::Duration)>& sleep) {
+namespace {
+
+// RunPasses and RunPassesUntilStopped: `wait` answers false to stop.
+absl::Status PassLoop(ApiCluster& cluster, Rescheduler& rescheduler, const Options& options,
+                      int passes, const std::function<bool(absl::Duration)>& wait) {
   if (absl::Status s = cluster.Refresh(); !s.ok()) return s;
   if (absl::Status s = rescheduler.Start(); !s.ok()) return s;
-  sleep(options.initial_delay);
+  if (!wait(options.initial_delay)) return absl::OkStatus();
   for (int i = 0; passes == 0 || i < passes; ++i) {
-    if (i > 0) sleep(options.housekeeping_interval);
+    if (i > 0 && !wait(options.housekeeping_interval)) return absl::OkStatus();
     if (absl::Status s = cluster.Refresh(); !s.ok()) {
       std::cerr << "rescheduler: " << s.message() << "; the pass is skipped\n";
       continue;
@@ -394,6 +536,22 @@ absl::Status RunPasses(ApiCluster& cluster, Rescheduler& rescheduler, const Opti
     rescheduler.RunOnce();
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunPasses(ApiCluster& cluster, Rescheduler& rescheduler, const Options& options,
+                       int passes, const std::function<void(absl::Duration)>& sleep) {
+  return PassLoop(cluster, rescheduler, options, passes, [&sleep](absl::Duration d) {
+    sleep(d);
+    return true;
+  });
+}
+
+absl::Status RunPassesUntilStopped(ApiCluster& cluster, Rescheduler& rescheduler,
+                                   const Options& options,
+                                   const std::function<bool(absl::Duration)>& wait) {
+  return PassLoop(cluster, rescheduler, options, /*passes=*/0, wait);
 }
 
 }  // namespace kestrel::rescheduler

@@ -6,7 +6,9 @@
 // evicted through the Eviction API (a 429 tried again next pass; an evicted
 // pod stays, terminating, as the server deletes it gracefully), events
 // posted, the taint released once the pod is bound, stale taints released
-// at start.
+// at start and live ones adopted, one event per eviction whatever happens
+// around it, optional lists that may be refused, and a view fed from a
+// host's own informers.
 
 #include "rescheduler/api_host.h"
 
@@ -17,12 +19,16 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/client.h"
 #include "kube/fake_clock.h"
+#include "kube/http_list_watch.h"
+#include "kube/informer.h"
 #include "kube/testing/fake_apiserver.h"
 #include "nlohmann/json.hpp"
 #include "scheduler/profile.h"
@@ -116,7 +122,28 @@ class ApiHostTest : public ::testing::Test {
       std::lock_guard<std::mutex> lock(errors_mu_);
       errors_.push_back(std::string(s.message()));
     };
+    options.clock = &clock_;
     return std::make_unique<ApiCluster>(client_, scheduler::DefaultConfig(), options);
+  }
+
+  // A new process: a fresh view (its informers list again) and a
+  // rescheduler that remembers nothing.
+  void Restart() {
+    rescheduler_.reset();
+    cluster_ = NewCluster();
+    rescheduler_ = std::make_unique<Rescheduler>(cluster_.get(), cluster_->planner(), options_);
+  }
+
+  std::string NodeVersion(const std::string& node) {
+    absl::StatusOr<json> n = server_->Get("Node", "", node);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? (*n)["metadata"].value("resourceVersion", "") : "";
+  }
+
+  int Count(const std::string& event_line) {
+    int n = 0;
+    for (const std::string& line : EventLines()) n += line == event_line ? 1 : 0;
+    return n;
   }
 
   // Waits until the view's informer of `kind` has the server's latest
@@ -410,6 +437,153 @@ TEST_F(ApiHostTest, TerminatingVictimIsNotEvictedTwice) {
   }
   EXPECT_EQ(deleted, 1);
   EXPECT_THAT(EventLines(), Contains("Pod kube-system/kube-dns Warning PodDoestFitAnyNode"));
+}
+
+// Issue 17 (c): a rescheduler restarted while the critical pod is still
+// pending keeps the taint of the node cleared for it (no write to the node
+// at all, so the node is never open in between), and releases it once the
+// timeout, counted from the taint's timeAdded, has passed.
+TEST_F(ApiHostTest, RestartAdoptsTheTaintOfAPendingCriticalPod) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(Run(1).ok());
+  ASSERT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  absl::StatusOr<json> n2 = server_->Get("Node", "", "n2");
+  ASSERT_TRUE(n2.ok());
+  // The fake clock's day (1700000000 is 2023-11-14T22:13:20Z).
+  EXPECT_THAT((*n2)["spec"]["taints"][0].value("timeAdded", ""),
+              ::testing::StartsWith("2023-11-14T"));
+  const std::string version = NodeVersion("n2");
+
+  Restart();
+  ASSERT_TRUE(Run(2).ok());
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_EQ(NodeVersion("n2"), version);
+  EXPECT_TRUE(rescheduler_->busy());
+  EXPECT_TRUE(Untouched("default", "web"));
+  EXPECT_THAT(EventLines(), ElementsAre("Pod default/batch Normal DeletedByRescheduler"));
+
+  // Restarted again after the timeout: the taint is stale and goes.
+  clock_.Advance(options_.pod_scheduled_timeout);
+  Restart();
+  ASSERT_TRUE(cluster_->Refresh().ok());
+  ASSERT_TRUE(rescheduler_->Start().ok());
+  EXPECT_THAT(TaintsOn("n2"), IsEmpty());
+  EXPECT_FALSE(rescheduler_->busy());
+}
+
+// Issue 17 (d): one DeletedByRescheduler event per evicted pod, whatever
+// happens around the eviction.
+TEST_F(ApiHostTest, EventPostAnsweredWith5xxIsSentAgainOnce) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  server_->FailNext("POST", "/api/v1/namespaces/default/events", 500);
+  ASSERT_TRUE(Run(1).ok());
+  EXPECT_TRUE(Evicted("default", "batch"));
+  EXPECT_THAT(EventLines(), ElementsAre("Pod default/batch Normal DeletedByRescheduler"));
+}
+
+TEST_F(ApiHostTest, EvictionIsAnnouncedOnceAcrossPassesRestartsAndALaggingView) {
+  options_.pod_scheduled_timeout = absl::ZeroDuration();  // plan again on every pass
+  rescheduler_ = std::make_unique<Rescheduler>(cluster_.get(), cluster_->planner(), options_);
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  ASSERT_TRUE(Run(1).ok());
+  ASSERT_TRUE(Evicted("default", "batch"));
+  // The next pass runs before the watch brings batch's deletionTimestamp
+  // (no Refresh): the view still shows batch running on n2.
+  rescheduler_->RunOnce();
+  // Many passes while batch terminates, then a restart, then more.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NO_FATAL_FAILURE(SyncPodAndRefresh("default", "batch"));
+    rescheduler_->RunOnce();
+  }
+  Restart();
+  ASSERT_TRUE(Run(3).ok());
+  EXPECT_TRUE(Evicted("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "web"));
+  EXPECT_EQ(Count("Pod default/batch Normal DeletedByRescheduler"), 1);
+
+  // A restarted rescheduler that announces the same eviction again (it
+  // cannot tell whether the first run's POST got through): the server
+  // already has the event under its name.
+  const json pod = *server_->Get("Pod", "default", "batch");
+  Event again{"Pod default/batch", "Normal", kReasonDeleted, "Deleted by rescheduler ...",
+              pod["metadata"]["uid"].get<std::string>()};
+  cluster_->Record(again);
+  EXPECT_EQ(Count("Pod default/batch Normal DeletedByRescheduler"), 1);
+}
+
+// Issue 17 (a): a 403 on an optional list (the role may not list it) is a
+// warning, once, and the rescheduler goes on without it; on a required one
+// it stops (RefreshErrorsNameTheRequest).
+class RefusedListTest : public ApiHostTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RefusedListTest, OptionalListRefusedIsAWarning) {
+  const std::string path = GetParam();
+  server_->FailNext("GET", path, 403, /*times=*/1000);  // every try, for the whole test
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/-1));
+  absl::Status s = Run(1);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(TaintsOn("n1").size() + TaintsOn("n2").size(), 1u);
+  EXPECT_TRUE(Evicted("default", "web") || Evicted("default", "batch"));
+  int warnings = 0;
+  for (const std::string& e : Errors()) {
+    if (absl::StrContains(e, "warning: ") && absl::StrContains(e, path)) ++warnings;
+  }
+  EXPECT_EQ(warnings, 1) << ::testing::PrintToString(Errors());
+}
+
+INSTANTIATE_TEST_SUITE_P(Optional, RefusedListTest,
+                         ::testing::Values("/apis/policy/v1/poddisruptionbudgets",
+                                           "/api/v1/namespaces"));
+
+// kestrel scheduler --rescheduler: the view fed from informers the host
+// owns and starts; it lists nothing itself, and the informers may outlive
+// it.
+TEST_F(ApiHostTest, AttachedInformersFeedTheView) {
+  ASSERT_NO_FATAL_FAILURE(LoadFullCluster(/*web_budget=*/0));
+  std::vector<std::unique_ptr<kube::Informer>> informers;
+  for (const kube::Resource& r : {kube::NodesResource(), kube::PodsResource(),
+                                  kube::NamespacesResource(),
+                                  kube::PodDisruptionBudgetsResource()}) {
+    informers.push_back(std::make_unique<kube::Informer>(
+        std::make_unique<kube::HttpListerWatcher>(client_, r), kube::ReflectorOptions()));
+  }
+  Restart();
+  EXPECT_EQ(cluster_->AttachInformers({}).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(cluster_
+                  ->AttachInformers({informers[0].get(), informers[1].get(),
+                                     informers[2].get(), informers[3].get()})
+                  .ok());
+  EXPECT_EQ(cluster_->AttachInformers({informers[0].get(), informers[1].get()}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  for (auto& informer : informers) informer->Start();
+
+  int waits = 0;
+  absl::Status s = RunPassesUntilStopped(*cluster_, *rescheduler_, options_,
+                                         [&waits](absl::Duration) { return ++waits < 3; });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(waits, 3);  // the initial delay, one pass, then stopped
+  EXPECT_THAT(TaintsOn("n2"), ElementsAre(kDnsTaint));
+  EXPECT_TRUE(Evicted("default", "batch"));
+  EXPECT_TRUE(Untouched("default", "web"));  // its budget, from the attached informer
+  EXPECT_EQ(server_->gets("/api/v1/nodes"), 1);
+  EXPECT_EQ(server_->gets("/api/v1/pods"), 1);
+
+  // The view goes first; the host's informers go on and see changes.
+  rescheduler_.reset();
+  cluster_.reset();
+  ASSERT_TRUE(server_->Create(Node("n3").dump()).ok());
+  for (int i = 0; i < 600 && informers[0]->store().Get("n3") == nullptr; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_NE(informers[0]->store().Get("n3"), nullptr);
+
+  // Informers running already cannot take a view's handlers: the view
+  // says so, and stays unusable.
+  Restart();
+  EXPECT_EQ(cluster_->AttachInformers({informers[0].get(), informers[1].get()}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(cluster_->Refresh().code(), absl::StatusCode::kFailedPrecondition);
+  for (auto& informer : informers) informer->Stop();
 }
 
 }  // namespace

@@ -11,6 +11,12 @@ namespace kestrel::rescheduler {
 
 std::string PodId(const model::Pod& pod) { return absl::StrCat(pod.ns, "_", pod.name); }
 
+std::string PodKeyOfTaintValue(const std::string& value) {
+  const size_t cut = value.find('_');
+  if (cut == std::string::npos || cut == 0 || cut + 1 == value.size()) return "";
+  return absl::StrCat(value.substr(0, cut), "/", value.substr(cut + 1));
+}
+
 bool Evictable(const model::Pod& pod, const std::string& system_namespace) {
   if (model::IsCritical(pod, system_namespace) || pod.mirror) return false;
   for (const model::OwnerRef& o : pod.owners) {
@@ -31,17 +37,41 @@ std::vector<std::string> Rescheduler::EvictedFor(const std::string& pod_key) con
 
 absl::Status Rescheduler::Start() {
   in_flight_.clear();
+  AdoptTaints();
   ReleaseTaints();
   return absl::OkStatus();
 }
 
+void Rescheduler::AdoptTaints() {
+  const absl::Time now = client_->Now();
+  absl::flat_hash_set<std::string> adopted;
+  for (const model::NodePtr& node : client_->ListNodes()) {
+    for (const model::Taint& t : node->taints) {
+      if (t.key != kTaintKey || t.effect != model::TaintEffect::kNoSchedule) continue;
+      const std::string key = PodKeyOfTaintValue(t.value);
+      if (key.empty() || adopted.contains(key)) continue;  // a second node: stale
+      model::PodPtr pod = client_->PendingPod(key);
+      if (pod == nullptr || !model::IsCritical(*pod, options_.system_namespace)) continue;
+      // A taint from before timeAdded was stamped counts from now: holding
+      // a node one timeout too long is better than opening it too early.
+      const absl::Time added = std::min(t.time_added == absl::InfinitePast() ? now : t.time_added,
+                                        now);
+      const absl::Time deadline = added + options_.pod_scheduled_timeout;
+      if (now >= deadline) continue;  // timed out while no rescheduler ran
+      adopted.insert(key);
+      in_flight_.push_back({pod, node->name, t.value, deadline, {}});
+    }
+  }
+}
+
 bool Rescheduler::ReleaseTaints() {
-  absl::flat_hash_set<std::string> held;
-  for (const InFlight& f : in_flight_) held.insert(f.taint_value);
+  // By node: the same value on a second node is not held.
+  absl::flat_hash_set<std::pair<std::string, std::string>> held;
+  for (const InFlight& f : in_flight_) held.insert({f.node, f.taint_value});
   bool changed = false;
   for (const model::NodePtr& node : client_->ListNodes()) {
     for (const model::Taint& t : node->taints) {
-      if (t.key != kTaintKey || held.contains(t.value)) continue;
+      if (t.key != kTaintKey || held.contains({node->name, t.value})) continue;
       absl::Status s = client_->RemoveTaint(node->name, t.value);
       if (s.ok()) {
         changed = true;
@@ -55,18 +85,37 @@ bool Rescheduler::ReleaseTaints() {
   return changed;
 }
 
+bool Rescheduler::EvictedByUs(const model::Pod& pod) const {
+  auto it = evicted_uids_.find(pod.Key());
+  return it != evicted_uids_.end() && it->second == pod.uid;
+}
+
+void Rescheduler::ForgetGoneEvictions() {
+  std::vector<std::string> gone;
+  for (const auto& [key, uid] : evicted_uids_) {
+    if (client_->PhaseOf(key) == PodPhase::kGone) gone.push_back(key);
+  }
+  for (const std::string& key : gone) evicted_uids_.erase(key);
+}
+
 bool Rescheduler::EvictPending(InFlight& f) {
   bool changed = false;
   std::vector<model::PodPtr> still;
   for (const model::PodPtr& victim : f.pending_evictions) {
+    // Evicted already (for another pod, or before a timeout): the API
+    // server would accept a second eviction of a terminating pod, and a
+    // second event would announce it again.
+    if (EvictedByUs(*victim)) continue;
     absl::Status s = client_->Evict(*victim);
     if (s.ok() || absl::IsNotFound(s)) {
       if (s.ok()) {
         changed = true;
         evicted_[f.pod->Key()].push_back(victim->Key());
+        evicted_uids_[victim->Key()] = victim->uid;
         client_->Record({absl::StrCat("Pod ", victim->Key()), "Normal", kReasonDeleted,
                          absl::StrCat("Deleted by rescheduler in order to schedule critical pod ",
-                                      PodId(*f.pod), ".")});
+                                      PodId(*f.pod), "."),
+                         victim->uid.empty() ? victim->Key() : victim->uid});
       }
       continue;
     }
@@ -103,6 +152,7 @@ bool Rescheduler::RunOnce() {
   in_flight_ = std::move(keep);
   // Releases the taints of the pods that are done (and any stale ones).
   changed |= ReleaseTaints();
+  ForgetGoneEvictions();
 
   absl::flat_hash_set<std::string> processing, busy_nodes;
   for (const InFlight& f : in_flight_) {
@@ -110,7 +160,11 @@ bool Rescheduler::RunOnce() {
     busy_nodes.insert(f.node);
   }
   const std::string& system_ns = options_.system_namespace;
-  auto eligible = [&system_ns](const model::Pod& p) { return Evictable(p, system_ns); };
+  // A pod evicted already is on its way out, even where the view does not
+  // show it terminating yet: never a victim again.
+  auto eligible = [this, &system_ns](const model::Pod& p) {
+    return Evictable(p, system_ns) && !EvictedByUs(p);
+  };
   for (const model::PodPtr& pod : client_->UnschedulablePods()) {
     if (!model::IsCritical(*pod, system_ns) || processing.contains(pod->Key())) continue;
     const std::string value = PodId(*pod);

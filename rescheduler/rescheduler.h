@@ -18,9 +18,23 @@
 //   4. waits until the critical pod is bound, or `pod_scheduled_timeout`
 //      passes, then removes the taint.
 //
-// Start() removes every CriticalAddonsOnly taint left from an earlier run
-// (the taint's key is the rescheduler's own), and each pass releases those
-// whose pod is no longer being processed, as 1.4 did. Critical add-ons
+// Start() adopts the CriticalAddonsOnly taints an earlier run left that
+// still serve their pod: the pod named by the taint's value is pending and
+// critical, and the taint's timeAdded (which AddTaint stamps) is less than
+// `pod_scheduled_timeout` ago. Those are processed on as if this run had
+// put them there, until the pod is bound or the timeout passes; a restart
+// never leaves such a node open to other pods. Every other
+// CriticalAddonsOnly taint is stale and released (the key is the
+// rescheduler's own), and each pass releases those whose pod is no longer
+// being processed, as 1.4 did. (1.4 released them all at start; a taint
+// without timeAdded, from a rescheduler that did not stamp it, counts from
+// the start of this run.)
+//
+// One eviction, one event: a pod this run evicted is never evicted or
+// announced again, nor counted as a victim while the view still shows it
+// running; and the DeletedByRescheduler event carries a key (the pod's
+// uid) that the host records at most once, so a retried POST or a
+// restarted rescheduler does not announce it twice. Critical add-ons
 // tolerate the taint (`CriticalAddonsOnly`, `Exists`); a critical pod that
 // does not is told so, and no node is cleared for it.
 //
@@ -69,6 +83,10 @@ struct Event {
   std::string type;    // "Normal" or "Warning"
   std::string reason;
   std::string message;
+  // Set for events about something that happens once (an eviction: the
+  // pod's uid): a host records at most one event per key and reason, even
+  // when the same event is recorded again by a later run.
+  std::string once_key;
 };
 
 // PodId()
@@ -76,6 +94,12 @@ struct Event {
 // How the 1.4 rescheduler named a pod: "<namespace>_<name>"; the value of
 // the taint it puts on the node it clears.
 std::string PodId(const model::Pod& pod);
+
+// PodKeyOfTaintValue()
+//
+// The "namespace/name" a taint value written by PodId() names; "" when
+// `value` is not one (namespaces, DNS labels, hold no '_').
+std::string PodKeyOfTaintValue(const std::string& value);
 
 // Evictable()
 //
@@ -94,8 +118,11 @@ class ClusterClient {
   // reason Unschedulable) and did not nominate to one.
   virtual std::vector<model::PodPtr> UnschedulablePods() = 0;
   virtual PodPhase PhaseOf(const std::string& pod_key) = 0;
+  // The pod `pod_key` while it is pending (not bound, not gone), else null.
+  virtual model::PodPtr PendingPod(const std::string& pod_key) = 0;
   virtual std::vector<model::NodePtr> ListNodes() = 0;
-  // Add / remove the taint CriticalAddonsOnly=`value`:NoSchedule.
+  // Add / remove the taint CriticalAddonsOnly=`value`:NoSchedule. AddTaint
+  // stamps the taint's timeAdded with Now().
   virtual absl::Status AddTaint(const std::string& node, const std::string& value) = 0;
   virtual absl::Status RemoveTaint(const std::string& node, const std::string& value) = 0;
   // The Eviction API: OK; ResourceExhausted when a PodDisruptionBudget
@@ -137,7 +164,8 @@ class Rescheduler {
 
   // Start()
   //
-  // Releases every CriticalAddonsOnly taint (nothing is being processed yet).
+  // Adopts the CriticalAddonsOnly taints that still serve a pending
+  // critical pod (see the file comment) and releases the others.
   absl::Status Start();
 
   // RunOnce()
@@ -166,8 +194,14 @@ class Rescheduler {
 
   // Tries the pending evictions of `f`; returns whether any succeeded.
   bool EvictPending(InFlight& f);
-  // Removes CriticalAddonsOnly taints whose pod is not in flight.
+  // Takes over the taints an earlier run left that still serve their pod.
+  void AdoptTaints();
+  // Removes CriticalAddonsOnly taints that no pod in flight holds.
   bool ReleaseTaints();
+  // Whether this run evicted `pod` (this very pod: same key and uid).
+  bool EvictedByUs(const model::Pod& pod) const;
+  // Forgets evicted pods that are gone from the cluster.
+  void ForgetGoneEvictions();
   void Warn(const model::Pod& pod, const std::string& reason, const std::string& message);
 
   ClusterClient* client_;
@@ -176,6 +210,8 @@ class Rescheduler {
   // By critical pod key, in the order they started.
   std::vector<InFlight> in_flight_;
   absl::flat_hash_map<std::string, std::vector<std::string>> evicted_;
+  // Every pod this run evicted and that is not gone yet: key -> uid.
+  absl::flat_hash_map<std::string, std::string> evicted_uids_;
 };
 
 }  // namespace kestrel::rescheduler

@@ -1,5 +1,6 @@
 // Unit tests for the critical-addon rescheduler (rescheduler/rescheduler.h):
-// PodId() and Evictable(); Start() releasing every CriticalAddonsOnly taint;
+// PodId() and Evictable(); Start() adopting the CriticalAddonsOnly taints
+// that still serve a pending critical pod and releasing the others;
 // and RunOnce() against an in-memory ClusterClient (nodes with taints, pods
 // with phases, scripted eviction answers, a settable clock, recorded events)
 // and a scripted Planner (records the taint value, skip_nodes and what the
@@ -136,6 +137,11 @@ class FakeClient : public ClusterClient {
     return it == pods_.end() ? PodPhase::kGone : it->second.phase;
   }
 
+  model::PodPtr PendingPod(const std::string& pod_key) override {
+    auto it = pods_.find(pod_key);
+    return it == pods_.end() || it->second.phase != PodPhase::kPending ? nullptr : it->second.pod;
+  }
+
   std::vector<model::NodePtr> ListNodes() override { return nodes_; }
 
   absl::Status AddTaint(const std::string& node, const std::string& value) override {
@@ -147,6 +153,7 @@ class FakeClient : public ClusterClient {
     model::Taint t;
     t.key = kTaintKey;
     t.value = value;
+    t.time_added = now_;
     copy->taints.push_back(t);
     *n = std::move(copy);
     return absl::OkStatus();
@@ -384,22 +391,98 @@ TEST(StartTest, RemovesEveryCriticalAddonsOnlyTaintAndNothingElse) {
   EXPECT_THAT(planner.calls, IsEmpty());
 }
 
-TEST(StartTest, ForgetsPodsInFlightAndReleasesTheirTaints) {
+// A restart (a new Rescheduler on the same cluster) while the critical
+// pod is still pending: the taint stays, and the pod stays in flight until
+// the timeout its taint started; nothing is planned for it again.
+TEST(StartTest, AdoptsTheTaintOfAPodStillPending) {
   FakeClient client;
   client.AddNode("n1");
   auto dns = CriticalPod("kube-dns");
   client.AddPod(dns, /*unschedulable=*/true);
   FakePlanner planner;
   planner.Script(kDns, {Clear("n1", {})});
-  Rescheduler r(&client, &planner, Options{});
-  ASSERT_TRUE(r.RunOnce());
-  ASSERT_TRUE(r.busy());
+  Options options;
+  Rescheduler first(&client, &planner, options);
+  ASSERT_TRUE(first.RunOnce());
   ASSERT_THAT(client.TaintsOn("n1"), ElementsAre("CriticalAddonsOnly=kube-system_kube-dns"));
+  client.Advance(options.pod_scheduled_timeout - absl::Seconds(1));
+
+  Rescheduler restarted(&client, &planner, options);
+  ASSERT_TRUE(restarted.Start().ok());
+  EXPECT_TRUE(restarted.busy());
+  EXPECT_THAT(client.TaintsOn("n1"), ElementsAre("CriticalAddonsOnly=kube-system_kube-dns"));
+  EXPECT_THAT(client.remove_taint_calls, IsEmpty());
+  EXPECT_FALSE(restarted.RunOnce());
+  EXPECT_EQ(planner.calls.size(), 1u);  // the first run's only
+
+  // The timeout counts from the taint's timeAdded, not from the restart.
+  client.Advance(absl::Seconds(1));
+  client.SetUnschedulable(kDns, false);  // not planned again here
+  EXPECT_TRUE(restarted.RunOnce());
+  EXPECT_THAT(client.EventStrings(), ElementsAre(StartsWith("Warning|PodScheduledTimeout|")));
+  EXPECT_FALSE(restarted.busy());
+  EXPECT_THAT(client.remove_taint_calls, ElementsAre("n1:kube-system_kube-dns"));
+}
+
+// Which taints a starting rescheduler adopts and which it releases.
+struct AdoptCase {
+  std::string name;
+  PodPhase phase;        // of kube-system/kube-dns
+  bool critical;         // whether kube-dns is critical
+  absl::Duration age;    // of the taint (timeAdded = now - age); negative: no timeAdded
+  bool adopted;
+};
+
+class AdoptTest : public ::testing::TestWithParam<AdoptCase> {};
+
+TEST_P(AdoptTest, AdoptsOnlyTaintsThatServeAPendingCriticalPod) {
+  const AdoptCase& c = GetParam();
+  FakeClient client;
+  auto dns = c.critical ? CriticalPod("kube-dns") : MakePod("kube-system", "kube-dns");
+  client.AddPod(dns, /*unschedulable=*/false);
+  client.SetPhase(kDns, c.phase);
+  client.AddNode("n1", {{kTaintKey, kDnsId}});
+  // A second node tainted for the same pod is never held.
+  client.AddNode("n2", {{kTaintKey, kDnsId}});
+  if (c.age >= absl::ZeroDuration()) {
+    for (const model::NodePtr& n : client.ListNodes()) {
+      const_cast<model::Taint&>(n->taints[0]).time_added = client.Now() - c.age;
+    }
+  }
+  FakePlanner planner;
+  Rescheduler r(&client, &planner, Options{});
 
   ASSERT_TRUE(r.Start().ok());
 
-  EXPECT_FALSE(r.busy());
-  EXPECT_THAT(client.TaintsOn("n1"), IsEmpty());
+  EXPECT_EQ(r.busy(), c.adopted);
+  if (c.adopted) {
+    EXPECT_THAT(client.TaintsOn("n1"), ElementsAre("CriticalAddonsOnly=kube-system_kube-dns"));
+    EXPECT_THAT(client.remove_taint_calls, ElementsAre("n2:kube-system_kube-dns"));
+  } else {
+    EXPECT_THAT(client.remove_taint_calls,
+                UnorderedElementsAre("n1:kube-system_kube-dns", "n2:kube-system_kube-dns"));
+  }
+  EXPECT_THAT(client.events, IsEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Taints, AdoptTest,
+    ::testing::Values(
+        AdoptCase{"PendingCriticalFresh", PodPhase::kPending, true, absl::Minutes(1), true},
+        AdoptCase{"PendingCriticalNoTimeAdded", PodPhase::kPending, true, absl::Seconds(-1),
+                  true},
+        AdoptCase{"TimedOut", PodPhase::kPending, true, absl::Minutes(10), false},
+        AdoptCase{"Bound", PodPhase::kBound, true, absl::Minutes(1), false},
+        AdoptCase{"Gone", PodPhase::kGone, true, absl::Minutes(1), false},
+        AdoptCase{"NotCritical", PodPhase::kPending, false, absl::Minutes(1), false}),
+    [](const ::testing::TestParamInfo<AdoptCase>& info) { return info.param.name; });
+
+TEST(PodKeyOfTaintValueTest, SplitsAtTheFirstUnderscore) {
+  EXPECT_EQ(PodKeyOfTaintValue("kube-system_kube-dns"), "kube-system/kube-dns");
+  EXPECT_EQ(PodKeyOfTaintValue("ns_a_b"), "ns/a_b");
+  EXPECT_EQ(PodKeyOfTaintValue("nounderscore"), "");
+  EXPECT_EQ(PodKeyOfTaintValue("_x"), "");
+  EXPECT_EQ(PodKeyOfTaintValue("x_"), "");
 }
 
 TEST(StartTest, FailedReleaseIsAWarningOnTheNode) {

@@ -173,6 +173,13 @@ class SimClient : public rescheduler::ClusterClient {
     return rescheduler::PodPhase::kGone;
   }
 
+  model::PodPtr PendingPod(const std::string& key) override {
+    for (size_t i = 0; i < pending_->size(); ++i) {
+      if ((*placements_)[i].pod == key && (*placements_)[i].node.empty()) return (*pending_)[i];
+    }
+    return nullptr;
+  }
+
   std::vector<model::NodePtr> ListNodes() override { return host_->nodes(); }
 
   absl::Status AddTaint(const std::string& node, const std::string& value) override {
@@ -185,6 +192,7 @@ class SimClient : public rescheduler::ClusterClient {
     t.value = value;
     t.value_id = value.empty() ? model::kNoId : host_->names()->Intern(value);
     t.effect = model::TaintEffect::kNoSchedule;
+    t.time_added = now_;
     copy->taints.push_back(std::move(t));
     absl::Status s = host_->UpdateNode(std::move(copy));
     if (s.ok()) Log("Node " + node, "AddedTaint", value);
