@@ -66,6 +66,7 @@ commands:
             [--secure-port=10259] [--bind-address=0.0.0.0] [--tls-cert-file=F
             --tls-private-key-file=F] [--authorization-always-allow-paths=P,...]
             [--v=N] [--kube-api-qps=Q] [--kube-api-burst=B] [--kube-api-content-type=T]
+            [--rescheduler[=true|false]] with the rescheduler's flags above
             Kestrel as the cluster's scheduler, kube-scheduler's flags: pods of
             the config's profiles are scheduled and bound; health, readiness,
             /metrics and /configz over HTTPS on --secure-port (0: none); runs
@@ -360,7 +361,9 @@ int Scheduler(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args, {"config", "kubeconfig", "context", "leader-elect", "secure-port", "bind-address",
              "tls-cert-file", "tls-private-key-file", "authorization-always-allow-paths", "v",
-             "kube-api-qps", "kube-api-burst", "kube-api-content-type", "seed"});
+             "kube-api-qps", "kube-api-burst", "kube-api-content-type", "seed", "rescheduler",
+             "housekeeping-interval", "system-namespace", "initial-delay",
+             "pod-scheduled-timeout"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto config = ConfigFromFlags(*flags);
   if (!config.ok()) return Fail(config.status());
@@ -401,6 +404,18 @@ int Scheduler(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> seed = flags->Int("seed", 1);
   if (!seed.ok()) return Fail(seed.status());
   options.seed = static_cast<uint64_t>(*seed);
+  if (flags->Has("rescheduler")) {
+    const std::string v = flags->Get("rescheduler");
+    if (v != "true" && v != "false" && !v.empty()) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("flag --rescheduler: \"", v, "\": want true or false")));
+    }
+    options.rescheduler = v != "false";
+  }
+  if (absl::Status s = ReschedulerOptionsFromFlags(*flags, &options.rescheduler_options);
+      !s.ok()) {
+    return Fail(s);
+  }
 
   absl::StatusOr<kube::ClientOptions> client_options =
       ClientOptionsFromFlags(*flags, config->clientconnection());
@@ -412,6 +427,10 @@ int Scheduler(const std::vector<std::string>& args) {
   if (!kube_config.ok()) return Fail(kube_config.status());
   auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());
+  // As kube-scheduler's createClients: events get a client of their own.
+  auto event_client = kube::Client::Create(*kube_config, *client_options);
+  if (!event_client.ok()) return Fail(event_client.status());
+  options.event_client = std::shared_ptr<kube::Client>(*std::move(event_client));
 
   absl::Notification stop;
   SignalWaiter signals(&stop);

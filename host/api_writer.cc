@@ -212,7 +212,7 @@ absl::Status ApiWriter::Event(const std::string& controller, const PodRef& regar
                   {"note", note},
                   {"type", type}};
     if (related != nullptr) event["related"] = ObjectReference(*related);
-    return client_->Post(path, event.dump()).status();
+    return events_client().Post(path, event.dump()).status();
   }
   const std::string path = absl::StrCat("/api/v1/namespaces/", regarding.ns, "/events");
   if (absl::Status s = Allowed("POST " + path); !s.ok()) return s;
@@ -232,7 +232,7 @@ absl::Status ApiWriter::Event(const std::string& controller, const PodRef& regar
                 {"reportingComponent", controller},
                 {"reportingInstance", instance}};
   if (related != nullptr) event["related"] = ObjectReference(*related);
-  return client_->Post(path, event.dump()).status();
+  return events_client().Post(path, event.dump()).status();
 }
 
 }  // namespace kestrel::host

@@ -152,6 +152,7 @@ absl::Status SchedulerHost::Start() {
   writer_options.workers = options_.api_workers;
   writer_options.hostname = options_.hostname;
   writer_options.may_write = [this] { return leading_.load() && !stopping_.load(); };
+  writer_options.event_client = options_.event_client;
   writer_ = std::make_unique<ApiWriter>(client_, std::move(writer_options));
 
   framework::Handle handle;
@@ -219,8 +220,27 @@ absl::Status SchedulerHost::Start() {
     if (kind == Change::Kind::kPod) pods_informer_ = informer.get();
     informers_.push_back(std::move(informer));
   }
+  if (options_.rescheduler) {
+    // The rescheduler's view, fed by the same informers (no second list or
+    // watch of the cluster); its passes run only while this replica leads.
+    rescheduler::ApiClusterOptions view;
+    view.on_error = [](const absl::Status& s) {
+      KLOG.ErrorS(s, "Rescheduler", {{"component", "rescheduler"}});
+    };
+    resched_cluster_ =
+        std::make_unique<rescheduler::ApiCluster>(client_, options_.config, std::move(view));
+    rescheduler::ApiInformers attached;
+    attached.namespaces = informers_[0].get();
+    attached.nodes = informers_[1].get();
+    attached.pdbs = informers_[2].get();
+    attached.pods = informers_[3].get();
+    if (absl::Status s = resched_cluster_->AttachInformers(attached); !s.ok()) return s;
+    resched_ = std::make_unique<rescheduler::Rescheduler>(
+        resched_cluster_.get(), resched_cluster_->planner(), options_.rescheduler_options);
+  }
   writer_->DetectEventsApi();
   for (auto& informer : informers_) informer->Start();
+  if (resched_ != nullptr) resched_thread_ = std::thread([this] { RunRescheduler(); });
 
   if (options_.serve) {
     auth_ = std::make_unique<DelegatingAuth>(client_.get(), options_.auth);
@@ -298,6 +318,25 @@ absl::Status SchedulerHost::Start() {
   return absl::OkStatus();
 }
 
+void SchedulerHost::RunRescheduler() {
+  // Waits `d` unless the host stops or stops leading: false ends the loop.
+  auto wait = [this](absl::Duration d) {
+    const absl::Time deadline = absl::Now() + d;
+    while (absl::Now() < deadline) {
+      if (stopping_.load() || lost_.load() || !leading_.load()) return false;
+      absl::SleepFor(std::min(absl::Milliseconds(50), deadline - absl::Now()));
+    }
+    return !stopping_.load() && !lost_.load() && leading_.load();
+  };
+  while (!leading_.load()) {
+    if (stopping_.load() || lost_.load()) return;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  absl::Status s = rescheduler::RunPassesUntilStopped(*resched_cluster_, *resched_,
+                                                      options_.rescheduler_options, wait);
+  if (!s.ok()) KLOG.ErrorS(s, "Rescheduler stopped");
+}
+
 absl::Status SchedulerHost::Wait(const absl::Notification& stop) {
   while (!stop.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
     if (lost_.load()) return absl::AbortedError("leaderelection lost");
@@ -311,6 +350,7 @@ void SchedulerHost::Stop() {
   stopping_ = true;
   changes_cv_.notify_all();
   if (loop_thread_.joinable()) loop_thread_.join();
+  if (resched_thread_.joinable()) resched_thread_.join();
   if (elector_ != nullptr) {
     elector_stop_.Notify();
     if (elector_thread_.joinable()) elector_thread_.join();

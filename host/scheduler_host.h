@@ -69,6 +69,8 @@
 #include "load/loader.h"
 #include "model/compile.h"
 #include "model/interner.h"
+#include "rescheduler/api_host.h"
+#include "rescheduler/rescheduler.h"
 #include "scheduler/cache/cache.h"
 #include "scheduler/framework/nominator.h"
 #include "scheduler/queue/scheduling_queue.h"
@@ -96,6 +98,13 @@ struct SchedulerHostOptions {
   uint64_t seed = 1;
   // For events' reportingInstance; "": gethostname().
   std::string hostname;
+  // Run the critical-addon rescheduler in this process (--rescheduler), on
+  // the scheduler's own informers, while this replica leads.
+  bool rescheduler = false;
+  rescheduler::Options rescheduler_options;
+  // Events' own client (its own token bucket, as kube-scheduler's
+  // eventClient); null: the host's client.
+  std::shared_ptr<kube::Client> event_client;
   // Informer reflector options (tests shorten the backoff).
   kube::ReflectorOptions reflector;
 };
@@ -221,6 +230,10 @@ class SchedulerHost {
   std::unique_ptr<kube::LeaderElector> elector_;
   absl::Notification elector_stop_;
   std::thread elector_thread_;
+  std::unique_ptr<rescheduler::ApiCluster> resched_cluster_;
+  std::unique_ptr<rescheduler::Rescheduler> resched_;
+  std::thread resched_thread_;
+  void RunRescheduler();
   std::unique_ptr<DelegatingAuth> auth_;
   std::unique_ptr<SecureServer> server_;
 

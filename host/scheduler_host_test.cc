@@ -67,7 +67,8 @@ class SchedulerHostTest : public ::testing::Test {
   }
 
   // Starts a host with `config` (upstream's default when not given).
-  void StartHost(std::optional<config::KubeSchedulerConfiguration> config = std::nullopt) {
+  void StartHost(std::optional<config::KubeSchedulerConfiguration> config = std::nullopt,
+                 bool with_rescheduler = false) {
     kube::Config kube_config;
     kube_config.server = server_->url();
     kube::ClientOptions client_options;
@@ -86,6 +87,9 @@ class SchedulerHostTest : public ::testing::Test {
     options.hostname = "test-host";
     options.reflector.backoff.initial = absl::Milliseconds(10);
     options.reflector.backoff.cap = absl::Milliseconds(100);
+    options.rescheduler = with_rescheduler;
+    options.rescheduler_options.housekeeping_interval = absl::Milliseconds(100);
+    options.rescheduler_options.initial_delay = absl::ZeroDuration();
     host_ = std::make_unique<SchedulerHost>(std::shared_ptr<kube::Client>(*std::move(client)),
                                             std::move(options));
     ASSERT_TRUE(host_->Start().ok());
@@ -310,6 +314,44 @@ TEST_F(SchedulerHostTest, DeletedPendingPodLeavesTheQueue) {
   ASSERT_TRUE(Eventually([&] { return !NodeOf("after").empty(); }));
   EXPECT_EQ(EventsFor("big", "FailedScheduling").size(), events);
   EXPECT_TRUE(EventsFor("big", "Scheduled").empty());
+}
+
+// `kestrel scheduler --rescheduler`: the 1.4 rescheduler on the scheduler's
+// informers. A critical add-on pod (kube-system, the critical-pod
+// annotation) at priority 0 cannot preempt; the rescheduler taints a node,
+// evicts what is in the way, and the scheduler binds the pod there.
+TEST_F(SchedulerHostTest, InProcessReschedulerMakesRoomForACriticalPod) {
+  ASSERT_TRUE(server_->Create(NodeJson("only", "2").dump()).ok());
+  Json ns = {{"kind", "Namespace"}, {"apiVersion", "v1"}, {"metadata", {{"name", "kube-system"}}}};
+  ASSERT_TRUE(server_->Create(ns.dump()).ok());
+  Json filler = PodJson("filler", "2");
+  filler["spec"]["nodeName"] = "only";
+  filler["status"]["phase"] = "Running";
+  ASSERT_TRUE(server_->Create(filler.dump()).ok());
+  Json critical = PodJson("dns", "1");
+  critical["metadata"]["namespace"] = "kube-system";
+  critical["metadata"]["annotations"] = {{"scheduler.alpha.kubernetes.io/critical-pod", ""}};
+  // As 1.4's critical add-ons do: the node the rescheduler clears is
+  // tainted CriticalAddonsOnly, which only they tolerate.
+  critical["spec"]["tolerations"] = Json::array({{{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}}});
+  ASSERT_TRUE(server_->Create(critical.dump()).ok());
+  StartHost(std::nullopt, /*with_rescheduler=*/true);
+  // The rescheduler evicts the filler (a graceful delete); the kubelet
+  // finishes it.
+  ASSERT_TRUE(Eventually([&] {
+    const Json pod = Pod("filler");
+    return pod.is_object() && pod["metadata"].contains("deletionTimestamp");
+  })) << [&] {
+    std::string out;
+    for (const Json& e : server_->Events()) out += e.dump() + "\n";
+    absl::StatusOr<Json> dns = server_->Get("Pod", "kube-system", "dns");
+    return out + (dns.ok() ? dns->dump() : "");
+  }();
+  ASSERT_TRUE(server_->FinishDeletion("default", "filler").ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<Json> pod = server_->Get("Pod", "kube-system", "dns");
+    return pod.ok() && (*pod)["spec"].value("nodeName", "") == "only";
+  }));
 }
 
 }  // namespace

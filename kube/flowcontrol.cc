@@ -1,6 +1,7 @@
 #include "kube/flowcontrol.h"
 
 #include <algorithm>
+#include <mutex>
 
 namespace kestrel::kube {
 
@@ -8,7 +9,7 @@ TokenBucket::TokenBucket(double qps, int burst, Clock* clock)
     : qps_(qps), burst_(std::max(burst, 1)), clock_(clock), tokens_(burst_), last_(clock->Now()) {}
 
 absl::Duration TokenBucket::Reserve() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
   if (now > last_) {
     tokens_ = std::min<double>(burst_, tokens_ + absl::ToDoubleSeconds(now - last_) * qps_);

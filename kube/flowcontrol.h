@@ -20,8 +20,9 @@
 #ifndef KESTREL_KUBE_FLOWCONTROL_H_
 #define KESTREL_KUBE_FLOWCONTROL_H_
 
+#include <mutex>
+
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "kube/clock.h"
 
@@ -36,12 +37,12 @@ class TokenBucket {
   //
   // Takes a token: now, or the one that will be there after the returned
   // wait (later callers queue behind it).
-  absl::Duration Reserve() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Duration Reserve();
 
   // Accept()
   //
   // Reserve(), then waits that long on the clock.
-  void Accept() ABSL_LOCKS_EXCLUDED(mu_);
+  void Accept();
 
   double qps() const { return qps_; }
   int burst() const { return burst_; }
@@ -50,7 +51,8 @@ class TokenBucket {
   const double qps_;
   const int burst_;
   Clock* const clock_;
-  absl::Mutex mu_;
+  // std::mutex, for ThreadSanitizer (Debian's Abseil is not built for it).
+  std::mutex mu_;
   // Tokens at `last_`; negative when reservations run ahead of the refill.
   double tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ ABSL_GUARDED_BY(mu_);
