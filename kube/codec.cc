@@ -16,6 +16,7 @@
 #include "api/meta.pb.h"
 #include "api/runtime.pb.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "nlohmann/json.hpp"
 
@@ -481,6 +482,60 @@ absl::StatusOr<std::string> EncodeProtobuf(const pb::Message& object) {
   return absl::StrCat(kProtobufMagic, unknown.SerializeAsString());
 }
 
+namespace {
+
+// Deeper than protobuf's own parser goes (its recursion limit is 100).
+constexpr int kMaxScanDepth = 100;
+
+bool ScanForUnknownFields(const pb::Descriptor* type, absl::string_view bytes, int depth) {
+  if (depth > kMaxScanDepth) return true;
+  using pb::internal::WireFormatLite;
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
+  while (true) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return !in.ConsumedEntireMessage();
+    const pb::FieldDescriptor* field =
+        type->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
+    if (field == nullptr) return true;
+    const WireFormatLite::WireType wire_type = WireFormatLite::GetTagWireType(tag);
+    // The parser keeps a declared field in a wire type other than its own
+    // (or, for a packable repeated field, the packed one) as unknown. An
+    // enum value it does not know goes there too (api/*.proto has no
+    // enums); groups are not worth reading (nor has it any).
+    if (field->type() == pb::FieldDescriptor::TYPE_ENUM ||
+        field->type() == pb::FieldDescriptor::TYPE_GROUP) {
+      return true;
+    }
+    const bool packed =
+        field->is_packable() && wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    if (!packed && wire_type != pb::internal::WireFormat::WireTypeForFieldType(field->type())) {
+      return true;
+    }
+    if (field->type() != pb::FieldDescriptor::TYPE_MESSAGE) {
+      if (!WireFormatLite::SkipField(&in, tag)) return true;
+      continue;
+    }
+    uint32_t length;
+    if (!in.ReadVarint32(&length)) return true;
+    const size_t offset = static_cast<size_t>(in.CurrentPosition());
+    if (offset + length > bytes.size() || !in.Skip(static_cast<int>(length))) return true;
+    if (ScanForUnknownFields(field->message_type(), bytes.substr(offset, length), depth + 1)) {
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
+bool HasUnknownFields(const pb::Descriptor* type, absl::string_view bytes) {
+  return ScanForUnknownFields(type, bytes, 0);
+}
+
+void DiscardUnknownFields(absl::string_view bytes, pb::Message* message) {
+  if (HasUnknownFields(message->GetDescriptor(), bytes)) message->DiscardUnknownFields();
+}
+
 absl::Status DecodeProtobuf(absl::string_view body, pb::Message* out, absl::string_view what) {
   Envelope envelope;
   if (absl::Status s = Unwrap(body, what, &envelope); !s.ok()) return s;
@@ -503,7 +558,7 @@ absl::Status DecodeProtobuf(absl::string_view body, pb::Message* out, absl::stri
   }
   // Upstream's objects carry fields api/*.proto leaves out (managedFields
   // above all); an informer's cache should not keep them.
-  out->DiscardUnknownFields();
+  DiscardUnknownFields(raw, out);
   return absl::OkStatus();
 }
 

@@ -105,6 +105,25 @@ absl::StatusOr<std::string> EncodeProtobuf(const google::protobuf::Message& obje
 absl::Status DecodeProtobuf(absl::string_view body, google::protobuf::Message* out,
                             absl::string_view what);
 
+// HasUnknownFields()
+//
+// Whether a `type` message parsed from the protobuf `bytes` would keep
+// unknown fields anywhere in it: a field number that `type`, or a message
+// type below it (map entries included), does not declare, or a declared
+// field in a wire type it does not read. Reads the bytes against the
+// descriptors without allocating. Bytes that do not scan answer true.
+bool HasUnknownFields(const google::protobuf::Descriptor* type, absl::string_view bytes);
+
+// DiscardUnknownFields()
+//
+// `message`, just parsed from `bytes`, without the fields api/*.proto does
+// not declare (managedFields above all), at any depth: what
+// Message::DiscardUnknownFields does, which walks every sub-message by
+// reflection and gives each an unknown-field set to clear. That walk cost
+// more than the parse itself, so it runs only when HasUnknownFields(bytes)
+// finds something to drop.
+void DiscardUnknownFields(absl::string_view bytes, google::protobuf::Message* message);
+
 // DecodeProtobufList()
 //
 // A protobuf list answer (kind `item_kind` + "List") read item by item: its

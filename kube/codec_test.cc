@@ -9,6 +9,7 @@
 #include "kube/codec.h"
 
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@
 #include "api/policy.pb.h"
 #include "api/scheduling.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
@@ -162,7 +165,8 @@ constexpr char kPodListJson[] = R"({
   ]
 })";
 
-bool HasUnknownFields(const google::protobuf::Message& m) {
+// Whether `m` holds unknown fields anywhere, by reflection.
+bool KeepsUnknownFields(const google::protobuf::Message& m) {
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   m.GetReflection()->ListFields(m, &fields);
   if (!m.GetReflection()->GetUnknownFields(m).empty()) return true;
@@ -170,9 +174,9 @@ bool HasUnknownFields(const google::protobuf::Message& m) {
     if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
     if (f->is_repeated()) {
       for (int i = 0; i < m.GetReflection()->FieldSize(m, f); ++i) {
-        if (HasUnknownFields(m.GetReflection()->GetRepeatedMessage(m, f, i))) return true;
+        if (KeepsUnknownFields(m.GetReflection()->GetRepeatedMessage(m, f, i))) return true;
       }
-    } else if (HasUnknownFields(m.GetReflection()->GetMessage(m, f))) {
+    } else if (KeepsUnknownFields(m.GetReflection()->GetMessage(m, f))) {
       return true;
     }
   }
@@ -190,7 +194,7 @@ TEST(ProtobufFixtureTest, PodDecodesToItsJsonTwin) {
   EXPECT_EQ(from_protobuf.spec().tolerations(0).tolerationseconds(), 300);
   EXPECT_EQ(from_protobuf.spec().containers(0).resources().requests().at("cpu").string(), "100m");
   // managedFields and dnsPolicy are not kept.
-  EXPECT_FALSE(HasUnknownFields(from_protobuf));
+  EXPECT_FALSE(KeepsUnknownFields(from_protobuf));
 }
 
 TEST(ProtobufFixtureTest, PodListDecodesToItsJsonTwin) {
@@ -632,6 +636,76 @@ TEST(WatchFormatOfTest, ContentTypes) {
   EXPECT_EQ(WatchFormatOf("text/plain").status().message(),
             "not a watch stream: content type \"text/plain\"");
 }
+
+
+// A varint under 2^14, in one or two bytes.
+std::string Varint(int v) {
+  return v < 128 ? Bytes({v}) : Bytes({(v & 127) | 128, v >> 7});
+}
+
+// A length-delimited field: tag, length, bytes.
+std::string Field(int number, const std::string& value) {
+  return absl::StrCat(Varint(number << 3 | 2), Varint(static_cast<int>(value.size())), value);
+}
+
+// Requests of one "cpu" entry whose Quantity carries `quantity_extra`.
+std::string Requests(const std::string& quantity_extra) {
+  const std::string quantity = absl::StrCat(Field(1, "100m"), quantity_extra);
+  return Field(2, absl::StrCat(Field(1, "cpu"), Field(2, quantity)));
+}
+
+struct UnknownFieldsCase {
+  std::string name;
+  const google::protobuf::Descriptor* type;
+  std::string bytes;
+  bool has_unknown;
+  // What the message serializes to once they are dropped.
+  std::string clean;
+};
+
+class UnknownFieldsTest : public testing::TestWithParam<UnknownFieldsCase> {};
+
+// HasUnknownFields decides whether DecodeProtobuf and protobuf lists walk
+// the message to drop fields: it must find them wherever the parser keeps
+// them, and nowhere else.
+TEST_P(UnknownFieldsTest, FoundWhereTheParserKeepsThemAndDropped) {
+  const UnknownFieldsCase& c = GetParam();
+  EXPECT_EQ(HasUnknownFields(c.type, c.bytes), c.has_unknown);
+  std::unique_ptr<google::protobuf::Message> message(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(c.type)->New());
+  ASSERT_TRUE(message->ParseFromString(c.bytes));
+  DiscardUnknownFields(c.bytes, message.get());
+  EXPECT_EQ(message->SerializeAsString(), c.clean);
+}
+
+const std::string kMetadata = Field(1, absl::StrCat(Field(1, "web-1"), Field(3, "default")));
+const std::string kManagedFields = Field(17, Field(1, "kubectl"));
+const std::string kTrailingVarint = absl::StrCat(Varint(99 << 3 | 0), Varint(300));
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, UnknownFieldsTest,
+    testing::Values(
+        UnknownFieldsCase{"None", core::Pod::descriptor(), kMetadata, false, kMetadata},
+        UnknownFieldsCase{"MapOfMessagesWithoutAny", core::ResourceRequirements::descriptor(),
+                          Requests(""), false, Requests("")},
+        UnknownFieldsCase{"TopLevel", core::Pod::descriptor(),
+                          absl::StrCat(kMetadata, kTrailingVarint), true, kMetadata},
+        UnknownFieldsCase{"ManagedFieldsInMetadata", core::Pod::descriptor(),
+                          Field(1, absl::StrCat(Field(1, "web-1"), kManagedFields)), true,
+                          Field(1, Field(1, "web-1"))},
+        UnknownFieldsCase{"InAMapValue", core::ResourceRequirements::descriptor(),
+                          Requests(Bytes({2 << 3 | 0, 7})), true, Requests("")},
+        // metadata.name (a string) written as a varint: the parser keeps
+        // it as an unknown field.
+        UnknownFieldsCase{"KnownNumberWrongWireType", core::Pod::descriptor(),
+                          Field(1, absl::StrCat(Field(3, "default"), Bytes({1 << 3 | 0, 5}))),
+                          true, Field(1, Field(3, "default"))},
+        // A packable repeated field reads both ways.
+        UnknownFieldsCase{"PackedAndUnpacked",
+                          google::protobuf::SourceCodeInfo::Location::descriptor(),
+                          absl::StrCat(Field(1, Bytes({4, 0})), Bytes({1 << 3 | 0, 3})), false,
+                          Field(1, Bytes({4, 0, 3}))}),
+    [](const testing::TestParamInfo<UnknownFieldsCase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace kestrel::kube
