@@ -54,6 +54,7 @@ struct Flags {
   int creators = 8;
   double qps = 5000;
   int threads = 2;
+  bool progress = false;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -73,6 +74,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       if (!absl::SimpleAtoi(v, &f->threads)) return false;
     } else if (const char* v = value("qps")) {
       if (!absl::SimpleAtod(v, &f->qps)) return false;
+    } else if (arg == "--progress") {
+      f->progress = true;
     } else if (const char* v = value("content-type")) {
       f->content_type = v;
     } else {
@@ -204,6 +207,22 @@ int Run(const Flags& flags) {
     (void)(*watch_client)->Stream(request, handler, &stop_watch);
   });
 
+  // Every second: what waits where (with --progress).
+  std::atomic<bool> monitoring{flags.progress};
+  std::thread monitor([&] {
+    const absl::Time t0 = absl::Now();
+    while (monitoring.load()) {
+      absl::SleepFor(absl::Seconds(1));
+      const queue::QueueStats q = host.queue_stats();
+      std::fprintf(stderr,
+                   "  t=%.0fs bound %d, changes waiting %zu, queue active %lld backoff %lld "
+                   "unschedulable %lld\n",
+                   absl::ToDoubleSeconds(absl::Now() - t0), bound_count.load(),
+                   host.changes_waiting(), static_cast<long long>(q.active),
+                   static_cast<long long>(q.backoff), static_cast<long long>(q.unschedulable));
+    }
+  });
+
   // The creators.
   auto create_client = kube::Client::Create(kube_config, Unlimited());
   std::atomic<int> next{0};
@@ -226,6 +245,8 @@ int Run(const Flags& flags) {
   const absl::Time end = absl::Now();
   stop_watch.Cancel();
   watcher.join();
+  monitoring = false;
+  monitor.join();
   const absl::Duration cycles = host.cycle_time();
   const absl::Duration apply = host.apply_time();
   host.Stop();

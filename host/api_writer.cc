@@ -51,7 +51,7 @@ ApiWriter::~ApiWriter() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  changed_.notify_all();
+  work_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
@@ -67,12 +67,12 @@ void ApiWriter::Submit(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.push_back(std::move(job));
   }
-  changed_.notify_one();
+  work_.notify_one();
 }
 
 void ApiWriter::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  idle_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return jobs_.empty() && running_ == 0;
   });
 }
@@ -82,7 +82,7 @@ void ApiWriter::Work() {
     std::function<void()> job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      work_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         return stopping_ || !jobs_.empty();
       });
       if (jobs_.empty()) return;  // stopping, and nothing left
@@ -91,11 +91,12 @@ void ApiWriter::Work() {
       ++running_;
     }
     job();
+    bool idle;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      --running_;
+      idle = --running_ == 0 && jobs_.empty();
     }
-    changed_.notify_all();
+    if (idle) idle_.notify_all();
   }
 }
 

@@ -137,7 +137,11 @@ class ApiWriter {
 
   // std::mutex, for ThreadSanitizer (Debian's Abseil is not built for it).
   mutable std::mutex mu_;
-  std::condition_variable changed_;
+  // A job was submitted, or the writer stops: one worker is woken per job
+  // (waking all of them for every job had them fight over mu_).
+  std::condition_variable work_;
+  // The last job finished: Drain() waits on it.
+  std::condition_variable idle_;
   std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -374,6 +374,15 @@ bool SchedulerHost::synced() const {
   return true;
 }
 
+queue::QueueStats SchedulerHost::queue_stats() const {
+  return queue_ != nullptr ? queue_->Stats() : queue::QueueStats();
+}
+
+size_t SchedulerHost::changes_waiting() {
+  std::lock_guard<std::mutex> lock(changes_mu_);
+  return changes_.size();
+}
+
 int SchedulerHost::secure_port() const { return server_ != nullptr ? server_->port() : -1; }
 
 void SchedulerHost::Enqueue(Change change) {

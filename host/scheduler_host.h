@@ -146,6 +146,10 @@ class SchedulerHost {
   // and in applying informer changes to the cache and queue.
   absl::Duration cycle_time() const { return absl::Nanoseconds(cycle_ns_.load()); }
   absl::Duration apply_time() const { return absl::Nanoseconds(apply_ns_.load()); }
+  // The queue's counts now (thread-safe), and the informer changes waiting
+  // for the scheduling thread.
+  queue::QueueStats queue_stats() const;
+  size_t changes_waiting() ABSL_LOCKS_EXCLUDED(changes_mu_);
   const ApiWriter& writer() const { return *writer_; }
 
  private:
