@@ -217,7 +217,20 @@ absl::Status SchedulerHost::Start() {
       Enqueue({kind, Change::Op::kDelete, nullptr, kube::LastState(d)});
     };
     if (absl::Status s = informer->AddEventHandler(std::move(handlers)); !s.ok()) return s;
-    if (kind == Change::Kind::kPod) pods_informer_ = informer.get();
+    switch (kind) {
+      case Change::Kind::kPod:
+        pods_informer_ = informer.get();
+        break;
+      case Change::Kind::kNode:
+        nodes_informer_ = informer.get();
+        break;
+      case Change::Kind::kNamespace:
+        namespaces_informer_ = informer.get();
+        break;
+      default:
+        pdbs_informer_ = informer.get();
+        break;
+    }
     informers_.push_back(std::move(informer));
   }
   if (options_.rescheduler) {
@@ -230,10 +243,10 @@ absl::Status SchedulerHost::Start() {
     resched_cluster_ =
         std::make_unique<rescheduler::ApiCluster>(client_, options_.config, std::move(view));
     rescheduler::ApiInformers attached;
-    attached.namespaces = informers_[0].get();
-    attached.nodes = informers_[1].get();
-    attached.pdbs = informers_[2].get();
-    attached.pods = informers_[3].get();
+    attached.namespaces = namespaces_informer_;
+    attached.nodes = nodes_informer_;
+    attached.pdbs = pdbs_informer_;
+    attached.pods = pods_informer_;
     if (absl::Status s = resched_cluster_->AttachInformers(attached); !s.ok()) return s;
     resched_ = std::make_unique<rescheduler::Rescheduler>(
         resched_cluster_.get(), resched_cluster_->planner(), options_.rescheduler_options);
@@ -524,8 +537,18 @@ void SchedulerHost::ApplyPod(const Change& c) {
     }
     return;
   }
+  // The bound pod's namespace labels, for pending pods' namespaceSelector
+  // terms (upstream's queue reads them from the namespace lister).
+  std::optional<model::Labels> ns_labels;
+  if (kube::Object ns = namespaces_informer_->store().Get(api.metadata().namespace_());
+      ns != nullptr) {
+    absl::StatusOr<load::CompiledNamespace> compiled =
+        load::CompileNamespaceObject(static_cast<const v1::Namespace&>(*ns), names_);
+    if (compiled.ok()) ns_labels = std::move(compiled->labels);
+  }
+  const model::Labels* labels = ns_labels.has_value() ? &*ns_labels : nullptr;
   if (old_cached == nullptr || old_assumed) {
-    queue_->AssignedPodAdded(*bound, nullptr);
+    queue_->AssignedPodAdded(*bound, labels);
     return;
   }
   ClusterEvent event = framework::kAssignedPodOtherUpdate;
@@ -538,7 +561,7 @@ void SchedulerHost::ApplyPod(const Change& c) {
       event = framework::kPodRequestScaledDown;
     }
   }
-  queue_->AssignedPodUpdated(*bound, event, nullptr);
+  queue_->AssignedPodUpdated(*bound, event, labels);
 }
 
 void SchedulerHost::ApplyNode(const Change& c) {

@@ -228,7 +228,11 @@ class SchedulerHost {
   std::unique_ptr<queue::SchedulingQueue> queue_;
   std::unique_ptr<ApiWriter> writer_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
+  // The informers by kind (owned by informers_).
   kube::Informer* pods_informer_ = nullptr;
+  kube::Informer* nodes_informer_ = nullptr;
+  kube::Informer* namespaces_informer_ = nullptr;
+  kube::Informer* pdbs_informer_ = nullptr;
 
   std::unique_ptr<kube::HttpLeaseLock> lease_lock_;
   std::unique_ptr<kube::LeaderElector> elector_;

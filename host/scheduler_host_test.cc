@@ -316,6 +316,36 @@ TEST_F(SchedulerHostTest, DeletedPendingPodLeavesTheQueue) {
   EXPECT_TRUE(EventsFor("big", "Scheduled").empty());
 }
 
+// A pending pod whose affinity term selects pods by namespace labels is
+// moved back when a matching pod is bound in a namespace with those labels
+// (upstream's AssignedPodAdd with the namespace's labels), not after the
+// 5-minute flush.
+TEST_F(SchedulerHostTest, BoundPodInALabelledNamespaceMovesAPodWaitingForIt) {
+  ASSERT_TRUE(server_->Create(NodeJson("n", "4").dump()).ok());
+  Json team = {{"kind", "Namespace"},
+               {"apiVersion", "v1"},
+               {"metadata", {{"name", "team-a"}, {"labels", {{"team", "a"}}}}}};
+  ASSERT_TRUE(server_->Create(team.dump()).ok());
+  Json follower = PodJson("follower", "100m");
+  follower["spec"]["affinity"] = {
+      {"podAffinity",
+       {{"requiredDuringSchedulingIgnoredDuringExecution",
+         Json::array({{{"labelSelector", {{"matchLabels", {{"app", "leader"}}}}},
+                       {"namespaceSelector", {{"matchLabels", {{"team", "a"}}}}},
+                       {"topologyKey", "kubernetes.io/hostname"}}})}}}};
+  ASSERT_TRUE(server_->Create(follower.dump()).ok());
+  StartHost();
+  ASSERT_TRUE(Eventually([&] { return ScheduledCondition("follower").is_object(); }));
+  EXPECT_EQ(NodeOf("follower"), "");
+  Json leader = PodJson("leader", "100m", 0, "someone-else");
+  leader["metadata"]["namespace"] = "team-a";
+  leader["metadata"]["labels"] = {{"app", "leader"}};
+  leader["spec"]["nodeName"] = "n";
+  leader["status"]["phase"] = "Running";
+  ASSERT_TRUE(server_->Create(leader.dump()).ok());
+  ASSERT_TRUE(Eventually([&] { return NodeOf("follower") == "n"; }));
+}
+
 // `kestrel scheduler --rescheduler`: the 1.4 rescheduler on the scheduler's
 // informers. A critical add-on pod (kube-system, the critical-pod
 // annotation) at priority 0 cannot preempt; the rescheduler taints a node,
