@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -990,6 +991,13 @@ class FakeApiServer::Impl {
 
   int watches() const { return watches_.load(); }
   int requests() const { return requests_.load(); }
+
+  std::vector<std::pair<std::string, std::string>> AnsweredRequests() const {
+    absl::MutexLock lock(&lists_mu_);
+    std::set<std::pair<std::string, std::string>> out;
+    for (const auto& [key, count] : answered_) out.emplace(std::get<0>(key), std::get<1>(key));
+    return {out.begin(), out.end()};
+  }
   Reviews& reviews() { return reviews_; }
   int gets(const std::string& path) const {
     absl::MutexLock lock(&lists_mu_);
@@ -2127,5 +2135,9 @@ void FakeApiServer::DropWatches() { impl_->DropWatches(); }
 void FakeApiServer::ForceGoneOnNextWatch() { impl_->ForceGoneOnNextWatch(); }
 
 void FakeApiServer::CloseConnections() { impl_->CloseConnections(); }
+
+std::vector<std::pair<std::string, std::string>> FakeApiServer::AnsweredRequests() const {
+  return impl_->AnsweredRequests();
+}
 
 }  // namespace kestrel::kube::testing

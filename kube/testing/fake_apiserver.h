@@ -277,6 +277,9 @@ class FakeApiServer {
   // answered with HTTP `code`, injected failures included; watch streams
   // are not counted. ("POST", ".../pods/p/binding", 201): p's bindings.
   int answered(const std::string& method, const std::string& path, int code) const;
+  // Every (method, path) answered() counts, sorted: what a client asked of
+  // the server (watch streams aside), for checking it against RBAC rules.
+  std::vector<std::pair<std::string, std::string>> AnsweredRequests() const;
 
   // Delegated authentication and authorization.
 
