@@ -853,4 +853,78 @@ absl::Status DecodeInto(absl::string_view content, pb::Message* msg,
   }
 }
 
+namespace {
+
+// The node a YAML parser builds for the JSON text of `value`: strings are
+// quoted scalars (tag "!"), numbers and booleans plain ones (tag "?"), null
+// a null node; objects and arrays keep their order. false past `depth`.
+bool ToYaml(const nlohmann::json& value, int depth, YAML::Node* out) {
+  if (depth > kMaxDepth) return false;
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      YAML::Node map(YAML::NodeType::Map);
+      map.SetTag("?");
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        YAML::Node child;
+        if (!ToYaml(it.value(), depth + 1, &child)) return false;
+        YAML::Node key(it.key());
+        key.SetTag("!");
+        map.force_insert(key, child);
+      }
+      out->reset(map);
+      return true;
+    }
+    case nlohmann::json::value_t::array: {
+      YAML::Node seq(YAML::NodeType::Sequence);
+      seq.SetTag("?");
+      for (const nlohmann::json& item : value) {
+        YAML::Node child;
+        if (!ToYaml(item, depth + 1, &child)) return false;
+        seq.push_back(child);
+      }
+      out->reset(seq);
+      return true;
+    }
+    case nlohmann::json::value_t::string: {
+      YAML::Node scalar(value.get_ref<const std::string&>());
+      scalar.SetTag("!");
+      out->reset(scalar);
+      return true;
+    }
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+      out->reset(YAML::Node(YAML::NodeType::Null));
+      return true;
+    default: {
+      // Numbers and booleans as JSON prints them, which is how they were
+      // written (nlohmann keeps integers exact and floats round-trip).
+      YAML::Node scalar(value.dump());
+      scalar.SetTag("?");
+      out->reset(scalar);
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status DecodeJsonInto(const nlohmann::json& value, pb::Message* msg,
+                            absl::string_view context) {
+  if (value.is_null()) return absl::OkStatus();
+  try {
+    YAML::Node root;
+    if (!ToYaml(value, 0, &root)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(context, ": nested deeper than ", kMaxDepth, " levels"));
+    }
+    MessageDecoder decoder(kMinNodeBudget);
+    if (absl::Status s = decoder.Decode(root, msg); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(context, ": ", s.message()));
+    }
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(context, ": ", e.what()));
+  }
+}
+
 }  // namespace kestrel::api

@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
+#include "nlohmann/json.hpp"
 
 namespace kestrel::api {
 
@@ -100,6 +101,17 @@ absl::StatusOr<std::vector<Object>> DecodeFile(const std::string& path);
 absl::Status DecodeInto(absl::string_view content,
                         google::protobuf::Message* msg,
                         absl::string_view context);
+
+// DecodeJsonInto()
+//
+// DecodeInto(value.dump()) for a JSON value that is parsed already (an API
+// server's answer or watch event, read with nlohmann::json): the same
+// decoding and the same errors, without printing the value and parsing it
+// again through the YAML parser, which is most of what DecodeInto costs on
+// JSON. Values nested deeper than DecodeInto accepts are refused before
+// they are walked.
+absl::Status DecodeJsonInto(const nlohmann::json& value, google::protobuf::Message* msg,
+                            absl::string_view context);
 
 }  // namespace kestrel::api
 

@@ -15,6 +15,7 @@
 #include "api/quantity.h"
 #include "api/scheduling.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace kestrel::api {
@@ -518,6 +519,66 @@ TEST(DecodeFileTest, ReadsFile) {
   ASSERT_TRUE(objects.ok()) << objects.status();
   ASSERT_EQ(objects->size(), 1);
   EXPECT_EQ((*objects)[0].origin, path + ": Node n1");
+}
+
+}  // namespace
+}  // namespace kestrel::api
+
+namespace kestrel::api {
+namespace {
+
+// DecodeJsonInto must decode exactly as DecodeInto does on the value's JSON
+// text (what the callers did before: print the parsed value, decode the
+// text): same message, same error, for every shape of value the API
+// writes. A float is the one thing a parsed value does not keep as it was
+// written (1.5e9 prints as 1500000000.0), on both paths alike.
+class DecodeJsonIntoTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DecodeJsonIntoTest, MatchesDecodingTheText) {
+  const std::string text = GetParam();
+  const nlohmann::json value = nlohmann::json::parse(text);
+  k8s::io::api::core::v1::Pod from_text, from_json;
+  const absl::Status a = DecodeInto(value.dump(), &from_text, "ctx");
+  const absl::Status b = DecodeJsonInto(value, &from_json, "ctx");
+  EXPECT_EQ(a.code(), b.code());
+  EXPECT_EQ(a.message(), b.message());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(from_text, from_json))
+      << from_text.DebugString() << "\nvs\n" << from_json.DebugString();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DecodeJsonIntoTest,
+    ::testing::Values(
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","labels":{"app":"web","n":"1"},"annotations":{},"creationTimestamp":"2024-01-02T03:04:05Z","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u","controller":true}]},
+            "spec":{"priority":10,"schedulerName":"default-scheduler","nodeName":null,
+                    "containers":[{"name":"c","image":"i","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"}],
+                                   "resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"cpu":2,"memory":1.5e9}}}],
+                    "tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],
+                    "affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"labelSelector":{"matchExpressions":[{"key":"app","operator":"In","values":["web"]}]},"topologyKey":"kubernetes.io/hostname"}}]}},
+                    "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}}}],
+                    "volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"c"}},{"name":"e","emptyDir":{}}]},
+            "status":{"phase":"Running","conditions":[{"type":"PodScheduled","status":"True","lastProbeTime":null}],"startTime":"2024-01-02T03:04:05Z"}})",
+        R"({"kind":"Pod","metadata":{"name":"p","unknownField":{"x":[1,2,3]}},"spec":{"containers":[]}})",
+        R"({"kind":"Pod","spec":{"priority":"high"}})",
+        R"({"kind":"Pod","spec":{"priority":1.5}})",
+        R"({"kind":"Pod","spec":{"priority":99999999999}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"lots"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","ports":[{"containerPort":"80"}]}]}})",
+        R"({"kind":"Pod","spec":{"containers":"not a list"}})",
+        R"({"kind":"Pod","metadata":{"labels":{"a":true,"b":null}}})",
+        R"({"kind":"Pod","spec":{"hostNetwork":"yes"}})",
+        R"({"kind":"Pod","metadata":{"creationTimestamp":"yesterday"}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","livenessProbe":{"httpGet":{"port":"http"}}}]}})",
+        R"({})"));
+
+TEST(DecodeJsonIntoTest, RefusesDeepValuesBeforeWalkingThem) {
+  nlohmann::json deep = nlohmann::json::object();
+  nlohmann::json* at = &deep;
+  for (int i = 0; i < 5000; ++i) at = &((*at)["a"] = nlohmann::json::object());
+  k8s::io::api::core::v1::Pod pod;
+  const absl::Status s = DecodeJsonInto(deep, &pod, "ctx");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("ctx: nested deeper than"));
 }
 
 }  // namespace

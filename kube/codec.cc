@@ -821,7 +821,7 @@ absl::Status WatchDecoder::DecodeJsonFrame(absl::string_view line, DecodedEvent*
                       name->get<std::string>());
     }
   }
-  return DecodeJson(j["object"].dump(), event->object.get(), context);
+  return api::DecodeJsonInto(j["object"], event->object.get(), context);
 }
 
 absl::Status WatchDecoder::DecodeProtobufFrame(absl::string_view frame, DecodedEvent* event) {

@@ -121,7 +121,7 @@ std::string Excerpt(absl::string_view text) {
 absl::StatusOr<Object> DecodeObject(const Json& json, const Resource& resource,
                                     const std::string& context) {
   std::unique_ptr<google::protobuf::Message> message(resource.prototype->New());
-  if (absl::Status s = api::DecodeInto(json.dump(), message.get(), context); !s.ok()) return s;
+  if (absl::Status s = api::DecodeJsonInto(json, message.get(), context); !s.ok()) return s;
   if (absl::StatusOr<std::string> key = KeyOf(*message); !key.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(context, ": ", key.status().message()));
   }

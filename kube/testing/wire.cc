@@ -105,7 +105,7 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ToProto(const json& o
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> message = NewMessageFor(object);
   if (!message.ok()) return message.status();
   const std::string kind = Str(Member(object, "kind"));
-  absl::Status decoded = api::DecodeInto(Dump(object), message->get(), kind);
+  absl::Status decoded = api::DecodeJsonInto(object, message->get(), kind);
   if (!decoded.ok()) return decoded;
   return message;
 }
