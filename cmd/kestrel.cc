@@ -437,9 +437,6 @@ int Scheduler(const std::vector<std::string>& args) {
   KLOG.InfoS("Starting Kubernetes Scheduler", {{"version", "kestrel"}});
   host::SchedulerHost host(std::shared_ptr<kube::Client>(*std::move(client)), std::move(options));
   if (absl::Status s = host.Start(); !s.ok()) return Fail(s);
-  if (host.secure_port() > 0) {
-    KLOG.InfoS("Serving securely on", {{"address", absl::StrCat(flags->Get("bind-address", "0.0.0.0"), ":", host.secure_port())}});
-  }
   absl::Status s = host.Wait(stop);
   host.Stop();
   if (!s.ok()) {
