@@ -411,8 +411,14 @@ void SchedulerHost::Enqueue(Change change) {
 
 void SchedulerHost::Loop() {
   while (!stopping_.load() && !lost_.load()) {
+    // Synced is read before the changes are applied: an informer hands its
+    // list to the handlers (queued here) before it reports synced, so once
+    // it says so, this ApplyChanges has the whole list. Read the other way
+    // round, a pod could be scheduled against a cache without the nodes
+    // (upstream waits for the handlers too, WaitForHandlersSync).
+    const bool ready = leading_.load() && synced();
     const bool changed = ApplyChanges();
-    if (!leading_.load() || !synced()) {
+    if (!ready) {
       if (!changed) {
         std::unique_lock<std::mutex> lock(changes_mu_);
         changes_cv_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(kIdleWait)));

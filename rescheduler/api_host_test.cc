@@ -156,11 +156,17 @@ class ApiHostTest : public ::testing::Test {
 
   // The same, up to the current version of one pod.
   void SyncPodAndRefresh(const std::string& ns, const std::string& name) {
-    absl::StatusOr<json> pod = server_->Get("Pod", ns, name);
-    ASSERT_TRUE(pod.ok()) << pod.status();
+    SyncObjectAndRefresh("Pod", ns, name);
+  }
+
+  // The same, up to the current version of one object of `kind`.
+  void SyncObjectAndRefresh(const std::string& kind, const std::string& ns,
+                            const std::string& name) {
+    absl::StatusOr<json> object = server_->Get(kind, ns, name);
+    ASSERT_TRUE(object.ok()) << object.status();
     const int64_t version =
-        std::stoll((*pod)["metadata"]["resourceVersion"].get<std::string>());
-    ASSERT_TRUE(cluster_->WaitForResourceVersion("Pod", version, absl::Minutes(1)));
+        std::stoll((*object)["metadata"]["resourceVersion"].get<std::string>());
+    ASSERT_TRUE(cluster_->WaitForResourceVersion(kind, version, absl::Minutes(1)));
     ASSERT_TRUE(cluster_->Refresh().ok());
   }
 
@@ -283,6 +289,9 @@ TEST_F(ApiHostTest, ClearsTheNodeTheBudgetAllowsThenReleasesItOnceBound) {
   (*dns)["status"] = {{"phase", "Running"}};
   ASSERT_TRUE(server_->Update(*dns).ok());
   ASSERT_NO_FATAL_FAILURE(SyncPodAndRefresh("kube-system", "kube-dns"));
+  // The view must have seen the taint to release it: the node's event can
+  // come after the pod's on a loaded machine.
+  ASSERT_NO_FATAL_FAILURE(SyncObjectAndRefresh("Node", "", "n2"));
   EXPECT_THAT(Errors(), IsEmpty());
   EXPECT_TRUE(rescheduler_->RunOnce());
   EXPECT_THAT(TaintsOn("n2"), IsEmpty());
