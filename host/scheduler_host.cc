@@ -1,6 +1,7 @@
 #include "host/scheduler_host.h"
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -42,24 +43,13 @@ std::string ClaimOf(const v1::Pod& pod) {
   return "";
 }
 
-template <typename Map>
-bool SameMap(const Map& a, const Map& b) {
+// Whether two maps hold the same keys with `same` values.
+template <typename Map, typename Same = std::equal_to<>>
+bool SameMap(const Map& a, const Map& b, Same same = Same()) {
   if (a.size() != b.size()) return false;
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end() || it->second != v) return false;
-  }
-  return true;
-}
-
-bool SameQuantities(const google::protobuf::Map<std::string,
-                                                ::k8s::io::apimachinery::pkg::api::resource::Quantity>& a,
-                    const google::protobuf::Map<std::string,
-                                                ::k8s::io::apimachinery::pkg::api::resource::Quantity>& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end() || it->second.string() != v.string()) return false;
+    if (it == b.end() || !same(it->second, v)) return false;
   }
   return true;
 }
@@ -71,7 +61,8 @@ std::vector<ClusterEvent> NodeUpdateEvents(const v1::Node& old_node, const v1::N
       !new_node.spec().unschedulable()) {
     events.push_back(framework::kNodeSpecUnschedulableChange);
   }
-  if (!SameQuantities(old_node.status().allocatable(), new_node.status().allocatable())) {
+  if (!SameMap(old_node.status().allocatable(), new_node.status().allocatable(),
+               [](const auto& x, const auto& y) { return x.string() == y.string(); })) {
     events.push_back(framework::kNodeAllocatableChange);
   }
   if (!SameMap(old_node.metadata().labels(), new_node.metadata().labels())) {
@@ -544,15 +535,9 @@ void SchedulerHost::ApplyPod(const Change& c) {
     return;
   }
   // The bound pod's namespace labels, for pending pods' namespaceSelector
-  // terms (upstream's queue reads them from the namespace lister).
-  std::optional<model::Labels> ns_labels;
-  if (kube::Object ns = namespaces_informer_->store().Get(api.metadata().namespace_());
-      ns != nullptr) {
-    absl::StatusOr<load::CompiledNamespace> compiled =
-        load::CompileNamespaceObject(static_cast<const v1::Namespace&>(*ns), names_);
-    if (compiled.ok()) ns_labels = std::move(compiled->labels);
-  }
-  const model::Labels* labels = ns_labels.has_value() ? &*ns_labels : nullptr;
+  // terms (upstream's queue reads them from the namespace lister); the
+  // loader keeps them in the cache.
+  const model::Labels* labels = cache_.NamespaceLabelsOf(bound->ns_id);
   if (old_cached == nullptr || old_assumed) {
     queue_->AssignedPodAdded(*bound, labels);
     return;
@@ -619,7 +604,11 @@ bool SchedulerHost::ScheduleNext() {
   const model::PodPtr current = loader_.GetPendingPod(key);
   if (current == nullptr || current->terminating || cache_.GetPod(key) != nullptr) return true;
   const std::string profile = current->scheduler_name;
-  KLOG_V(3).InfoS("Attempting to schedule pod", {{"pod", key}});
+  // The key/value list is built only when -v asks for the line: this runs
+  // once per pod.
+  if (const auto site = KLOG_V(3); site.enabled()) {
+    site.InfoS("Attempting to schedule pod", {{"pod", key}});
+  }
 
   const absl::Time start = absl::Now();
   if (auto claim = pvc_claims_.find(key); claim != pvc_claims_.end()) {

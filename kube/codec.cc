@@ -52,35 +52,6 @@ std::string Quote(absl::string_view bytes) {
                       bytes.size() > kShown ? "...\"" : "\"");
 }
 
-// Deeper JSON is refused before it is parsed: nlohmann's dump() recurses
-// once per level, and api/decode refuses objects nested deeper than 200
-// anyway.
-constexpr int kMaxJsonDepth = 256;
-
-// Whether `text` nests JSON objects and arrays deeper than `max`.
-bool NestsDeeperThan(absl::string_view text, int max) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 // --- Naming objects in protobuf that does not parse -------------------------
 
@@ -426,6 +397,30 @@ absl::Status CheckEventType(absl::string_view type) {
 
 }  // namespace
 
+bool JsonNestsDeeperThan(absl::string_view text, int max) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<TypeMeta> TypeMetaOf(const pb::Descriptor* descriptor) {
   // Kinds have metadata (ObjectMeta, or ListMeta for lists and Status);
   // PodSpec and the like are parts of kinds.
@@ -748,7 +743,7 @@ absl::Status WatchDecoder::Finish(const Sink& sink) {
   if (format_ == WatchFormat::kJsonLines) {
     const absl::string_view rest = absl::StripAsciiWhitespace(pending);
     if (rest.empty()) return absl::OkStatus();
-    if (sink != nullptr && !NestsDeeperThan(rest, kMaxJsonDepth) && nlohmann::json::accept(rest)) {
+    if (sink != nullptr && !JsonNestsDeeperThan(rest, kMaxJsonDepth) && nlohmann::json::accept(rest)) {
       start_ = buffer_.size();
       failed_ = DecodeFrame(rest, sink);
       return failed_;
@@ -796,7 +791,7 @@ absl::Status WatchDecoder::MakeEvent(std::string type, DecodedEvent* event) cons
 }
 
 absl::Status WatchDecoder::DecodeJsonFrame(absl::string_view line, DecodedEvent* event) {
-  if (NestsDeeperThan(line, kMaxJsonDepth)) {
+  if (JsonNestsDeeperThan(line, kMaxJsonDepth)) {
     return absl::InvalidArgumentError(absl::StrCat(
         EventContext(), ": a watch event nested deeper than ", kMaxJsonDepth, " levels"));
   }

@@ -64,6 +64,17 @@ inline constexpr absl::string_view kProtobufMagic("k8s\0", 4);
 // decoder does (16 MiB).
 inline constexpr uint32_t kMaxWatchFrameBytes = 16 * 1024 * 1024;
 
+// Deeper JSON is refused before it is parsed: nlohmann's dump() recurses
+// once per level, and api/decode refuses objects nested deeper than 200
+// anyway.
+inline constexpr int kMaxJsonDepth = 256;
+
+// JsonNestsDeeperThan()
+//
+// Whether `text` nests JSON objects and arrays deeper than `max`; a scan
+// of the bytes that parses nothing, for refusing hostile input first.
+bool JsonNestsDeeperThan(absl::string_view text, int max);
+
 // The apiVersion and kind of a Kubernetes type.
 struct TypeMeta {
   std::string api_version;  // "v1", "policy/v1", "coordination.k8s.io/v1"

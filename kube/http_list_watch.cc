@@ -30,35 +30,6 @@ using Answer = absl::StatusOr<std::optional<WatchEvent>>;
 // Events decoded ahead of the reflector; past this the reader waits, and
 // the server's buffer fills instead.
 constexpr size_t kMaxQueuedEvents = 1024;
-// Deeper JSON is refused before it is parsed: nlohmann's dump() recurses
-// once per level, and api/decode refuses objects nested deeper than 200
-// anyway.
-constexpr int kMaxJsonDepth = 256;
-
-// Whether `text` nests JSON objects and arrays deeper than `max`.
-bool NestsDeeperThan(absl::string_view text, int max) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 // Percent-encodes a query value: everything but RFC 3986's unreserved
 // characters.
@@ -295,7 +266,7 @@ absl::Duration WatchIdleTimeout(const WatchOptions& options) {
 
 absl::StatusOr<ListPage> DecodeJsonList(absl::string_view body, const Resource& resource,
                                         absl::string_view what) {
-  if (NestsDeeperThan(body, kMaxJsonDepth)) {
+  if (JsonNestsDeeperThan(body, kMaxJsonDepth)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the answer nests deeper than ", kMaxJsonDepth, " levels"));
   }

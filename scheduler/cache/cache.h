@@ -72,6 +72,11 @@ class Cache {
   // Namespaces and their labels, for namespaceSelector in affinity terms.
   void SetNamespace(model::Id ns, model::Labels labels);
   void RemoveNamespace(model::Id ns);
+  // The labels of namespace `ns` as SetNamespace gave them, or nullptr.
+  const model::Labels* NamespaceLabelsOf(model::Id ns) const {
+    auto it = namespaces_.find(ns);
+    return it == namespaces_.end() ? nullptr : &it->second;
+  }
 
   // The pod with this namespace/name as the cache holds it, or nullptr.
   model::PodPtr GetPod(absl::string_view key) const;
