@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kube/codec.h"
 #include "nlohmann/json.hpp"
 
 namespace kestrel::host {
@@ -23,10 +24,6 @@ std::string Hostname() {
   return name;
 }
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 Json ObjectReference(const PodRef& pod) {
   Json ref = {{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", pod.ns}, {"name", pod.name}};
   if (!pod.uid.empty()) ref["uid"] = pod.uid;
@@ -34,10 +31,6 @@ Json ObjectReference(const PodRef& pod) {
 }
 
 }  // namespace
-
-std::string Rfc3339Micro(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
 
 ApiWriter::ApiWriter(std::shared_ptr<kube::Client> client, ApiWriterOptions options)
     : client_(std::move(client)), options_(std::move(options)) {
@@ -137,7 +130,7 @@ absl::Status ApiWriter::PatchScheduledCondition(const PodRef& pod, const std::st
                                 {"reason", reason},
                                 {"message", message},
                                 {"lastProbeTime", nullptr},
-                                {"lastTransitionTime", Rfc3339(Now())}}})}};
+                                {"lastTransitionTime", kube::TimeString(Now())}}})}};
   if (nominated != nullptr) {
     status["nominatedNodeName"] = nominated->empty() ? Json(nullptr) : Json(*nominated);
   }
@@ -168,7 +161,7 @@ absl::Status ApiWriter::PatchDisruptionTarget(const PodRef& victim,
                        {"message", absl::StrCat(scheduler_name,
                                                 ": preempting to accommodate a higher "
                                                 "priority pod")},
-                       {"lastTransitionTime", Rfc3339(Now())}}})}}}};
+                       {"lastTransitionTime", kube::TimeString(Now())}}})}}}};
   absl::Status s =
       client_->Patch(path, "application/strategic-merge-patch+json", patch.dump()).status();
   return absl::IsNotFound(s) ? absl::OkStatus() : s;
@@ -204,7 +197,7 @@ absl::Status ApiWriter::Event(const std::string& controller, const PodRef& regar
     Json event = {{"apiVersion", "events.k8s.io/v1"},
                   {"kind", "Event"},
                   {"metadata", {{"name", name}, {"namespace", regarding.ns}}},
-                  {"eventTime", Rfc3339Micro(now)},
+                  {"eventTime", kube::MicroTimeString(now)},
                   {"reportingController", controller},
                   {"reportingInstance", instance},
                   {"action", action},
@@ -224,11 +217,11 @@ absl::Status ApiWriter::Event(const std::string& controller, const PodRef& regar
                 {"reason", reason},
                 {"message", note},
                 {"source", {{"component", controller}}},
-                {"firstTimestamp", Rfc3339(now)},
-                {"lastTimestamp", Rfc3339(now)},
+                {"firstTimestamp", kube::TimeString(now)},
+                {"lastTimestamp", kube::TimeString(now)},
                 {"count", 1},
                 {"type", type},
-                {"eventTime", Rfc3339Micro(now)},
+                {"eventTime", kube::MicroTimeString(now)},
                 {"action", action},
                 {"reportingComponent", controller},
                 {"reportingInstance", instance}};

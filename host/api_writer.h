@@ -149,10 +149,6 @@ class ApiWriter {
   std::vector<std::thread> workers_;
 };
 
-// Rfc3339Micro()
-//
-// A MicroTime as the API writes it: "2026-12-06T12:00:00.000000Z".
-std::string Rfc3339Micro(absl::Time t);
 
 }  // namespace kestrel::host
 

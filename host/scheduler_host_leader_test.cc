@@ -57,7 +57,7 @@ std::string Holder(const FakeApiServer& server) {
 
 // The lease as another replica holding it for an hour writes it.
 Json ForeignLease(const std::string& holder) {
-  const std::string now = Rfc3339Micro(absl::Now());
+  const std::string now = kube::MicroTimeString(absl::Now());
   return {{"kind", "Lease"},
           {"apiVersion", "coordination.k8s.io/v1"},
           {"metadata", {{"namespace", kLeaseNamespace}, {"name", kLeaseName}}},

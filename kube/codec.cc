@@ -359,10 +359,7 @@ class JsonWriter {
       const absl::Time t =
           absl::FromUnixSeconds(r->GetInt64(m, d->FindFieldByName("seconds"))) +
           absl::Nanoseconds(r->GetInt32(m, d->FindFieldByName("nanos")));
-      AppendJsonString(absl::FormatTime(type == kTime ? "%Y-%m-%dT%H:%M:%SZ"
-                                                      : "%Y-%m-%dT%H:%M:%E6SZ",
-                                        t, absl::UTCTimeZone()),
-                       out_);
+      AppendJsonString(type == kTime ? TimeString(t) : MicroTimeString(t), out_);
     } else if (type == kIntOrString) {
       if (r->GetInt64(m, d->FindFieldByName("type")) == 1) {
         AppendJsonString(r->GetString(m, d->FindFieldByName("strVal")), out_);
@@ -396,6 +393,14 @@ absl::Status CheckEventType(absl::string_view type) {
 }
 
 }  // namespace
+
+std::string TimeString(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+std::string MicroTimeString(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
 
 bool JsonNestsDeeperThan(absl::string_view text, int max) {
   int depth = 0;

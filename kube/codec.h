@@ -46,6 +46,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "api/meta.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -68,6 +69,13 @@ inline constexpr uint32_t kMaxWatchFrameBytes = 16 * 1024 * 1024;
 // once per level, and api/decode refuses objects nested deeper than 200
 // anyway.
 inline constexpr int kMaxJsonDepth = 256;
+
+// TimeString() / MicroTimeString()
+//
+// A metav1.Time and a metav1.MicroTime as the API writes them in JSON:
+// "2026-12-06T12:00:00Z" (whole seconds) and "2026-12-06T12:00:00.000000Z".
+std::string TimeString(absl::Time t);
+std::string MicroTimeString(absl::Time t);
 
 // JsonNestsDeeperThan()
 //

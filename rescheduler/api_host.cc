@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "api/core.pb.h"
+#include "kube/codec.h"
 #include "kube/http_list_watch.h"
 #include "kube/list_watch.h"
 #include "nlohmann/json.hpp"
@@ -76,10 +77,6 @@ int64_t ResourceVersionNumber(const google::protobuf::Message& object) {
 
 std::string PodPath(const std::string& ns, const std::string& name) {
   return absl::StrCat("/api/v1/namespaces/", ns, "/pods/", name);
-}
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 // FNV-1a, 64 bits: the same in every process and release (absl::Hash is
@@ -438,7 +435,7 @@ absl::Status ApiCluster::ChangeTaint(const std::string& node, const std::string&
       changed.push_back({{"key", kTaintKey},
                          {"value", value},
                          {"effect", "NoSchedule"},
-                         {"timeAdded", Rfc3339(Now())}});
+                         {"timeAdded", kube::TimeString(Now())}});
     }
     // The resourceVersion makes the server refuse the patch (409) when the
     // node changed since it was read; the whole list replaces the old one.
@@ -488,7 +485,7 @@ void ApiCluster::Record(const Event& event) {
     involved["namespace"] = ns;
   }
   involved["name"] = name;
-  const std::string now = Rfc3339(Now());
+  const std::string now = kube::TimeString(Now());
   json metadata = {{"namespace", ns}};
   if (event.once_key.empty()) {
     metadata["generateName"] = absl::StrCat(name, ".");

@@ -32,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "kube/codec.h"
 #include "kube/testing/discovery.h"
 #include "kube/testing/json_util.h"
 #include "kube/testing/object_store.h"
@@ -750,7 +751,7 @@ bool IsPodReady(const json& pod) {
 void SetStatusCondition(json& conditions, const std::string& type, const std::string& status,
                         const std::string& reason, int64_t observed_generation) {
   if (!conditions.is_array()) conditions = json::array();
-  const std::string now = Rfc3339(absl::Now());
+  const std::string now = TimeString(absl::Now());
   for (json& c : conditions) {
     if (Str(Member(c, "type")) != type) continue;
     if (Str(Member(c, "status")) != status) {
@@ -774,7 +775,7 @@ void SetStatusCondition(json& conditions, const std::string& type, const std::st
 void SetPodScheduled(json& pod) {
   json& conditions = pod["status"]["conditions"];
   if (!conditions.is_array()) conditions = json::array();
-  const std::string now = Rfc3339(absl::Now());
+  const std::string now = TimeString(absl::Now());
   for (json& c : conditions) {
     if (Str(Member(c, "type")) != "PodScheduled") continue;
     const std::string since =
@@ -1536,7 +1537,7 @@ class FakeApiServer::Impl {
       meta["uid"] = absl::StrFormat("5f3a0c1e-0000-4000-8000-%012x", txn.NextUid());
     }
     if (Str(Member(meta, "creationTimestamp")).empty())
-      meta["creationTimestamp"] = Rfc3339(absl::Now());
+      meta["creationTimestamp"] = TimeString(absl::Now());
     ApplyDefaults(k, object);
     ObjectPtr stored = txn.Put(k, key, std::move(object));
     if (&k == &kEvent && api) {
@@ -1745,7 +1746,7 @@ class FakeApiServer::Impl {
         if (!grace.has_value() || *grace >= *pending) return {200, *current};
         const absl::Time at = ParseRfc3339(since).value_or(absl::Now()) - absl::Seconds(*pending) +
                               absl::Seconds(*grace);
-        meta["deletionTimestamp"] = Rfc3339(at);
+        meta["deletionTimestamp"] = TimeString(at);
         meta["deletionGracePeriodSeconds"] = *grace;
       } else {
         return {200, *txn.Remove(kPod, key)};
@@ -1759,7 +1760,7 @@ class FakeApiServer::Impl {
       if (Str(Member(Member(pod, "spec"), "nodeName")).empty()) period = 0;
       if (phase == "Succeeded" || phase == "Failed") period = 0;
       if (period < 0) period = 1;
-      meta["deletionTimestamp"] = Rfc3339(absl::Now() + absl::Seconds(period));
+      meta["deletionTimestamp"] = TimeString(absl::Now() + absl::Seconds(period));
       meta["deletionGracePeriodSeconds"] = period;
       if (Int(Member(meta, "generation")) > 0) meta["generation"] = Int(meta["generation"]) + 1;
     }
@@ -1959,7 +1960,7 @@ class FakeApiServer::Impl {
                          Int(Member(s, "observedGeneration")));
     }
     if (!s["disruptedPods"].is_object()) s["disruptedPods"] = json::object();
-    s["disruptedPods"][pod_name] = Rfc3339(absl::Now());
+    s["disruptedPods"][pod_name] = TimeString(absl::Now());
     const std::string key = ObjectKey(kPdb, Meta(pdb, "namespace"), pdb_name);
     txn.Put(kPdb, key, std::move(pdb));
     return {200, json()};

@@ -28,11 +28,6 @@ std::string Meta(const json& object, const std::string& field) {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixSeconds(absl::ToUnixSeconds(t)),
-                          absl::UTCTimeZone());
-}
-
 std::optional<absl::Time> ParseRfc3339(const std::string& s) {
   absl::Time t;
   std::string error;

@@ -39,10 +39,7 @@ std::string Meta(const json& object, const std::string& field);
 // Invalid UTF-8 (say, from a percent-decoded path) is replaced, not thrown on.
 std::string Dump(const json& j);
 
-// How metav1.Time is written: RFC 3339 in UTC, whole seconds.
-std::string Rfc3339(absl::Time t);
-
-// Parses what Rfc3339 writes (and any RFC 3339 time); nullopt when it is not one.
+// Parses what kube::TimeString writes (and any RFC 3339 time); nullopt when it is not one.
 std::optional<absl::Time> ParseRfc3339(const std::string& s);
 
 }  // namespace kestrel::kube::testing
