@@ -1,5 +1,6 @@
 #include "host/api_writer.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <utility>
@@ -36,7 +37,12 @@ ApiWriter::ApiWriter(std::shared_ptr<kube::Client> client, ApiWriterOptions opti
     : client_(std::move(client)), options_(std::move(options)) {
   hostname_ = options_.hostname.empty() ? Hostname() : options_.hostname;
   const int workers = std::max(1, options_.workers);
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
+  for (int i = 0; i < workers; ++i) {
+    workers_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "api-writer");
+      Work();
+    });
+  }
 }
 
 ApiWriter::~ApiWriter() {

@@ -1,5 +1,8 @@
 #include "host/scheduler_host.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <algorithm>
 #include <functional>
 #include <thread>
@@ -18,6 +21,13 @@
 
 namespace kestrel::host {
 namespace {
+
+// The calling thread's CPU time so far.
+int64_t ThreadCpuNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
 
 namespace v1 = ::k8s::io::api::core::v1;
 using framework::ClusterEvent;
@@ -276,7 +286,10 @@ absl::Status SchedulerHost::Start() {
     server_ = *std::move(server);
   }
 
-  loop_thread_ = std::thread([this] { Loop(); });
+  loop_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "kestrel-sched");
+    Loop();
+  });
 
   if (!options_.leader_election.leader_elect) {
     leading_ = true;
@@ -626,8 +639,10 @@ bool SchedulerHost::ScheduleNext() {
   }
 
   bind_request_.reset();
+  const int64_t cpu_start = ThreadCpuNanos();
   scheduler::ScheduleResult r = scheduler_->ScheduleOne(info->pod);
   cycle_ns_ += absl::ToInt64Nanoseconds(absl::Now() - start);
+  cycle_cpu_ns_ += ThreadCpuNanos() - cpu_start;
   if (!r.node.empty()) {
     if (bind_request_.has_value()) {
       SubmitBinding(*std::move(info), cycle, r.node, r.evaluated_nodes, r.feasible_nodes, start);

@@ -146,6 +146,10 @@ class SchedulerHost {
   // and in applying informer changes to the cache and queue.
   absl::Duration cycle_time() const { return absl::Nanoseconds(cycle_ns_.load()); }
   absl::Duration apply_time() const { return absl::Nanoseconds(apply_ns_.load()); }
+  // The scheduling thread's CPU time in cycles (CLOCK_THREAD_CPUTIME_ID):
+  // cycle_time() less the time the thread waited for a core. Work that a
+  // cycle hands to the parallelizer's other threads is not in it.
+  absl::Duration cycle_cpu_time() const { return absl::Nanoseconds(cycle_cpu_ns_.load()); }
   // The queue's counts now (thread-safe), and the informer changes waiting
   // for the scheduling thread.
   queue::QueueStats queue_stats() const;
@@ -247,6 +251,7 @@ class SchedulerHost {
 
   std::atomic<int64_t> cycle_ns_{0};
   std::atomic<int64_t> apply_ns_{0};
+  std::atomic<int64_t> cycle_cpu_ns_{0};
   std::atomic<bool> leading_{false};
   std::atomic<bool> lost_{false};
   std::atomic<bool> stopping_{false};

@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -91,7 +93,10 @@ void Informer::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_ || stopped_) return;
   started_ = true;
-  thread_ = std::thread([this] { reflector_.Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "reflector");
+    reflector_.Run();
+  });
 }
 
 void Informer::Stop() {

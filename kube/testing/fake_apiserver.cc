@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <limits>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -61,6 +63,8 @@ constexpr char kInconsistentContinue[] =
 constexpr char kContinueVersion[] = "meta.k8s.io/v1";
 // The default spec.terminationGracePeriodSeconds (pkg/apis/core/v1/defaults.go).
 constexpr int64_t kDefaultGracePeriodSeconds = 30;
+// A watch writes its pending frames in writes of about this size.
+constexpr size_t kWatchWriteBytes = size_t{1} << 20;
 
 // ---------------------------------------------------------------------------
 // API resources: what the URLs serve, and how each shows the stored kind.
@@ -1454,9 +1458,18 @@ class FakeApiServer::Impl {
   // changes, a bookmark or the end. false cuts the connection.
   bool Step(Stream& s, httplib::DataSink& sink) {
     if (!s.pending.empty()) {
+      // Frames go out together, up to about a megabyte a write, as
+      // kube-apiserver flushes only when no more events are buffered: one
+      // chunk and one send for a batch, not one per event.
+      std::string out;
       for (const std::string& frame : s.pending) {
-        if (!sink.write(frame.data(), frame.size())) return false;
+        if (!out.empty() && out.size() + frame.size() > kWatchWriteBytes) {
+          if (!sink.write(out.data(), out.size())) return false;
+          out.clear();
+        }
+        out += frame;
       }
+      if (!sink.write(out.data(), out.size())) return false;
       s.pending.clear();
       if (s.end_after_pending) sink.done();
       return true;
@@ -2024,6 +2037,12 @@ absl::StatusOr<std::unique_ptr<FakeApiServer>> FakeApiServer::Start(FakeApiServe
   std::unique_ptr<FakeApiServer> server(new FakeApiServer(std::move(options)));
   Impl* impl = server->impl_.get();
   auto handler = [impl](const httplib::Request& req, httplib::Response& res) {
+    // Named for top -H and perf: the pool's threads are httplib's.
+    static thread_local bool named = [] {
+      pthread_setname_np(pthread_self(), "apiserver");
+      return true;
+    }();
+    (void)named;
     impl->Handle(req, res);
   };
   httplib::Server& http = server->server_;
@@ -2036,6 +2055,10 @@ absl::StatusOr<std::unique_ptr<FakeApiServer>> FakeApiServer::Start(FakeApiServe
   http.Options(".*", handler);
   // Bounds how long the destructor waits for idle keep-alive connections.
   http.set_keep_alive_timeout(1);
+  // kube-apiserver (Go's net/http) serves any number of requests on one
+  // connection; httplib closes it after 5 by default, which would cost a
+  // client a new TCP connection every fifth request.
+  http.set_keep_alive_max_count(std::numeric_limits<size_t>::max());
   // A response is written in pieces (head, body); without this, Nagle's
   // algorithm holds the last piece for the client's delayed ACK, about
   // 40 ms a request on loopback. kube-apiserver (Go) sets TCP_NODELAY too.

@@ -1,5 +1,7 @@
 #include "scheduler/framework/parallel.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <system_error>
 
@@ -18,7 +20,10 @@ constexpr size_t kMinChunk = 128;
 Parallelizer::Parallelizer(int threads) {
   for (int i = 1; i < threads; ++i) {
     try {
-      workers_.emplace_back([this, i] { WorkerLoop(i); });
+      workers_.emplace_back([this, i] {
+        pthread_setname_np(pthread_self(), "kestrel-par");
+        WorkerLoop(i);
+      });
     } catch (const std::system_error&) {
       // The system has no thread to spare: run with the ones we got (at
       // least the caller's). Results do not depend on the thread count.
