@@ -5,7 +5,7 @@
 // upstream's in-process API server: say so next to any comparison.
 //
 //   bazel run -c opt //bench:scheduler_perf -- [--workload=NAME] [--runs=3]
-//       [--threads=N] [--nodes=N --init-pods=N --pods=N] [--list]
+//       [--threads=N] [--nodes=N --init-pods=N --pods=N] [--incremental=false] [--list]
 //
 // One row per workload: pods/s (median of the runs), p50/p99 per-pod
 // latency of the median run, peak RSS of the process, upstream's threshold
@@ -83,7 +83,7 @@ double PeakRssMiB() {
   return usage.ru_maxrss / 1024.0;
 }
 
-bool RunOnce(const Workload& w, uint64_t seed, int threads, RunResult* out) {
+bool RunOnce(const Workload& w, uint64_t seed, int threads, bool incremental, RunResult* out) {
   std::ostringstream yaml;
   sim::GenerateOptions g{w.name, w.nodes, w.init_pods, w.pods, seed};
   absl::Status s = sim::Generate(g, yaml);
@@ -97,6 +97,7 @@ bool RunOnce(const Workload& w, uint64_t seed, int threads, RunResult* out) {
     return false;
   }
   sim::SimOptions options{seed, threads};
+  options.incremental = incremental;
   auto host = sim::Host::Create(*cluster, scheduler::DefaultConfig(), options);
   if (!host.ok()) {
     std::cerr << "host: " << host.status() << "\n";
@@ -128,6 +129,7 @@ int Main(int argc, char** argv) {
   std::string only;
   bool list = false;
   int runs = 3, threads = 0, nodes = 0, init_pods = -1, pods = 0;
+  bool incremental = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* prefix, int* out) {
@@ -138,6 +140,8 @@ int Main(int argc, char** argv) {
       only = arg.substr(strlen("--workload="));
     } else if (arg == "--list") {
       list = true;
+    } else if (arg == "--incremental=false" || arg == "--incremental=true") {
+      incremental = arg == "--incremental=true";
     } else if (!value("--runs=", &runs) && !value("--threads=", &threads) &&
                !value("--nodes=", &nodes) && !value("--init-pods=", &init_pods) &&
                !value("--pods=", &pods)) {
@@ -162,8 +166,9 @@ int Main(int argc, char** argv) {
   }
   const int hw_threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   std::printf("# kestrel scheduler_perf: %d run(s) per workload, median reported; threads=%d; "
-              "seed=1; 100%% of nodes evaluated; virtual binder (no API server)\n",
-              runs, hw_threads);
+              "seed=1; 100%% of nodes evaluated; virtual binder (no API server); "
+              "incremental=%s\n",
+              runs, hw_threads, incremental ? "true" : "false");
   std::printf("%-48s %7s %9s %9s %10s %9s %9s %9s %10s\n", "workload", "nodes", "init", "measured",
               "pods/s", "p50(us)", "p99(us)", "rss(MiB)", "upstream");
   for (Workload w : kWorkloads) {
@@ -174,7 +179,7 @@ int Main(int argc, char** argv) {
     std::vector<RunResult> results;
     for (int r = 0; r < runs; ++r) {
       RunResult res;
-      if (!RunOnce(w, 1, threads, &res)) return 1;
+      if (!RunOnce(w, 1, threads, incremental, &res)) return 1;
       results.push_back(res);
     }
     std::sort(results.begin(), results.end(), [](const RunResult& a, const RunResult& b) {

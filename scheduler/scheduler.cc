@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "model/template_key.h"
 #include "scheduler/framework/nominator.h"
 
 namespace kestrel::scheduler {
@@ -98,6 +99,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   framework::NodeInfoList all = snapshot_.nodes();
   feasible_.clear();
   feasible_rows_.clear();
+  filter_row_local_ = false;
 
   Status pre = RunPreFilter(fw, state, pod);
   if (!pre.ok()) {
@@ -145,36 +147,45 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   }
 
   const size_t n = all.size();
-  const framework::NodeTable& table = snapshot_.table();
-  passed_.resize(n);
   if (statuses_.size() < n) statuses_.resize(n);
-  // Row r is node all[r]. Chunks of rows are independent, so the verdicts
-  // do not depend on the number of threads. Column loops alone cost about a
-  // nanosecond a node: not worth a second core below tens of thousands.
-  const size_t min_parallel = MinParallel(/*cheap=*/all_by_rows);
   // passed_[r]: kPassed, kRejectedByRows (status not computed: most such
   // nodes never need one), or kRejected with the status in statuses_[r].
-  parallelizer_.For(n, [&](size_t begin, size_t end) {
-    std::fill(passed_.begin() + begin, passed_.begin() + end, kPassed);
-    for (uint64_t bits = by_rows; bits != 0; bits &= bits - 1) {
-      filters[__builtin_ctzll(bits)]->FilterRows(state, pod, table, begin, end, passed_.data());
-    }
-    if (all_by_rows) return;
-    for (size_t r = begin; r < end; ++r) {
-      if (passed_[r] != kPassed) continue;
-      Status s = fw.RunFilterPlugins(state, pod, *all[r], by_rows);
-      if (!s.ok()) {
-        passed_[r] = kRejected;
-        statuses_[r] = std::move(s);
-      }
-    }
-  }, min_parallel);
+  //
+  // Row-local filters only, and no nominated pods to add: each verdict
+  // follows from the pod's template and its row alone, so the verdicts of
+  // the last cycle with the same key still hold but for the rows that
+  // changed since (usually one: where the last pod went).
+  const framework::Nominator* nominator = fw.handle().nominator;
+  const bool nominated_pods = nominator != nullptr && !nominator->empty();
+  key_.clear();
+  filter_row_local_ =
+      options_.incremental && !nominated_pods && FilterKey(fw, state, pod, by_rows, &key_);
+  changed_rows_.clear();
+  if (filter_row_local_ && kept_filter_.key == key_ && passed_.size() == n &&
+      snapshot_.RowsChangedSince(kept_filter_.update, &changed_rows_)) {
+    for (const uint32_t r : changed_rows_) FilterRange(fw, state, pod, by_rows, all_by_rows, r, r + 1);
+    ++stats_.filter_incremental;
+  } else {
+    passed_.resize(n);
+    // Row r is node all[r]. Chunks of rows are independent, so the verdicts
+    // do not depend on the number of threads. Column loops alone cost about
+    // a nanosecond a node: not worth a second core below tens of thousands.
+    parallelizer_.For(n, [&](size_t begin, size_t end) {
+      FilterRange(fw, state, pod, by_rows, all_by_rows, begin, end);
+    }, MinParallel(/*cheap=*/all_by_rows));
+    ++stats_.filter_full;
+  }
+  if (filter_row_local_) {
+    kept_filter_.key.swap(key_);
+    kept_filter_.update = snapshot_.updates();
+  } else {
+    kept_filter_.key.clear();
+  }
 
   // Nodes with nominated pods of this pod's priority or higher: those pods
   // count there too (the table does not hold them), and a node must fit
   // both with and without them. Only nodes that passed can change verdict.
-  const framework::Nominator* nominator = fw.handle().nominator;
-  if (nominator != nullptr && !nominator->empty()) {
+  if (nominated_pods) {
     for (const auto& [node_name, pods] : nominator->by_node()) {
       const NodeInfo* info = snapshot_.Get(node_name);
       if (info == nullptr) continue;
@@ -225,7 +236,9 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     return;
   }
   // Every node was processed (none fits), so every row needs its status;
-  // the per-node runs are independent and go in parallel.
+  // the per-node runs are independent and go in parallel. The statuses move
+  // into the diagnosis: the kept verdicts lose them.
+  kept_filter_.key.clear();
   parallelizer_.For(n, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       if (passed[r] == kRejectedByRows) statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
@@ -239,6 +252,145 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
   }
   next_start_node_index_ = (start + processed) % n;
+}
+
+void Scheduler::FilterRange(const Framework& fw, const CycleState& state, const model::Pod& pod,
+                            uint64_t by_rows, bool all_by_rows, size_t begin, size_t end) {
+  const auto& filters = fw.filter_plugins();
+  std::fill(passed_.begin() + begin, passed_.begin() + end, kPassed);
+  for (uint64_t bits = by_rows; bits != 0; bits &= bits - 1) {
+    filters[__builtin_ctzll(bits)]->FilterRows(state, pod, snapshot_.table(), begin, end,
+                                               passed_.data());
+  }
+  if (all_by_rows) return;
+  framework::NodeInfoList all = snapshot_.nodes();
+  for (size_t r = begin; r < end; ++r) {
+    if (passed_[r] != kPassed) continue;
+    Status s = fw.RunFilterPlugins(state, pod, *all[r], by_rows);
+    if (!s.ok()) {
+      passed_[r] = kRejected;
+      statuses_[r] = std::move(s);
+    }
+  }
+}
+
+bool Scheduler::FilterKey(const Framework& fw, const CycleState& state, const model::Pod& pod,
+                          uint64_t by_rows, std::string* key) const {
+  model::AppendKey(static_cast<int64_t>(reinterpret_cast<intptr_t>(&fw)), key);
+  model::AppendKey(static_cast<int64_t>(state.skip_filter_mask), key);
+  model::AppendKey(static_cast<int64_t>(by_rows), key);
+  const auto& filters = fw.filter_plugins();
+  for (size_t i = 0; i < filters.size(); ++i) {
+    if ((state.skip_filter_mask >> i) & 1) continue;
+    if (!filters[i]->FilterRowLocalKey(state, pod, key)) return false;
+  }
+  return true;
+}
+
+bool Scheduler::RowTotals(const CycleState& state, const model::Pod& pod,
+                          absl::Span<const RowLocalRun> run, absl::Span<const uint32_t> rows,
+                          int64_t* totals) {
+  std::fill(totals, totals + rows.size(), 0);
+  row_scores_.resize(std::max(row_scores_.size(), rows.size()));
+  int64_t* raw = row_scores_.data();
+  framework::NodeInfoList all = snapshot_.nodes();
+  for (const RowLocalRun& r : run) {
+    const framework::WeightedScorePlugin& wp = *r.plugin;
+    if (r.by_rows) {
+      wp.plugin->ScoreRows(state, pod, snapshot_.table(), rows, raw);
+    } else {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        absl::StatusOr<int64_t> s = wp.plugin->Score(state, pod, *all[rows[i]]);
+        if (!s.ok()) return false;
+        raw[i] = *s;
+      }
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (raw[i] < framework::kMinNodeScore || raw[i] > framework::kMaxNodeScore) return false;
+      totals[i] += raw[i] * wp.weight;
+    }
+  }
+  return true;
+}
+
+bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
+                               const model::Pod& pod, const NodeInfo** host) {
+  const size_t n = snapshot_.num_nodes();
+  // The feasible nodes must be every row that passed (no sampling), and
+  // their verdicts row-local, so that passed_ is a function of the rows.
+  if (!options_.incremental || !options_.use_node_table || !filter_row_local_ ||
+      scores_.keep_per_plugin || NumFeasibleNodesToFind(fw, n) < n) {
+    kept_score_.key.clear();
+    return false;
+  }
+  // The key: the filter verdicts' key, then each score plugin's mode. A
+  // uniform score adds the same to every node and does not change which
+  // wins; the others must be row-local and not normalize.
+  key_ = kept_filter_.key;
+  run_.clear();
+  const auto& plugins = fw.score_plugins();
+  for (size_t p = 0; p < plugins.size(); ++p) {
+    const framework::ScorePlugin* plugin = plugins[p].plugin;
+    int64_t uniform = 0;
+    if ((state.skip_score_mask >> p) & 1) {
+      key_.push_back('S');
+    } else if (plugin->UniformScore(state, pod, &uniform)) {
+      // Out of range: the full path reports it.
+      if (uniform < framework::kMinNodeScore || uniform > framework::kMaxNodeScore) {
+        kept_score_.key.clear();
+        return false;
+      }
+      key_.push_back('U');
+    } else if (!plugin->NormalizesScores() && plugin->ScoreRowLocalKey(state, pod, &key_)) {
+      const bool by_rows = plugin->ScoresRows(state, pod);
+      key_.push_back(by_rows ? 'R' : 'N');
+      model::AppendKey(plugins[p].weight, &key_);
+      run_.push_back({&plugins[p], by_rows});
+    } else {
+      kept_score_.key.clear();
+      return false;
+    }
+  }
+  changed_rows_.clear();
+  const bool incremental = kept_score_.key == key_ && best_.size() == n &&
+                           snapshot_.RowsChangedSince(kept_score_.update, &changed_rows_);
+  // The rows to score: those that changed and passed (the others are
+  // kNone now), or, from scratch, every feasible row.
+  rescore_rows_.clear();
+  if (incremental) {
+    for (const uint32_t r : changed_rows_) {
+      if (passed_[r] == kPassed) {
+        rescore_rows_.push_back(r);
+      } else {
+        best_.Set(r, BestRows::kNone);
+      }
+    }
+  } else {
+    best_.Reset(n);
+    rescore_rows_.assign(feasible_rows_.begin(), feasible_rows_.end());
+  }
+  rescore_totals_.resize(rescore_rows_.size());
+  if (!RowTotals(state, pod, run_, rescore_rows_, rescore_totals_.data())) {
+    kept_score_.key.clear();
+    return false;
+  }
+  for (size_t i = 0; i < rescore_rows_.size(); ++i) best_.Set(rescore_rows_[i], rescore_totals_[i]);
+  kept_score_.key.swap(key_);
+  kept_score_.update = snapshot_.updates();
+  ++(incremental ? stats_.score_incremental : stats_.score_full);
+
+  // As SelectHost: every row with the best total equally likely, one draw
+  // from the seeded generator, counted in the feasible list's order (from
+  // its first row, wrapping around).
+  const BestRows::Top top = best_.top();
+  if (top.count == 0) {
+    kept_score_.key.clear();
+    return false;
+  }
+  const size_t pick =
+      top.count == 1 ? 0 : std::uniform_int_distribution<size_t>(0, top.count - 1)(rng_);
+  *host = snapshot_.nodes()[best_.KthBest(feasible_rows_.front(), static_cast<uint32_t>(pick))];
+  return true;
 }
 
 Status Scheduler::RunScorePlugins(const Framework& fw, const CycleState& state,
@@ -437,7 +589,14 @@ ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,
   }
   state.feasible_rows = feasible_rows_;
   Status s = fw.RunPreScorePlugins(state, pod, feasible);
-  if (s.ok()) s = RunScorePlugins(fw, state, pod, feasible, feasible_rows_, &scores_);
+  if (s.ok()) {
+    const NodeInfo* host = nullptr;
+    if (SelectRowLocal(fw, state, pod, &host)) {
+      result.node = host->node()->name;
+      return result;
+    }
+    s = RunScorePlugins(fw, state, pod, feasible, feasible_rows_, &scores_);
+  }
   if (!s.ok()) {
     result.code = Code::kError;
     result.message = s.Message();

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
+#include "scheduler/best_rows.h"
 #include "scheduler/cache/cache.h"
 #include "scheduler/cache/snapshot.h"
 #include "scheduler/fit_error.h"
@@ -78,6 +80,22 @@ class Scheduler {
     // passes that only loop over the node table). For tests, which need the
     // parallel path on a cluster of a few thousand nodes.
     size_t min_parallel_nodes = 0;
+    // Keep the filter verdicts and weighted totals of the last cycle of a
+    // pod template whose plugins are all row-local (their verdict on a node
+    // depends only on that node: FilterPlugin::FilterRowLocalKey), and for
+    // the next pod of that template filter and score again only the rows
+    // whose nodes changed, picking the best node from an index of totals
+    // (BestRows). Placements are the same as without (the reference path,
+    // for tests).
+    bool incremental = true;
+  };
+
+  // How cycles were run, for tests and benchmarks.
+  struct Stats {
+    int64_t filter_incremental = 0;  // filtered only the rows that changed
+    int64_t filter_full = 0;
+    int64_t score_incremental = 0;   // scored only the rows that changed
+    int64_t score_full = 0;
   };
 
   Scheduler(cache::Cache* cache,
@@ -122,6 +140,7 @@ class Scheduler {
   // Brings the snapshot up to date with the cache; ScheduleOne does this.
   void UpdateSnapshot() { cache_->UpdateSnapshot(&snapshot_); }
   const cache::Snapshot& snapshot() const { return snapshot_; }
+  const Stats& stats() const { return stats_; }
   framework::Parallelizer& parallelizer() { return parallelizer_; }
 
   // RunScorePlugins()
@@ -149,6 +168,32 @@ class Scheduler {
   const framework::NodeInfo* SelectHost(framework::NodeInfoList feasible,
                                         const std::vector<int64_t>& totals);
 
+  // One chunk of the filter pass, rows [begin, end): the row filters in
+  // `by_rows`, then (unless `all_by_rows`) the others per node; sets
+  // passed_ and statuses_ of those rows.
+  void FilterRange(const framework::Framework& fw, const framework::CycleState& state,
+                   const model::Pod& pod, uint64_t by_rows, bool all_by_rows, size_t begin,
+                   size_t end);
+  // The key of this cycle's filter verdicts when every filter that runs is
+  // row-local (see Options::incremental); false otherwise.
+  bool FilterKey(const framework::Framework& fw, const framework::CycleState& state,
+                 const model::Pod& pod, uint64_t by_rows, std::string* key) const;
+  // The incremental selection: the best feasible node from the totals kept
+  // for this template, after scoring the rows that changed. False when the
+  // cycle must score every feasible node the full way.
+  bool SelectRowLocal(const framework::Framework& fw, const framework::CycleState& state,
+                      const model::Pod& pod, const framework::NodeInfo** host);
+  // Weighted totals of the row-local score plugins `run` over `rows`.
+  // False on a score out of range or a plugin error (the full path then
+  // reports it).
+  struct RowLocalRun {
+    const framework::WeightedScorePlugin* plugin;
+    bool by_rows;
+  };
+  bool RowTotals(const framework::CycleState& state, const model::Pod& pod,
+                 absl::Span<const RowLocalRun> run, absl::Span<const uint32_t> rows,
+                 int64_t* totals);
+
   cache::Cache* cache_;
   std::vector<std::unique_ptr<framework::Framework>> profiles_;
   Options options_;
@@ -165,6 +210,25 @@ class Scheduler {
   std::vector<uint32_t> feasible_rows_;
   std::vector<int64_t> row_scores_;
   ScoreTable scores_;
+
+  // Options::incremental: what passed_ and best_ hold. A key names the
+  // template (and profile, and which plugins ran how) they were computed
+  // for, and `update` the snapshot update they are current with; an empty
+  // key holds nothing.
+  struct Kept {
+    std::string key;
+    uint64_t update = 0;
+  };
+  Kept kept_filter_;  // passed_ (statuses_ of kRejected rows too)
+  Kept kept_score_;   // best_: the totals of passed_ rows, kNone elsewhere
+  BestRows best_;
+  bool filter_row_local_ = false;  // this cycle's verdicts are row-local
+  std::string key_;                // scratch
+  std::vector<uint32_t> changed_rows_;
+  std::vector<uint32_t> rescore_rows_;
+  std::vector<int64_t> rescore_totals_;
+  std::vector<RowLocalRun> run_;
+  Stats stats_;
 };
 
 }  // namespace kestrel::scheduler

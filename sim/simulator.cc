@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
   scheduler::Scheduler::Options opts;
   opts.seed = options.seed;
   opts.threads = options.threads;
+  opts.incremental = options.incremental;
   if (opts.threads == 0) {
     // The config's parallelism (upstream's default when unset), capped at the cores
     // there are: more threads than cores only adds hand-off cost.

@@ -34,6 +34,9 @@ struct SimOptions {
   // Filter/score threads; 0: the config's parallelism, at most one per
   // hardware thread.
   int threads = 0;
+  // Scheduler::Options::incremental (off: the reference path, for
+  // comparisons).
+  bool incremental = true;
   // Run the critical-addon rescheduler after the scheduler (rescheduler/).
   bool rescheduler = true;
   rescheduler::Options rescheduler_options;

@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +33,7 @@
 #include "api/config/config.pb.h"
 #include "model/interner.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "predicates/node_affinity/args.h"
 #include "scheduler/framework/interface.h"
 
@@ -92,6 +94,13 @@ class NodeAffinityFilter : public framework::PreFilterPlugin,
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,
                   uint8_t* passed) const override;
+  // addedAffinity is the plugin's own: the key holds the pod's part.
+  bool FilterRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                         std::string* key) const override {
+    model::AppendKey(pod.node_selector, key);
+    model::AppendKey(pod.required_node_affinity, key);
+    return true;
+  }
 
   // True when `node` matches addedAffinity's required selector (or there is
   // none) and the pod's own constraints.

@@ -6,10 +6,12 @@
 #ifndef KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_
 #define KESTREL_PREDICATES_NODE_NAME_NODE_NAME_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
@@ -41,6 +43,11 @@ class NodeName : public framework::FilterPlugin, public framework::EnqueueExtens
   }
   void FilterRows(const framework::CycleState&, const model::Pod&, const framework::NodeTable&,
                   size_t, size_t, uint8_t*) const override {}
+  bool FilterRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                         std::string* key) const override {
+    model::AppendKey(pod.node_name, key);
+    return true;
+  }
 
   // True when `pod` names no node or names `node`.
   static bool Fits(const model::Pod& pod, const model::Node& node) {

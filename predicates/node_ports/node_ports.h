@@ -18,10 +18,12 @@
 #ifndef KESTREL_PREDICATES_NODE_PORTS_NODE_PORTS_H_
 #define KESTREL_PREDICATES_NODE_PORTS_NODE_PORTS_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
@@ -61,6 +63,11 @@ class NodePorts : public framework::PreFilterPlugin,
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,
                   uint8_t* passed) const override;
+  bool FilterRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                         std::string* key) const override {
+    model::AppendKey(pod.host_ports, key);
+    return true;
+  }
 
   // Upstream fitsPorts: true when no port of `pod` is in use on `node`.
   static bool Fits(const model::Pod& pod, const framework::NodeInfo& node);

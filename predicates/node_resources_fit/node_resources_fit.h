@@ -24,6 +24,7 @@
 #include "api/config/config.pb.h"
 #include "model/interner.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
@@ -69,6 +70,11 @@ class NodeResourcesFitFilter : public framework::PreFilterPlugin,
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,
                   uint8_t* passed) const override;
+  bool FilterRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                         std::string* key) const override {
+    model::AppendKey(pod.requests, key);
+    return true;
+  }
 
  private:
   bool Ignored(model::Id resource) const;

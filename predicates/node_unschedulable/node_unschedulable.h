@@ -10,11 +10,13 @@
 #ifndef KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_
 #define KESTREL_PREDICATES_NODE_UNSCHEDULABLE_NODE_UNSCHEDULABLE_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "model/interner.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
@@ -49,6 +51,11 @@ class NodeUnschedulable : public framework::FilterPlugin, public framework::Enqu
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,
                   uint8_t* passed) const override;
+  bool FilterRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                         std::string* key) const override {
+    model::AppendKey(pod.tolerations, key);
+    return true;
+  }
 
  private:
   bool ToleratesUnschedulable(const model::Pod& pod) const;

@@ -20,6 +20,7 @@
 
 #include "absl/strings/string_view.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::predicates {
@@ -63,6 +64,11 @@ class TaintTolerationFilter : public framework::FilterPlugin,
   void FilterRows(const framework::CycleState& state, const model::Pod& pod,
                   const framework::NodeTable& table, size_t begin, size_t end,
                   uint8_t* passed) const override;
+  bool FilterRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                         std::string* key) const override {
+    model::AppendKey(pod.tolerations, key);
+    return true;
+  }
 };
 
 }  // namespace kestrel::predicates

@@ -19,6 +19,7 @@
 #define KESTREL_PRIORITIES_NODE_RESOURCES_BALANCED_ALLOCATION_NODE_RESOURCES_BALANCED_ALLOCATION_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,6 +27,7 @@
 #include "absl/types/span.h"
 #include "api/config/config.pb.h"
 #include "model/interner.h"
+#include "model/template_key.h"
 #include "priorities/resource_allocation/resource_allocation.h"
 #include "scheduler/framework/interface.h"
 #include "scheduler/framework/row_score_cache.h"
@@ -58,6 +60,13 @@ class NodeResourcesBalancedAllocation : public framework::PreScorePlugin,
   void ScoreRows(const framework::CycleState& state, const model::Pod& pod,
                  const framework::NodeTable& table, absl::Span<const uint32_t> rows,
                  int64_t* out) const override;
+  bool ScoreRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                        std::string* key) const override {
+    model::AppendKey(pod.requests, key);
+    model::AppendKey(pod.non_zero_milli_cpu, key);
+    model::AppendKey(pod.non_zero_memory, key);
+    return true;
+  }
 
  private:
   explicit NodeResourcesBalancedAllocation(std::vector<ScoredResource> resources)

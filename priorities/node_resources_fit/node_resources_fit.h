@@ -21,12 +21,14 @@
 #define KESTREL_PRIORITIES_NODE_RESOURCES_FIT_NODE_RESOURCES_FIT_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "api/config/config.pb.h"
 #include "model/interner.h"
+#include "model/template_key.h"
 #include "predicates/node_resources_fit/node_resources_fit.h"
 #include "priorities/resource_allocation/resource_allocation.h"
 #include "scheduler/framework/interface.h"
@@ -67,6 +69,15 @@ class NodeResourcesFit : public predicates::NodeResourcesFitFilter,
   void ScoreRows(const framework::CycleState& state, const model::Pod& pod,
                  const framework::NodeTable& table, absl::Span<const uint32_t> rows,
                  int64_t* out) const override;
+  // The score reads the node and the pod's requests (non-zero defaults for
+  // cpu and memory; scalars as requested).
+  bool ScoreRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                        std::string* key) const override {
+    model::AppendKey(pod.requests, key);
+    model::AppendKey(pod.non_zero_milli_cpu, key);
+    model::AppendKey(pod.non_zero_memory, key);
+    return true;
+  }
 
  private:
   // The strategy's score over the per-resource (allocatable, requested)

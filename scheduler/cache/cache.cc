@@ -1,5 +1,7 @@
 #include "scheduler/cache/cache.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace kestrel::cache {
@@ -255,6 +257,7 @@ bool SameLabels(const model::Node* a, const model::Node* b) {
 }  // namespace
 
 void Cache::UpdateSnapshot(Snapshot* snapshot) {
+  ++snapshot->updates_;
   bool incremental = snapshot->source_ == this && snapshot->epoch_ == epoch_;
   bool relist = !incremental || node_set_changed_;
   if (snapshot->slots_.size() != slots_.size()) {
@@ -305,6 +308,7 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
       snapshot->by_name_.emplace(info.node()->name, &info);
     }
     snapshot->table_.Build(snapshot->node_list_);
+    snapshot->ResetRowLog();
   } else {
     bool rebuild = false;
     for (uint32_t i : changed_) {
@@ -316,8 +320,15 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
         break;
       }
       snapshot->table_.Set(row, snapshot->slots_[i]);
+      snapshot->row_log_.push_back({snapshot->updates_, static_cast<uint32_t>(row)});
     }
-    if (rebuild) snapshot->table_.Build(snapshot->node_list_);
+    if (rebuild) {
+      snapshot->table_.Build(snapshot->node_list_);
+      snapshot->ResetRowLog();
+    } else if (snapshot->row_log_.size() > std::max<size_t>(4096, 2 * snapshot->node_list_.size())) {
+      // Bounded: a reader that far behind recomputes every row anyway.
+      snapshot->ResetRowLog();
+    }
   }
   if (!incremental || namespaces_changed_) snapshot->namespaces_ = namespaces_;
   if (relist || labels_changed || !incremental || namespaces_changed_ || pod_log_overflowed_) {

@@ -10,6 +10,16 @@ const framework::NodeInfo* Snapshot::Get(absl::string_view node_name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+bool Snapshot::RowsChangedSince(uint64_t since, std::vector<uint32_t>* rows) const {
+  if (since < row_log_floor_ || since > updates_) return false;
+  // The log is in update order: the changes after `since` are its tail.
+  auto first = std::upper_bound(
+      row_log_.begin(), row_log_.end(), since,
+      [](uint64_t u, const RowChange& c) { return u < c.update; });
+  for (auto it = first; it != row_log_.end(); ++it) rows->push_back(it->row);
+  return true;
+}
+
 namespace {
 
 // The distinct names a node lists (a node counts once per name).

@@ -51,6 +51,19 @@ class Snapshot {
 
   uint64_t generation() const { return generation_; }
 
+  // How many times Cache::UpdateSnapshot has updated this snapshot.
+  uint64_t updates() const { return updates_; }
+
+  // RowsChangedSince()
+  //
+  // Appends to `rows` every row of table() that the updates after update
+  // `since` (an updates() value) rewrote, possibly more than once. Returns
+  // false when that is not known: the rows were renumbered or the whole
+  // table rebuilt after `since`, or the log was trimmed. A caller that keeps
+  // per-row results between cycles recomputes these rows only, or every
+  // row on false.
+  bool RowsChangedSince(uint64_t since, std::vector<uint32_t>* rows) const;
+
   // Counts of existing pods per topology domain for affinity and spreading,
   // over the rows of nodes(); kept current by Cache::UpdateSnapshot.
   // Plugins register what they need from PreFilter/PreScore.
@@ -89,6 +102,20 @@ class Snapshot {
   void RemoveImages(const model::Node& node);
   absl::flat_hash_map<std::string, ImageInfo> images_;
   uint64_t generation_ = 0;
+  // Rows rewritten, by update, oldest first; complete for the updates after
+  // row_log_floor_.
+  struct RowChange {
+    uint64_t update;
+    uint32_t row;
+  };
+  std::vector<RowChange> row_log_;
+  uint64_t row_log_floor_ = 0;
+  uint64_t updates_ = 0;
+  // Starts a new log: nothing is known of the updates up to this one.
+  void ResetRowLog() {
+    row_log_.clear();
+    row_log_floor_ = updates_;
+  }
   // The cache this snapshot was last updated from, and its change-log epoch.
   const void* source_ = nullptr;
   uint64_t epoch_ = 0;

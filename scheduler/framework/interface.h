@@ -134,6 +134,20 @@ class FilterPlugin : public virtual Plugin {
   virtual void FilterRows(const CycleState& state, const model::Pod& pod,
                           const NodeTable& table, size_t begin, size_t end,
                           uint8_t* passed) const {}
+
+  // Row-local filters: returns true when this plugin's verdict on a node,
+  // for `pod` in this cycle, depends only on that node's NodeInfo (so on
+  // its row's generation), on the plugin's own arguments and on the pod's
+  // fields it appends to `key` (model/template_key.h). The scheduler then
+  // keeps the verdicts of one cycle for the next pod with the same key and
+  // filters again only the rows whose nodes changed. The default, false,
+  // is for verdicts that read other nodes or pods (affinity, spreading).
+  // (Named apart from ScorePlugin's: the score halves of plugins derive
+  // from their filter halves, and one override must not answer for both.)
+  virtual bool FilterRowLocalKey(const CycleState& state, const model::Pod& pod,
+                           std::string* key) const {
+    return false;
+  }
 };
 
 // Filter verdicts of one cycle, per node name, for PostFilter and messages.
@@ -197,6 +211,15 @@ class ScorePlugin : public virtual Plugin {
   // agree exactly with what those would give.
   virtual bool UniformScore(const CycleState& state, const model::Pod& pod,
                             int64_t* score) const {
+    return false;
+  }
+
+  // As FilterPlugin::FilterRowLocalKey, for the raw score: true when a
+  // node's score depends only on that node and on what this appends to
+  // `key`. A plugin that normalizes couples every node's score to the
+  // others' and must not be row-local.
+  virtual bool ScoreRowLocalKey(const CycleState& state, const model::Pod& pod,
+                           std::string* key) const {
     return false;
   }
 
