@@ -179,6 +179,12 @@ absl::Status SchedulerHost::Start() {
     if (sort == nullptr) sort = fw->queue_sort();
   }
   if (sort == nullptr) return absl::InvalidArgumentError("no profile has a QueueSort plugin");
+  // The pod's profile's PreEnqueue plugins (scheduling gates). The queue
+  // calls this on the scheduling thread, after scheduler_ exists.
+  queue_options.pre_enqueue = [this](const model::Pod& pod) {
+    const framework::Framework* fw = scheduler_->ProfileFor(pod);
+    return fw == nullptr ? framework::Status() : fw->RunPreEnqueuePlugins(pod);
+  };
   queue_ = std::make_unique<queue::SchedulingQueue>(sort, std::move(queue_options));
 
   scheduler::Scheduler::Options sched_options;

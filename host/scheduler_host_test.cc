@@ -296,6 +296,47 @@ TEST_F(SchedulerHostTest, PodWithAPersistentVolumeClaimIsNotBoundAndSaysWhy) {
   EXPECT_EQ(NodeOf("db"), "");
 }
 
+// spec.schedulingGates (the SchedulingGates PreEnqueue plugin): the pod is
+// not tried while a gate is left, so no binding, no FailedScheduling event,
+// and the API server's SchedulingGated condition stays; the update that
+// removes the last gate lets it bind.
+TEST_F(SchedulerHostTest, GatedPodWaitsForItsGatesThenBinds) {
+  ASSERT_TRUE(server_->Create(NodeJson("n", "4").dump()).ok());
+  Json gated = PodJson("gated", "100m");
+  gated["spec"]["schedulingGates"] =
+      Json::array({{{"name", "example.com/quota"}}, {{"name", "example.com/review"}}});
+  // Through the API, whose create sets the SchedulingGated condition.
+  kube::Config kube_config;
+  kube_config.server = server_->url();
+  auto client = kube::Client::Create(kube_config);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Post("/api/v1/namespaces/default/pods", gated.dump()).ok());
+  ASSERT_TRUE(server_->Create(PodJson("free", "100m").dump()).ok());
+  StartHost();
+  ASSERT_TRUE(Eventually([&] { return NodeOf("free") == "n"; }));
+  // Both pods arrived in the same list: "free" bound, "gated" was held.
+  ASSERT_TRUE(Eventually([&] { return host_->queue_stats().gated == 1; }));
+  EXPECT_EQ(NodeOf("gated"), "");
+  EXPECT_TRUE(EventsFor("gated", "FailedScheduling").empty());
+  Json condition = ScheduledCondition("gated");
+  EXPECT_EQ(condition.value("reason", ""), "SchedulingGated");
+  EXPECT_EQ(condition.value("message", ""),
+            "Scheduling is blocked due to non-empty scheduling gates");
+
+  // One gate lifted: still held.
+  Json pod = Pod("gated");
+  pod["spec"]["schedulingGates"] = Json::array({{{"name", "example.com/review"}}});
+  ASSERT_TRUE(server_->Update(pod).ok());
+  // The last one: scheduled.
+  pod = Pod("gated");
+  ASSERT_EQ(pod["spec"]["schedulingGates"].size(), 1u);
+  pod["spec"].erase("schedulingGates");
+  ASSERT_TRUE(server_->Update(pod).ok());
+  ASSERT_TRUE(Eventually([&] { return NodeOf("gated") == "n"; }));
+  ASSERT_TRUE(Eventually([&] { return EventsFor("gated", "Scheduled").size() == 1; }));
+  EXPECT_TRUE(EventsFor("gated", "FailedScheduling").empty());
+}
+
 TEST_F(SchedulerHostTest, DeletedPendingPodLeavesTheQueue) {
   ASSERT_TRUE(server_->Create(NodeJson("n", "1").dump()).ok());
   ASSERT_TRUE(server_->Create(PodJson("big", "3").dump()).ok());

@@ -641,6 +641,7 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   }
   if (pod->scheduler_name.empty()) pod->scheduler_name = kDefaultSchedulerName;
   pod->node_name = spec.nodename();
+  for (const auto& gate : spec.schedulinggates()) pod->scheduling_gates.push_back(gate.name());
   pod->nominated_node_name = api.status().nominatednodename();
   pod->priority = spec.priority();
   pod->priority_class_name = spec.priorityclassname();

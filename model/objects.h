@@ -208,6 +208,10 @@ struct Pod {
 
   std::vector<TopologySpreadConstraint> spread_constraints;
 
+  // spec.schedulingGates' names: while any is left, the pod is not
+  // scheduled (the SchedulingGates PreEnqueue plugin).
+  std::vector<std::string> scheduling_gates;
+
   // A legacy alpha annotation (scheduler.alpha.kubernetes.io/affinity or
   // /tolerations) that could not be parsed: the pod is unschedulable with
   // this reason. Empty when the pod is fine.

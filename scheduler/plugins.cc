@@ -14,6 +14,7 @@
 #include "scheduler/default_binder.h"
 #include "scheduler/preemption/default_preemption.h"
 #include "scheduler/queue/priority_sort.h"
+#include "scheduler/queue/scheduling_gates.h"
 
 namespace kestrel::scheduler {
 namespace {
@@ -40,6 +41,11 @@ absl::Status NeedsInterner(const Handle& h) {
 framework::Registry InTreeRegistry() {
   framework::Registry r;
   // Registration of distinct constant names cannot fail.
+  r.Register<config::NoArgs>(queue::SchedulingGates::kName,
+                             [](const config::NoArgs&, const Handle&) -> PluginOr {
+                               return std::make_unique<queue::SchedulingGates>();
+                             })
+      .IgnoreError();
   r.Register<config::NoArgs>(queue::PrioritySort::kName,
                              [](const config::NoArgs&, const Handle&) -> PluginOr {
                                return std::make_unique<queue::PrioritySort>();

@@ -71,6 +71,18 @@ scheduler::ScheduleResult Host::Schedule(const model::PodPtr& pod) {
 }
 
 scheduler::ScheduleResult Host::Place(const model::PodPtr& pod) {
+  // PreEnqueue (scheduling gates): a pod they hold back never enters the
+  // queue, so no cycle runs; it stays unplaced with their message.
+  if (const framework::Framework* fw = scheduler_->ProfileFor(*pod); fw != nullptr) {
+    framework::Status gate = fw->RunPreEnqueuePlugins(*pod);
+    if (!gate.ok()) {
+      scheduler::ScheduleResult r;
+      r.code = gate.code();
+      r.message = gate.Message();
+      if (!gate.plugin().empty()) r.unschedulable_plugins.push_back(std::string(gate.plugin()));
+      return r;
+    }
+  }
   // A pod nominated earlier is scheduled as the nominator holds it, with
   // its nominated node.
   model::PodPtr nominated = nominator_.Get(pod->Key());

@@ -46,6 +46,56 @@ TEST(SimulatorTest, PlacesInOrderAndReportsWhyNot) {
   EXPECT_EQ(report->unschedulable, 1);
 }
 
+// A pod with scheduling gates never enters the queue: it is not placed,
+// with the SchedulingGates message, and takes no room from the next pod.
+// With the plugin disabled in the profile, it is scheduled.
+TEST(SimulatorTest, GatedPodIsNotPlaced) {
+  constexpr char kGated[] = R"(
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {allocatable: {cpu: "1", memory: 1Gi, pods: "2"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gated, namespace: default}
+spec:
+  schedulingGates: [{name: example.com/quota}]
+  containers:
+  - {name: c, resources: {requests: {cpu: 600m}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: default}
+spec:
+  containers:
+  - {name: c, resources: {requests: {cpu: 600m}}}
+)";
+  auto cluster = LoadContents({{"c.yaml", kGated}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto report = Simulate(*cluster, scheduler::DefaultConfig(), SimOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->placements.size(), 2u);
+  EXPECT_EQ(report->placements[0].pod, "default/gated");
+  EXPECT_EQ(report->placements[0].node, "");
+  EXPECT_EQ(report->placements[0].message, "waiting for scheduling gates: [example.com/quota]");
+  EXPECT_EQ(report->placements[1].node, "n1");
+
+  auto config = scheduler::ParseConfig("c.yaml", R"(
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- plugins:
+    multiPoint:
+      disabled: [{name: SchedulingGates}]
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  report = Simulate(*cluster, *config, SimOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->placements[0].node, "n1");
+  EXPECT_EQ(report->placements[1].node, "");
+}
+
 // Raw manifests are defaulted as the API server would have done it
 // (api/defaults.h), for bound and pending pods alike.
 struct DefaultingCase {

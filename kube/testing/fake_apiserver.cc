@@ -518,6 +518,15 @@ void PrepareForCreate(const KindInfo& k, json& object) {
   meta.erase("deletionGracePeriodSeconds");
   if (&k == &kPod) {
     object["status"] = {{"phase", "Pending"}};
+    // applySchedulingGatedCondition: a gated pod says so from the start.
+    const json& gates = Member(Member(object, "spec"), "schedulingGates");
+    if (gates.is_array() && !gates.empty()) {
+      object["status"]["conditions"] = json::array(
+          {{{"type", "PodScheduled"},
+            {"status", "False"},
+            {"reason", "SchedulingGated"},
+            {"message", "Scheduling is blocked due to non-empty scheduling gates"}}});
+    }
   } else if (&k == &kPdb) {
     object["status"] = json::object();
     meta["generation"] = 1;

@@ -150,7 +150,7 @@ absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
 
   std::set<std::string> needed;
   for (const config::PluginSet* set :
-       {&plugins.queuesort(), &plugins.prefilter(), &plugins.filter(),
+       {&plugins.preenqueue(), &plugins.queuesort(), &plugins.prefilter(), &plugins.filter(),
         &plugins.postfilter(), &plugins.prescore(), &plugins.score(),
         &plugins.reserve(), &plugins.permit(), &plugins.bind(),
         &plugins.multipoint()}) {
@@ -189,6 +189,7 @@ absl::StatusOr<std::unique_ptr<Framework>> Framework::Create(
   const config::PluginSet& mp = plugins.multipoint();
   std::vector<QueueSortPlugin*> queue_sort;
   absl::Status s;
+  if (!(s = FillExtensionPoint("PreEnqueuePlugin", plugins.preenqueue(), mp, instances, &fw->pre_enqueue_)).ok()) return s;
   if (!(s = FillExtensionPoint("QueueSortPlugin", plugins.queuesort(), mp, instances, &queue_sort)).ok()) return s;
   if (!(s = FillExtensionPoint("PreFilterPlugin", plugins.prefilter(), mp, instances, &fw->pre_filter_)).ok()) return s;
   if (!(s = FillExtensionPoint("FilterPlugin", plugins.filter(), mp, instances, &fw->filter_)).ok()) return s;
@@ -252,6 +253,14 @@ Plugin* Framework::plugin(absl::string_view name) const {
     if (p->Name() == name) return p.get();
   }
   return nullptr;
+}
+
+Status Framework::RunPreEnqueuePlugins(const model::Pod& pod) const {
+  for (const PreEnqueuePlugin* p : pre_enqueue_) {
+    Status s = p->PreEnqueue(pod);
+    if (!s.ok()) return s.WithPlugin(p->Name());
+  }
+  return Status();
 }
 
 bool Framework::ShouldSkipFilter(const CycleState& state, absl::string_view plugin) const {

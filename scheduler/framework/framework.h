@@ -44,6 +44,7 @@ class Framework {
   int32_t percentage_of_nodes_to_score() const { return percentage_of_nodes_to_score_; }
 
   const QueueSortPlugin* queue_sort() const { return queue_sort_; }
+  const std::vector<PreEnqueuePlugin*>& pre_enqueue_plugins() const { return pre_enqueue_; }
   const std::vector<PreFilterPlugin*>& pre_filter_plugins() const { return pre_filter_; }
   const std::vector<FilterPlugin*>& filter_plugins() const { return filter_; }
   const std::vector<PostFilterPlugin*>& post_filter_plugins() const { return post_filter_; }
@@ -64,6 +65,12 @@ class Framework {
   // Node/Add without Node/UpdateNodeTaint gets the latter too (upstream's
   // workaround for node adds that a preCheck filtered out, issue 109437).
   const ClusterEventMap& cluster_event_map() const { return cluster_event_map_; }
+
+  // RunPreEnqueuePlugins()
+  //
+  // The PreEnqueue plugins in order; the first that does not succeed
+  // decides, with its plugin set (upstream runPreEnqueuePlugins).
+  Status RunPreEnqueuePlugins(const model::Pod& pod) const;
 
   // RunPreFilterPlugins()
   //
@@ -148,6 +155,7 @@ class Framework {
   Handle handle_;
   std::vector<std::unique_ptr<Plugin>> owned_;
   QueueSortPlugin* queue_sort_ = nullptr;
+  std::vector<PreEnqueuePlugin*> pre_enqueue_;
   std::vector<PreFilterPlugin*> pre_filter_;
   // For pre_filter_[i] / pre_score_[i]: the mask bit (index in filter_ /
   // score_) its Skip sets, or 0 when the plugin has no Filter / Score.

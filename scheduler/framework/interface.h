@@ -95,6 +95,15 @@ class EnqueueExtensions : public virtual Plugin {
 // NodeInfoList is the view of the cluster a cycle works on.
 using NodeInfoList = absl::Span<const NodeInfo* const>;
 
+class PreEnqueuePlugin : public virtual Plugin {
+ public:
+  // Runs before a pod enters the active queue: when it is added, updated
+  // and every time it would move back. A pod it rejects waits, gated,
+  // among the unschedulable pods until an update lets it through (upstream
+  // PreEnqueuePlugin; SchedulingGates is the in-tree one).
+  virtual Status PreEnqueue(const model::Pod& pod) const = 0;
+};
+
 class PreFilterPlugin : public virtual Plugin {
  public:
   // Returns Skip when this plugin's Filter has nothing to check for `pod`.

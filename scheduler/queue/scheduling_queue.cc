@@ -95,7 +95,7 @@ bool IsPodUpdated(const model::Pod* old_pod, const model::Pod& new_pod) {
   const model::Pod& b = new_pod;
   // A field added to model::Pod must be compared here too (or listed as
   // status): this stops the build until someone decides which.
-  static_assert(sizeof(model::Pod) == 720,
+  static_assert(sizeof(model::Pod) == 744,
                 "model::Pod changed: update IsPodUpdated, then this size");
   // Not compared, as upstream strips the status: nominated_node_name
   // (status.nominatedNodeName) and start_time (status.startTime).
@@ -117,7 +117,8 @@ bool IsPodUpdated(const model::Pod* old_pod, const model::Pod& new_pod) {
            Eq(a.preferred_affinity, b.preferred_affinity) &&
            Eq(a.preferred_anti_affinity, b.preferred_anti_affinity) &&
            a.has_pod_affinity == b.has_pod_affinity &&
-           Eq(a.spread_constraints, b.spread_constraints) && a.invalid_reason == b.invalid_reason);
+           Eq(a.spread_constraints, b.spread_constraints) &&
+           a.scheduling_gates == b.scheduling_gates && a.invalid_reason == b.invalid_reason);
 }
 
 // ---------------------------------------------------------------------------
@@ -148,6 +149,7 @@ SchedulingQueue::SchedulingQueue(const framework::QueueSortPlugin* sort, Options
       pod_max_backoff_(options.pod_max_backoff),
       pod_max_in_unschedulable_pods_(options.pod_max_in_unschedulable_pods),
       cluster_event_maps_(std::move(options.cluster_event_maps)),
+      pre_enqueue_(std::move(options.pre_enqueue)),
       active_(ActiveLess{sort}),
       backoff_(BackoffLess{this}) {}
 
@@ -240,8 +242,20 @@ void SchedulingQueue::Count(absl::string_view queue, absl::string_view event) {
   ++incoming_[{std::string(queue), std::string(event)}];
 }
 
-// Upstream moveToActiveQ (without PreEnqueue plugins: nothing gates a pod).
+// Upstream moveToActiveQ: the PreEnqueue plugins first; a pod they reject
+// is gated and waits among the unschedulable pods (or stays where it is, in
+// activeQ or backoffQ).
 void SchedulingQueue::MoveToActive(Entry* e, absl::string_view event) {
+  if (pre_enqueue_) {
+    const framework::Status s = pre_enqueue_(*e->info.pod);
+    e->info.gated = !s.ok();
+    if (e->info.gated) {
+      if (!s.plugin().empty()) e->info.unschedulable_plugins.insert(std::string(s.plugin()));
+      if (e->where == SubQueue::kActive || e->where == SubQueue::kBackoff) return;
+      Attach(e, SubQueue::kUnschedulable);
+      return;
+    }
+  }
   if (e->info.initial_attempt_timestamp == absl::InfinitePast()) {
     e->info.initial_attempt_timestamp = clock_->Now();
   }

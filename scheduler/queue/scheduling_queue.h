@@ -48,9 +48,10 @@
 //     the same on its scheduling thread.
 //   - runs Run() (or calls the two Flush methods on its own clock).
 //
-// Not here: scheduling gates and PreEnqueue plugins (model::Pod carries no
-// spec.schedulingGates, so no pod is ever gated and the `gated` count stays
-// 0); QueueingHints and in-flight event tracking (gate off: upstream's Done()
+// PreEnqueue plugins (Options::pre_enqueue; SchedulingGates) run as in
+// upstream's moveToActiveQ: a pod they reject is gated and waits among the
+// unschedulable pods; only its own update (or the leftover flush, which
+// asks again) moves it. Not here: QueueingHints and in-flight event tracking (gate off: upstream's Done()
 // does nothing then); Activate from plugins' PodsToActivate is offered but no
 // Kestrel plugin uses it.
 //
@@ -149,6 +150,10 @@ class SchedulingQueue {
     // (Framework::cluster_event_map()). A pod of a profile missing here is
     // moved by every event some profile is interested in.
     std::map<std::string, framework::ClusterEventMap> cluster_event_maps;
+    // The pod's profile's PreEnqueue plugins (Framework::
+    // RunPreEnqueuePlugins), run before the pod enters the active queue;
+    // null: nothing gates a pod. Called with the queue's lock held.
+    std::function<framework::Status(const model::Pod&)> pre_enqueue;
   };
 
   // `sort` orders activeQ (upstream requires one QueueSort for all
@@ -340,6 +345,7 @@ class SchedulingQueue {
   const absl::Duration pod_max_backoff_;
   const absl::Duration pod_max_in_unschedulable_pods_;
   const std::map<std::string, framework::ClusterEventMap> cluster_event_maps_;
+  const std::function<framework::Status(const model::Pod&)> pre_enqueue_;
 
   // A std::mutex, not an absl::Mutex: Debian's Abseil is not built for
   // ThreadSanitizer, which then cannot see an absl::Mutex order threads

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "scheduler/queue/fake_clock.h"
 #include "scheduler/queue/priority_sort.h"
+#include "scheduler/queue/scheduling_gates.h"
 
 namespace kestrel::queue {
 namespace {
@@ -517,6 +518,70 @@ TEST_F(QueueTest, StatsAndPendingPods) {
   EXPECT_EQ(Incoming("active", "PodAdd"), 4);
   EXPECT_EQ(Incoming("backoff", "ScheduleAttemptFailure"), 1);
   EXPECT_EQ(Incoming("unschedulable", "ScheduleAttemptFailure"), 1);
+}
+
+// Scheduling gates (the SchedulingGates PreEnqueue plugin), as upstream's
+// moveToActiveQ runs PreEnqueue: a gated pod waits among the unschedulable
+// pods, no cluster event or leftover flush lets it out, and the update that
+// removes its last gate sends it to the active queue.
+TEST_F(QueueTest, GatedPodWaitsUntilAnUpdateRemovesItsGates) {
+  SchedulingGates gates;
+  SchedulingQueue::Options options;
+  options.clock = &clock_;
+  options.cluster_event_maps[kProfile] = TestEventMap();
+  options.pre_enqueue = [&gates](const model::Pod& pod) {
+    framework::Status s = gates.PreEnqueue(pod);
+    return s.ok() ? s : std::move(s).WithPlugin(gates.Name());
+  };
+  queue_ = std::make_unique<SchedulingQueue>(&sort_, std::move(options));
+
+  const model::PodPtr gated = Changed(MakePod("p"), [](model::Pod& p) {
+    p.scheduling_gates = {"example.com/quota", "example.com/review"};
+  });
+  queue_->Add(gated);
+  queue_->Add(MakePod("free"));
+  EXPECT_EQ(queue_->Locate("default/p"), SubQueue::kUnschedulable);
+  EXPECT_EQ(queue_->Stats().gated, 1);
+  EXPECT_EQ(queue_->Stats().unschedulable, 0);
+  EXPECT_EQ(Incoming("active", "PodAdd"), 1) << "a gated pod is not counted as incoming";
+  std::optional<framework::QueuedPodInfo> popped = queue_->TryPop();
+  ASSERT_TRUE(popped.has_value());
+  EXPECT_EQ(popped->pod->name, "free");
+  EXPECT_FALSE(queue_->TryPop().has_value());
+
+  // Nothing in the cluster lifts a gate: no event moves it, and the
+  // leftover flush asks PreEnqueue again and keeps it.
+  queue_->MoveAllToActiveOrBackoffQueue(framework::kNodeAdd);
+  queue_->MoveAllToActiveOrBackoffQueue(framework::kAssignedPodDelete);
+  clock_.Advance(absl::Minutes(6));
+  queue_->FlushUnschedulablePodsLeftover();
+  EXPECT_EQ(queue_->Locate("default/p"), SubQueue::kUnschedulable);
+  EXPECT_EQ(queue_->Stats().gated, 1);
+
+  // One gate removed: still gated. The last one: active, and it pops.
+  const model::PodPtr one_left =
+      Changed(gated, [](model::Pod& p) { p.scheduling_gates = {"example.com/review"}; });
+  queue_->Update(gated, one_left);
+  EXPECT_EQ(queue_->Locate("default/p"), SubQueue::kUnschedulable);
+  const model::PodPtr open = Changed(one_left, [](model::Pod& p) { p.scheduling_gates.clear(); });
+  queue_->Update(one_left, open);
+  EXPECT_EQ(queue_->Locate("default/p"), SubQueue::kActive);
+  EXPECT_EQ(queue_->Stats().gated, 0);
+  popped = queue_->TryPop();
+  ASSERT_TRUE(popped.has_value());
+  EXPECT_EQ(popped->pod->name, "p");
+  EXPECT_TRUE(popped->pod->scheduling_gates.empty());
+}
+
+TEST(SchedulingGatesTest, MessageListsTheGatesAsUpstream) {
+  SchedulingGates gates;
+  model::Pod pod;
+  EXPECT_TRUE(gates.PreEnqueue(pod).ok());
+  pod.scheduling_gates = {"a", "b"};
+  const framework::Status s = gates.PreEnqueue(pod);
+  EXPECT_EQ(s.code(), framework::Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(s.Message(), "waiting for scheduling gates: [a b]");
+  EXPECT_TRUE(gates.EventsToRegister().empty());
 }
 
 TEST(IsPodUpdatedTest, StatusFieldsDoNotCount) {
