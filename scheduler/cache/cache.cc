@@ -45,6 +45,28 @@ void Cache::MaybeFreeSlot(uint32_t slot) {
   }
 }
 
+void Cache::CopyFrom(const Cache& base) {
+  slots_.clear();
+  slots_.reserve(base.slots_.size());
+  for (const auto& slot : base.slots_) {
+    slots_.push_back(slot == nullptr ? nullptr : std::make_unique<framework::NodeInfo>(*slot));
+  }
+  slot_names_ = base.slot_names_;
+  free_slots_ = base.free_slots_;
+  slot_by_name_ = base.slot_by_name_;
+  pods_ = base.pods_;
+  num_nodes_ = base.num_nodes_;
+  generation_ = base.generation_;
+  changed_ = base.changed_;
+  in_changed_ = base.in_changed_;
+  node_set_changed_ = base.node_set_changed_;
+  epoch_ = base.epoch_;
+  pod_log_ = base.pod_log_;
+  pod_log_overflowed_ = base.pod_log_overflowed_;
+  namespaces_ = base.namespaces_;
+  namespaces_changed_ = base.namespaces_changed_;
+}
+
 absl::Status Cache::AddNode(model::NodePtr node) {
   const uint32_t slot = SlotFor(node->name);
   if (slots_[slot]->node() != nullptr) {

@@ -49,6 +49,16 @@ class Cache {
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
 
+  // CopyFrom()
+  //
+  // Makes this cache a copy of `base`: every node, pod (assumed or added)
+  // and namespace, each NodeInfo copied (the compiled pods and nodes, which
+  // are immutable, are shared). The gRPC what-if service forks a request's
+  // private cache from one loaded base this way. `base` is only read, so
+  // many threads may copy one base at once while no one changes it. A
+  // snapshot this cache updates next is rebuilt in full.
+  void CopyFrom(const Cache& base);
+
   absl::Status AddNode(model::NodePtr node);
   absl::Status UpdateNode(model::NodePtr node);
   absl::Status RemoveNode(absl::string_view name);

@@ -45,6 +45,39 @@ TEST(CacheTest, AddPodCountsRequestsOnItsNode) {
   EXPECT_EQ(snap.Get("n2")->requested().milli_cpu, 0);
 }
 
+// A copy carries every node and pod of its base, and from then on the two
+// change apart: what the copy assumes, adds or removes the base never sees.
+TEST(CacheTest, CopyFromForksTheBase) {
+  Cache base;
+  ASSERT_TRUE(base.AddNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(base.AddNode(MakeNode("n2")).ok());
+  ASSERT_TRUE(base.AddPod(MakePod("a", "n1", 300)).ok());
+  Snapshot base_snap;
+  base.UpdateSnapshot(&base_snap);
+
+  Cache fork;
+  fork.CopyFrom(base);
+  EXPECT_EQ(fork.num_nodes(), 2u);
+  EXPECT_EQ(fork.num_pods(), 1u);
+  ASSERT_TRUE(fork.AssumePod(MakePod("b", "n2", 700)).ok());
+  ASSERT_TRUE(fork.RemovePod(*MakePod("a", "n1")).ok());
+  ASSERT_TRUE(fork.AddNode(MakeNode("n3")).ok());
+  Snapshot fork_snap;
+  fork.UpdateSnapshot(&fork_snap);
+  ASSERT_EQ(fork_snap.num_nodes(), 3u);
+  EXPECT_EQ(fork_snap.Get("n1")->requested().milli_cpu, 0);
+  EXPECT_EQ(fork_snap.Get("n2")->requested().milli_cpu, 700);
+
+  // The base and its snapshot are as they were.
+  base.UpdateSnapshot(&base_snap);
+  EXPECT_EQ(base.num_pods(), 1u);
+  ASSERT_EQ(base_snap.num_nodes(), 2u);
+  EXPECT_EQ(base_snap.Get("n1")->requested().milli_cpu, 300);
+  EXPECT_EQ(base_snap.Get("n2")->requested().milli_cpu, 0);
+  EXPECT_NE(base.GetPod("default/a"), nullptr);
+  EXPECT_EQ(base.GetPod("default/b"), nullptr);
+}
+
 TEST(CacheTest, DuplicateNodeAndPodAreRejected) {
   Cache cache;
   ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());
