@@ -252,7 +252,7 @@ TEST_F(ServiceTest, BadRequestsNameTheField) {
     v1::Pod empty = WebPod("b");
     empty.mutable_spec()->clear_containers();
     *r.add_pods() = empty;
-    place_cases.push_back({"no containers", r, "pods[1].spec.containers: Required value"});
+    place_cases.push_back({"no containers", r, "pods[1]: Pod default/b: spec.containers: Required value"});
   }
   {
     pb::PlaceRequest r;
@@ -300,7 +300,7 @@ TEST_F(ServiceTest, BadRequestsNameTheField) {
     pb::CapacityRequest r;
     *r.mutable_template_() = WebPod("t");
     r.mutable_template_()->mutable_spec()->set_nodename("node-a");
-    capacity_cases.push_back({"bound template", r, "template.spec.nodeName: Invalid value"});
+    capacity_cases.push_back({"bound template", r, "template: Pod default/t: spec.nodeName: Invalid value"});
   }
   for (const CapacityCase& c : capacity_cases) {
     grpc::ClientContext context;

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "api/decode.h"
 #include "load/loader.h"
 #include "model/priority.h"
 
@@ -45,13 +46,18 @@ absl::StatusOr<std::unique_ptr<Host>> WhatIf::Fork(const WhatIfOptions& options,
 absl::StatusOr<model::PodPtr> WhatIf::CompilePod(v1::Pod pod, absl::string_view field) const {
   // Upstream's validatePodSpec requires containers; a pod without any has
   // no requests to place, so it is a mistake of the asker, not a pod.
+  // Named as the compiler names objects: "Pod <namespace>/<name>".
+  const std::string object =
+      absl::StrCat("Pod ", pod.metadata().namespace_().empty() ? "default" : pod.metadata().namespace_(),
+                   "/", pod.metadata().name());
   if (pod.spec().containers_size() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".spec.containers: Required value"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", object, ": spec.containers: Required value"));
   }
   if (!pod.spec().nodename().empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".spec.nodeName: Invalid value: \"", pod.spec().nodename(),
-                     "\": must be empty: the pod is to be scheduled"));
+        absl::StrCat(field, ": ", object, ": spec.nodeName: Invalid value: \"",
+                     pod.spec().nodename(), "\": must be empty: the pod is to be scheduled"));
   }
   const model::PriorityRequest request = model::PriorityRequest::FromSpec(pod.spec());
   absl::StatusOr<model::PodPtr> compiled =
@@ -61,6 +67,25 @@ absl::StatusOr<model::PodPtr> WhatIf::CompilePod(v1::Pod pod, absl::string_view 
   }
   return load::ResolvePriority(cluster_.priority_classes, request, load::Admission::kAdmit,
                                *std::move(compiled));
+}
+
+absl::StatusOr<std::vector<model::PodPtr>> WhatIf::CompilePodFile(
+    const std::string& path) const {
+  absl::StatusOr<std::string> content = api::ReadFile(path);
+  if (!content.ok()) return content.status();
+  std::vector<model::PodPtr> out;
+  absl::Status s = api::DecodeEach(path, *content, [&](api::Object obj) -> absl::Status {
+    if (obj.kind != "Pod") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(obj.origin, ": kind: Unsupported value: \"", obj.kind, "\": want Pod"));
+    }
+    auto pod = CompilePod(static_cast<const v1::Pod&>(*obj.message), path);
+    if (!pod.ok()) return pod.status();
+    out.push_back(*std::move(pod));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 absl::StatusOr<std::vector<Placement>> WhatIf::Place(const std::vector<model::PodPtr>& pods,

@@ -86,12 +86,21 @@ class WhatIf {
   //
   // `pod` defaulted as the API server would on create, validated, compiled
   // into the base's interner, and its priority admitted against the
-  // cluster's PriorityClasses. Errors are InvalidArgument and begin with
-  // `field` (the pod's place in the request, "pods[2]"): a pod with no
+  // cluster's PriorityClasses. Errors are InvalidArgument and read
+  // "<field>: Pod <ns>/<name>: <path>: <problem>", `field` being where the
+  // pod is (its place in a request, "pods[2]", or a file name): a pod with no
   // containers, a quantity that does not parse, a bound pod
   // (spec.nodeName set), anything the API server would refuse.
   absl::StatusOr<model::PodPtr> CompilePod(::k8s::io::api::core::v1::Pod pod,
                                            absl::string_view field) const;
+
+  // CompilePodFile()
+  //
+  // Every object of a file (a List, a YAML stream, or JSON) compiled with
+  // CompilePod, `path` as the field: what `kestrel place --pods` and
+  // `kestrel capacity --template` read. An object that is not a Pod is an
+  // error naming it.
+  absl::StatusOr<std::vector<model::PodPtr>> CompilePodFile(const std::string& path) const;
 
   // Place()
   //

@@ -237,10 +237,10 @@ TEST(WhatIfTest, BadPodsNameTheField) {
   };
   const std::vector<Case> cases = {
       {"kind: Pod\napiVersion: v1\nmetadata: {name: x}\nspec: {}\n",
-       "pods[1].spec.containers: Required value"},
+       "pods[1]: Pod default/x: spec.containers: Required value"},
       {"kind: Pod\napiVersion: v1\nmetadata: {name: x}\nspec:\n  nodeName: node-a\n"
        "  containers: [{name: c, image: i}]\n",
-       "pods[1].spec.nodeName: Invalid value: \"node-a\""},
+       "pods[1]: Pod default/x: spec.nodeName: Invalid value: \"node-a\""},
       {"kind: Pod\napiVersion: v1\nmetadata: {name: x}\nspec:\n  containers:\n"
        "  - {name: c, image: i, resources: {requests: {cpu: \"1\"}, limits: {cpu: 500m}}}\n",
        "pods[1]: Pod default/x: spec.containers[0].resources.requests: Invalid value: \"1\": "
