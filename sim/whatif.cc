@@ -29,6 +29,8 @@ absl::StatusOr<std::unique_ptr<WhatIf>> WhatIf::Create(
   auto base = Host::Create(w->cluster_, w->config_, base_options);
   if (!base.ok()) return base.status();
   w->base_ = *std::move(base);
+  // Forks then share the base's pods instead of copying them.
+  w->base_->cache().Freeze();
   // Both configs must build; a fork can then fail only on memory.
   auto check = Host::Fork(*w->base_, w->no_preemption_config_, base_options);
   if (!check.ok()) return check.status();
