@@ -52,13 +52,13 @@ std::vector<std::string> Seeds() {
           std::string(1, '\2') + explain.SerializeAsString()};
 }
 
-void Run(const std::string& input) {
+void RunTarget(const std::string& input) {
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
 TEST(RequestFuzzTest, SeedsAndMutations) {
   const std::vector<std::string> seeds = Seeds();
-  for (const std::string& s : seeds) Run(s);
+  for (const std::string& s : seeds) RunTarget(s);
   std::mt19937 rng(20261207);
   for (int i = 0; i < 3000; ++i) {
     std::string input = seeds[i % seeds.size()];
@@ -78,7 +78,7 @@ TEST(RequestFuzzTest, SeedsAndMutations) {
         input = input.substr(0, at) + other.substr(from);
       }
     }
-    Run(input);
+    RunTarget(input);
   }
 }
 
