@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -31,7 +32,10 @@
 #include "sim/explain.h"
 #include "sim/generate.h"
 #include "sim/report.h"
+#include "service/server.h"
+#include "service/whatif_service.h"
 #include "sim/simulator.h"
+#include "sim/whatif.h"
 #include "util/klog/klog.h"
 
 namespace kestrel::cmd {
@@ -71,6 +75,20 @@ commands:
             the config's profiles are scheduled and bound; health, readiness,
             /metrics and /configz over HTTPS on --secure-port (0: none); runs
             until SIGINT or SIGTERM; exits 1 when leadership is lost
+  place     --cluster=F --pods=F [--config=F] [--seed=N] [--threads=N]
+            [--preemption=true|false] [--output=text|json]
+            where would the pods of --pods go in the cluster (its bound pods;
+            its unbound pods are ignored): the placements simulate would report
+  capacity  --cluster=F --template=POD.yaml [--limit=N] [--config=F] [--seed=N]
+            [--threads=N] [--output=text|json]
+            how many more copies of the pod fit, scheduled one after another
+            with the full profile and no preemption; per node; what stopped it
+  serve     --listen=ADDR --cluster=F... [--config=F] [--tls-cert-file=F
+            --tls-private-key-file=F [--client-ca-file=F]] [--max-pods-per-request=N]
+            [--max-capacity=N] [--max-request-bytes=N] [--threads-per-request=N]
+            the gRPC what-if service (api/service.proto: Place, Explain,
+            Capacity), with grpc.health.v1 and server reflection; the --cluster
+            files are read again on SIGHUP; runs until SIGINT or SIGTERM
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
             cluster: loopback only (PORT 0: any free port), the objects of each
@@ -242,6 +260,167 @@ int Explain(const std::vector<std::string>& args) {
   auto explanation = sim::Explain(in->cluster, in->config, *pod, in->options);
   if (!explanation.ok()) return Fail(explanation.status());
   std::cout << (in->json ? sim::ExplainJson(*explanation) : sim::ExplainText(*explanation));
+  return 0;
+}
+
+// The cluster files and config of place, capacity and serve, loaded as the
+// base of the what-if questions.
+absl::StatusOr<std::unique_ptr<sim::WhatIf>> WhatIfFromFlags(
+    const Flags& flags, const std::vector<std::string>& files) {
+  auto config = ConfigFromFlags(flags);
+  if (!config.ok()) return config.status();
+  auto compile = CompileOptionsFrom(flags, *config);
+  if (!compile.ok()) return compile.status();
+  auto cluster = sim::LoadFiles(files, *compile);
+  if (!cluster.ok()) return cluster.status();
+  for (const std::string& w : cluster->warnings) std::cerr << "kestrel: warning: " << w << "\n";
+  return sim::WhatIf::Create(*std::move(cluster), *std::move(config));
+}
+
+absl::StatusOr<bool> BoolFlag(const Flags& flags, const std::string& name, bool fallback) {
+  if (!flags.Has(name)) return fallback;
+  const std::string v = flags.Get(name);
+  if (v == "true" || v.empty()) return true;
+  if (v == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("flag --", name, ": \"", v, "\": want true or false"));
+}
+
+absl::StatusOr<sim::WhatIfOptions> WhatIfOptionsFromFlags(const Flags& flags) {
+  auto sim_options = OptionsFromFlags(flags);
+  if (!sim_options.ok()) return sim_options.status();
+  sim::WhatIfOptions options;
+  options.seed = sim_options->seed;
+  options.threads = sim_options->threads == 0
+                        ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                        : sim_options->threads;
+  auto preemption = BoolFlag(flags, "preemption", true);
+  if (!preemption.ok()) return preemption.status();
+  options.preemption = *preemption;
+  return options;
+}
+
+int Place(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "pods", "config", "seed", "threads", "preemption",
+                                   "output", "alpha-annotations"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto cluster = flags->Required("cluster");
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto pods_file = flags->Required("pods");
+  if (!pods_file.ok()) return Fail(pods_file.status());
+  auto options = WhatIfOptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto whatif = WhatIfFromFlags(*flags, {*cluster});
+  if (!whatif.ok()) return Fail(whatif.status());
+  auto pods = (*whatif)->CompilePodFile(*pods_file);
+  if (!pods.ok()) return Fail(pods.status());
+  auto placed = (*whatif)->Place(*pods, *options);
+  if (!placed.ok()) return Fail(placed.status());
+  std::cout << (flags->Get("output", "text") == "json" ? sim::PlaceJson(*placed)
+                                                       : sim::PlaceText(*placed));
+  return 0;
+}
+
+int Capacity(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "template", "limit", "config", "seed", "threads",
+                                   "output", "alpha-annotations"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto cluster = flags->Required("cluster");
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto template_file = flags->Required("template");
+  if (!template_file.ok()) return Fail(template_file.status());
+  auto limit = flags->Int("limit", 0);
+  if (!limit.ok()) return Fail(limit.status());
+  if (*limit < 0) return Fail(absl::InvalidArgumentError("flag --limit: must be >= 0"));
+  auto options = WhatIfOptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto whatif = WhatIfFromFlags(*flags, {*cluster});
+  if (!whatif.ok()) return Fail(whatif.status());
+  auto pods = (*whatif)->CompilePodFile(*template_file);
+  if (!pods.ok()) return Fail(pods.status());
+  if (pods->size() != 1) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        *template_file, ": want exactly one Pod, found ", pods->size())));
+  }
+  auto result = (*whatif)->Capacity(pods->front(), *limit, *options);
+  if (!result.ok()) return Fail(result.status());
+  std::cout << (flags->Get("output", "text") == "json" ? sim::CapacityJson(*result)
+                                                       : sim::CapacityText(*result));
+  return 0;
+}
+
+// The gRPC what-if service. SIGHUP reads the cluster files (and config)
+// again; a reload that fails keeps the cluster being served.
+int Serve(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(
+      args,
+      {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file", "client-ca-file",
+       "max-pods-per-request", "max-capacity", "max-request-bytes", "threads-per-request",
+       "alpha-annotations"},
+      {"cluster"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  auto listen = flags->Required("listen");
+  if (!listen.ok()) return Fail(listen.status());
+  const std::vector<std::string> files = flags->All("cluster");
+  if (files.empty()) return Fail(absl::InvalidArgumentError("flag --cluster: required"));
+  service::ServiceOptions service_options;
+  auto max_pods = flags->Int("max-pods-per-request", service_options.max_pods_per_request);
+  auto max_capacity = flags->Int("max-capacity", service_options.max_capacity);
+  auto threads = flags->Int("threads-per-request", service_options.threads_per_request);
+  service::ServerOptions server_options;
+  auto max_bytes = flags->Int("max-request-bytes", server_options.max_request_bytes);
+  for (const auto* v : {&max_pods, &max_capacity, &threads, &max_bytes}) {
+    if (!v->ok()) return Fail(v->status());
+  }
+  if (*max_pods < 1 || *max_capacity < 1 || *threads < 1 || *max_bytes < 1 ||
+      *max_bytes > (int64_t{1} << 31) - 1 || *max_pods > (int64_t{1} << 31) - 1) {
+    return Fail(absl::InvalidArgumentError(
+        "flags --max-pods-per-request, --max-capacity, --threads-per-request and "
+        "--max-request-bytes: must be positive"));
+  }
+  service_options.max_pods_per_request = static_cast<int>(*max_pods);
+  service_options.max_capacity = *max_capacity;
+  service_options.threads_per_request = static_cast<int>(*threads);
+  server_options.max_request_bytes = static_cast<int>(*max_bytes);
+  server_options.listen = *listen;
+  server_options.tls_cert_file = flags->Get("tls-cert-file");
+  server_options.tls_private_key_file = flags->Get("tls-private-key-file");
+  server_options.client_ca_file = flags->Get("client-ca-file");
+
+  // Signals are taken by sigwait below: block them before gRPC starts threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto whatif = WhatIfFromFlags(*flags, files);
+  if (!whatif.ok()) return Fail(whatif.status());
+  const size_t nodes = (*whatif)->cluster().nodes.size();
+  service::WhatIfService service(service_options);
+  service.SetBase(*std::move(whatif));
+  auto running = service::StartServer(server_options, &service);
+  if (!running.ok()) return Fail(running.status());
+  std::cerr << "kestrel serve: listening on " << server_options.listen << " (port "
+            << running->port << "), " << nodes << " nodes; SIGHUP reloads, SIGINT stops"
+            << std::endl;
+  int signal = 0;
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    auto reloaded = WhatIfFromFlags(*flags, files);
+    if (!reloaded.ok()) {
+      std::cerr << "kestrel serve: reload failed, still serving the previous cluster: "
+                << reloaded.status().message() << std::endl;
+      continue;
+    }
+    const size_t n = (*reloaded)->cluster().nodes.size();
+    service.SetBase(*std::move(reloaded));
+    std::cerr << "kestrel serve: reloaded, " << n << " nodes" << std::endl;
+  }
+  running->server->Shutdown();
+  std::cerr << "kestrel serve: stopped" << std::endl;
   return 0;
 }
 
@@ -480,6 +659,9 @@ int main(int argc, char** argv) {
   if (command == "simulate") return kestrel::cmd::Simulate(args);
   if (command == "explain") return kestrel::cmd::Explain(args);
   if (command == "generate") return kestrel::cmd::Generate(args);
+  if (command == "place") return kestrel::cmd::Place(args);
+  if (command == "capacity") return kestrel::cmd::Capacity(args);
+  if (command == "serve") return kestrel::cmd::Serve(args);
   if (command == "rescheduler") return kestrel::cmd::Rescheduler(args);
   if (command == "apiserver") return kestrel::cmd::ApiServer(args);
   if (command == "scheduler") return kestrel::cmd::Scheduler(args);

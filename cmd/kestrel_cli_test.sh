@@ -611,6 +611,54 @@ expect_status 0
 expect_lines "${OUT}" '^    "scheduled": 4,?$' '^    "unschedulable": 0,?$'
 
 # ---------------------------------------------------------------------------
+# place and capacity: the what-if questions on files (sim/whatif.h).
+
+cat >"${TMP}/probe.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: probe, namespace: default}
+spec:
+  containers:
+  - name: c
+    image: nginx
+    resources: {requests: {cpu: 500m, memory: 256Mi}}
+YAML
+
+run capacity --cluster="${CLUSTER}" --template="${TMP}/probe.yaml" --output=json
+expect_status 0
+expect_lines "${OUT}" '^  "count": 26,$' '^    "node-b": 12,?$' \
+  '^  "stoppedBy": "0/5 nodes are available: 1 Too many pods, 1 node\(s\) were unschedulable, 3 Insufficient cpu\."$'
+
+run capacity --cluster="${CLUSTER}" --template="${TMP}/probe.yaml" --limit=3
+expect_status 0
+expect_lines "${OUT}" '^Count: +3$' '^Stopped by: +the limit$'
+
+run capacity --cluster="${CLUSTER}" --template="${BAD}/bad_quantity.yaml"
+expect_input_error "${BAD}/bad_quantity.yaml: Node node-1: kind: Unsupported value: \"Node\": want Pod"
+
+cat >"${TMP}/no-containers.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: empty}
+spec: {}
+YAML
+run capacity --cluster="${CLUSTER}" --template="${TMP}/no-containers.yaml"
+expect_input_error "${TMP}/no-containers.yaml: Pod default/empty: spec.containers: Required value"
+
+run place --cluster="${CLUSTER}" --pods="${SMALL}/extra_pods.yaml" --output=json
+expect_status 0
+expect_lines "${OUT}" '"pod": "default/extra-1"' '"node": "node-gpu"' '"scheduled": 1'
+
+run place --cluster="${CLUSTER}"
+expect_input_error 'flag --pods is required'
+
+run serve --cluster="${CLUSTER}"
+expect_input_error 'flag --listen is required'
+
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --client-ca-file=/ca.pem
+expect_input_error '--client-ca-file: needs --tls-cert-file and --tls-private-key-file'
+
+# ---------------------------------------------------------------------------
 # apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
 # with kubectl).
 

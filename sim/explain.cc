@@ -38,7 +38,12 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
   }
   auto host = Host::Create(cluster, config, options);
   if (!host.ok()) return host.status();
-  scheduler::Scheduler& sched = (*host)->scheduler();
+  return ExplainPod(**host, pod);
+}
+
+absl::StatusOr<Explanation> ExplainPod(Host& host, const model::PodPtr& pod) {
+  const std::string pod_key = pod->Key();
+  scheduler::Scheduler& sched = host.scheduler();
   const framework::Framework* fw = sched.ProfileFor(*pod);
   if (fw == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -49,7 +54,7 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
 
   Explanation out;
   out.pod = pod_key;
-  out.requests = RequestsOf(*pod, *cluster.names);
+  out.requests = RequestsOf(*pod, *host.names());
   for (const framework::WeightedScorePlugin& p : fw->score_plugins()) {
     out.score_plugins.emplace_back(p.plugin->Name());
   }

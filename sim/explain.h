@@ -97,6 +97,13 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
                                     const config::KubeSchedulerConfiguration& config,
                                     const std::string& pod_key, const SimOptions& options);
 
+// ExplainPod()
+//
+// Explains `pod` against the nodes and pods `host` holds now (a fork of the
+// what-if service, say). The host's cache is not changed: nothing is
+// assumed or bound.
+absl::StatusOr<Explanation> ExplainPod(Host& host, const model::PodPtr& pod);
+
 }  // namespace kestrel::sim
 
 #endif  // KESTREL_SIM_EXPLAIN_H_

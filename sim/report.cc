@@ -217,4 +217,78 @@ std::string ExplainText(const Explanation& e) {
   return out;
 }
 
+namespace {
+
+json PlacementJson(const Placement& p) {
+  json entry = {{"pod", p.pod}};
+  if (p.node.empty()) {
+    entry["node"] = nullptr;
+    entry["message"] = p.message;
+    if (!p.nominated_node.empty()) entry["nominatedNode"] = p.nominated_node;
+  } else {
+    entry["node"] = p.node;
+  }
+  if (!p.victims.empty()) entry["victims"] = p.victims;
+  return entry;
+}
+
+}  // namespace
+
+std::string PlaceJson(const std::vector<Placement>& placements) {
+  json list = json::array();
+  int scheduled = 0;
+  for (const Placement& p : placements) {
+    list.push_back(PlacementJson(p));
+    scheduled += !p.node.empty();
+  }
+  json out = {{"placements", std::move(list)},
+              {"summary",
+               {{"scheduled", scheduled},
+                {"unschedulable", static_cast<int>(placements.size()) - scheduled}}}};
+  return out.dump(2) + "\n";
+}
+
+std::string PlaceText(const std::vector<Placement>& placements) {
+  std::string out;
+  int scheduled = 0;
+  for (const Placement& p : placements) {
+    if (p.node.empty()) {
+      absl::StrAppend(&out, p.pod, "  unschedulable");
+      if (!p.nominated_node.empty()) absl::StrAppend(&out, " (nominated to ", p.nominated_node, ")");
+      absl::StrAppend(&out, ": ", p.message);
+    } else {
+      ++scheduled;
+      absl::StrAppend(&out, p.pod, "  -> ", p.node);
+    }
+    if (!p.victims.empty()) absl::StrAppend(&out, "  evicting ", absl::StrJoin(p.victims, ", "));
+    absl::StrAppend(&out, "\n");
+  }
+  absl::StrAppend(&out, "\nScheduled:      ", scheduled, "\n");
+  absl::StrAppend(&out, "Unschedulable:  ", placements.size() - scheduled, "\n");
+  return out;
+}
+
+std::string CapacityJson(const CapacityResult& result) {
+  // An ordered object: nodes in cluster order.
+  nlohmann::ordered_json per_node = nlohmann::ordered_json::object();
+  for (const auto& [node, count] : result.per_node) per_node[node] = count;
+  nlohmann::ordered_json out = {
+      {"count", result.count},
+      {"perNode", std::move(per_node)},
+      {"stoppedBy", result.stopped_by.empty() ? nlohmann::ordered_json(nullptr)
+                                              : nlohmann::ordered_json(result.stopped_by)}};
+  return out.dump(2) + "\n";
+}
+
+std::string CapacityText(const CapacityResult& result) {
+  std::string out = absl::StrCat("Count:       ", result.count, "\n");
+  if (!result.per_node.empty()) absl::StrAppend(&out, "Per node:\n");
+  for (const auto& [node, count] : result.per_node) {
+    absl::StrAppend(&out, absl::StrFormat("  %6d  %s\n", count, node));
+  }
+  absl::StrAppend(&out, "Stopped by:  ",
+                  result.stopped_by.empty() ? "the limit" : result.stopped_by, "\n");
+  return out;
+}
+
 }  // namespace kestrel::sim

@@ -10,6 +10,7 @@
 
 #include "sim/explain.h"
 #include "sim/simulator.h"
+#include "sim/whatif.h"
 
 namespace kestrel::sim {
 
@@ -20,6 +21,17 @@ std::string SimulateText(const Report& report, bool placements = true, bool with
 
 std::string ExplainJson(const Explanation& explanation);
 std::string ExplainText(const Explanation& explanation);
+
+// `kestrel place`: the placements in scheduling order. JSON:
+// {"placements": [{"pod", "node" (null when none), "message",
+// "nominatedNode", "victims"}], "summary": {"scheduled", "unschedulable"}}.
+std::string PlaceJson(const std::vector<Placement>& placements);
+std::string PlaceText(const std::vector<Placement>& placements);
+
+// `kestrel capacity`. JSON: {"count": N, "perNode": {"<node>": n, ...},
+// "stoppedBy": "<FitError>" or null}.
+std::string CapacityJson(const CapacityResult& result);
+std::string CapacityText(const CapacityResult& result);
 
 }  // namespace kestrel::sim
 

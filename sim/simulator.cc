@@ -19,15 +19,6 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
   host->names_ = cluster.names.get();
   host->pdbs_ = cluster.pdbs;
   host->nodes_ = cluster.nodes;
-  framework::Handle handle;
-  handle.binder = &host->binder_;
-  handle.interner = cluster.names.get();
-  handle.deleter = &host->deleter_;
-  handle.pdbs = &host->pdb_lister_;
-  handle.nominator = &host->nominator_;
-  handle.seed = options.seed;
-  auto profiles = scheduler::BuildProfiles(config, scheduler::InTreeRegistry(), handle);
-  if (!profiles.ok()) return profiles.status();
   for (const auto& [ns, labels] : cluster.namespaces) host->cache_.SetNamespace(ns, labels);
   for (const model::NodePtr& node : cluster.nodes) {
     absl::Status s = host->cache_.AddNode(node);
@@ -37,6 +28,35 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
     absl::Status s = host->cache_.AddPod(pod);
     if (!s.ok()) return s;
   }
+  absl::Status s = host->Init(config, options);
+  if (!s.ok()) return s;
+  return host;
+}
+
+absl::StatusOr<std::unique_ptr<Host>> Host::Fork(
+    const Host& base, const config::KubeSchedulerConfiguration& config,
+    const SimOptions& options) {
+  std::unique_ptr<Host> host(new Host());
+  host->names_ = base.names_;
+  host->pdbs_ = base.pdbs_;
+  host->nodes_ = base.nodes_;
+  host->cache_.CopyFrom(base.cache_);
+  absl::Status s = host->Init(config, options);
+  if (!s.ok()) return s;
+  return host;
+}
+
+absl::Status Host::Init(const config::KubeSchedulerConfiguration& config,
+                        const SimOptions& options) {
+  framework::Handle handle;
+  handle.binder = &binder_;
+  handle.interner = names_;
+  handle.deleter = &deleter_;
+  handle.pdbs = &pdb_lister_;
+  handle.nominator = &nominator_;
+  handle.seed = options.seed;
+  auto profiles = scheduler::BuildProfiles(config, scheduler::InTreeRegistry(), handle);
+  if (!profiles.ok()) return profiles.status();
   scheduler::Scheduler::Options opts;
   opts.seed = options.seed;
   opts.threads = options.threads;
@@ -50,9 +70,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
     opts.threads = std::min(parallelism, hardware);
   }
   opts.percentage_of_nodes_to_score = config.percentageofnodestoscore();
-  host->scheduler_ = std::make_unique<scheduler::Scheduler>(&host->cache_,
-                                                            *std::move(profiles), opts);
-  return host;
+  scheduler_ = std::make_unique<scheduler::Scheduler>(&cache_, *std::move(profiles), opts);
+  return absl::OkStatus();
 }
 
 scheduler::ScheduleResult Host::Schedule(const model::PodPtr& pod) {

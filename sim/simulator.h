@@ -94,6 +94,17 @@ class Host {
       const Cluster& cluster, const config::KubeSchedulerConfiguration& config,
       const SimOptions& options);
 
+  // Fork()
+  //
+  // A host whose cache is a copy of `base`'s (Cache::CopyFrom: nodes, bound
+  // pods, namespaces), with the same budgets and interner and its own
+  // scheduler built from `config` and `options`. What the fork schedules,
+  // deletes or evicts never reaches `base`. `base` is only read, so many
+  // threads may fork one base at once while no one schedules into it.
+  static absl::StatusOr<std::unique_ptr<Host>> Fork(
+      const Host& base, const config::KubeSchedulerConfiguration& config,
+      const SimOptions& options);
+
   // Schedules one pod and, when placed, confirms its binding in the cache.
   scheduler::ScheduleResult Schedule(const model::PodPtr& pod);
 
@@ -149,6 +160,8 @@ class Host {
   };
 
   Host() = default;
+  // Builds the profiles and the scheduler over the loaded cache.
+  absl::Status Init(const config::KubeSchedulerConfiguration& config, const SimOptions& options);
   // Removes `pod` and spends the budgets that select it.
   absl::Status Remove(const model::Pod& pod);
 

@@ -19,14 +19,14 @@ uint32_t Cache::SlotFor(absl::string_view node_name) {
     slot_names_.emplace_back();
     in_changed_.push_back(false);
   }
-  slots_[slot] = std::make_unique<framework::NodeInfo>();
+  slots_[slot] = std::make_shared<framework::NodeInfo>();
   slot_by_name_.emplace(std::string(node_name), slot);
   slot_names_[slot] = std::string(node_name);
   return slot;
 }
 
 void Cache::Touch(uint32_t slot) {
-  slots_[slot]->set_generation(++generation_);
+  MutableSlot(slot).set_generation(++generation_);
   if (!in_changed_[slot]) {
     in_changed_[slot] = true;
     changed_.push_back(slot);
@@ -47,12 +47,83 @@ void Cache::MaybeFreeSlot(uint32_t slot) {
   }
 }
 
+void Cache::CopyFrom(const Cache& base) {
+  slots_ = base.slots_;
+  slot_names_ = base.slot_names_;
+  free_slots_ = base.free_slots_;
+  slot_by_name_ = base.slot_by_name_;
+  pods_ = base.pods_;
+  num_nodes_ = base.num_nodes_;
+  generation_ = base.generation_;
+  changed_ = base.changed_;
+  in_changed_ = base.in_changed_;
+  node_set_changed_ = base.node_set_changed_;
+  epoch_ = base.epoch_;
+  pod_log_ = base.pod_log_;
+  pod_log_overflowed_ = base.pod_log_overflowed_;
+  namespaces_ = base.namespaces_;
+  namespaces_changed_ = base.namespaces_changed_;
+}
+
+void Cache::Freeze() { pods_.Freeze(); }
+
+framework::NodeInfo& Cache::MutableSlot(uint32_t slot) {
+  std::shared_ptr<framework::NodeInfo>& info = slots_[slot];
+  // Shared with another cache: that one may read it at any time.
+  if (info.use_count() > 1) info = std::make_shared<framework::NodeInfo>(*info);
+  return *info;
+}
+
+const Cache::PodState* Cache::PodTable::Find(absl::string_view key) const {
+  if (auto it = own_.find(key); it != own_.end()) return &it->second;
+  if (frozen_ == nullptr || hidden_.contains(key)) return nullptr;
+  auto it = frozen_->find(key);
+  return it == frozen_->end() ? nullptr : &it->second;
+}
+
+Cache::PodState* Cache::PodTable::Mutable(absl::string_view key) {
+  if (auto it = own_.find(key); it != own_.end()) return &it->second;
+  if (frozen_ == nullptr || hidden_.contains(key)) return nullptr;
+  auto it = frozen_->find(key);
+  if (it == frozen_->end()) return nullptr;
+  hidden_.insert(it->first);
+  return &own_.emplace(it->first, it->second).first->second;
+}
+
+void Cache::PodTable::Insert(std::string key, PodState state) {
+  own_.emplace(std::move(key), std::move(state));
+}
+
+void Cache::PodTable::Erase(absl::string_view key) {
+  own_.erase(key);
+  if (frozen_ != nullptr && frozen_->contains(key)) hidden_.insert(std::string(key));
+}
+
+size_t Cache::PodTable::size() const {
+  return own_.size() + (frozen_ == nullptr ? 0 : frozen_->size()) - hidden_.size();
+}
+
+void Cache::PodTable::Freeze() {
+  if (frozen_ == nullptr) {
+    frozen_ = std::make_shared<const PodMap>(std::move(own_));
+  } else {
+    auto merged = std::make_shared<PodMap>();
+    for (const auto& [key, state] : *frozen_) {
+      if (!hidden_.contains(key)) merged->emplace(key, state);
+    }
+    for (auto& [key, state] : own_) merged->insert_or_assign(key, std::move(state));
+    frozen_ = std::move(merged);
+  }
+  own_ = PodMap();
+  hidden_.clear();
+}
+
 absl::Status Cache::AddNode(model::NodePtr node) {
   const uint32_t slot = SlotFor(node->name);
   if (slots_[slot]->node() != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("node ", node->name, " already exists"));
   }
-  slots_[slot]->SetNode(std::move(node));
+  MutableSlot(slot).SetNode(std::move(node));
   ++num_nodes_;
   node_set_changed_ = true;
   Touch(slot);
@@ -64,7 +135,7 @@ absl::Status Cache::UpdateNode(model::NodePtr node) {
   if (it == slot_by_name_.end() || slots_[it->second]->node() == nullptr) {
     return AddNode(std::move(node));
   }
-  slots_[it->second]->SetNode(std::move(node));
+  MutableSlot(it->second).SetNode(std::move(node));
   Touch(it->second);
   return absl::OkStatus();
 }
@@ -77,7 +148,7 @@ absl::Status Cache::RemoveNode(absl::string_view name) {
   const uint32_t slot = it->second;
   // Pods stay until they are removed themselves, as upstream: the node's
   // slot lives on, without a node, while it still holds pods.
-  slots_[slot]->SetNode(nullptr);
+  MutableSlot(slot).SetNode(nullptr);
   --num_nodes_;
   node_set_changed_ = true;
   Touch(slot);
@@ -98,7 +169,7 @@ void Cache::LogPod(uint32_t slot, const model::PodPtr& pod, int sign) {
 
 absl::Status Cache::AddPodToNode(const model::PodPtr& pod) {
   const uint32_t slot = SlotFor(pod->node_name);
-  slots_[slot]->AddPod(pod);
+  MutableSlot(slot).AddPod(pod);
   LogPod(slot, pod, +1);
   Touch(slot);
   return absl::OkStatus();
@@ -111,7 +182,7 @@ absl::Status Cache::RemovePodFromNode(const model::PodPtr& pod) {
         absl::StrCat("node ", pod->node_name, " of pod ", pod->Key(), " is not in the cache"));
   }
   const uint32_t slot = it->second;
-  absl::Status s = slots_[slot]->RemovePod(*pod);
+  absl::Status s = MutableSlot(slot).RemovePod(*pod);
   if (!s.ok()) return s;
   LogPod(slot, pod, -1);
   Touch(slot);
@@ -124,47 +195,48 @@ absl::Status Cache::AddPod(model::PodPtr pod) {
     return absl::InvalidArgumentError(absl::StrCat("pod ", pod->Key(), " is not bound"));
   }
   const std::string key = pod->Key();
-  auto it = pods_.find(key);
-  if (it != pods_.end()) {
-    if (!it->second.assumed) {
+  if (const PodState* found = pods_.Find(key); found != nullptr) {
+    if (!found->assumed) {
       return absl::AlreadyExistsError(absl::StrCat("pod ", key, " was already in added state"));
     }
     // Confirmation of an assumed pod: replace the assumed copy with the
     // observed one, which may even name another node.
-    absl::Status s = RemovePodFromNode(it->second.pod);
+    absl::Status s = RemovePodFromNode(found->pod);
     if (!s.ok()) return s;
     s = AddPodToNode(pod);
     if (!s.ok()) return s;
-    it->second = PodState{std::move(pod), false, false};
+    *pods_.Mutable(key) = PodState{std::move(pod), false, false};
     return absl::OkStatus();
   }
   absl::Status s = AddPodToNode(pod);
   if (!s.ok()) return s;
-  pods_.emplace(key, PodState{std::move(pod), false, false});
+  pods_.Insert(key, PodState{std::move(pod), false, false});
   return absl::OkStatus();
 }
 
 absl::Status Cache::UpdatePod(const model::Pod& old_pod, model::PodPtr new_pod) {
-  auto it = pods_.find(old_pod.Key());
-  if (it == pods_.end() || it->second.assumed) {
+  const std::string key = old_pod.Key();
+  const PodState* found = pods_.Find(key);
+  if (found == nullptr || found->assumed) {
     return absl::NotFoundError(
-        absl::StrCat("pod ", old_pod.Key(), " is not added to the cache, so it can't be updated"));
+        absl::StrCat("pod ", key, " is not added to the cache, so it can't be updated"));
   }
-  absl::Status s = RemovePodFromNode(it->second.pod);
+  absl::Status s = RemovePodFromNode(found->pod);
   if (!s.ok()) return s;
   s = AddPodToNode(new_pod);
   if (!s.ok()) return s;
-  it->second.pod = std::move(new_pod);
+  pods_.Mutable(key)->pod = std::move(new_pod);
   return absl::OkStatus();
 }
 
 absl::Status Cache::RemovePod(const model::Pod& pod) {
-  auto it = pods_.find(pod.Key());
-  if (it == pods_.end()) {
-    return absl::NotFoundError(absl::StrCat("pod ", pod.Key(), " is not in the cache"));
+  const std::string key = pod.Key();
+  const PodState* found = pods_.Find(key);
+  if (found == nullptr) {
+    return absl::NotFoundError(absl::StrCat("pod ", key, " is not in the cache"));
   }
-  absl::Status s = RemovePodFromNode(it->second.pod);
-  pods_.erase(it);
+  absl::Status s = RemovePodFromNode(found->pod);
+  pods_.Erase(key);
   return s;
 }
 
@@ -174,48 +246,49 @@ absl::Status Cache::AssumePod(model::PodPtr pod) {
         absl::StrCat("assumed pod ", pod->Key(), " has no node name"));
   }
   const std::string key = pod->Key();
-  if (pods_.count(key) > 0) {
+  if (pods_.Find(key) != nullptr) {
     return absl::AlreadyExistsError(
         absl::StrCat("pod ", key, " is in the cache, so can't be assumed"));
   }
   absl::Status s = AddPodToNode(pod);
   if (!s.ok()) return s;
-  pods_.emplace(key, PodState{std::move(pod), true, false});
+  pods_.Insert(key, PodState{std::move(pod), true, false});
   return absl::OkStatus();
 }
 
 absl::Status Cache::FinishBinding(const model::Pod& pod) {
-  auto it = pods_.find(pod.Key());
-  if (it == pods_.end() || !it->second.assumed) {
+  const PodState* found = pods_.Find(pod.Key());
+  if (found == nullptr || !found->assumed) {
     return absl::FailedPreconditionError(
         absl::StrCat("pod ", pod.Key(), " is not assumed"));
   }
-  it->second.binding_finished = true;
+  pods_.Mutable(pod.Key())->binding_finished = true;
   return absl::OkStatus();
 }
 
 absl::Status Cache::ForgetPod(const model::Pod& pod) {
-  auto it = pods_.find(pod.Key());
-  if (it == pods_.end()) {
-    return absl::NotFoundError(absl::StrCat("pod ", pod.Key(), " is not in the cache"));
+  const std::string key = pod.Key();
+  const PodState* found = pods_.Find(key);
+  if (found == nullptr) {
+    return absl::NotFoundError(absl::StrCat("pod ", key, " is not in the cache"));
   }
-  if (!it->second.assumed) {
+  if (!found->assumed) {
     return absl::FailedPreconditionError(
-        absl::StrCat("pod ", pod.Key(), " was added, so it can't be forgotten"));
+        absl::StrCat("pod ", key, " was added, so it can't be forgotten"));
   }
-  if (it->second.pod->node_name != pod.node_name) {
+  if (found->pod->node_name != pod.node_name) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "pod ", pod.Key(), " was assumed on ", it->second.pod->node_name,
+        "pod ", key, " was assumed on ", found->pod->node_name,
         " but assigned to ", pod.node_name));
   }
-  absl::Status s = RemovePodFromNode(it->second.pod);
-  pods_.erase(it);
+  absl::Status s = RemovePodFromNode(found->pod);
+  pods_.Erase(key);
   return s;
 }
 
 bool Cache::IsAssumed(const model::Pod& pod) const {
-  auto it = pods_.find(pod.Key());
-  return it != pods_.end() && it->second.assumed;
+  const PodState* found = pods_.Find(pod.Key());
+  return found != nullptr && found->assumed;
 }
 
 size_t Cache::CountPodsOnUnknownNodes() const {
@@ -227,8 +300,8 @@ size_t Cache::CountPodsOnUnknownNodes() const {
 }
 
 model::PodPtr Cache::GetPod(absl::string_view key) const {
-  auto it = pods_.find(key);
-  return it == pods_.end() ? nullptr : it->second.pod;
+  const PodState* found = pods_.Find(key);
+  return found == nullptr ? nullptr : found->pod;
 }
 
 void Cache::SetNamespace(model::Id ns, model::Labels labels) {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "model/objects.h"
 #include "scheduler/cache/snapshot.h"
@@ -48,6 +49,25 @@ class Cache {
   Cache() = default;
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
+
+  // CopyFrom()
+  //
+  // Makes this cache a copy of `base`: every node, pod (assumed or added)
+  // and namespace. The copy is copy-on-write: NodeInfos are shared until
+  // one side changes them, and the pods `base` held when it was last
+  // frozen are shared, with this cache's changes kept beside them. The
+  // gRPC what-if service forks a request's private cache from one loaded
+  // base this way. `base` is only read, so many threads may copy one base
+  // at once while no one changes it. A snapshot this cache updates next is
+  // rebuilt in full.
+  void CopyFrom(const Cache& base);
+
+  // Freeze()
+  //
+  // Moves the pods into a shared, immutable table, so that CopyFrom of
+  // this cache shares them instead of copying them. Changes afterwards are
+  // kept beside the table as before; nothing else changes.
+  void Freeze();
 
   absl::Status AddNode(model::NodePtr node);
   absl::Status UpdateNode(model::NodePtr node);
@@ -103,6 +123,31 @@ class Cache {
     bool assumed = false;
     bool binding_finished = false;
   };
+  using PodMap = absl::flat_hash_map<std::string, PodState>;
+
+  // Pods by namespace/name: a frozen table shared by copies, and this
+  // cache's own entries (added, or changed from the table's) beside it.
+  class PodTable {
+   public:
+    const PodState* Find(absl::string_view key) const;
+    // The entry to change in place, copied out of the frozen table first.
+    PodState* Mutable(absl::string_view key);
+    // `key` must be absent.
+    void Insert(std::string key, PodState state);
+    void Erase(absl::string_view key);
+    size_t size() const;
+    void Freeze();
+
+   private:
+    std::shared_ptr<const PodMap> frozen_;
+    PodMap own_;
+    // Keys of frozen_ that own_ overrides or that were erased.
+    absl::flat_hash_set<std::string> hidden_;
+  };
+
+  // The NodeInfo of `slot` to change: a private copy when a copy of this
+  // cache (or the cache this one copied) still shares it.
+  framework::NodeInfo& MutableSlot(uint32_t slot);
 
   // Returns the slot of `node_name`, creating an empty one (pods may arrive
   // before their node) when absent.
@@ -113,11 +158,12 @@ class Cache {
   // Frees a slot that has neither a node nor pods.
   void MaybeFreeSlot(uint32_t slot);
 
-  std::vector<std::unique_ptr<framework::NodeInfo>> slots_;
+  // Shared with copies (CopyFrom) until changed: see MutableSlot.
+  std::vector<std::shared_ptr<framework::NodeInfo>> slots_;
   std::vector<std::string> slot_names_;  // the node name each slot is for
   std::vector<uint32_t> free_slots_;
   absl::flat_hash_map<std::string, uint32_t> slot_by_name_;
-  absl::flat_hash_map<std::string, PodState> pods_;  // by namespace/name
+  PodTable pods_;
   size_t num_nodes_ = 0;
 
   uint64_t generation_ = 0;

@@ -45,6 +45,82 @@ TEST(CacheTest, AddPodCountsRequestsOnItsNode) {
   EXPECT_EQ(snap.Get("n2")->requested().milli_cpu, 0);
 }
 
+// A copy carries every node and pod of its base, and from then on the two
+// change apart: what the copy assumes, adds or removes the base never sees.
+TEST(CacheTest, CopyFromForksTheBase) {
+  Cache base;
+  ASSERT_TRUE(base.AddNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(base.AddNode(MakeNode("n2")).ok());
+  ASSERT_TRUE(base.AddPod(MakePod("a", "n1", 300)).ok());
+  Snapshot base_snap;
+  base.UpdateSnapshot(&base_snap);
+
+  Cache fork;
+  fork.CopyFrom(base);
+  EXPECT_EQ(fork.num_nodes(), 2u);
+  EXPECT_EQ(fork.num_pods(), 1u);
+  ASSERT_TRUE(fork.AssumePod(MakePod("b", "n2", 700)).ok());
+  ASSERT_TRUE(fork.RemovePod(*MakePod("a", "n1")).ok());
+  ASSERT_TRUE(fork.AddNode(MakeNode("n3")).ok());
+  Snapshot fork_snap;
+  fork.UpdateSnapshot(&fork_snap);
+  ASSERT_EQ(fork_snap.num_nodes(), 3u);
+  EXPECT_EQ(fork_snap.Get("n1")->requested().milli_cpu, 0);
+  EXPECT_EQ(fork_snap.Get("n2")->requested().milli_cpu, 700);
+
+  // The base and its snapshot are as they were.
+  base.UpdateSnapshot(&base_snap);
+  EXPECT_EQ(base.num_pods(), 1u);
+  ASSERT_EQ(base_snap.num_nodes(), 2u);
+  EXPECT_EQ(base_snap.Get("n1")->requested().milli_cpu, 300);
+  EXPECT_EQ(base_snap.Get("n2")->requested().milli_cpu, 0);
+  EXPECT_NE(base.GetPod("default/a"), nullptr);
+  EXPECT_EQ(base.GetPod("default/b"), nullptr);
+}
+
+// The same, with the base's pods frozen (shared with the copy): the copy's
+// changes to pods it shares — confirm, update, remove, remove and add again
+// — never reach the base, and each side counts its own pods.
+TEST(CacheTest, CopyOfFrozenBaseChangesApart) {
+  Cache base;
+  ASSERT_TRUE(base.AddNode(MakeNode("n1")).ok());
+  ASSERT_TRUE(base.AddPod(MakePod("a", "n1", 100)).ok());
+  ASSERT_TRUE(base.AddPod(MakePod("b", "n1", 200)).ok());
+  ASSERT_TRUE(base.AssumePod(MakePod("c", "n1", 400)).ok());
+  base.Freeze();
+  EXPECT_EQ(base.num_pods(), 3u);
+
+  Cache fork;
+  fork.CopyFrom(base);
+  ASSERT_TRUE(fork.AddPod(MakePod("c", "n1", 400)).ok());  // confirms the assumed pod
+  EXPECT_FALSE(fork.IsAssumed(*MakePod("c", "n1")));
+  EXPECT_TRUE(base.IsAssumed(*MakePod("c", "n1")));
+  ASSERT_TRUE(fork.UpdatePod(*MakePod("a", "n1"), MakePod("a", "n1", 1000)).ok());
+  ASSERT_TRUE(fork.RemovePod(*MakePod("b", "n1")).ok());
+  EXPECT_EQ(fork.GetPod("default/b"), nullptr);
+  EXPECT_EQ(fork.num_pods(), 2u);
+  ASSERT_TRUE(fork.AddPod(MakePod("b", "n1", 50)).ok());
+  EXPECT_EQ(fork.num_pods(), 3u);
+  EXPECT_EQ(fork.AddPod(MakePod("a", "n1")).code(), absl::StatusCode::kAlreadyExists);
+
+  Snapshot fork_snap;
+  fork.UpdateSnapshot(&fork_snap);
+  EXPECT_EQ(fork_snap.Get("n1")->requested().milli_cpu, 1000 + 50 + 400);
+  Snapshot base_snap;
+  base.UpdateSnapshot(&base_snap);
+  EXPECT_EQ(base_snap.Get("n1")->requested().milli_cpu, 100 + 200 + 400);
+  EXPECT_EQ(base.num_pods(), 3u);
+  EXPECT_EQ(base.GetPod("default/a")->requests.milli_cpu, 100);
+  EXPECT_EQ(base.GetPod("default/b")->requests.milli_cpu, 200);
+
+  // Freezing a cache that has a frozen table and changes of its own keeps
+  // what it holds.
+  fork.Freeze();
+  EXPECT_EQ(fork.num_pods(), 3u);
+  EXPECT_EQ(fork.GetPod("default/a")->requests.milli_cpu, 1000);
+  EXPECT_EQ(fork.GetPod("default/b")->requests.milli_cpu, 50);
+}
+
 TEST(CacheTest, DuplicateNodeAndPodAreRejected) {
   Cache cache;
   ASSERT_TRUE(cache.AddNode(MakeNode("n1")).ok());

@@ -1,0 +1,166 @@
+#include "service/whatif_service.h"
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace kestrel::service {
+namespace {
+
+namespace pb = ::kestrel::v1;
+
+// absl and gRPC number their status codes alike.
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+void ToProto(const sim::Placement& p, pb::Placement* out) {
+  out->set_pod(p.pod);
+  out->set_node(p.node);
+  for (const std::string& v : p.victims) out->add_victims(v);
+  out->set_nominated_node(p.nominated_node);
+  out->set_message(p.message);
+}
+
+void ToProto(const sim::Explanation& e, pb::ExplainResponse* out) {
+  out->set_pod(e.pod);
+  pb::EffectiveRequests* r = out->mutable_requests();
+  r->set_milli_cpu(e.requests.milli_cpu);
+  r->set_memory(e.requests.memory);
+  r->set_ephemeral_storage(e.requests.ephemeral_storage);
+  for (const auto& [name, value] : e.requests.scalar) (*r->mutable_scalar())[name] = value;
+  r->set_non_zero_milli_cpu(e.requests.non_zero_milli_cpu);
+  r->set_non_zero_memory(e.requests.non_zero_memory);
+  if (e.pre_filter_rejection.has_value()) {
+    out->mutable_pre_filter_rejection()->set_plugin(e.pre_filter_rejection->plugin);
+    out->mutable_pre_filter_rejection()->set_message(e.pre_filter_rejection->message);
+  }
+  for (const std::string& p : e.score_plugins) out->add_score_plugins(p);
+  out->set_score_error(e.score_error);
+  for (const sim::NodeExplanation& n : e.nodes) {
+    pb::NodeExplanation* node = out->add_nodes();
+    node->set_node(n.node);
+    node->set_feasible(n.feasible);
+    for (const auto& [plugin, verdict] : n.filters) {
+      pb::PluginVerdict* v = node->add_filters();
+      v->set_plugin(plugin);
+      v->set_verdict(verdict);
+    }
+    for (const auto& [plugin, score] : n.scores) {
+      pb::PluginScore* s = node->add_scores();
+      s->set_plugin(plugin);
+      s->set_score(score);
+    }
+    for (const std::string& p : n.skipped_scores) node->add_skipped_scores(p);
+    node->set_total(n.total);
+  }
+  out->set_selected(e.selected);
+  out->set_message(e.message);
+}
+
+}  // namespace
+
+WhatIfService::WhatIfService(ServiceOptions options) : options_(std::move(options)) {}
+
+void WhatIfService::SetBase(std::shared_ptr<const sim::WhatIf> base) {
+  std::lock_guard<std::mutex> lock(mu_);
+  base_ = std::move(base);
+}
+
+std::shared_ptr<const sim::WhatIf> WhatIfService::base() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return base_;
+}
+
+sim::WhatIfOptions WhatIfService::OptionsFor(grpc::ServerContext* context,
+                                             const pb::Options& options) const {
+  sim::WhatIfOptions out;
+  out.seed = options.has_seed() ? options.seed() : 1;
+  out.preemption = options.has_preemption() ? options.preemption() : true;
+  out.threads = options_.threads_per_request;
+  // Checked before every pod: a question past its deadline stops there
+  // rather than finishing work nobody waits for.
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  auto now = options_.now;
+  out.interrupt = [context, deadline, now]() {
+    if (now() > deadline) return absl::DeadlineExceededError("deadline exceeded");
+    if (context->IsCancelled()) return absl::CancelledError("cancelled by the client");
+    return absl::OkStatus();
+  };
+  return out;
+}
+
+grpc::Status WhatIfService::Place(grpc::ServerContext* context, const pb::PlaceRequest* request,
+                                  pb::PlaceResponse* response) {
+  std::shared_ptr<const sim::WhatIf> whatif = base();
+  if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
+  if (request->pods_size() == 0) return Invalid("pods: Required value");
+  if (request->pods_size() > options_.max_pods_per_request) {
+    return Invalid(absl::StrCat("pods: Too many: ", request->pods_size(), ": must have at most ",
+                                options_.max_pods_per_request, " items"));
+  }
+  std::vector<model::PodPtr> pods;
+  pods.reserve(request->pods_size());
+  for (int i = 0; i < request->pods_size(); ++i) {
+    auto pod = whatif->CompilePod(request->pods(i), absl::StrCat("pods[", i, "]"));
+    if (!pod.ok()) return ToGrpc(pod.status());
+    pods.push_back(*std::move(pod));
+  }
+  auto placed = whatif->Place(pods, OptionsFor(context, request->options()));
+  if (!placed.ok()) return ToGrpc(placed.status());
+  for (const sim::Placement& p : *placed) ToProto(p, response->add_placements());
+  return grpc::Status::OK;
+}
+
+grpc::Status WhatIfService::Explain(grpc::ServerContext* context,
+                                    const pb::ExplainRequest* request,
+                                    pb::ExplainResponse* response) {
+  std::shared_ptr<const sim::WhatIf> whatif = base();
+  if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
+  if (!request->has_pod()) return Invalid("pod: Required value");
+  auto pod = whatif->CompilePod(request->pod(), "pod");
+  if (!pod.ok()) return ToGrpc(pod.status());
+  auto explained = whatif->Explain(*pod, OptionsFor(context, request->options()));
+  if (!explained.ok()) return ToGrpc(explained.status());
+  ToProto(*explained, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status WhatIfService::Capacity(grpc::ServerContext* context,
+                                     const pb::CapacityRequest* request,
+                                     pb::CapacityResponse* response) {
+  std::shared_ptr<const sim::WhatIf> whatif = base();
+  if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
+  if (!request->has_template_()) return Invalid("template: Required value");
+  if (request->limit() < 0) {
+    return Invalid(absl::StrCat("limit: Invalid value: ", request->limit(),
+                                ": must be greater than or equal to 0"));
+  }
+  if (request->limit() > options_.max_capacity) {
+    return Invalid(absl::StrCat("limit: Invalid value: ", request->limit(),
+                                ": must be less than or equal to ", options_.max_capacity));
+  }
+  auto pod = whatif->CompilePod(request->template_(), "template");
+  if (!pod.ok()) return ToGrpc(pod.status());
+  const int64_t limit = request->limit() == 0 ? options_.max_capacity : request->limit();
+  auto result = whatif->Capacity(*pod, limit, OptionsFor(context, request->options()));
+  if (!result.ok()) return ToGrpc(result.status());
+  response->set_count(result->count);
+  for (const auto& [node, count] : result->per_node) {
+    pb::NodeCount* c = response->add_per_node();
+    c->set_node(node);
+    c->set_count(count);
+  }
+  response->set_stopped_by(result->stopped_by);
+  return grpc::Status::OK;
+}
+
+}  // namespace kestrel::service

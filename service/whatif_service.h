@@ -1,0 +1,76 @@
+// File: whatif_service.h
+//
+// WhatIfService is the gRPC face of sim::WhatIf (api/service.proto): it
+// checks a request's shape and limits, compiles its pods, asks the loaded
+// cluster's WhatIf and translates the answer. It holds no logic of its own
+// (DESIGN.md: service/ translates and calls).
+//
+// Example:
+//   WhatIfService service({.max_pods_per_request = 1000});
+//   service.SetBase(std::move(whatif));     // and again on each reload
+//   ASSIGN_OR_RETURN(RunningServer s, StartServer({.listen = "127.0.0.1:0"}, &service));
+//
+// Errors: INVALID_ARGUMENT naming the field for a bad request, UNAVAILABLE
+// before a cluster is loaded, DEADLINE_EXCEEDED (or CANCELLED) when the
+// client's deadline passes (or it cancels) between two pods.
+//
+// Threading: thread-safe; gRPC calls it from many threads at once, and
+// SetBase may be called while requests run (they finish on the base they
+// started with).
+
+#ifndef KESTREL_SERVICE_WHATIF_SERVICE_H_
+#define KESTREL_SERVICE_WHATIF_SERVICE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "api/service.grpc.pb.h"
+#include "sim/whatif.h"
+
+namespace kestrel::service {
+
+struct ServiceOptions {
+  // Pods in one Place request.
+  int max_pods_per_request = 10000;
+  // Copies one Capacity request may place; also its limit when it asks for 0.
+  int64_t max_capacity = 100000;
+  // Filter/score threads per request (answers do not depend on it).
+  int threads_per_request = 1;
+  // The clock deadlines are compared with; tests replace it.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
+ public:
+  explicit WhatIfService(ServiceOptions options = {});
+
+  // SetBase()
+  //
+  // The cluster later requests are answered from.
+  void SetBase(std::shared_ptr<const sim::WhatIf> base);
+
+  grpc::Status Place(grpc::ServerContext* context, const ::kestrel::v1::PlaceRequest* request,
+                     ::kestrel::v1::PlaceResponse* response) override;
+  grpc::Status Explain(grpc::ServerContext* context, const ::kestrel::v1::ExplainRequest* request,
+                       ::kestrel::v1::ExplainResponse* response) override;
+  grpc::Status Capacity(grpc::ServerContext* context,
+                        const ::kestrel::v1::CapacityRequest* request,
+                        ::kestrel::v1::CapacityResponse* response) override;
+
+ private:
+  std::shared_ptr<const sim::WhatIf> base() const;
+  sim::WhatIfOptions OptionsFor(grpc::ServerContext* context,
+                                const ::kestrel::v1::Options& options) const;
+
+  const ServiceOptions options_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const sim::WhatIf> base_;  // guarded by mu_
+};
+
+}  // namespace kestrel::service
+
+#endif  // KESTREL_SERVICE_WHATIF_SERVICE_H_

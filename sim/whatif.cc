@@ -1,0 +1,171 @@
+#include "sim/whatif.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "api/decode.h"
+#include "load/loader.h"
+#include "model/priority.h"
+
+namespace kestrel::sim {
+
+namespace v1 = ::k8s::io::api::core::v1;
+
+absl::StatusOr<std::unique_ptr<WhatIf>> WhatIf::Create(
+    Cluster cluster, config::KubeSchedulerConfiguration config) {
+  std::unique_ptr<WhatIf> w(new WhatIf());
+  w->cluster_ = std::move(cluster);
+  w->config_ = std::move(config);
+  w->no_preemption_config_ = w->config_;
+  // No profiles means upstream's one default profile: name it to disable in it.
+  if (w->no_preemption_config_.profiles_size() == 0) w->no_preemption_config_.add_profiles();
+  for (auto& profile : *w->no_preemption_config_.mutable_profiles()) {
+    profile.mutable_plugins()->mutable_postfilter()->add_disabled()->set_name("*");
+  }
+  SimOptions base_options;
+  base_options.threads = 1;
+  auto base = Host::Create(w->cluster_, w->config_, base_options);
+  if (!base.ok()) return base.status();
+  w->base_ = *std::move(base);
+  // Forks then share the base's pods instead of copying them.
+  w->base_->cache().Freeze();
+  // Both configs must build; a fork can then fail only on memory.
+  auto check = Host::Fork(*w->base_, w->no_preemption_config_, base_options);
+  if (!check.ok()) return check.status();
+  return w;
+}
+
+absl::StatusOr<std::unique_ptr<Host>> WhatIf::Fork(const WhatIfOptions& options,
+                                                   bool preemption) const {
+  SimOptions sim;
+  sim.seed = options.seed;
+  sim.threads = std::max(1, options.threads);
+  return Host::Fork(*base_, preemption ? config_ : no_preemption_config_, sim);
+}
+
+absl::StatusOr<model::PodPtr> WhatIf::CompilePod(v1::Pod pod, absl::string_view field) const {
+  // Upstream's validatePodSpec requires containers; a pod without any has
+  // no requests to place, so it is a mistake of the asker, not a pod.
+  // Named as the compiler names objects: "Pod <namespace>/<name>".
+  const std::string object =
+      absl::StrCat("Pod ", pod.metadata().namespace_().empty() ? "default" : pod.metadata().namespace_(),
+                   "/", pod.metadata().name());
+  if (pod.spec().containers_size() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", object, ": spec.containers: Required value"));
+  }
+  if (!pod.spec().nodename().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", object, ": spec.nodeName: Invalid value: \"",
+                     pod.spec().nodename(), "\": must be empty: the pod is to be scheduled"));
+  }
+  const model::PriorityRequest request = model::PriorityRequest::FromSpec(pod.spec());
+  absl::StatusOr<model::PodPtr> compiled =
+      load::CompilePodObject(pod, *cluster_.names, model::CompileOptions{});
+  if (!compiled.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", compiled.status().message()));
+  }
+  return load::ResolvePriority(cluster_.priority_classes, request, load::Admission::kAdmit,
+                               *std::move(compiled));
+}
+
+absl::StatusOr<std::vector<model::PodPtr>> WhatIf::CompilePodFile(
+    const std::string& path) const {
+  absl::StatusOr<std::string> content = api::ReadFile(path);
+  if (!content.ok()) return content.status();
+  std::vector<model::PodPtr> out;
+  absl::Status s = api::DecodeEach(path, *content, [&](api::Object obj) -> absl::Status {
+    if (obj.kind != "Pod") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(obj.origin, ": kind: Unsupported value: \"", obj.kind, "\": want Pod"));
+    }
+    auto pod = CompilePod(static_cast<const v1::Pod&>(*obj.message), path);
+    if (!pod.ok()) return pod.status();
+    out.push_back(*std::move(pod));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<Placement>> WhatIf::Place(const std::vector<model::PodPtr>& pods,
+                                                     const WhatIfOptions& options) const {
+  absl::flat_hash_set<std::string> keys;
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const std::string key = pods[i]->Key();
+    if (!keys.insert(key).second || base_->cache().GetPod(key) != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pods[", i, "].metadata.name: Duplicate value: \"", key, "\""));
+    }
+  }
+  auto fork = Fork(options, options.preemption);
+  if (!fork.ok()) return fork.status();
+  Host& host = **fork;
+  // The queue's order, as Simulate: higher priority first, then arrival.
+  std::vector<model::PodPtr> order = pods;
+  std::stable_sort(order.begin(), order.end(),
+                   [](const model::PodPtr& a, const model::PodPtr& b) {
+                     return a->priority > b->priority;
+                   });
+  std::vector<Placement> out;
+  out.reserve(order.size());
+  for (const model::PodPtr& pod : order) {
+    if (options.interrupt) {
+      if (absl::Status s = options.interrupt(); !s.ok()) return s;
+    }
+    scheduler::ScheduleResult r = host.Place(pod);
+    Placement p;
+    p.pod = pod->Key();
+    p.node = r.node;
+    p.message = r.node.empty() ? r.message : "";
+    p.nominated_node = r.node.empty() ? r.nominated_node : "";
+    for (const model::PodPtr& v : r.victims) p.victims.push_back(v->Key());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::StatusOr<Explanation> WhatIf::Explain(const model::PodPtr& pod,
+                                            const WhatIfOptions& options) const {
+  auto fork = Fork(options, options.preemption);
+  if (!fork.ok()) return fork.status();
+  return ExplainPod(**fork, pod);
+}
+
+absl::StatusOr<CapacityResult> WhatIf::Capacity(const model::PodPtr& pod, int64_t limit,
+                                                const WhatIfOptions& options) const {
+  auto fork = Fork(options, /*preemption=*/false);
+  if (!fork.ok()) return fork.status();
+  Host& host = **fork;
+  CapacityResult out;
+  absl::flat_hash_map<std::string, int64_t> per_node;
+  for (int64_t i = 1; limit <= 0 || i <= limit; ++i) {
+    if (options.interrupt) {
+      if (absl::Status s = options.interrupt(); !s.ok()) return s;
+    }
+    auto copy = std::make_shared<model::Pod>(*pod);
+    copy->name = absl::StrCat(pod->name, "-", i);
+    copy->uid.clear();
+    if (host.cache().GetPod(copy->Key()) != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metadata.name: copy ", i, " of the template would be \"", copy->Key(),
+          "\", a pod the cluster has; rename the template"));
+    }
+    scheduler::ScheduleResult r = host.Schedule(copy);
+    if (r.node.empty()) {
+      out.stopped_by = r.message;
+      break;
+    }
+    ++out.count;
+    ++per_node[r.node];
+  }
+  for (const model::NodePtr& n : cluster_.nodes) {
+    auto it = per_node.find(n->name);
+    if (it != per_node.end()) out.per_node.emplace_back(n->name, it->second);
+  }
+  return out;
+}
+
+}  // namespace kestrel::sim

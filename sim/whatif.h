@@ -1,0 +1,148 @@
+// File: whatif.h
+//
+// WhatIf answers the what-if questions of the gRPC service (`kestrel serve`)
+// and of `kestrel place` / `kestrel capacity` against one loaded cluster,
+// the base: where would these pods go, why would this pod go there, how many
+// more copies of this pod fit. Each question runs on its own fork of the
+// base (Host::Fork: a copy of the loaded cache and a scheduler of its own),
+// so nothing a question schedules is seen by any other, many questions run
+// at once, and an answer depends only on the base, the question and its
+// seed, never on what else runs.
+//
+// Example:
+//   ASSIGN_OR_RETURN(Cluster c, LoadFiles({"cluster.yaml"}));
+//   ASSIGN_OR_RETURN(auto whatif, WhatIf::Create(std::move(c), DefaultConfig()));
+//   ASSIGN_OR_RETURN(model::PodPtr pod, whatif->CompilePod(api_pod, "template"));
+//   ASSIGN_OR_RETURN(CapacityResult r, whatif->Capacity(pod, 100, {}));
+//
+// Threading: every method is const and may be called from any number of
+// threads at once (the interner they compile into is thread-safe).
+
+#ifndef KESTREL_SIM_WHATIF_H_
+#define KESTREL_SIM_WHATIF_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/config/config.pb.h"
+#include "api/core.pb.h"
+#include "sim/cluster.h"
+#include "sim/explain.h"
+#include "sim/simulator.h"
+
+namespace kestrel::sim {
+
+// Interrupt is asked before each pod is scheduled; a status other than OK
+// (DeadlineExceeded, Cancelled) stops the question, which answers it.
+using Interrupt = std::function<absl::Status()>;
+
+struct WhatIfOptions {
+  // Ties between best nodes are broken by a random choice from this seed.
+  uint64_t seed = 1;
+  // Place: run DefaultPreemption for pods that fit nowhere. Capacity never
+  // preempts (it counts free room), Explain never schedules.
+  bool preemption = true;
+  // Filter/score threads of the question's scheduler, the caller's
+  // included. Answers do not depend on it.
+  int threads = 1;
+  // May be empty.
+  Interrupt interrupt;
+};
+
+struct CapacityResult {
+  // Copies of the template placed, one after another.
+  int64_t count = 0;
+  // How many copies each node took, nodes in cluster order; nodes that took
+  // none are left out.
+  std::vector<std::pair<std::string, int64_t>> per_node;
+  // Why the next copy did not fit: its FitError text (or the cycle's
+  // error). Empty when `limit` copies fit.
+  std::string stopped_by;
+};
+
+class WhatIf {
+ public:
+  // Create()
+  //
+  // Loads the nodes, bound pods, namespaces and budgets of `cluster` into
+  // the base. The cluster's pending pods are not scheduled: questions ask
+  // about their own pods. `config` is validated here.
+  static absl::StatusOr<std::unique_ptr<WhatIf>> Create(
+      Cluster cluster, config::KubeSchedulerConfiguration config);
+
+  WhatIf(const WhatIf&) = delete;
+  WhatIf& operator=(const WhatIf&) = delete;
+
+  const Cluster& cluster() const { return cluster_; }
+
+  // CompilePod()
+  //
+  // `pod` defaulted as the API server would on create, validated, compiled
+  // into the base's interner, and its priority admitted against the
+  // cluster's PriorityClasses. Errors are InvalidArgument and read
+  // "<field>: Pod <ns>/<name>: <path>: <problem>", `field` being where the
+  // pod is (its place in a request, "pods[2]", or a file name): a pod with no
+  // containers, a quantity that does not parse, a bound pod
+  // (spec.nodeName set), anything the API server would refuse.
+  absl::StatusOr<model::PodPtr> CompilePod(::k8s::io::api::core::v1::Pod pod,
+                                           absl::string_view field) const;
+
+  // CompilePodFile()
+  //
+  // Every object of a file (a List, a YAML stream, or JSON) compiled with
+  // CompilePod, `path` as the field: what `kestrel place --pods` and
+  // `kestrel capacity --template` read. An object that is not a Pod is an
+  // error naming it.
+  absl::StatusOr<std::vector<model::PodPtr>> CompilePodFile(const std::string& path) const;
+
+  // Place()
+  //
+  // Schedules `pods` one after another, each seeing those placed before it,
+  // in the simulator's order (priority, then request order) and with
+  // preemption unless turned off: the placements `kestrel simulate` reports
+  // for the same pods added to the cluster, without the rescheduler. A pod
+  // whose namespace/name is a bound pod's or another request pod's is an
+  // InvalidArgument naming `pods[i].metadata.name`.
+  absl::StatusOr<std::vector<Placement>> Place(const std::vector<model::PodPtr>& pods,
+                                               const WhatIfOptions& options) const;
+
+  // Explain()
+  //
+  // ExplainPod on a fork: filter verdicts and scores per node, and the
+  // node the scheduler would select with this seed.
+  absl::StatusOr<Explanation> Explain(const model::PodPtr& pod,
+                                      const WhatIfOptions& options) const;
+
+  // Capacity()
+  //
+  // cluster-capacity's question: copies of `pod` (named <name>-<i>, i from
+  // 1) are scheduled one after another with the full profile and without
+  // preemption, each seeing the copies before it (so anti-affinity and
+  // spreading count them), until one does not fit or `limit` fit (`limit`
+  // <= 0: no limit; pods-per-node limits end it).
+  absl::StatusOr<CapacityResult> Capacity(const model::PodPtr& pod, int64_t limit,
+                                          const WhatIfOptions& options) const;
+
+ private:
+  WhatIf() = default;
+  absl::StatusOr<std::unique_ptr<Host>> Fork(const WhatIfOptions& options,
+                                             bool preemption) const;
+
+  Cluster cluster_;
+  config::KubeSchedulerConfiguration config_;
+  // config_ with every profile's PostFilter plugins disabled.
+  config::KubeSchedulerConfiguration no_preemption_config_;
+  // Never scheduled into: only forked.
+  std::unique_ptr<Host> base_;
+};
+
+}  // namespace kestrel::sim
+
+#endif  // KESTREL_SIM_WHATIF_H_
