@@ -342,6 +342,9 @@ TEST_F(SchedulerHostTest, DeletedPendingPodLeavesTheQueue) {
   ASSERT_TRUE(server_->Create(PodJson("big", "3").dump()).ok());
   StartHost();
   ASSERT_TRUE(Eventually([&] { return ScheduledCondition("big").is_object(); }));
+  // The event follows the condition's patch on the writer: counted below
+  // only once it is there.
+  ASSERT_TRUE(Eventually([&] { return !EventsFor("big", "FailedScheduling").empty(); }));
   kube::Config kube_config;
   kube_config.server = server_->url();
   auto client = kube::Client::Create(kube_config);
