@@ -1,5 +1,6 @@
-// The decoder is a descriptor walk over a yaml-cpp node tree. yaml-cpp also
-// reads JSON, so one walk serves both. Everything that can go wrong on input
+// The decoder is a descriptor walk over a node tree: yaml-cpp's for YAML,
+// api/json_document's (simdjson) for JSON files. One template, two front
+// ends, so both read a field by the same rules and fail with the same words. Everything that can go wrong on input
 // becomes an absl::Status; yaml-cpp's exceptions stop at this file.
 
 #include "api/decode.h"
@@ -26,6 +27,7 @@
 #include "absl/time/time.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
+#include "api/json_document.h"
 #include "api/policy.pb.h"
 #include "api/quantity.h"
 #include "api/scheduling.pb.h"
@@ -117,41 +119,45 @@ const pb::Message* PrototypeFor(absl::string_view kind,
 
 // --- Node helpers -----------------------------------------------------------
 
+// The decoder below is a template over the document's node type: YAML::Node
+// for YAML (and JSON that yaml-cpp parsed from an API server answer), and
+// JsonRef for JSON files parsed by simdjson. Both offer IsNull, IsMap,
+// IsSequence, IsScalar, Scalar and iteration (pairs for maps); the rest of
+// what differs is in the overloads here.
+
 // A plain scalar is unquoted: `5` may be a number, `"5"` is a string.
 bool IsPlainScalar(const YAML::Node& node) {
   return node.IsScalar() && node.Tag() != "!";
 }
+bool IsPlainScalar(const JsonRef& node) { return node.IsScalar() && !node.IsQuoted(); }
 
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "an object";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar: {
-      // Quoted and escaped, so that an error stays one readable line.
-      constexpr size_t kMaxShown = 64;
-      const std::string& text = node.Scalar();
-      return absl::StrCat(
-          "\"", absl::CHexEscape(absl::string_view(text).substr(0, kMaxShown)),
-          text.size() > kMaxShown ? "...\"" : "\"");
-    }
-    default:
-      return "null";
-  }
+template <typename Node>
+std::string Describe(const Node& node) {
+  if (node.IsMap()) return "an object";
+  if (node.IsSequence()) return "a list";
+  if (!node.IsScalar()) return "null";
+  // Quoted and escaped, so that an error stays one readable line.
+  constexpr size_t kMaxShown = 64;
+  const absl::string_view text = node.Scalar();
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxShown)),
+                      text.size() > kMaxShown ? "...\"" : "\"");
 }
 
 // Looks `key` up in a mapping without yaml-cpp's throwing operator[].
-YAML::Node FindKey(const YAML::Node& map, absl::string_view key) {
-  if (!map.IsMap()) return YAML::Node();
+template <typename Node>
+Node FindKey(const Node& map, absl::string_view key) {
+  if (!map.IsMap()) return Node();
   for (const auto& pair : map) {
-    if (pair.first.IsScalar() && pair.first.Scalar() == key) return pair.second;
+    if (pair.first.IsScalar() && absl::string_view(pair.first.Scalar()) == key) {
+      return pair.second;
+    }
   }
-  return YAML::Node();
+  return Node();
 }
 
 // The scalar's text escaped for a one-line message; "" for other nodes.
-std::string ScalarOrEmpty(const YAML::Node& node) {
+template <typename Node>
+std::string ScalarOrEmpty(const Node& node) {
   return node.IsScalar() ? absl::CHexEscape(node.Scalar()) : "";
 }
 
@@ -189,12 +195,78 @@ void SplitTime(absl::Time t, int64_t* seconds, int32_t* nanos) {
 
 // --- MessageDecoder ---------------------------------------------------------
 
+// A RawExtension's value as text that DecodeInto reads back: flow-style
+// YAML from YAML, JSON from JSON.
+absl::StatusOr<std::string> Reencode(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  if (!out.good()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot re-encode: ", out.GetLastError()));
+  }
+  return std::string(out.c_str(), out.size());
+}
+
+void AppendJsonString(absl::string_view text, std::string* out) {
+  out->push_back('"');
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+// Depth is bounded by CheckTree before this runs.
+void AppendJson(const JsonRef& node, std::string* out) {
+  if (node.IsMap()) {
+    out->push_back('{');
+    bool first = true;
+    for (const JsonEntry& member : node) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJsonString(member.first.Scalar(), out);
+      out->push_back(':');
+      AppendJson(member.second, out);
+    }
+    out->push_back('}');
+  } else if (node.IsSequence()) {
+    out->push_back('[');
+    bool first = true;
+    for (const JsonEntry& element : node) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJson(element, out);
+    }
+    out->push_back(']');
+  } else if (node.IsQuoted()) {
+    AppendJsonString(node.Scalar(), out);
+  } else if (node.IsNull()) {
+    out->append("null");
+  } else {
+    out->append(node.Scalar().data(), node.Scalar().size());
+  }
+}
+
+absl::StatusOr<std::string> Reencode(const JsonRef& node) {
+  std::string out;
+  AppendJson(node, &out);
+  return out;
+}
+
 // Decodes one node tree into one message. Errors name the field path.
+template <typename Node>
 class MessageDecoder {
  public:
   explicit MessageDecoder(int64_t node_budget) : budget_(node_budget) {}
 
-  absl::Status Decode(const YAML::Node& node, pb::Message* msg) {
+  absl::Status Decode(const Node& node, pb::Message* msg) {
     path_.clear();
     return DecodeMessage(node, msg, /*depth=*/0);
   }
@@ -223,7 +295,7 @@ class MessageDecoder {
         path_.empty() ? std::string(message) : absl::StrCat(path_, ": ", message));
   }
 
-  absl::Status TypeError(absl::string_view expected, const YAML::Node& node) const {
+  absl::Status TypeError(absl::string_view expected, const Node& node) const {
     return Error(absl::StrCat("expected ", expected, ", got ", Describe(node)));
   }
 
@@ -238,38 +310,39 @@ class MessageDecoder {
     return absl::OkStatus();
   }
 
-  absl::Status DecodeMessage(const YAML::Node& node, pb::Message* msg, int depth);
-  absl::Status DecodeKey(absl::string_view key, const YAML::Node& value,
+  absl::Status DecodeMessage(const Node& node, pb::Message* msg, int depth);
+  absl::Status DecodeKey(absl::string_view key, const Node& value,
                          pb::Message* msg, int depth);
-  absl::Status DecodeField(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeField(const Node& node, pb::Message* msg,
                            const FieldDescriptor* field, int depth);
-  absl::Status DecodeRepeated(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeRepeated(const Node& node, pb::Message* msg,
                               const FieldDescriptor* field, int depth);
-  absl::Status DecodeMap(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeMap(const Node& node, pb::Message* msg,
                          const FieldDescriptor* field, int depth);
-  absl::Status DecodeValue(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeValue(const Node& node, pb::Message* msg,
                            const FieldDescriptor* field, int depth);
-  absl::Status DecodeScalar(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeScalar(const Node& node, pb::Message* msg,
                             const FieldDescriptor* field);
 
   // Types whose JSON form is not an object.
-  absl::Status DecodeQuantity(const YAML::Node& node, pb::Message* msg);
-  absl::Status DecodeTime(const YAML::Node& node, pb::Message* msg);
-  absl::Status DecodeIntOrString(const YAML::Node& node, pb::Message* msg);
-  absl::Status DecodeRawExtension(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeQuantity(const Node& node, pb::Message* msg);
+  absl::Status DecodeTime(const Node& node, pb::Message* msg);
+  absl::Status DecodeIntOrString(const Node& node, pb::Message* msg);
+  absl::Status DecodeRawExtension(const Node& node, pb::Message* msg,
                                   int depth);
   // Walks a subtree only to charge its size and depth.
-  absl::Status CheckTree(const YAML::Node& node, int depth);
+  absl::Status CheckTree(const Node& node, int depth);
 
   template <typename T>
-  absl::Status ParseInteger(const YAML::Node& node, absl::string_view type_name,
+  absl::Status ParseInteger(const Node& node, absl::string_view type_name,
                             T* out) const;
 
   std::string path_;
   int64_t budget_;
 };
 
-absl::Status MessageDecoder::DecodeMessage(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeMessage(const Node& node,
                                            pb::Message* msg, int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   const absl::string_view type = msg->GetDescriptor()->full_name();
@@ -289,8 +362,9 @@ absl::Status MessageDecoder::DecodeMessage(const YAML::Node& node,
 
 // Matches one key to a field, looking through inline fields too. Unknown keys
 // are ignored, as the API server's decoder does by default.
-absl::Status MessageDecoder::DecodeKey(absl::string_view key,
-                                       const YAML::Node& value,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeKey(absl::string_view key,
+                                       const Node& value,
                                        pb::Message* msg, int depth) {
   const pb::Descriptor* descriptor = msg->GetDescriptor();
   if (const FieldDescriptor* field = descriptor->FindFieldByName(std::string(key))) {
@@ -309,7 +383,8 @@ absl::Status MessageDecoder::DecodeKey(absl::string_view key,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeField(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeField(const Node& node,
                                          pb::Message* msg,
                                          const FieldDescriptor* field,
                                          int depth) {
@@ -319,7 +394,8 @@ absl::Status MessageDecoder::DecodeField(const YAML::Node& node,
   return DecodeValue(node, msg, field, depth);
 }
 
-absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeRepeated(const Node& node,
                                             pb::Message* msg,
                                             const FieldDescriptor* field,
                                             int depth) {
@@ -329,7 +405,7 @@ absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
   // cheaply (DecodeMessage charges message elements itself).
   const bool scalars = field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
   int index = 0;
-  for (const YAML::Node& element : node) {
+  for (const auto& element : node) {
     PathScope scope(&path_, index++);
     if (scalars) {
       if (absl::Status s = Enter(depth + 1); !s.ok()) return s;
@@ -341,7 +417,8 @@ absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeMap(const YAML::Node& node, pb::Message* msg,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeMap(const Node& node, pb::Message* msg,
                                        const FieldDescriptor* field, int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   if (!node.IsMap()) return TypeError("an object", node);
@@ -365,7 +442,8 @@ absl::Status MessageDecoder::DecodeMap(const YAML::Node& node, pb::Message* msg,
 }
 
 // Sets a singular field, or appends to a repeated one.
-absl::Status MessageDecoder::DecodeValue(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeValue(const Node& node,
                                          pb::Message* msg,
                                          const FieldDescriptor* field,
                                          int depth) {
@@ -379,8 +457,9 @@ absl::Status MessageDecoder::DecodeValue(const YAML::Node& node,
   return DecodeMessage(node, child, depth + 1);
 }
 
+template <typename Node>
 template <typename T>
-absl::Status MessageDecoder::ParseInteger(const YAML::Node& node,
+absl::Status MessageDecoder<Node>::ParseInteger(const Node& node,
                                           absl::string_view type_name,
                                           T* out) const {
   if (!IsPlainScalar(node) || !IsIntegerText(node.Scalar())) {
@@ -393,7 +472,8 @@ absl::Status MessageDecoder::ParseInteger(const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeScalar(const Node& node,
                                           pb::Message* msg,
                                           const FieldDescriptor* field) {
   const pb::Reflection* r = msg->GetReflection();
@@ -453,7 +533,7 @@ absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       const pb::EnumValueDescriptor* value =
-          node.IsScalar() ? field->enum_type()->FindValueByName(node.Scalar())
+          node.IsScalar() ? field->enum_type()->FindValueByName(std::string(node.Scalar()))
                           : nullptr;
       if (value == nullptr) return TypeError(field->enum_type()->name(), node);
       add ? r->AddEnum(msg, field, value) : r->SetEnum(msg, field, value);
@@ -463,7 +543,7 @@ absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
       // Kubernetes' JSON is strict about `name: 123`; we accept any scalar
       // for a string, which loses nothing.
       if (!node.IsScalar()) return TypeError("a string", node);
-      std::string v = node.Scalar();
+      std::string v(node.Scalar());
       if (field->type() == FieldDescriptor::TYPE_BYTES &&
           !absl::Base64Unescape(node.Scalar(), &v)) {
         return TypeError("base64 data", node);
@@ -478,7 +558,8 @@ absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
   return Error("unsupported field type");
 }
 
-absl::Status MessageDecoder::DecodeQuantity(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeQuantity(const Node& node,
                                             pb::Message* msg) {
   // "100m" and 0.5 are both quantities: any scalar, quoted or not.
   if (!node.IsScalar()) return TypeError("a quantity", node);
@@ -488,11 +569,12 @@ absl::Status MessageDecoder::DecodeQuantity(const YAML::Node& node,
                               Describe(node), ")"));
   }
   const FieldDescriptor* text = msg->GetDescriptor()->FindFieldByName("string");
-  msg->GetReflection()->SetString(msg, text, node.Scalar());
+  msg->GetReflection()->SetString(msg, text, std::string(node.Scalar()));
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeTime(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeTime(const Node& node,
                                         pb::Message* msg) {
   absl::Time t;
   std::string err;
@@ -510,7 +592,8 @@ absl::Status MessageDecoder::DecodeTime(const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeIntOrString(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeIntOrString(const Node& node,
                                                pb::Message* msg) {
   if (!node.IsScalar()) return TypeError("an integer or a string", node);
   const pb::Descriptor* d = msg->GetDescriptor();
@@ -523,11 +606,12 @@ absl::Status MessageDecoder::DecodeIntOrString(const YAML::Node& node,
     return absl::OkStatus();
   }
   r->SetInt64(msg, d->FindFieldByName("type"), 1);
-  r->SetString(msg, d->FindFieldByName("strVal"), node.Scalar());
+  r->SetString(msg, d->FindFieldByName("strVal"), std::string(node.Scalar()));
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::CheckTree(const YAML::Node& node, int depth) {
+template <typename Node>
+absl::Status MessageDecoder<Node>::CheckTree(const Node& node, int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   if (node.IsMap()) {
     for (const auto& pair : node) {
@@ -535,25 +619,22 @@ absl::Status MessageDecoder::CheckTree(const YAML::Node& node, int depth) {
       if (absl::Status s = CheckTree(pair.second, depth + 1); !s.ok()) return s;
     }
   } else if (node.IsSequence()) {
-    for (const YAML::Node& element : node) {
+    for (const auto& element : node) {
       if (absl::Status s = CheckTree(element, depth + 1); !s.ok()) return s;
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeRawExtension(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeRawExtension(const Node& node,
                                                 pb::Message* msg, int depth) {
   // The emitter recurses without limits; an alias can even make a cycle.
   if (absl::Status s = CheckTree(node, depth); !s.ok()) return s;
-  // Kept as flow-style YAML (which is also what DecodeInto reads back).
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  if (!out.good()) return Error(absl::StrCat("cannot re-encode: ", out.GetLastError()));
+  absl::StatusOr<std::string> text = Reencode(node);
+  if (!text.ok()) return Error(text.status().message());
   const FieldDescriptor* raw = msg->GetDescriptor()->FindFieldByName("raw");
-  msg->GetReflection()->SetString(msg, raw, std::string(out.c_str(), out.size()));
+  msg->GetReflection()->SetString(msg, raw, *std::move(text));
   return absl::OkStatus();
 }
 
@@ -685,6 +766,7 @@ absl::Status ParseStream(absl::string_view file_name, absl::string_view content,
 }
 
 // Splits documents and lists into objects and decodes the known kinds.
+template <typename Node>
 class ObjectCollector {
  public:
   // Hands each decoded object to `sink`.
@@ -693,24 +775,25 @@ class ObjectCollector {
       : file_name_(file_name), decoder_(node_budget), sink_(sink) {}
 
   // `where` names the node when it has no name: "document 2", "... items[3]".
-  absl::Status Collect(const YAML::Node& node, const std::string& where, int depth);
+  absl::Status Collect(const Node& node, const std::string& where, int depth);
 
  private:
-  absl::Status CollectList(const YAML::Node& node, const std::string& where,
+  absl::Status CollectList(const Node& node, const std::string& where,
                            int depth);
-  std::string Label(absl::string_view kind, const YAML::Node& node,
+  std::string Label(absl::string_view kind, const Node& node,
                     const std::string& where) const;
 
   std::string file_name_;
-  MessageDecoder decoder_;
+  MessageDecoder<Node> decoder_;
   const std::function<absl::Status(Object)>& sink_;
 };
 
 // "Pod default/web-1", "Node n1", or "Pod (document 2)" without a name.
-std::string ObjectCollector::Label(absl::string_view kind,
-                                   const YAML::Node& node,
+template <typename Node>
+std::string ObjectCollector<Node>::Label(absl::string_view kind,
+                                   const Node& node,
                                    const std::string& where) const {
-  const YAML::Node metadata = FindKey(node, "metadata");
+  const Node metadata = FindKey(node, "metadata");
   const std::string name = ScalarOrEmpty(FindKey(metadata, "name"));
   const std::string ns = ScalarOrEmpty(FindKey(metadata, "namespace"));
   if (name.empty()) return absl::StrCat(kind, " (", where, ")");
@@ -718,7 +801,8 @@ std::string ObjectCollector::Label(absl::string_view kind,
   return absl::StrCat(kind, " ", ns, "/", name);
 }
 
-absl::Status ObjectCollector::Collect(const YAML::Node& node,
+template <typename Node>
+absl::Status ObjectCollector<Node>::Collect(const Node& node,
                                       const std::string& where, int depth) {
   if (node.IsNull()) return absl::OkStatus();
   if (depth > kMaxDepth) {
@@ -729,7 +813,7 @@ absl::Status ObjectCollector::Collect(const YAML::Node& node,
     return absl::InvalidArgumentError(absl::StrCat(
         file_name_, ": ", where, ": expected an object, got ", Describe(node)));
   }
-  const YAML::Node kind_node = FindKey(node, "kind");
+  const Node kind_node = FindKey(node, "kind");
   if (!kind_node.IsScalar() || kind_node.Scalar().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(file_name_, ": ", where, ": missing \"kind\""));
@@ -754,16 +838,17 @@ absl::Status ObjectCollector::Collect(const YAML::Node& node,
   return sink_(std::move(object));
 }
 
-absl::Status ObjectCollector::CollectList(const YAML::Node& node,
+template <typename Node>
+absl::Status ObjectCollector<Node>::CollectList(const Node& node,
                                           const std::string& where, int depth) {
-  const YAML::Node items = FindKey(node, "items");
+  const Node items = FindKey(node, "items");
   if (items.IsNull() || !items.IsDefined()) return absl::OkStatus();
   if (!items.IsSequence()) {
     return absl::InvalidArgumentError(absl::StrCat(
         file_name_, ": ", where, ": items: expected a list, got ", Describe(items)));
   }
   int index = 0;
-  for (const YAML::Node& item : items) {
+  for (const auto& item : items) {
     const std::string item_where = absl::StrCat(where, " items[", index++, "]");
     if (absl::Status s = Collect(item, item_where, depth + 1); !s.ok()) return s;
   }
@@ -776,11 +861,30 @@ int64_t NodeBudget(absl::string_view content) {
 
 absl::Status DecodeStream(absl::string_view file_name, absl::string_view content,
                           const std::function<absl::Status(Object)>& sink) {
-  ObjectCollector collector(file_name, NodeBudget(content), sink);
-  size_t index = 0;
-  return ParseStream(file_name, content, [&](const YAML::Node& document) {
-    return collector.Collect(document, absl::StrCat("document ", ++index), 0);
-  });
+  auto decode_yaml = [&] {
+    ObjectCollector<YAML::Node> collector(file_name, NodeBudget(content), sink);
+    size_t index = 0;
+    return ParseStream(file_name, content, [&](const YAML::Node& document) {
+      return collector.Collect(document, absl::StrCat("document ", ++index), 0);
+    });
+  };
+  if (!LooksLikeJson(content)) return decode_yaml();
+  // One JSON value: simdjson parses it, the same rules decode it.
+  absl::StatusOr<std::unique_ptr<JsonDocument>> document =
+      JsonDocument::Parse(file_name, content);
+  if (!document.ok()) {
+    // Flow-style YAML starts with `{` too (a RawExtension re-encoded from
+    // YAML is written so); only when yaml-cpp cannot read it either is the
+    // file bad, and then it is reported as the JSON it looked like.
+    if (ParseStream(file_name, content, [](const YAML::Node&) {
+          return absl::OkStatus();
+        }).ok()) {
+      return decode_yaml();
+    }
+    return document.status();
+  }
+  ObjectCollector<JsonRef> collector(file_name, NodeBudget(content), sink);
+  return collector.Collect((*document)->root(), "document 1", 0);
 }
 
 }  // namespace
@@ -843,7 +947,7 @@ absl::Status DecodeInto(absl::string_view content, pb::Message* msg,
       return absl::InvalidArgumentError(absl::StrCat(
           context, ": expected one document, found ", non_empty.size()));
     }
-    MessageDecoder decoder(NodeBudget(content));
+    MessageDecoder<YAML::Node> decoder(NodeBudget(content));
     if (absl::Status s = decoder.Decode(non_empty[0], msg); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(context, ": ", s.message()));
     }
@@ -917,7 +1021,7 @@ absl::Status DecodeJsonInto(const nlohmann::json& value, pb::Message* msg,
       return absl::InvalidArgumentError(
           absl::StrCat(context, ": nested deeper than ", kMaxDepth, " levels"));
     }
-    MessageDecoder decoder(kMinNodeBudget);
+    MessageDecoder<YAML::Node> decoder(kMinNodeBudget);
     if (absl::Status s = decoder.Decode(root, msg); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(context, ": ", s.message()));
     }

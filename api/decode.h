@@ -21,9 +21,14 @@
 //   pods.yaml: Pod default/web-1: spec.containers[0].resources.requests.cpu:
 //   quantities must match the regular expression '...' (got "1.5.5")
 //
-// (shown wrapped here). YAML syntax errors carry a line and column
-// (`pods.yaml:12:3: ...`). No input crashes the decoder: yaml-cpp exceptions
-// are caught, nesting is limited, and alias expansion is bounded.
+// (shown wrapped here). Two front ends feed the one decoder: a file that
+// starts with `{` or `[` (after whitespace) is JSON, parsed by simdjson
+// (api/json_document.h; no key-length limit, exact number text), and
+// anything else is YAML, parsed by yaml-cpp. A `{` file that is not JSON
+// but is flow-style YAML is still read as YAML. Syntax errors carry a line
+// and column (`pods.yaml:12:3: ...`; `pods.json:3:23: expected ',' or '}'
+// ..., found '"'`). No input crashes the decoder: yaml-cpp exceptions are
+// caught, nesting is limited, and alias expansion is bounded.
 //
 // Example:
 //

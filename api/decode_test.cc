@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
+#include "api/json_document.h"
 #include "api/meta.pb.h"
 #include "api/policy.pb.h"
 #include "api/quantity.h"
@@ -579,6 +580,104 @@ TEST(DecodeJsonIntoTest, RefusesDeepValuesBeforeWalkingThem) {
   const absl::Status s = DecodeJsonInto(deep, &pod, "ctx");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("ctx: nested deeper than"));
+}
+
+}  // namespace
+}  // namespace kestrel::api
+
+namespace kestrel::api {
+namespace {
+
+// JSON files take the simdjson front end; the same text behind a YAML
+// comment takes yaml-cpp's. Both must give the same objects and the same
+// errors: one decoder, two front ends.
+class FrontEndsTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FrontEndsTest, JsonAndYamlDecodeAlike) {
+  const std::string json = GetParam();
+  ASSERT_TRUE(LooksLikeJson(json));
+  absl::StatusOr<std::vector<Object>> from_json = DecodeObjects("f", json);
+  absl::StatusOr<std::vector<Object>> from_yaml = DecodeObjects("f", "# yaml\n" + json);
+  ASSERT_EQ(from_json.status(), from_yaml.status());
+  if (!from_json.ok()) return;
+  ASSERT_EQ(from_json->size(), from_yaml->size());
+  for (size_t i = 0; i < from_json->size(); ++i) {
+    const Object& a = (*from_json)[i];
+    const Object& b = (*from_yaml)[i];
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.api_version, b.api_version);
+    EXPECT_EQ(a.origin, b.origin);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*a.message, *b.message))
+        << a.message->DebugString() << "\nvs\n" << b.message->DebugString();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, FrontEndsTest,
+    ::testing::Values(
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","labels":{"app":"web","n":"1"},"annotations":{},"creationTimestamp":"2024-01-02T03:04:05Z","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u","controller":true}]},
+            "spec":{"priority":10,"schedulerName":"default-scheduler","nodeName":null,
+                    "containers":[{"name":"c","image":"i","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"}],
+                                   "resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"cpu":2,"memory":1.5e9,"x/y":1.50}}}],
+                    "tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],
+                    "affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"labelSelector":{"matchExpressions":[{"key":"app","operator":"In","values":["web"]}]},"topologyKey":"kubernetes.io/hostname"}}]}},
+                    "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}}}],
+                    "volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"c"}},{"name":"e","emptyDir":{}}]},
+            "status":{"phase":"Running","conditions":[{"type":"PodScheduled","status":"True","lastProbeTime":null}],"startTime":"2024-01-02T03:04:05Z"}})",
+        R"({"apiVersion":"v1","kind":"List","items":[{"kind":"Node","metadata":{"name":"n1"},"status":{"allocatable":{"cpu":4,"pods":"110"}}},{"kind":"Service"},{"kind":"PodList","items":[{"kind":"Pod","metadata":{"name":"a","namespace":"b"}}]}]})",
+        R"({"kind":"List","items":[{"kind":"Pod","metadata":{"name":"a"}},{"kind":"Node","spec":7}]})",
+        R"({"kind":"List","items":{"a":1}})",
+        R"([{"kind":"Pod"}])",
+        R"({"metadata":{"name":"x"}})",
+        R"({"kind":"Pod","metadata":{"name":"p","unknownField":{"x":[1,2,3]}},"spec":{"containers":[]}})",
+        R"({"kind":"Pod","spec":{"priority":"high"}})",
+        R"({"kind":"Pod","spec":{"priority":1.5}})",
+        R"({"kind":"Pod","spec":{"priority":99999999999}})",
+        R"({"kind":"Pod","spec":{"priority":123456789012345678901234567890}})",
+        R"({"kind":"Pod","spec":{"priority":-5,"terminationGracePeriodSeconds":-9223372036854775808}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"lots"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":1e3,"memory":"1e3"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":[1]}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","ports":[{"containerPort":"80"}]}]}})",
+        R"({"kind":"Pod","spec":{"containers":"not a list"}})",
+        R"({"kind":"Pod","spec":{"containers":[null]}})",
+        R"({"kind":"Pod","spec":{"nodeSelector":{"a":null,"b":5,"c":true}}})",
+        R"({"kind":"Pod","spec":{"tolerations":[{"key":"k","tolerationSeconds":"300"}]}})",
+        R"({"kind":"Pod","metadata":{"labels":{"a":true,"b":null}}})",
+        R"({"kind":"Pod","metadata":{"finalizers":["a",null]}})",
+        R"({"kind":"Pod","spec":{"hostNetwork":"yes"}})",
+        R"({"kind":"Pod","spec":{"hostNetwork":1}})",
+        R"({"kind":"Pod","metadata":{"creationTimestamp":"yesterday"}})",
+        R"({"kind":"Pod","metadata":{"name":"a\"b\u0001\u00e9"}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","livenessProbe":{"httpGet":{"port":"http"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","livenessProbe":{"httpGet":{"port":8080}}}]}})",
+        R"({"kind":"PodDisruptionBudget","apiVersion":"policy/v1","metadata":{"name":"b"},"spec":{"maxUnavailable":"25%","minAvailable":3000000000}})",
+        R"({"kind":"Lease","apiVersion":"coordination.k8s.io/v1","spec":{"renewTime":"2024-01-02T03:04:05.123456Z","leaseDurationSeconds":15}})",
+        R"({"kind":"PriorityClass","apiVersion":"scheduling.k8s.io/v1","metadata":{"name":"hi"},"value":1000,"globalDefault":true})",
+        R"({"kind":"Node","status":{"images":[{"names":["a"],"sizeBytes":"12"}]}})",
+        R"({})"));
+
+TEST(DecodeObjectsTest, JsonObjectKeysLongerThan1024Characters) {
+  // Legal JSON that yaml-cpp refuses ("end of map flow not found").
+  const std::string key = "example.com/" + std::string(1988, 'k');
+  const std::string json = absl::StrCat(
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","annotations":{")", key,
+      R"(":"v"}}})");
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("pods.json", json);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 1);
+  const auto& pod = static_cast<const core::Pod&>(*(*objects)[0].message);
+  EXPECT_EQ(pod.metadata().annotations().at(key), "v");
+}
+
+TEST(DecodeObjectsTest, JsonSyntaxErrorsReadAsJson) {
+  absl::StatusOr<std::vector<Object>> objects =
+      DecodeObjects("pods.json", "{\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\" \"p\"}\n}\n");
+  ASSERT_FALSE(objects.ok());
+  EXPECT_EQ(objects.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(objects.status().message(),
+            "pods.json:3:23: expected a member (\"name\": value), ',' or '}' in an object, "
+            "found '\"'");
 }
 
 }  // namespace
