@@ -72,7 +72,11 @@ struct Object {
 //
 // Decodes every object in `content`: a multi-document YAML stream, a JSON
 // object, or a `kind: List` (or `PodList`, `NodeList`, ...) whose `items`
-// may themselves be lists. Known kinds are Pod, Node, Namespace,
+// may themselves be lists. Content that starts with `k8s\x00` is
+// Kubernetes protobuf (application/vnd.kubernetes.protobuf): a
+// runtime.Unknown envelope holding one object, a typed list (PodList, ...),
+// or a v1 List whose items are RawExtensions each holding an enveloped
+// object, as the API server's protobuf serializer writes them. Known kinds are Pod, Node, Namespace,
 // PriorityClass, PodDisruptionBudget, Binding, Event and Lease; other kinds
 // (Service, Deployment, ...) and empty documents are skipped. `file_name`
 // only labels errors and origins.

@@ -14,6 +14,7 @@
 #include "api/meta.pb.h"
 #include "api/policy.pb.h"
 #include "api/quantity.h"
+#include "api/runtime.pb.h"
 #include "api/scheduling.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -678,6 +679,131 @@ TEST(DecodeObjectsTest, JsonSyntaxErrorsReadAsJson) {
   EXPECT_EQ(objects.status().message(),
             "pods.json:3:23: expected a member (\"name\": value), ',' or '}' in an object, "
             "found '\"'");
+}
+
+}  // namespace
+}  // namespace kestrel::api
+
+namespace kestrel::api {
+namespace {
+
+namespace runtime = ::k8s::io::apimachinery::pkg::runtime;
+
+// The k8s\x00 envelope around `raw`, as upstream's protobuf serializer
+// writes it.
+std::string Envelope(const std::string& api_version, const std::string& kind,
+                     const std::string& raw) {
+  runtime::Unknown unknown;
+  unknown.mutable_typemeta()->set_apiversion(api_version);
+  unknown.mutable_typemeta()->set_kind(kind);
+  unknown.set_raw(raw);
+  unknown.set_contentencoding("");
+  unknown.set_contenttype("");
+  return std::string("k8s\0", 4) + unknown.SerializeAsString();
+}
+
+// A list message's bytes: field 2 (`items`) once per item.
+std::string ListBytes(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    out.push_back(static_cast<char>((2 << 3) | 2));
+    size_t n = item.size();
+    while (n >= 0x80) {
+      out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+      n >>= 7;
+    }
+    out.push_back(static_cast<char>(n));
+    out += item;
+  }
+  return out;
+}
+
+std::string RawExtensionOf(const std::string& enveloped) {
+  runtime::RawExtension extension;
+  extension.set_raw(enveloped);
+  return extension.SerializeAsString();
+}
+
+TEST(DecodeObjectsTest, DecodesProtobufListsAsTheYamlOfTheSameObjects) {
+  absl::StatusOr<std::vector<Object>> yaml = DecodeObjects("c.yaml", R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p1, namespace: ns}
+spec:
+  containers:
+  - name: c
+    resources: {requests: {cpu: 100m}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {zone: a}}
+status: {allocatable: {cpu: "4", pods: "110"}}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+)yaml");
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  ASSERT_EQ(yaml->size(), 3);
+  const Object& pod = (*yaml)[0];
+  const Object& node = (*yaml)[1];
+  const Object& pc = (*yaml)[2];
+
+  // A v1 List of enveloped objects (one of a kind we skip), and a PodList.
+  const std::string list = Envelope(
+      "v1", "List",
+      ListBytes({RawExtensionOf(Envelope("v1", "Pod", pod.message->SerializeAsString())),
+                 RawExtensionOf(Envelope("v1", "Service", "")),
+                 RawExtensionOf(Envelope("v1", "Node", node.message->SerializeAsString())),
+                 RawExtensionOf(Envelope("scheduling.k8s.io/v1", "PriorityClass",
+                                         pc.message->SerializeAsString()))}));
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("c.pb", list);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 3);
+  const std::vector<std::string> origins = {"c.pb: Pod ns/p1", "c.pb: Node n1",
+                                            "c.pb: PriorityClass high"};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*objects)[i].kind, (*yaml)[i].kind);
+    EXPECT_EQ((*objects)[i].api_version, (*yaml)[i].api_version);
+    EXPECT_EQ((*objects)[i].origin, origins[i]);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*objects)[i].message,
+                                                                   *(*yaml)[i].message));
+  }
+
+  absl::StatusOr<std::vector<Object>> pods = DecodeObjects(
+      "p.pb", Envelope("v1", "PodList", ListBytes({pod.message->SerializeAsString()})));
+  ASSERT_TRUE(pods.ok()) << pods.status();
+  ASSERT_EQ(pods->size(), 1);
+  EXPECT_EQ((*pods)[0].kind, "Pod");
+  EXPECT_EQ((*pods)[0].origin, "p.pb: Pod ns/p1");
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(*(*pods)[0].message, *pod.message));
+}
+
+TEST(DecodeObjectsTest, BadProtobufNamesFileAndItem) {
+  struct Case {
+    std::string content;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {std::string("k8s\0\xFF\xFF", 6),
+       "c.pb: document 1: the protobuf envelope (runtime.Unknown) does not parse"},
+      {Envelope("", "", ""), "c.pb: document 1: missing \"kind\" in the protobuf envelope"},
+      {Envelope("v1", "Pod", "\xFF"), "c.pb: document 1: Pod does not parse as protobuf"},
+      {Envelope("v1", "List", ListBytes({RawExtensionOf("{}")})),
+       "c.pb: document 1 items[0]: expected an object in the protobuf envelope"},
+      {Envelope("v1", "List", ListBytes({RawExtensionOf(Envelope("v1", "Node", "\x0A"))})),
+       "c.pb: document 1 items[0]: Node does not parse as protobuf"},
+      {Envelope("v1", "NodeList", ListBytes({"\x0A\x05"})),
+       "c.pb: document 1 items[0]: Node does not parse as protobuf"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<std::vector<Object>> objects = DecodeObjects("c.pb", c.content);
+    ASSERT_FALSE(objects.ok()) << c.error;
+    EXPECT_EQ(objects.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(objects.status().message(), c.error);
+  }
 }
 
 }  // namespace
