@@ -5,6 +5,7 @@
 
 #include "api/decode.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -284,7 +285,15 @@ class MessageDecoder {
     PathScope(std::string* path, absl::string_view field)
         : path_(path), size_(path->size()) {
       if (!path->empty()) path->push_back('.');
-      path->append(absl::CHexEscape(field));  // Map keys are user text.
+      // Map keys are user text; most need no escaping, and this runs for
+      // every key of every object.
+      if (std::all_of(field.begin(), field.end(), [](char c) {
+            return c >= 0x20 && c < 0x7F && c != '"' && c != '\'' && c != '\\';
+          })) {
+        path->append(field.data(), field.size());
+      } else {
+        path->append(absl::CHexEscape(field));
+      }
     }
     PathScope(std::string* path, int index) : path_(path), size_(path->size()) {
       absl::StrAppend(path, "[", index, "]");
@@ -344,6 +353,7 @@ class MessageDecoder {
                             T* out) const;
 
   std::string path_;
+  std::string key_;  // DecodeKey's lookup key
   int64_t budget_;
 };
 
@@ -373,14 +383,16 @@ absl::Status MessageDecoder<Node>::DecodeKey(absl::string_view key,
                                        const Node& value,
                                        pb::Message* msg, int depth) {
   const pb::Descriptor* descriptor = msg->GetDescriptor();
-  if (const FieldDescriptor* field = descriptor->FindFieldByName(std::string(key))) {
+  key_.assign(key.data(), key.size());  // Reuses its buffer: no allocation per key.
+  if (const FieldDescriptor* field = descriptor->FindFieldByName(key_)) {
     PathScope scope(&path_, key);
     return DecodeField(value, msg, field, depth);
   }
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* inline_field = descriptor->field(i);
     if (!IsInline(inline_field)) continue;
-    if (inline_field->message_type()->FindFieldByName(std::string(key)) == nullptr) {
+    key_.assign(key.data(), key.size());
+    if (inline_field->message_type()->FindFieldByName(key_) == nullptr) {
       continue;
     }
     pb::Message* inner = msg->GetReflection()->MutableMessage(msg, inline_field);

@@ -458,14 +458,6 @@ absl::StatusOr<std::unique_ptr<JsonDocument>> JsonDocument::Parse(absl::string_v
                                                    ": ", expected, ", found ",
                                                    Found(content, offset)));
   };
-  // simdjson's first pass reports these without a place; find it.
-  if (const size_t bad = InvalidUtf8At(content); bad != absl::string_view::npos) {
-    return error_at(bad, "expected UTF-8 text");
-  }
-  if (const size_t open = UnclosedStringStart(content); open != absl::string_view::npos) {
-    return error_at(open, "expected a string that ends (no closing '\"' before the end)");
-  }
-
   std::unique_ptr<JsonDocument> doc(new JsonDocument());
   doc->storage_ = std::make_unique<Storage>();
   Storage& storage = *doc->storage_;
@@ -478,12 +470,21 @@ absl::StatusOr<std::unique_ptr<JsonDocument>> JsonDocument::Parse(absl::string_v
   }
   od::document root;
   if (auto error = storage.parser.iterate(storage.input).get(root); error) {
+    // simdjson's first pass reports these without a place; find it.
+    if (const size_t bad = InvalidUtf8At(content); bad != absl::string_view::npos) {
+      return error_at(bad, "expected UTF-8 text");
+    }
+    if (const size_t open = UnclosedStringStart(content); open != absl::string_view::npos) {
+      return error_at(open, "expected a string that ends (no closing '\"' before the end)");
+    }
     if (error == simdjson::EMPTY) return error_at(content.size(), "expected a JSON value");
     if (BracketProblem problem = FindBracketProblem(content); !problem.expected.empty()) {
       return error_at(problem.offset, problem.expected);
     }
     return error_at(0, Builder::Expected(error, "a JSON value"));
   }
+  // About one value per 16 bytes of Kubernetes JSON; reserved pages that
+  // are never written cost nothing.
   doc->nodes_.reserve(content.size() / 16 + 1);
   Builder builder(file_name, content, doc.get(), max_depth);
   absl::Status built = builder.BuildRoot(root);
@@ -497,7 +498,6 @@ absl::StatusOr<std::unique_ptr<JsonDocument>> JsonDocument::Parse(absl::string_v
     }
   }
   if (!built.ok()) return built;
-  doc->nodes_.shrink_to_fit();
   return doc;
 }
 
