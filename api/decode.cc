@@ -1,7 +1,9 @@
 // The decoder is a descriptor walk over a node tree: yaml-cpp's for YAML,
 // api/json_document's (simdjson) for JSON files. One template, two front
-// ends, so both read a field by the same rules and fail with the same words. Everything that can go wrong on input
-// becomes an absl::Status; yaml-cpp's exceptions stop at this file.
+// ends, so both read a field by the same rules and fail with the same
+// words. Kubernetes protobuf files are parsed by protobuf itself. Everything
+// that can go wrong on input becomes an absl::Status; yaml-cpp's exceptions
+// stop at this file.
 
 #include "api/decode.h"
 
