@@ -1,9 +1,13 @@
-// The decoder is a descriptor walk over a yaml-cpp node tree. yaml-cpp also
-// reads JSON, so one walk serves both. Everything that can go wrong on input
-// becomes an absl::Status; yaml-cpp's exceptions stop at this file.
+// The decoder is a descriptor walk over a node tree: yaml-cpp's for YAML,
+// api/json_document's (simdjson) for JSON files. One template, two front
+// ends, so both read a field by the same rules and fail with the same
+// words. Kubernetes protobuf files are parsed by protobuf itself. Everything
+// that can go wrong on input becomes an absl::Status; yaml-cpp's exceptions
+// stop at this file.
 
 #include "api/decode.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -26,10 +30,14 @@
 #include "absl/time/time.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
+#include "api/json_document.h"
 #include "api/policy.pb.h"
 #include "api/quantity.h"
+#include "api/runtime.pb.h"
 #include "api/scheduling.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "google/protobuf/message.h"
 #include "yaml-cpp/anchor.h"
 #include "yaml-cpp/eventhandler.h"
@@ -47,6 +55,9 @@ constexpr int kMaxDepth = 200;
 // need about one node visit per few bytes, so this only stops expansion.
 constexpr int64_t kMinNodeBudget = 1'000'000;
 constexpr int64_t kNodeBudgetPerByte = 16;
+
+// What a Kubernetes protobuf object starts with (application/vnd.kubernetes.protobuf).
+constexpr absl::string_view kProtobufMagic("k8s\0", 4);
 
 constexpr absl::string_view kQuantity =
     "k8s.io.apimachinery.pkg.api.resource.Quantity";
@@ -117,41 +128,45 @@ const pb::Message* PrototypeFor(absl::string_view kind,
 
 // --- Node helpers -----------------------------------------------------------
 
+// The decoder below is a template over the document's node type: YAML::Node
+// for YAML (and JSON that yaml-cpp parsed from an API server answer), and
+// JsonRef for JSON files parsed by simdjson. Both offer IsNull, IsMap,
+// IsSequence, IsScalar, Scalar and iteration (pairs for maps); the rest of
+// what differs is in the overloads here.
+
 // A plain scalar is unquoted: `5` may be a number, `"5"` is a string.
 bool IsPlainScalar(const YAML::Node& node) {
   return node.IsScalar() && node.Tag() != "!";
 }
+bool IsPlainScalar(const JsonRef& node) { return node.IsScalar() && !node.IsQuoted(); }
 
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "an object";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar: {
-      // Quoted and escaped, so that an error stays one readable line.
-      constexpr size_t kMaxShown = 64;
-      const std::string& text = node.Scalar();
-      return absl::StrCat(
-          "\"", absl::CHexEscape(absl::string_view(text).substr(0, kMaxShown)),
-          text.size() > kMaxShown ? "...\"" : "\"");
-    }
-    default:
-      return "null";
-  }
+template <typename Node>
+std::string Describe(const Node& node) {
+  if (node.IsMap()) return "an object";
+  if (node.IsSequence()) return "a list";
+  if (!node.IsScalar()) return "null";
+  // Quoted and escaped, so that an error stays one readable line.
+  constexpr size_t kMaxShown = 64;
+  const absl::string_view text = node.Scalar();
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxShown)),
+                      text.size() > kMaxShown ? "...\"" : "\"");
 }
 
 // Looks `key` up in a mapping without yaml-cpp's throwing operator[].
-YAML::Node FindKey(const YAML::Node& map, absl::string_view key) {
-  if (!map.IsMap()) return YAML::Node();
+template <typename Node>
+Node FindKey(const Node& map, absl::string_view key) {
+  if (!map.IsMap()) return Node();
   for (const auto& pair : map) {
-    if (pair.first.IsScalar() && pair.first.Scalar() == key) return pair.second;
+    if (pair.first.IsScalar() && absl::string_view(pair.first.Scalar()) == key) {
+      return pair.second;
+    }
   }
-  return YAML::Node();
+  return Node();
 }
 
 // The scalar's text escaped for a one-line message; "" for other nodes.
-std::string ScalarOrEmpty(const YAML::Node& node) {
+template <typename Node>
+std::string ScalarOrEmpty(const Node& node) {
   return node.IsScalar() ? absl::CHexEscape(node.Scalar()) : "";
 }
 
@@ -189,12 +204,78 @@ void SplitTime(absl::Time t, int64_t* seconds, int32_t* nanos) {
 
 // --- MessageDecoder ---------------------------------------------------------
 
+// A RawExtension's value as text that DecodeInto reads back: flow-style
+// YAML from YAML, JSON from JSON.
+absl::StatusOr<std::string> Reencode(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  if (!out.good()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot re-encode: ", out.GetLastError()));
+  }
+  return std::string(out.c_str(), out.size());
+}
+
+void AppendJsonString(absl::string_view text, std::string* out) {
+  out->push_back('"');
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+// Depth is bounded by CheckTree before this runs.
+void AppendJson(const JsonRef& node, std::string* out) {
+  if (node.IsMap()) {
+    out->push_back('{');
+    bool first = true;
+    for (const JsonEntry& member : node) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJsonString(member.first.Scalar(), out);
+      out->push_back(':');
+      AppendJson(member.second, out);
+    }
+    out->push_back('}');
+  } else if (node.IsSequence()) {
+    out->push_back('[');
+    bool first = true;
+    for (const JsonEntry& element : node) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJson(element, out);
+    }
+    out->push_back(']');
+  } else if (node.IsQuoted()) {
+    AppendJsonString(node.Scalar(), out);
+  } else if (node.IsNull()) {
+    out->append("null");
+  } else {
+    out->append(node.Scalar().data(), node.Scalar().size());
+  }
+}
+
+absl::StatusOr<std::string> Reencode(const JsonRef& node) {
+  std::string out;
+  AppendJson(node, &out);
+  return out;
+}
+
 // Decodes one node tree into one message. Errors name the field path.
+template <typename Node>
 class MessageDecoder {
  public:
   explicit MessageDecoder(int64_t node_budget) : budget_(node_budget) {}
 
-  absl::Status Decode(const YAML::Node& node, pb::Message* msg) {
+  absl::Status Decode(const Node& node, pb::Message* msg) {
     path_.clear();
     return DecodeMessage(node, msg, /*depth=*/0);
   }
@@ -206,7 +287,15 @@ class MessageDecoder {
     PathScope(std::string* path, absl::string_view field)
         : path_(path), size_(path->size()) {
       if (!path->empty()) path->push_back('.');
-      path->append(absl::CHexEscape(field));  // Map keys are user text.
+      // Map keys are user text; most need no escaping, and this runs for
+      // every key of every object.
+      if (std::all_of(field.begin(), field.end(), [](char c) {
+            return c >= 0x20 && c < 0x7F && c != '"' && c != '\'' && c != '\\';
+          })) {
+        path->append(field.data(), field.size());
+      } else {
+        path->append(absl::CHexEscape(field));
+      }
     }
     PathScope(std::string* path, int index) : path_(path), size_(path->size()) {
       absl::StrAppend(path, "[", index, "]");
@@ -223,7 +312,7 @@ class MessageDecoder {
         path_.empty() ? std::string(message) : absl::StrCat(path_, ": ", message));
   }
 
-  absl::Status TypeError(absl::string_view expected, const YAML::Node& node) const {
+  absl::Status TypeError(absl::string_view expected, const Node& node) const {
     return Error(absl::StrCat("expected ", expected, ", got ", Describe(node)));
   }
 
@@ -238,38 +327,40 @@ class MessageDecoder {
     return absl::OkStatus();
   }
 
-  absl::Status DecodeMessage(const YAML::Node& node, pb::Message* msg, int depth);
-  absl::Status DecodeKey(absl::string_view key, const YAML::Node& value,
+  absl::Status DecodeMessage(const Node& node, pb::Message* msg, int depth);
+  absl::Status DecodeKey(absl::string_view key, const Node& value,
                          pb::Message* msg, int depth);
-  absl::Status DecodeField(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeField(const Node& node, pb::Message* msg,
                            const FieldDescriptor* field, int depth);
-  absl::Status DecodeRepeated(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeRepeated(const Node& node, pb::Message* msg,
                               const FieldDescriptor* field, int depth);
-  absl::Status DecodeMap(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeMap(const Node& node, pb::Message* msg,
                          const FieldDescriptor* field, int depth);
-  absl::Status DecodeValue(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeValue(const Node& node, pb::Message* msg,
                            const FieldDescriptor* field, int depth);
-  absl::Status DecodeScalar(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeScalar(const Node& node, pb::Message* msg,
                             const FieldDescriptor* field);
 
   // Types whose JSON form is not an object.
-  absl::Status DecodeQuantity(const YAML::Node& node, pb::Message* msg);
-  absl::Status DecodeTime(const YAML::Node& node, pb::Message* msg);
-  absl::Status DecodeIntOrString(const YAML::Node& node, pb::Message* msg);
-  absl::Status DecodeRawExtension(const YAML::Node& node, pb::Message* msg,
+  absl::Status DecodeQuantity(const Node& node, pb::Message* msg);
+  absl::Status DecodeTime(const Node& node, pb::Message* msg);
+  absl::Status DecodeIntOrString(const Node& node, pb::Message* msg);
+  absl::Status DecodeRawExtension(const Node& node, pb::Message* msg,
                                   int depth);
   // Walks a subtree only to charge its size and depth.
-  absl::Status CheckTree(const YAML::Node& node, int depth);
+  absl::Status CheckTree(const Node& node, int depth);
 
   template <typename T>
-  absl::Status ParseInteger(const YAML::Node& node, absl::string_view type_name,
+  absl::Status ParseInteger(const Node& node, absl::string_view type_name,
                             T* out) const;
 
   std::string path_;
+  std::string key_;  // DecodeKey's lookup key
   int64_t budget_;
 };
 
-absl::Status MessageDecoder::DecodeMessage(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeMessage(const Node& node,
                                            pb::Message* msg, int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   const absl::string_view type = msg->GetDescriptor()->full_name();
@@ -289,18 +380,21 @@ absl::Status MessageDecoder::DecodeMessage(const YAML::Node& node,
 
 // Matches one key to a field, looking through inline fields too. Unknown keys
 // are ignored, as the API server's decoder does by default.
-absl::Status MessageDecoder::DecodeKey(absl::string_view key,
-                                       const YAML::Node& value,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeKey(absl::string_view key,
+                                       const Node& value,
                                        pb::Message* msg, int depth) {
   const pb::Descriptor* descriptor = msg->GetDescriptor();
-  if (const FieldDescriptor* field = descriptor->FindFieldByName(std::string(key))) {
+  key_.assign(key.data(), key.size());  // Reuses its buffer: no allocation per key.
+  if (const FieldDescriptor* field = descriptor->FindFieldByName(key_)) {
     PathScope scope(&path_, key);
     return DecodeField(value, msg, field, depth);
   }
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* inline_field = descriptor->field(i);
     if (!IsInline(inline_field)) continue;
-    if (inline_field->message_type()->FindFieldByName(std::string(key)) == nullptr) {
+    key_.assign(key.data(), key.size());
+    if (inline_field->message_type()->FindFieldByName(key_) == nullptr) {
       continue;
     }
     pb::Message* inner = msg->GetReflection()->MutableMessage(msg, inline_field);
@@ -309,7 +403,8 @@ absl::Status MessageDecoder::DecodeKey(absl::string_view key,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeField(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeField(const Node& node,
                                          pb::Message* msg,
                                          const FieldDescriptor* field,
                                          int depth) {
@@ -319,7 +414,8 @@ absl::Status MessageDecoder::DecodeField(const YAML::Node& node,
   return DecodeValue(node, msg, field, depth);
 }
 
-absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeRepeated(const Node& node,
                                             pb::Message* msg,
                                             const FieldDescriptor* field,
                                             int depth) {
@@ -329,7 +425,7 @@ absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
   // cheaply (DecodeMessage charges message elements itself).
   const bool scalars = field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
   int index = 0;
-  for (const YAML::Node& element : node) {
+  for (const auto& element : node) {
     PathScope scope(&path_, index++);
     if (scalars) {
       if (absl::Status s = Enter(depth + 1); !s.ok()) return s;
@@ -341,7 +437,8 @@ absl::Status MessageDecoder::DecodeRepeated(const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeMap(const YAML::Node& node, pb::Message* msg,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeMap(const Node& node, pb::Message* msg,
                                        const FieldDescriptor* field, int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   if (!node.IsMap()) return TypeError("an object", node);
@@ -365,7 +462,8 @@ absl::Status MessageDecoder::DecodeMap(const YAML::Node& node, pb::Message* msg,
 }
 
 // Sets a singular field, or appends to a repeated one.
-absl::Status MessageDecoder::DecodeValue(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeValue(const Node& node,
                                          pb::Message* msg,
                                          const FieldDescriptor* field,
                                          int depth) {
@@ -379,8 +477,9 @@ absl::Status MessageDecoder::DecodeValue(const YAML::Node& node,
   return DecodeMessage(node, child, depth + 1);
 }
 
+template <typename Node>
 template <typename T>
-absl::Status MessageDecoder::ParseInteger(const YAML::Node& node,
+absl::Status MessageDecoder<Node>::ParseInteger(const Node& node,
                                           absl::string_view type_name,
                                           T* out) const {
   if (!IsPlainScalar(node) || !IsIntegerText(node.Scalar())) {
@@ -393,7 +492,8 @@ absl::Status MessageDecoder::ParseInteger(const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeScalar(const Node& node,
                                           pb::Message* msg,
                                           const FieldDescriptor* field) {
   const pb::Reflection* r = msg->GetReflection();
@@ -453,7 +553,7 @@ absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       const pb::EnumValueDescriptor* value =
-          node.IsScalar() ? field->enum_type()->FindValueByName(node.Scalar())
+          node.IsScalar() ? field->enum_type()->FindValueByName(std::string(node.Scalar()))
                           : nullptr;
       if (value == nullptr) return TypeError(field->enum_type()->name(), node);
       add ? r->AddEnum(msg, field, value) : r->SetEnum(msg, field, value);
@@ -463,7 +563,7 @@ absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
       // Kubernetes' JSON is strict about `name: 123`; we accept any scalar
       // for a string, which loses nothing.
       if (!node.IsScalar()) return TypeError("a string", node);
-      std::string v = node.Scalar();
+      std::string v(node.Scalar());
       if (field->type() == FieldDescriptor::TYPE_BYTES &&
           !absl::Base64Unescape(node.Scalar(), &v)) {
         return TypeError("base64 data", node);
@@ -478,7 +578,8 @@ absl::Status MessageDecoder::DecodeScalar(const YAML::Node& node,
   return Error("unsupported field type");
 }
 
-absl::Status MessageDecoder::DecodeQuantity(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeQuantity(const Node& node,
                                             pb::Message* msg) {
   // "100m" and 0.5 are both quantities: any scalar, quoted or not.
   if (!node.IsScalar()) return TypeError("a quantity", node);
@@ -488,11 +589,12 @@ absl::Status MessageDecoder::DecodeQuantity(const YAML::Node& node,
                               Describe(node), ")"));
   }
   const FieldDescriptor* text = msg->GetDescriptor()->FindFieldByName("string");
-  msg->GetReflection()->SetString(msg, text, node.Scalar());
+  msg->GetReflection()->SetString(msg, text, std::string(node.Scalar()));
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeTime(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeTime(const Node& node,
                                         pb::Message* msg) {
   absl::Time t;
   std::string err;
@@ -510,7 +612,8 @@ absl::Status MessageDecoder::DecodeTime(const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeIntOrString(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeIntOrString(const Node& node,
                                                pb::Message* msg) {
   if (!node.IsScalar()) return TypeError("an integer or a string", node);
   const pb::Descriptor* d = msg->GetDescriptor();
@@ -523,11 +626,12 @@ absl::Status MessageDecoder::DecodeIntOrString(const YAML::Node& node,
     return absl::OkStatus();
   }
   r->SetInt64(msg, d->FindFieldByName("type"), 1);
-  r->SetString(msg, d->FindFieldByName("strVal"), node.Scalar());
+  r->SetString(msg, d->FindFieldByName("strVal"), std::string(node.Scalar()));
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::CheckTree(const YAML::Node& node, int depth) {
+template <typename Node>
+absl::Status MessageDecoder<Node>::CheckTree(const Node& node, int depth) {
   if (absl::Status s = Enter(depth); !s.ok()) return s;
   if (node.IsMap()) {
     for (const auto& pair : node) {
@@ -535,25 +639,22 @@ absl::Status MessageDecoder::CheckTree(const YAML::Node& node, int depth) {
       if (absl::Status s = CheckTree(pair.second, depth + 1); !s.ok()) return s;
     }
   } else if (node.IsSequence()) {
-    for (const YAML::Node& element : node) {
+    for (const auto& element : node) {
       if (absl::Status s = CheckTree(element, depth + 1); !s.ok()) return s;
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status MessageDecoder::DecodeRawExtension(const YAML::Node& node,
+template <typename Node>
+absl::Status MessageDecoder<Node>::DecodeRawExtension(const Node& node,
                                                 pb::Message* msg, int depth) {
   // The emitter recurses without limits; an alias can even make a cycle.
   if (absl::Status s = CheckTree(node, depth); !s.ok()) return s;
-  // Kept as flow-style YAML (which is also what DecodeInto reads back).
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  if (!out.good()) return Error(absl::StrCat("cannot re-encode: ", out.GetLastError()));
+  absl::StatusOr<std::string> text = Reencode(node);
+  if (!text.ok()) return Error(text.status().message());
   const FieldDescriptor* raw = msg->GetDescriptor()->FindFieldByName("raw");
-  msg->GetReflection()->SetString(msg, raw, std::string(out.c_str(), out.size()));
+  msg->GetReflection()->SetString(msg, raw, *std::move(text));
   return absl::OkStatus();
 }
 
@@ -685,6 +786,7 @@ absl::Status ParseStream(absl::string_view file_name, absl::string_view content,
 }
 
 // Splits documents and lists into objects and decodes the known kinds.
+template <typename Node>
 class ObjectCollector {
  public:
   // Hands each decoded object to `sink`.
@@ -693,24 +795,25 @@ class ObjectCollector {
       : file_name_(file_name), decoder_(node_budget), sink_(sink) {}
 
   // `where` names the node when it has no name: "document 2", "... items[3]".
-  absl::Status Collect(const YAML::Node& node, const std::string& where, int depth);
+  absl::Status Collect(const Node& node, const std::string& where, int depth);
 
  private:
-  absl::Status CollectList(const YAML::Node& node, const std::string& where,
+  absl::Status CollectList(const Node& node, const std::string& where,
                            int depth);
-  std::string Label(absl::string_view kind, const YAML::Node& node,
+  std::string Label(absl::string_view kind, const Node& node,
                     const std::string& where) const;
 
   std::string file_name_;
-  MessageDecoder decoder_;
+  MessageDecoder<Node> decoder_;
   const std::function<absl::Status(Object)>& sink_;
 };
 
 // "Pod default/web-1", "Node n1", or "Pod (document 2)" without a name.
-std::string ObjectCollector::Label(absl::string_view kind,
-                                   const YAML::Node& node,
+template <typename Node>
+std::string ObjectCollector<Node>::Label(absl::string_view kind,
+                                   const Node& node,
                                    const std::string& where) const {
-  const YAML::Node metadata = FindKey(node, "metadata");
+  const Node metadata = FindKey(node, "metadata");
   const std::string name = ScalarOrEmpty(FindKey(metadata, "name"));
   const std::string ns = ScalarOrEmpty(FindKey(metadata, "namespace"));
   if (name.empty()) return absl::StrCat(kind, " (", where, ")");
@@ -718,7 +821,8 @@ std::string ObjectCollector::Label(absl::string_view kind,
   return absl::StrCat(kind, " ", ns, "/", name);
 }
 
-absl::Status ObjectCollector::Collect(const YAML::Node& node,
+template <typename Node>
+absl::Status ObjectCollector<Node>::Collect(const Node& node,
                                       const std::string& where, int depth) {
   if (node.IsNull()) return absl::OkStatus();
   if (depth > kMaxDepth) {
@@ -729,7 +833,7 @@ absl::Status ObjectCollector::Collect(const YAML::Node& node,
     return absl::InvalidArgumentError(absl::StrCat(
         file_name_, ": ", where, ": expected an object, got ", Describe(node)));
   }
-  const YAML::Node kind_node = FindKey(node, "kind");
+  const Node kind_node = FindKey(node, "kind");
   if (!kind_node.IsScalar() || kind_node.Scalar().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(file_name_, ": ", where, ": missing \"kind\""));
@@ -754,16 +858,17 @@ absl::Status ObjectCollector::Collect(const YAML::Node& node,
   return sink_(std::move(object));
 }
 
-absl::Status ObjectCollector::CollectList(const YAML::Node& node,
+template <typename Node>
+absl::Status ObjectCollector<Node>::CollectList(const Node& node,
                                           const std::string& where, int depth) {
-  const YAML::Node items = FindKey(node, "items");
+  const Node items = FindKey(node, "items");
   if (items.IsNull() || !items.IsDefined()) return absl::OkStatus();
   if (!items.IsSequence()) {
     return absl::InvalidArgumentError(absl::StrCat(
         file_name_, ": ", where, ": items: expected a list, got ", Describe(items)));
   }
   int index = 0;
-  for (const YAML::Node& item : items) {
+  for (const auto& item : items) {
     const std::string item_where = absl::StrCat(where, " items[", index++, "]");
     if (absl::Status s = Collect(item, item_where, depth + 1); !s.ok()) return s;
   }
@@ -774,13 +879,155 @@ int64_t NodeBudget(absl::string_view content) {
   return kMinNodeBudget + kNodeBudgetPerByte * static_cast<int64_t>(content.size());
 }
 
+// --- Protobuf ---------------------------------------------------------------
+
+// "Pod ns/name" from a decoded message's metadata, as Label does for trees.
+std::string MessageLabel(absl::string_view kind, const pb::Message& msg,
+                         const std::string& where) {
+  const FieldDescriptor* metadata = msg.GetDescriptor()->FindFieldByName("metadata");
+  std::string name, ns;
+  if (metadata != nullptr && metadata->message_type() != nullptr) {
+    const pb::Message& meta = msg.GetReflection()->GetMessage(msg, metadata);
+    const pb::Descriptor* d = meta.GetDescriptor();
+    if (const FieldDescriptor* f = d->FindFieldByName("name")) {
+      name = absl::CHexEscape(meta.GetReflection()->GetString(meta, f));
+    }
+    if (const FieldDescriptor* f = d->FindFieldByName("namespace")) {
+      ns = absl::CHexEscape(meta.GetReflection()->GetString(meta, f));
+    }
+  }
+  if (name.empty()) return absl::StrCat(kind, " (", where, ")");
+  if (ns.empty()) return absl::StrCat(kind, " ", name);
+  return absl::StrCat(kind, " ", ns, "/", name);
+}
+
+// The bytes of every field-2 entry of a list message (`items` in v1 List
+// and in every typed list), in order; false when the bytes do not scan.
+bool ListItems(absl::string_view list, std::vector<absl::string_view>* items) {
+  using pb::internal::WireFormatLite;
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(list.data()),
+                              static_cast<int>(list.size()));
+  while (true) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.ConsumedEntireMessage();
+    if (WireFormatLite::GetTagFieldNumber(tag) == 2 &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length;
+      if (!in.ReadVarint32(&length)) return false;
+      const int at = in.CurrentPosition();
+      if (length > list.size() - static_cast<size_t>(at)) return false;
+      items->push_back(list.substr(at, length));
+      if (!in.Skip(static_cast<int>(length))) return false;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+}
+
+// Decodes one `k8s\x00` envelope (runtime.Unknown) and what it holds: a
+// known kind, a typed list of one (PodList, ...), or a v1 List whose items
+// are RawExtensions, each an enveloped object of its own.
+absl::Status DecodeEnvelope(absl::string_view file_name, absl::string_view content,
+                            const std::string& where, int depth,
+                            const std::function<absl::Status(Object)>& sink) {
+  auto error = [&](absl::string_view message) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", where, ": ", message));
+  };
+  if (depth > kMaxDepth) return error(absl::StrCat("lists nested deeper than ", kMaxDepth));
+  ::k8s::io::apimachinery::pkg::runtime::Unknown unknown;
+  const absl::string_view body = content.substr(kProtobufMagic.size());
+  if (!unknown.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return error("the protobuf envelope (runtime.Unknown) does not parse");
+  }
+  if (!unknown.contentencoding().empty()) {
+    return error(absl::StrCat("unsupported contentEncoding \"",
+                              absl::CHexEscape(unknown.contentencoding()), "\""));
+  }
+  const std::string kind = absl::CHexEscape(unknown.typemeta().kind());
+  const std::string api_version = absl::CHexEscape(unknown.typemeta().apiversion());
+  if (kind.empty()) return error("missing \"kind\" in the protobuf envelope");
+  const std::string& raw = unknown.raw();
+
+  if (const pb::Message* prototype = PrototypeFor(kind, api_version)) {
+    Object object;
+    object.kind = kind;
+    object.api_version = api_version;
+    object.message.reset(prototype->New());
+    if (!object.message->ParseFromString(raw)) {
+      return error(absl::StrCat(kind, " does not parse as protobuf"));
+    }
+    object.origin = absl::StrCat(file_name, ": ", MessageLabel(kind, *object.message, where));
+    return sink(std::move(object));
+  }
+  if (!absl::EndsWith(kind, "List")) return absl::OkStatus();  // A kind we skip.
+
+  std::vector<absl::string_view> items;
+  if (!ListItems(raw, &items)) return error(absl::StrCat(kind, " does not parse as protobuf"));
+  const absl::string_view item_kind = absl::string_view(kind).substr(0, kind.size() - 4);
+  const pb::Message* item_prototype =
+      item_kind.empty() ? nullptr : PrototypeFor(item_kind, api_version);
+  if (!item_kind.empty() && item_prototype == nullptr) return absl::OkStatus();
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string item_where = absl::StrCat(where, " items[", i, "]");
+    if (item_prototype != nullptr) {
+      // A typed list: each item is the message itself.
+      Object object;
+      object.kind = std::string(item_kind);
+      object.api_version = api_version;
+      object.message.reset(item_prototype->New());
+      if (!object.message->ParseFromArray(items[i].data(), static_cast<int>(items[i].size()))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            file_name, ": ", item_where, ": ", item_kind, " does not parse as protobuf"));
+      }
+      object.origin =
+          absl::StrCat(file_name, ": ", MessageLabel(item_kind, *object.message, item_where));
+      if (absl::Status s = sink(std::move(object)); !s.ok()) return s;
+      continue;
+    }
+    // A v1 List: each item is a RawExtension holding an enveloped object.
+    ::k8s::io::apimachinery::pkg::runtime::RawExtension extension;
+    if (!extension.ParseFromArray(items[i].data(), static_cast<int>(items[i].size())) ||
+        !absl::StartsWith(extension.raw(), kProtobufMagic)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file_name, ": ", item_where, ": expected an object in the protobuf envelope"));
+    }
+    if (absl::Status s = DecodeEnvelope(file_name, extension.raw(), item_where, depth + 1, sink);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DecodeStream(absl::string_view file_name, absl::string_view content,
                           const std::function<absl::Status(Object)>& sink) {
-  ObjectCollector collector(file_name, NodeBudget(content), sink);
-  size_t index = 0;
-  return ParseStream(file_name, content, [&](const YAML::Node& document) {
-    return collector.Collect(document, absl::StrCat("document ", ++index), 0);
-  });
+  if (absl::StartsWith(content, kProtobufMagic)) {
+    return DecodeEnvelope(file_name, content, "document 1", 0, sink);
+  }
+  auto decode_yaml = [&] {
+    ObjectCollector<YAML::Node> collector(file_name, NodeBudget(content), sink);
+    size_t index = 0;
+    return ParseStream(file_name, content, [&](const YAML::Node& document) {
+      return collector.Collect(document, absl::StrCat("document ", ++index), 0);
+    });
+  };
+  if (!LooksLikeJson(content)) return decode_yaml();
+  // One JSON value: simdjson parses it, the same rules decode it.
+  absl::StatusOr<std::unique_ptr<JsonDocument>> document =
+      JsonDocument::Parse(file_name, content);
+  if (!document.ok()) {
+    // Flow-style YAML starts with `{` too (a RawExtension re-encoded from
+    // YAML is written so); only when yaml-cpp cannot read it either is the
+    // file bad, and then it is reported as the JSON it looked like.
+    if (ParseStream(file_name, content, [](const YAML::Node&) {
+          return absl::OkStatus();
+        }).ok()) {
+      return decode_yaml();
+    }
+    return document.status();
+  }
+  ObjectCollector<JsonRef> collector(file_name, NodeBudget(content), sink);
+  return collector.Collect((*document)->root(), "document 1", 0);
 }
 
 }  // namespace
@@ -843,7 +1090,7 @@ absl::Status DecodeInto(absl::string_view content, pb::Message* msg,
       return absl::InvalidArgumentError(absl::StrCat(
           context, ": expected one document, found ", non_empty.size()));
     }
-    MessageDecoder decoder(NodeBudget(content));
+    MessageDecoder<YAML::Node> decoder(NodeBudget(content));
     if (absl::Status s = decoder.Decode(non_empty[0], msg); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(context, ": ", s.message()));
     }
@@ -917,7 +1164,7 @@ absl::Status DecodeJsonInto(const nlohmann::json& value, pb::Message* msg,
       return absl::InvalidArgumentError(
           absl::StrCat(context, ": nested deeper than ", kMaxDepth, " levels"));
     }
-    MessageDecoder decoder(kMinNodeBudget);
+    MessageDecoder<YAML::Node> decoder(kMinNodeBudget);
     if (absl::Status s = decoder.Decode(root, msg); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(context, ": ", s.message()));
     }

@@ -21,9 +21,14 @@
 //   pods.yaml: Pod default/web-1: spec.containers[0].resources.requests.cpu:
 //   quantities must match the regular expression '...' (got "1.5.5")
 //
-// (shown wrapped here). YAML syntax errors carry a line and column
-// (`pods.yaml:12:3: ...`). No input crashes the decoder: yaml-cpp exceptions
-// are caught, nesting is limited, and alias expansion is bounded.
+// (shown wrapped here). Two front ends feed the one decoder: a file that
+// starts with `{` or `[` (after whitespace) is JSON, parsed by simdjson
+// (api/json_document.h; no key-length limit, exact number text), and
+// anything else is YAML, parsed by yaml-cpp. A `{` file that is not JSON
+// but is flow-style YAML is still read as YAML. Syntax errors carry a line
+// and column (`pods.yaml:12:3: ...`; `pods.json:3:23: expected ',' or '}'
+// ..., found '"'`). No input crashes the decoder: yaml-cpp exceptions are
+// caught, nesting is limited, and alias expansion is bounded.
 //
 // Example:
 //
@@ -67,7 +72,11 @@ struct Object {
 //
 // Decodes every object in `content`: a multi-document YAML stream, a JSON
 // object, or a `kind: List` (or `PodList`, `NodeList`, ...) whose `items`
-// may themselves be lists. Known kinds are Pod, Node, Namespace,
+// may themselves be lists. Content that starts with `k8s\x00` is
+// Kubernetes protobuf (application/vnd.kubernetes.protobuf): a
+// runtime.Unknown envelope holding one object, a typed list (PodList, ...),
+// or a v1 List whose items are RawExtensions each holding an enveloped
+// object, as the API server's protobuf serializer writes them. Known kinds are Pod, Node, Namespace,
 // PriorityClass, PodDisruptionBudget, Binding, Event and Lease; other kinds
 // (Service, Deployment, ...) and empty documents are skipped. `file_name`
 // only labels errors and origins.

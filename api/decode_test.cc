@@ -10,9 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
+#include "api/json_document.h"
 #include "api/meta.pb.h"
 #include "api/policy.pb.h"
 #include "api/quantity.h"
+#include "api/runtime.pb.h"
 #include "api/scheduling.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -579,6 +581,229 @@ TEST(DecodeJsonIntoTest, RefusesDeepValuesBeforeWalkingThem) {
   const absl::Status s = DecodeJsonInto(deep, &pod, "ctx");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("ctx: nested deeper than"));
+}
+
+}  // namespace
+}  // namespace kestrel::api
+
+namespace kestrel::api {
+namespace {
+
+// JSON files take the simdjson front end; the same text behind a YAML
+// comment takes yaml-cpp's. Both must give the same objects and the same
+// errors: one decoder, two front ends.
+class FrontEndsTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FrontEndsTest, JsonAndYamlDecodeAlike) {
+  const std::string json = GetParam();
+  ASSERT_TRUE(LooksLikeJson(json));
+  absl::StatusOr<std::vector<Object>> from_json = DecodeObjects("f", json);
+  absl::StatusOr<std::vector<Object>> from_yaml = DecodeObjects("f", "# yaml\n" + json);
+  ASSERT_EQ(from_json.status(), from_yaml.status());
+  if (!from_json.ok()) return;
+  ASSERT_EQ(from_json->size(), from_yaml->size());
+  for (size_t i = 0; i < from_json->size(); ++i) {
+    const Object& a = (*from_json)[i];
+    const Object& b = (*from_yaml)[i];
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.api_version, b.api_version);
+    EXPECT_EQ(a.origin, b.origin);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*a.message, *b.message))
+        << a.message->DebugString() << "\nvs\n" << b.message->DebugString();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, FrontEndsTest,
+    ::testing::Values(
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","labels":{"app":"web","n":"1"},"annotations":{},"creationTimestamp":"2024-01-02T03:04:05Z","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u","controller":true}]},
+            "spec":{"priority":10,"schedulerName":"default-scheduler","nodeName":null,
+                    "containers":[{"name":"c","image":"i","ports":[{"containerPort":80,"hostPort":8080,"protocol":"TCP"}],
+                                   "resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"cpu":2,"memory":1.5e9,"x/y":1.50}}}],
+                    "tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],
+                    "affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"labelSelector":{"matchExpressions":[{"key":"app","operator":"In","values":["web"]}]},"topologyKey":"kubernetes.io/hostname"}}]}},
+                    "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}}}],
+                    "volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"c"}},{"name":"e","emptyDir":{}}]},
+            "status":{"phase":"Running","conditions":[{"type":"PodScheduled","status":"True","lastProbeTime":null}],"startTime":"2024-01-02T03:04:05Z"}})",
+        R"({"apiVersion":"v1","kind":"List","items":[{"kind":"Node","metadata":{"name":"n1"},"status":{"allocatable":{"cpu":4,"pods":"110"}}},{"kind":"Service"},{"kind":"PodList","items":[{"kind":"Pod","metadata":{"name":"a","namespace":"b"}}]}]})",
+        R"({"kind":"List","items":[{"kind":"Pod","metadata":{"name":"a"}},{"kind":"Node","spec":7}]})",
+        R"({"kind":"List","items":{"a":1}})",
+        R"([{"kind":"Pod"}])",
+        R"({"metadata":{"name":"x"}})",
+        R"({"kind":"Pod","metadata":{"name":"p","unknownField":{"x":[1,2,3]}},"spec":{"containers":[]}})",
+        R"({"kind":"Pod","spec":{"priority":"high"}})",
+        R"({"kind":"Pod","spec":{"priority":1.5}})",
+        R"({"kind":"Pod","spec":{"priority":99999999999}})",
+        R"({"kind":"Pod","spec":{"priority":123456789012345678901234567890}})",
+        R"({"kind":"Pod","spec":{"priority":-5,"terminationGracePeriodSeconds":-9223372036854775808}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"lots"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":1e3,"memory":"1e3"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":[1]}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","ports":[{"containerPort":"80"}]}]}})",
+        R"({"kind":"Pod","spec":{"containers":"not a list"}})",
+        R"({"kind":"Pod","spec":{"containers":[null]}})",
+        R"({"kind":"Pod","spec":{"nodeSelector":{"a":null,"b":5,"c":true}}})",
+        R"({"kind":"Pod","spec":{"tolerations":[{"key":"k","tolerationSeconds":"300"}]}})",
+        R"({"kind":"Pod","metadata":{"labels":{"a":true,"b":null}}})",
+        R"({"kind":"Pod","metadata":{"finalizers":["a",null]}})",
+        R"({"kind":"Pod","spec":{"hostNetwork":"yes"}})",
+        R"({"kind":"Pod","spec":{"hostNetwork":1}})",
+        R"({"kind":"Pod","metadata":{"creationTimestamp":"yesterday"}})",
+        R"({"kind":"Pod","metadata":{"name":"a\"b\u0001\u00e9"}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","livenessProbe":{"httpGet":{"port":"http"}}}]}})",
+        R"({"kind":"Pod","spec":{"containers":[{"name":"c","livenessProbe":{"httpGet":{"port":8080}}}]}})",
+        R"({"kind":"PodDisruptionBudget","apiVersion":"policy/v1","metadata":{"name":"b"},"spec":{"maxUnavailable":"25%","minAvailable":3000000000}})",
+        R"({"kind":"Lease","apiVersion":"coordination.k8s.io/v1","spec":{"renewTime":"2024-01-02T03:04:05.123456Z","leaseDurationSeconds":15}})",
+        R"({"kind":"PriorityClass","apiVersion":"scheduling.k8s.io/v1","metadata":{"name":"hi"},"value":1000,"globalDefault":true})",
+        R"({"kind":"Node","status":{"images":[{"names":["a"],"sizeBytes":"12"}]}})",
+        R"({})"));
+
+TEST(DecodeObjectsTest, JsonObjectKeysLongerThan1024Characters) {
+  // Legal JSON that yaml-cpp refuses ("end of map flow not found").
+  const std::string key = "example.com/" + std::string(1988, 'k');
+  const std::string json = absl::StrCat(
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","annotations":{")", key,
+      R"(":"v"}}})");
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("pods.json", json);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 1);
+  const auto& pod = static_cast<const core::Pod&>(*(*objects)[0].message);
+  EXPECT_EQ(pod.metadata().annotations().at(key), "v");
+}
+
+TEST(DecodeObjectsTest, JsonSyntaxErrorsReadAsJson) {
+  absl::StatusOr<std::vector<Object>> objects =
+      DecodeObjects("pods.json", "{\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\" \"p\"}\n}\n");
+  ASSERT_FALSE(objects.ok());
+  EXPECT_EQ(objects.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(objects.status().message(),
+            "pods.json:3:23: expected a member (\"name\": value), ',' or '}' in an object, "
+            "found '\"'");
+}
+
+}  // namespace
+}  // namespace kestrel::api
+
+namespace kestrel::api {
+namespace {
+
+namespace runtime = ::k8s::io::apimachinery::pkg::runtime;
+
+// The k8s\x00 envelope around `raw`, as upstream's protobuf serializer
+// writes it.
+std::string Envelope(const std::string& api_version, const std::string& kind,
+                     const std::string& raw) {
+  runtime::Unknown unknown;
+  unknown.mutable_typemeta()->set_apiversion(api_version);
+  unknown.mutable_typemeta()->set_kind(kind);
+  unknown.set_raw(raw);
+  unknown.set_contentencoding("");
+  unknown.set_contenttype("");
+  return std::string("k8s\0", 4) + unknown.SerializeAsString();
+}
+
+// A list message's bytes: field 2 (`items`) once per item.
+std::string ListBytes(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    out.push_back(static_cast<char>((2 << 3) | 2));
+    size_t n = item.size();
+    while (n >= 0x80) {
+      out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+      n >>= 7;
+    }
+    out.push_back(static_cast<char>(n));
+    out += item;
+  }
+  return out;
+}
+
+std::string RawExtensionOf(const std::string& enveloped) {
+  runtime::RawExtension extension;
+  extension.set_raw(enveloped);
+  return extension.SerializeAsString();
+}
+
+TEST(DecodeObjectsTest, DecodesProtobufListsAsTheYamlOfTheSameObjects) {
+  absl::StatusOr<std::vector<Object>> yaml = DecodeObjects("c.yaml", R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p1, namespace: ns}
+spec:
+  containers:
+  - name: c
+    resources: {requests: {cpu: 100m}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {zone: a}}
+status: {allocatable: {cpu: "4", pods: "110"}}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+)yaml");
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  ASSERT_EQ(yaml->size(), 3);
+  const Object& pod = (*yaml)[0];
+  const Object& node = (*yaml)[1];
+  const Object& pc = (*yaml)[2];
+
+  // A v1 List of enveloped objects (one of a kind we skip), and a PodList.
+  const std::string list = Envelope(
+      "v1", "List",
+      ListBytes({RawExtensionOf(Envelope("v1", "Pod", pod.message->SerializeAsString())),
+                 RawExtensionOf(Envelope("v1", "Service", "")),
+                 RawExtensionOf(Envelope("v1", "Node", node.message->SerializeAsString())),
+                 RawExtensionOf(Envelope("scheduling.k8s.io/v1", "PriorityClass",
+                                         pc.message->SerializeAsString()))}));
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects("c.pb", list);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->size(), 3);
+  const std::vector<std::string> origins = {"c.pb: Pod ns/p1", "c.pb: Node n1",
+                                            "c.pb: PriorityClass high"};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*objects)[i].kind, (*yaml)[i].kind);
+    EXPECT_EQ((*objects)[i].api_version, (*yaml)[i].api_version);
+    EXPECT_EQ((*objects)[i].origin, origins[i]);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*objects)[i].message,
+                                                                   *(*yaml)[i].message));
+  }
+
+  absl::StatusOr<std::vector<Object>> pods = DecodeObjects(
+      "p.pb", Envelope("v1", "PodList", ListBytes({pod.message->SerializeAsString()})));
+  ASSERT_TRUE(pods.ok()) << pods.status();
+  ASSERT_EQ(pods->size(), 1);
+  EXPECT_EQ((*pods)[0].kind, "Pod");
+  EXPECT_EQ((*pods)[0].origin, "p.pb: Pod ns/p1");
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(*(*pods)[0].message, *pod.message));
+}
+
+TEST(DecodeObjectsTest, BadProtobufNamesFileAndItem) {
+  struct Case {
+    std::string content;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {std::string("k8s\0\xFF\xFF", 6),
+       "c.pb: document 1: the protobuf envelope (runtime.Unknown) does not parse"},
+      {Envelope("", "", ""), "c.pb: document 1: missing \"kind\" in the protobuf envelope"},
+      {Envelope("v1", "Pod", "\xFF"), "c.pb: document 1: Pod does not parse as protobuf"},
+      {Envelope("v1", "List", ListBytes({RawExtensionOf("{}")})),
+       "c.pb: document 1 items[0]: expected an object in the protobuf envelope"},
+      {Envelope("v1", "List", ListBytes({RawExtensionOf(Envelope("v1", "Node", "\x0A"))})),
+       "c.pb: document 1 items[0]: Node does not parse as protobuf"},
+      {Envelope("v1", "NodeList", ListBytes({"\x0A\x05"})),
+       "c.pb: document 1 items[0]: Node does not parse as protobuf"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<std::vector<Object>> objects = DecodeObjects("c.pb", c.content);
+    ASSERT_FALSE(objects.ok()) << c.error;
+    EXPECT_EQ(objects.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(objects.status().message(), c.error);
+  }
 }
 
 }  // namespace

@@ -747,6 +747,17 @@ std::vector<std::string> ValidatePod(const v1::Pod& pod) {
   return errs;
 }
 
+std::vector<std::string> ValidatePodInstance(const v1::Pod& pod) {
+  Errors errs;
+  ValidateObjectMeta(pod.metadata(), /*namespaced=*/true, errs);
+  if (!pod.spec().nodename().empty()) {
+    for (const std::string& msg : Dns1123SubdomainErrors(pod.spec().nodename())) {
+      errs.push_back(InvalidError("spec.nodeName", GoQuote(pod.spec().nodename()), msg));
+    }
+  }
+  return errs;
+}
+
 std::vector<std::string> ValidateNode(const v1::Node& node) {
   Errors errs;
   ValidateObjectMeta(node.metadata(), /*namespaced=*/false, errs);

@@ -54,6 +54,13 @@ namespace v1 = ::k8s::io::api::core::v1;
 // The problems of `pod`, empty when the API server would accept it.
 std::vector<std::string> ValidatePod(const v1::Pod& pod);
 
+// ValidatePodInstance()
+//
+// The part of ValidatePod that differs between pods of one template: the
+// metadata and spec.nodeName. With a spec (nodeName aside) that passed
+// ValidatePod, empty exactly when ValidatePod would be.
+std::vector<std::string> ValidatePodInstance(const v1::Pod& pod);
+
 // ValidateNode()
 //
 // The problems of `node`, empty when the API server would accept it.

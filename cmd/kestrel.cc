@@ -56,6 +56,7 @@ commands:
             Kubernetes 1.4 scheduler.alpha.kubernetes.io annotations (default:
             the config's alphaAnnotations, true when unset)
   generate  --workload=NAME --nodes=N [--init-pods=M] [--pods=K] [--seed=N]
+            [--format=yaml|json|protobuf]
             write a synthetic cluster (scheduler_perf workloads) as YAML
   rescheduler [--kubeconfig=F [--context=NAME]] [--config=F] [--passes=N]
             the critical-addon rescheduler against an API server (without
@@ -425,7 +426,7 @@ int Serve(const std::vector<std::string>& args) {
 }
 
 int Generate(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"workload", "nodes", "init-pods", "pods", "seed"});
+  auto flags = Flags::Parse(args, {"workload", "nodes", "init-pods", "pods", "seed", "format"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   sim::GenerateOptions options;
   auto workload = flags->Required("workload");
@@ -442,6 +443,9 @@ int Generate(const std::vector<std::string>& args) {
   options.init_pods = static_cast<int>(*init_pods);
   options.pods = static_cast<int>(*pods);
   options.seed = static_cast<uint64_t>(*seed);
+  auto format = sim::ParseOutputFormat(flags->Get("format", "yaml"));
+  if (!format.ok()) return Fail(format.status());
+  options.format = *format;
   absl::Status s = sim::Generate(options, std::cout);
   if (!s.ok()) return Fail(s);
   std::cout.flush();

@@ -35,6 +35,14 @@ absl::StatusOr<model::PodPtr> CompilePodObject(v1::Pod& pod, model::Interner& na
   return model::CompilePod(pod, names, options);
 }
 
+absl::StatusOr<model::PodPtr> CompilePodObject(v1::Pod& pod, model::PodCompiler& compiler,
+                                               const model::CompileOptions& options) {
+  api::DefaultingOptions defaulting;
+  defaulting.alpha_annotations = options.alpha_annotations;
+  api::DefaultPod(&pod, defaulting);
+  return compiler.Compile(pod);
+}
+
 absl::StatusOr<model::NodePtr> CompileNodeObject(const v1::Node& node, model::Interner& names,
                                                  const model::CompileOptions& options) {
   return model::CompileNode(node, names, options);

@@ -87,6 +87,12 @@ absl::StatusOr<model::PodPtr> CompilePodObject(::k8s::io::api::core::v1::Pod& po
                                                model::Interner& names,
                                                const model::CompileOptions& options);
 
+// The same through `compiler`, which compiles a pod template once
+// (model::PodCompiler): for loading many pods at once.
+absl::StatusOr<model::PodPtr> CompilePodObject(::k8s::io::api::core::v1::Pod& pod,
+                                               model::PodCompiler& compiler,
+                                               const model::CompileOptions& options);
+
 absl::StatusOr<model::NodePtr> CompileNodeObject(const ::k8s::io::api::core::v1::Node& node,
                                                  model::Interner& names,
                                                  const model::CompileOptions& options);

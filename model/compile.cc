@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -13,6 +14,8 @@
 #include "api/object_validation.h"
 #include "api/quantity.h"
 #include "api/validation.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace kestrel::model {
 namespace {
@@ -759,6 +762,89 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   s = CompileSpreadConstraints(spec, names, object, pod.get());
   if (!s.ok()) return s;
   return PodPtr(std::move(pod));
+}
+
+namespace {
+
+// What CompilePod reads of a pod apart from its per-instance fields (name,
+// uid, owners, spec.nodeName, times, status): the namespace, the labels,
+// the annotations it looks at, and the spec without nodeName. Protobuf's
+// deterministic serialization writes maps sorted.
+std::string TemplateKey(const v1::Pod& pod) {
+  std::string key;
+  const auto& meta = pod.metadata();
+  absl::StrAppend(&key, meta.namespace_(), "\n");
+  std::vector<std::pair<std::string, std::string>> labels(meta.labels().begin(),
+                                                          meta.labels().end());
+  std::sort(labels.begin(), labels.end());
+  for (const auto& [k, v] : labels) absl::StrAppend(&key, k.size(), ":", k, v.size(), ":", v);
+  key.push_back('\n');
+  for (const char* annotation :
+       {kAlphaSchedulerNameAnnotation, kAlphaCriticalPodAnnotation, kMirrorPodAnnotation,
+        kAlphaTolerationsAnnotation, kAlphaAffinityAnnotation}) {
+    auto it = meta.annotations().find(annotation);
+    if (it == meta.annotations().end()) {
+      key.push_back('-');
+    } else {
+      absl::StrAppend(&key, "+", it->second.size(), ":", it->second);
+    }
+  }
+  key.push_back('\n');
+  std::string spec;
+  {
+    google::protobuf::io::StringOutputStream stream(&spec);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    if (pod.spec().nodename().empty()) {
+      pod.spec().ByteSizeLong();  // SerializeWithCachedSizes reads the sizes.
+      pod.spec().SerializeWithCachedSizes(&out);
+    } else {
+      v1::PodSpec without_node = pod.spec();
+      without_node.clear_nodename();
+      without_node.ByteSizeLong();
+      without_node.SerializeWithCachedSizes(&out);
+    }
+  }
+  key += spec;
+  return key;
+}
+
+}  // namespace
+
+absl::StatusOr<PodPtr> PodCompiler::Compile(const v1::Pod& api) {
+  std::string key = TemplateKey(api);
+  auto it = templates_.find(key);
+  if (it != templates_.end() && api::ValidatePodInstance(api).empty()) {
+    // The fields CompilePod takes from the instance rather than the template.
+    auto pod = std::make_shared<Pod>(*it->second);
+    const auto& meta = api.metadata();
+    pod->name = meta.name();
+    pod->uid = meta.uid();
+    pod->owners.clear();
+    for (const auto& o : meta.ownerreferences()) {
+      pod->owners.push_back({o.kind(), o.name(), o.controller()});
+    }
+    pod->node_name = api.spec().nodename();
+    pod->nominated_node_name = api.status().nominatednodename();
+    pod->creation_time = meta.has_creationtimestamp()
+                             ? ToTime(meta.creationtimestamp().seconds(),
+                                      meta.creationtimestamp().nanos())
+                             : absl::InfinitePast();
+    pod->start_time = api.status().has_starttime()
+                          ? ToTime(api.status().starttime().seconds(),
+                                   api.status().starttime().nanos())
+                          : absl::InfinitePast();
+    pod->terminating = meta.has_deletiontimestamp();
+    ++reused_;
+    return PodPtr(std::move(pod));
+  }
+  absl::StatusOr<PodPtr> pod = CompilePod(api, names_, options_);
+  ++compiled_;
+  // A legacy annotation's reason names the pod: such pods are not shared.
+  if (pod.ok() && (*pod)->invalid_reason.empty() && it == templates_.end()) {
+    templates_.emplace(std::move(key), *pod);
+  }
+  return pod;
 }
 
 absl::StatusOr<NodePtr> CompileNode(const v1::Node& api, Interner& names,

@@ -24,6 +24,9 @@
 #ifndef KESTREL_MODEL_COMPILE_H_
 #define KESTREL_MODEL_COMPILE_H_
 
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "api/core.pb.h"
 #include "model/interner.h"
@@ -59,6 +62,39 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& pod, Interner& names,
                                   const CompileOptions& options = {});
 absl::StatusOr<NodePtr> CompileNode(const v1::Node& node, Interner& names,
                                     const CompileOptions& options = {});
+
+// PodCompiler
+//
+// CompilePod for many pods that share a template (a ReplicaSet's pods
+// differ only in name, uid and owner; a snapshot's bound ones also in
+// spec.nodeName): a pod whose namespace, labels, scheduling annotations and
+// spec (nodeName aside) are byte for byte those of a pod compiled before
+// is a copy of that pod's compiled form with its own name, uid, owners,
+// node, times and status; only its metadata is validated again. Anything
+// else, and any pod that fails, goes through CompilePod, so the result is
+// always what CompilePod gives.
+//
+// Labels are part of the key because matchLabelKeys read them into
+// compiled selectors.
+//
+// Thread-compatible: one loader, one thread.
+class PodCompiler {
+ public:
+  PodCompiler(Interner& names, CompileOptions options = {}) : names_(names), options_(options) {}
+
+  absl::StatusOr<PodPtr> Compile(const v1::Pod& pod);
+
+  // Pods compiled in full, and pods that reused a compiled template.
+  size_t compiled() const { return compiled_; }
+  size_t reused() const { return reused_; }
+
+ private:
+  Interner& names_;
+  const CompileOptions options_;
+  absl::flat_hash_map<std::string, PodPtr> templates_;
+  size_t compiled_ = 0;
+  size_t reused_ = 0;
+};
 
 // Compiles a NodeSelector (required node affinity) at `field`. Terms that do
 // not parse keep their problems in NodeSelectorTerm::parse_errors (paths

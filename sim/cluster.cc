@@ -25,6 +25,8 @@ struct LoadState {
   // What each pod's spec asks of priority admission, parallel to
   // bound_pods and pending_pods (the protobufs are dropped).
   std::vector<model::PriorityRequest> bound_requests, pending_requests;
+  // Pods of one template are compiled once.
+  std::unique_ptr<model::PodCompiler> pods;
 };
 
 // Compiles one decoded object into `cluster`. A pod is first defaulted as
@@ -49,7 +51,7 @@ absl::Status AddObject(const std::string& file, api::Object& obj,
   } else if (obj.kind == "Pod") {
     auto& api_pod = static_cast<v1::Pod&>(*obj.message);
     if (load::Finished(api_pod)) return absl::OkStatus();
-    absl::StatusOr<model::PodPtr> pod = load::CompilePodObject(api_pod, *cluster->names, options);
+    absl::StatusOr<model::PodPtr> pod = load::CompilePodObject(api_pod, *state->pods, options);
     if (!pod.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(file, ": ", pod.status().message()));
     }
@@ -115,6 +117,7 @@ absl::StatusOr<Cluster> LoadContents(
     const model::CompileOptions& options) {
   Cluster cluster;
   LoadState state;
+  state.pods = std::make_unique<model::PodCompiler>(*cluster.names, options);
   for (const auto& [name, content] : files) {
     // Each object is compiled as soon as it is decoded, and its protobuf
     // dropped: a large snapshot never holds its whole API form in memory.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1672,9 +1673,17 @@ absl::Status Generate(const GenerateOptions& options, std::ostream& out) {
     return absl::InvalidArgumentError(
         absl::StrCat("pods must not be negative, got ", options.pods));
   }
-  ClusterWriter writer(out);
+  if (options.format == OutputFormat::kYaml) {
+    ClusterWriter writer(out);
+    if (absl::Status s = workload->generate(options, writer); !s.ok()) return s;
+    return writer.Finish();
+  }
+  // Other formats are the YAML's objects re-encoded.
+  std::ostringstream yaml;
+  ClusterWriter writer(yaml);
   if (absl::Status s = workload->generate(options, writer); !s.ok()) return s;
-  return writer.Finish();
+  if (absl::Status s = writer.Finish(); !s.ok()) return s;
+  return Reencode(yaml.str(), options.format, out);
 }
 
 }  // namespace kestrel::sim

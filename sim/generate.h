@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "sim/format.h"
 
 namespace kestrel::sim {
 
@@ -64,6 +65,9 @@ struct GenerateOptions {
   int pods = 0;
   // Seeds the generator's PRNG (std::mt19937_64).
   uint64_t seed = 1;
+  // The same objects as YAML (a multi-document stream), JSON (a v1 List) or
+  // Kubernetes protobuf (a v1 List in the k8s\x00 envelope); see format.h.
+  OutputFormat format = OutputFormat::kYaml;
 };
 
 // Generate()

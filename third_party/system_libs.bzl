@@ -37,6 +37,8 @@ _LIBS = {
     # classes' layout, so they go to every dependent as defines.
     "httplib": (["cpp-httplib"], []),
     "nlohmann_json": (["nlohmann_json"], []),
+    # libsimdjson-dev: the JSON front end of api/decode (On-Demand API).
+    "simdjson": (["simdjson"], []),
     # libcurl4-openssl-dev: the API server client's transport.
     "curl": (["libcurl"], []),
     # libssl-dev: httplib's SSLServer in tests, and TLS errors.
