@@ -25,36 +25,25 @@ EffectiveRequests RequestsOf(const model::Pod& pod, const model::Interner& names
 
 }  // namespace
 
-absl::StatusOr<Explanation> Explain(const Cluster& cluster,
-                                    const config::KubeSchedulerConfiguration& config,
-                                    const std::string& pod_key, const SimOptions& options) {
-  model::PodPtr pod;
-  for (const model::PodPtr& p : cluster.pending_pods) {
-    if (p->Key() == pod_key) pod = p;
-  }
-  if (pod == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("--pod: no unbound pod \"", pod_key, "\" in the cluster"));
-  }
-  auto host = Host::Create(cluster, config, options);
-  if (!host.ok()) return host.status();
-  scheduler::Scheduler& sched = (*host)->scheduler();
-  const framework::Framework* fw = sched.ProfileFor(*pod);
+absl::StatusOr<Explanation> ExplainPod(Host& host, const model::Pod& pod) {
+  scheduler::Scheduler& sched = host.scheduler();
+  const framework::Framework* fw = sched.ProfileFor(pod);
   if (fw == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Pod ", pod_key, ": spec.schedulerName: no profile named \"", pod->scheduler_name, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("Pod ", pod.Key(),
+                                                   ": spec.schedulerName: no profile named \"",
+                                                   pod.scheduler_name, "\""));
   }
   sched.UpdateSnapshot();
   framework::NodeInfoList nodes = sched.snapshot().nodes();
 
   Explanation out;
-  out.pod = pod_key;
-  out.requests = RequestsOf(*pod, *cluster.names);
+  out.pod = pod.Key();
+  out.requests = RequestsOf(pod, *host.names());
   for (const framework::WeightedScorePlugin& p : fw->score_plugins()) {
     out.score_plugins.emplace_back(p.plugin->Name());
   }
   framework::CycleState state = sched.NewCycleState();
-  framework::Status pre = sched.RunPreFilter(*fw, state, *pod);
+  framework::Status pre = sched.RunPreFilter(*fw, state, pod);
   if (pre.code() == framework::Code::kError) return absl::InternalError(pre.Message());
   if (!pre.ok()) out.pre_filter_rejection = {std::string(pre.plugin()), pre.Message()};
 
@@ -74,7 +63,7 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
         e.filters.emplace_back(f->Name(), kSkipped);
         continue;
       }
-      framework::Status s = f->Filter(state, *pod, *n);
+      framework::Status s = f->Filter(state, pod, *n);
       if (s.ok()) {
         e.filters.emplace_back(f->Name(), kPassed);
       } else {
@@ -91,10 +80,10 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
     // PreScore registers in the index (a clone cannot): this is the
     // scheduling thread.
     score_state.set_mutable_index(state.mutable_index());
-    framework::Status s = fw->RunPreScorePlugins(score_state, *pod, feasible);
+    framework::Status s = fw->RunPreScorePlugins(score_state, pod, feasible);
     scheduler::ScoreTable table;
     table.keep_per_plugin = true;
-    if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, *pod, feasible, {}, &table);
+    if (s.ok()) s = sched.RunScorePlugins(*fw, score_state, pod, feasible, {}, &table);
     if (!s.ok()) out.score_error = s.Message();
     size_t f = 0;
     for (NodeExplanation& e : out.nodes) {
@@ -112,15 +101,33 @@ absl::StatusOr<Explanation> Explain(const Cluster& cluster,
       ++f;
     }
   }
+  return out;
+}
 
+absl::StatusOr<Explanation> Explain(const Cluster& cluster,
+                                    const config::KubeSchedulerConfiguration& config,
+                                    const std::string& pod_key, const SimOptions& options) {
+  model::PodPtr pod;
+  for (const model::PodPtr& p : cluster.pending_pods) {
+    if (p->Key() == pod_key) pod = p;
+  }
+  if (pod == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("--pod: no unbound pod \"", pod_key, "\" in the cluster"));
+  }
+  auto host = Host::Create(cluster, config, options);
+  if (!host.ok()) return host.status();
+  auto out = ExplainPod(**host, *pod);
+  if (!out.ok()) return out.status();
   // The selection itself: the scheduler's own algorithm, same seed.
+  scheduler::Scheduler& sched = (*host)->scheduler();
   framework::CycleState cycle = sched.NewCycleState();
   scheduler::Diagnosis diagnosis;
-  scheduler::ScheduleResult r = sched.SchedulePod(*fw, cycle, *pod, &diagnosis);
+  scheduler::ScheduleResult r = sched.SchedulePod(*sched.ProfileFor(*pod), cycle, *pod, &diagnosis);
   // An error in the cycle (e.g. at PreScore) leaves the pod unscheduled with
   // that error as upstream's SchedulerError message.
-  out.selected = r.node;
-  out.message = r.message;
+  out->selected = r.node;
+  out->message = r.message;
   return out;
 }
 

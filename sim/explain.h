@@ -91,6 +91,15 @@ struct Explanation {
   std::string message;
 };
 
+// ExplainPod()
+//
+// The same record for `pod` against `host`'s cluster as it is now, without
+// the selection, which would draw on the scheduler's randomness: `selected`
+// and `message` are left empty. Changes nothing in the cluster, so the
+// simulator can explain pods as it goes (sim/html_report.h). Runs on the
+// scheduling thread.
+absl::StatusOr<Explanation> ExplainPod(Host& host, const model::Pod& pod);
+
 // Explains `pod_key` (namespace/name), a pending pod of `cluster`, against
 // the cluster's nodes and bound pods.
 absl::StatusOr<Explanation> Explain(const Cluster& cluster,
