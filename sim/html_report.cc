@@ -62,7 +62,7 @@ std::optional<std::string> LabelValue(const model::Labels& labels,
   return l->value == model::kNoId ? std::string() : std::string(names.Name(l->value));
 }
 
-json RecordJson(size_t index, const PodRecord& r, Strings& strings,
+json RecordJson(size_t index, const ExplainSummary& r, Strings& strings,
                 const absl::flat_hash_map<std::string, int>& node_index) {
   json out = {{"pod", index}, {"feasible", r.feasible}};
   if (r.pre_filter_rejection.has_value()) {
@@ -70,7 +70,7 @@ json RecordJson(size_t index, const PodRecord& r, Strings& strings,
                         strings.Id(r.pre_filter_rejection->message)};
   }
   json filters = json::array();
-  for (const PodRecord::Filter& f : r.filters) {
+  for (const ExplainSummary::Filter& f : r.filters) {
     json reasons = json::array();
     for (const auto& [reason, n] : f.reasons) reasons.push_back({strings.Id(reason), n});
     // [plugin, skipped, rejected nodes, [[reason, nodes]...], other nodes]
@@ -83,7 +83,7 @@ json RecordJson(size_t index, const PodRecord& r, Strings& strings,
   out["scorePlugins"] = std::move(plugins);
   if (!r.score_error.empty()) out["scoreError"] = r.score_error;
   json top = json::array();
-  for (const PodRecord::Scored& s : r.top) {
+  for (const ExplainSummary::Scored& s : r.top) {
     json scores = json::array();
     for (const std::optional<int64_t>& v : s.scores) {
       scores.push_back(v.has_value() ? json(*v) : json(nullptr));
@@ -92,6 +92,7 @@ json RecordJson(size_t index, const PodRecord& r, Strings& strings,
     top.push_back({it == node_index.end() ? -1 : it->second, s.total, std::move(scores)});
   }
   out["top"] = std::move(top);
+  out["bestTies"] = r.best_ties;
   return out;
 }
 
@@ -106,67 +107,6 @@ json UsageJson(const std::vector<ReportRecorder::NodeUsage>& usage) {
 }
 
 }  // namespace
-
-PodRecord Summarize(const Explanation& e, size_t top_nodes) {
-  PodRecord r;
-  r.pre_filter_rejection = e.pre_filter_rejection;
-  r.score_plugins = e.score_plugins;
-  r.score_error = e.score_error;
-  // Filters, in the order of the first node (every node lists every plugin).
-  std::vector<std::map<std::string, int>> verdicts;
-  if (!e.pre_filter_rejection.has_value() && !e.nodes.empty()) {
-    for (const auto& [plugin, verdict] : e.nodes.front().filters) {
-      PodRecord::Filter f;
-      f.plugin = plugin;
-      f.skipped = verdict == kSkipped;
-      r.filters.push_back(std::move(f));
-    }
-    verdicts.resize(r.filters.size());
-  }
-  std::vector<const NodeExplanation*> feasible;
-  for (const NodeExplanation& n : e.nodes) {
-    if (n.feasible) feasible.push_back(&n);
-    for (size_t i = 0; i < n.filters.size() && i < verdicts.size(); ++i) {
-      const std::string& v = n.filters[i].second;
-      if (v == kPassed || v == kSkipped || v == kNotRun) continue;
-      ++r.filters[i].rejected;
-      ++verdicts[i][v];
-    }
-  }
-  r.feasible = static_cast<int>(feasible.size());
-  for (size_t i = 0; i < verdicts.size(); ++i) {
-    std::vector<std::pair<std::string, int>> sorted(verdicts[i].begin(), verdicts[i].end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    for (size_t k = 0; k < sorted.size(); ++k) {
-      if (k < PodRecord::kMaxReasons) {
-        r.filters[i].reasons.push_back(std::move(sorted[k]));
-      } else {
-        r.filters[i].other += sorted[k].second;
-      }
-    }
-  }
-  if (!e.score_error.empty()) return r;
-  std::stable_sort(feasible.begin(), feasible.end(),
-                   [](const NodeExplanation* a, const NodeExplanation* b) {
-                     return a->total > b->total;
-                   });
-  if (feasible.size() > top_nodes) feasible.resize(top_nodes);
-  for (const NodeExplanation* n : feasible) {
-    PodRecord::Scored s;
-    s.node = n->node;
-    s.total = n->total;
-    for (const std::string& plugin : e.score_plugins) {
-      std::optional<int64_t> score;
-      for (const auto& [name, v] : n->scores) {
-        if (name == plugin) score = v;
-      }
-      s.scores.push_back(score);
-    }
-    r.top.push_back(std::move(s));
-  }
-  return r;
-}
 
 ReportRecorder::ReportRecorder(const HtmlReportOptions& options, size_t num_pending)
     : options_(options) {
@@ -194,12 +134,12 @@ std::vector<ReportRecorder::NodeUsage> ReportRecorder::Usage(Host& host) const {
 }
 
 void ReportRecorder::Record(Host& host, size_t index, const model::Pod& pod) {
-  absl::StatusOr<Explanation> e = ExplainPod(host, pod);
-  if (!e.ok()) {
-    explain_errors_[index] = std::string(e.status().message());
+  absl::StatusOr<ExplainSummary> summary = SummarizePod(host, pod, options_.top_nodes);
+  if (!summary.ok()) {
+    explain_errors_[index] = std::string(summary.status().message());
     return;
   }
-  records_[index] = Summarize(*e, options_.top_nodes);
+  records_[index] = *std::move(summary);
 }
 
 void ReportRecorder::Started(Host& host) { before_ = Usage(host); }
@@ -210,11 +150,15 @@ void ReportRecorder::BeforeFirstAttempt(Host& host, size_t index, const model::P
 
 void ReportRecorder::AfterFirstAttempt(Host& host, size_t index, const model::PodPtr& pod,
                                        const Placement& placement) {
-  // Nothing was placed, so the cluster is as the pod's cycle saw it, but
-  // for the victims a preemption deleted.
-  if (!placement.node.empty() || records_.count(index) > 0) return;
+  if (!placement.node.empty()) return;
+  if (records_.count(index) > 0 || explain_errors_.count(index) > 0) {
+    ++unschedulable_explained_;  // sampled before the attempt
+    return;
+  }
   if (unschedulable_explained_ >= options_.max_unschedulable_records) return;
   ++unschedulable_explained_;
+  // Nothing was placed, so the cluster is as the pod's cycle saw it, but
+  // for the victims a preemption deleted.
   Record(host, index, *pod);
 }
 

@@ -259,6 +259,44 @@ TEST(HtmlReportTest, DataCannotCloseItsScriptElement) {
             "</script><script>alert(1)</script><!--");
 }
 
+TEST(HtmlReportTest, NodesGroupByLabel) {
+  struct Case {
+    std::string group_by;
+    std::vector<std::string> groups;
+    std::vector<int> node_groups;  // node-a, node-b, node-small, node-cordoned, node-gpu
+  };
+  const std::vector<Case> cases = {
+      {"topology.kubernetes.io/zone", {"zone-1", "zone-2"}, {0, 0, 1, 1, 1}},
+      // Only node-a has it: the others are "(none)".
+      {"kubernetes.io/os", {"(none)", "linux"}, {1, 0, 0, 0, 0}},
+      {"no-such-label", {"(none)"}, {0, 0, 0, 0, 0}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.group_by);
+    HtmlReportOptions options;
+    options.group_by = c.group_by;
+    SimRun run = Simulated("testdata/small/cluster.yaml", options);
+    const json data = json::parse(HtmlReportData(run.cluster, run.report, *run.recorder, options));
+    EXPECT_EQ(data["groupBy"], c.group_by);
+    EXPECT_EQ(data["groups"], json(c.groups));
+    EXPECT_EQ(data["nodes"]["group"], json(c.node_groups));
+  }
+}
+
+// Pods on nodes after the run: those before, plus the placed ones, less
+// the victims.
+TEST(HtmlReportTest, UsageBeforeAndAfter) {
+  for (const char* path : kClusters) {
+    SCOPED_TRACE(path);
+    SimRun run = Simulated(path, HtmlReportOptions());
+    int before = 0, after = 0;
+    for (const ReportRecorder::NodeUsage& u : run.recorder->before()) before += u.pods;
+    for (const ReportRecorder::NodeUsage& u : run.recorder->after()) after += u.pods;
+    EXPECT_EQ(before, run.report.existing_pods);
+    EXPECT_EQ(after, before + run.report.scheduled - run.report.preempted - run.report.evicted);
+  }
+}
+
 model::Pod PodWith(model::Interner& names, std::vector<model::OwnerRef> owners,
                    std::vector<std::pair<std::string, std::string>> labels) {
   model::Pod pod;
@@ -297,53 +335,6 @@ TEST(HtmlReportTest, WorkloadOf) {
   for (const Case& c : cases) {
     EXPECT_EQ(WorkloadOf(PodWith(names, c.owners, c.labels), names), c.want) << c.name;
   }
-}
-
-TEST(HtmlReportTest, SummarizeKeepsCountsAndTopNodes) {
-  Explanation e;
-  e.pod = "default/p";
-  e.score_plugins = {"A", "B"};
-  auto node = [](std::string name, std::string fit, std::string taint, int64_t a,
-                 std::optional<int64_t> b) {
-    NodeExplanation n;
-    n.node = std::move(name);
-    n.filters = {{"Fit", fit}, {"Taint", taint}, {"Spread", kSkipped}};
-    n.feasible = fit == kPassed && taint == kPassed;
-    if (n.feasible) {
-      n.scores.emplace_back("A", a);
-      if (b.has_value()) {
-        n.scores.emplace_back("B", *b);
-      } else {
-        n.skipped_scores.push_back("B");
-      }
-      n.total = a + b.value_or(0);
-    }
-    return n;
-  };
-  e.nodes = {node("n1", "Insufficient cpu", kPassed, 0, 0),
-             node("n2", kPassed, kPassed, 10, 5),
-             node("n3", "Insufficient cpu", "untolerated taint", 0, 0),
-             node("n4", kPassed, kPassed, 20, std::nullopt),
-             node("n5", kPassed, kPassed, 15, 0),
-             node("n6", "Insufficient memory", kPassed, 0, 0)};
-  const PodRecord r = Summarize(e, 2);
-  ASSERT_EQ(r.filters.size(), 3u);
-  EXPECT_EQ(r.filters[0].plugin, "Fit");
-  EXPECT_EQ(r.filters[0].rejected, 3);
-  EXPECT_THAT(r.filters[0].reasons,
-              ::testing::ElementsAre(::testing::Pair("Insufficient cpu", 2),
-                                     ::testing::Pair("Insufficient memory", 1)));
-  EXPECT_EQ(r.filters[1].rejected, 1);
-  EXPECT_FALSE(r.filters[1].skipped);
-  EXPECT_TRUE(r.filters[2].skipped);
-  EXPECT_EQ(r.filters[2].rejected, 0);
-  EXPECT_EQ(r.feasible, 3);
-  ASSERT_EQ(r.top.size(), 2u);
-  EXPECT_EQ(r.top[0].node, "n4");
-  EXPECT_EQ(r.top[0].total, 20);
-  EXPECT_THAT(r.top[0].scores, ::testing::ElementsAre(std::optional<int64_t>(20), std::nullopt));
-  EXPECT_EQ(r.top[1].node, "n2");  // 15 ties with n5: cluster order first
-  EXPECT_EQ(r.top[1].total, 15);
 }
 
 }  // namespace
