@@ -62,7 +62,7 @@ render() {
 }
 
 # count FILE PATTERN: how many times PATTERN (a fixed string) occurs.
-count() { grep -oF -- "$2" "$1" | wc -l; }
+count() { { grep -oF -- "$2" "$1" || true; } | wc -l; }
 
 render first "#pod=${first_pod}"
 dom="${work}/first.html"
