@@ -5,6 +5,7 @@
 
 #include "sim/html_report.h"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "nlohmann/json.hpp"
 #include "scheduler/profile.h"
 #include "sim/cluster.h"
+#include "sim/generate.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 
@@ -24,6 +26,11 @@ namespace kestrel::sim {
 namespace {
 
 using nlohmann::json;
+
+// `kestrel generate --workload=Demo`, small: zones, workloads, unschedulable
+// pods, and many nodes tied at the best score, so that the scheduler draws
+// on its randomness (the testdata clusters rarely tie).
+constexpr char kDemo[] = "generated Demo";
 
 // Every scenario of testdata/ with something to show: unschedulable pods,
 // preemption (with and without a budget), the rescheduler's evictions and
@@ -38,6 +45,7 @@ const char* const kClusters[] = {
     "testdata/critical/kube-dns/cluster.yaml",
     "testdata/critical/kube-dns-pdb/cluster.yaml",
     "testdata/critical/legacy-1.4/cluster.yaml",
+    kDemo,
 };
 
 struct SimRun {
@@ -46,9 +54,22 @@ struct SimRun {
   std::unique_ptr<ReportRecorder> recorder;
 };
 
+
+absl::StatusOr<Cluster> Load(const std::string& path) {
+  if (path != kDemo) return LoadFiles({path});
+  GenerateOptions options;
+  options.workload = "Demo";
+  options.nodes = 60;
+  options.init_pods = 60;
+  options.pods = 150;
+  std::ostringstream yaml;
+  if (absl::Status s = Generate(options, yaml); !s.ok()) return s;
+  return LoadContents({{"demo.yaml", yaml.str()}});
+}
+
 SimRun Simulated(const std::string& path, const HtmlReportOptions& options, bool observe = true) {
   SimRun run;
-  absl::StatusOr<Cluster> cluster = LoadFiles({path});
+  absl::StatusOr<Cluster> cluster = Load(path);
   EXPECT_TRUE(cluster.ok()) << path << ": " << cluster.status();
   if (!cluster.ok()) return run;
   run.cluster = *std::move(cluster);
