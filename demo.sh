@@ -10,7 +10,9 @@
 # taint, pods with required pod anti-affinity per hostname and pod affinity per
 # zone, node affinity, zone spreading, system-cluster-critical pods in
 # kube-system, and a few pods asking for 9 CPU, which fit nowhere), then runs
-# `kestrel simulate` on it. The full report is kept in out/demo-report.txt.
+# `kestrel simulate` on it. The full report is kept in out/demo-report.txt,
+# and the same run writes the HTML report out/demo-report.html (open it in a
+# browser; out/demo-report.html#pod=NS/NAME opens one pod's record).
 # Then a short live run of the same scheduler as the cluster's scheduler:
 # `kestrel apiserver` (in memory, loopback) with LIVE_NODES nodes and
 # LIVE_PODS pending pods, and `kestrel scheduler` binding them over HTTP.
@@ -38,6 +40,7 @@ kestrel="$(bazel info -c opt bazel-bin 2>/dev/null)/cmd/kestrel"
 mkdir -p out
 cluster=out/demo-cluster.yaml
 report=out/demo-report.txt
+html_report=out/demo-report.html
 
 echo
 echo "== Generating ${cluster}: workload Demo, ${NODES} nodes, ${INIT_PODS} running pods, ${PODS} pods to schedule, seed ${SEED}"
@@ -48,10 +51,11 @@ end=${EPOCHREALTIME}
 echo "   $(wc -c <"${cluster}") bytes in $(elapsed "${start}" "${end}") s"
 
 echo
-echo "== Scheduling it: kestrel simulate --cluster=${cluster} --seed=${SEED} --output=text"
+echo "== Scheduling it: kestrel simulate --cluster=${cluster} --seed=${SEED} --output=text --report=${html_report}"
 start=${EPOCHREALTIME}
 status=0
-"${kestrel}" simulate --cluster="${cluster}" --seed="${SEED}" --output=text >"${report}" || status=$?
+"${kestrel}" simulate --cluster="${cluster}" --seed="${SEED}" --output=text \
+  --report="${html_report}" >"${report}" || status=$?
 end=${EPOCHREALTIME}
 
 # The report lists every placement, then a summary block after a blank line.
@@ -70,6 +74,9 @@ else
 fi
 echo
 echo "== simulate finished in $(elapsed "${start}" "${end}") s with exit status ${status}; full report: ${report}"
+if [[ -s "${html_report}" ]]; then
+  echo "== HTML report ($(wc -c <"${html_report}") bytes): $(pwd)/${html_report}"
+fi
 
 # The same scheduler as the cluster's scheduler: `kestrel apiserver` (the
 # in-memory API server) loaded with a small generated cluster whose pods

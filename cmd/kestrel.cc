@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "sim/cluster.h"
 #include "sim/explain.h"
 #include "sim/generate.h"
+#include "sim/html_report.h"
 #include "sim/report.h"
 #include "service/server.h"
 #include "service/whatif_service.h"
@@ -45,6 +47,7 @@ constexpr char kUsage[] = R"(usage: kestrel <command> [flags]
 
 commands:
   simulate  --cluster=F [--pods=F] [--config=F] [--seed=N] [--threads=N] [--output=text|json] [--summary]
+            [--report=FILE.html [--group-by=NODE_LABEL]]
             schedule every unbound pod offline, by priority then file order, with
             preemption, then run the critical-addon rescheduler in virtual time:
             [--rescheduler=true|false] [--system-namespace=kube-system]
@@ -233,17 +236,43 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
   return in;
 }
 
+// --report=FILE.html and --group-by=LABEL.
+absl::StatusOr<sim::HtmlReportOptions> HtmlReportFromFlags(const Flags& flags) {
+  sim::HtmlReportOptions options;
+  if (flags.Has("report") && flags.Get("report").empty()) {
+    return absl::InvalidArgumentError("flag --report: must name a file");
+  }
+  if (flags.Has("group-by")) {
+    if (!flags.Has("report")) return absl::InvalidArgumentError("flag --group-by: needs --report");
+    options.group_by = flags.Get("group-by");
+    if (options.group_by.empty()) {
+      return absl::InvalidArgumentError("flag --group-by: must name a node label");
+    }
+  }
+  return options;
+}
+
 int Simulate(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args, {"cluster", "pods", "config", "seed", "threads", "output", "summary",
              "alpha-annotations", "rescheduler", "system-namespace", "housekeeping-interval",
-             "initial-delay", "pod-scheduled-timeout"});
+             "initial-delay", "pod-scheduled-timeout", "report", "group-by"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto in = InputsFromFlags(*flags);
   if (!in.ok()) return Fail(in.status());
   if (absl::Status s = ReschedulerFromFlags(*flags, &in->options); !s.ok()) return Fail(s);
+  auto html = HtmlReportFromFlags(*flags);
+  if (!html.ok()) return Fail(html.status());
+  std::optional<sim::ReportRecorder> recorder;
+  if (flags->Has("report")) {
+    in->options.observer = &recorder.emplace(*html, in->cluster.pending_pods.size());
+  }
   auto report = sim::Simulate(in->cluster, in->config, in->options);
   if (!report.ok()) return Fail(report.status());
+  if (recorder.has_value()) {
+    absl::Status s = sim::WriteHtmlReport(flags->Get("report"), in->cluster, *report, *recorder, *html);
+    if (!s.ok()) return Fail(s);
+  }
   std::cout << (in->json ? sim::SimulateJson(*report)
                          : sim::SimulateText(*report, !flags->Has("summary")));
   return 0;

@@ -159,6 +159,24 @@ expect_status 0
 strip_timing_json "${OUT}" >"${TMP}/simulate.list.json"
 expect_same "${TMP}/simulate.list.json" "${SMALL}/simulate.golden.json"
 
+# --report writes the HTML report; stdout is the same JSON as without it.
+run simulate --cluster="${CLUSTER}" --output=json --threads=1 --report="${TMP}/report.html" \
+  --group-by=kubernetes.io/hostname
+expect_status 0
+strip_timing_json "${OUT}" >"${TMP}/simulate.report.json"
+expect_same "${TMP}/simulate.report.json" "${SMALL}/simulate.golden.json"
+expect_lines "${TMP}/report.html" '<script type="application/json" id="kestrel-data">\{' \
+  '"groupBy":"kubernetes.io/hostname"'
+
+run simulate --cluster="${CLUSTER}" --group-by=topology.kubernetes.io/zone
+expect_input_error 'flag --group-by: needs --report'
+
+run simulate --cluster="${CLUSTER}" --report=
+expect_input_error 'flag --report: must name a file'
+
+run simulate --cluster="${CLUSTER}" --report="${TMP}/no-such-dir/report.html"
+expect_input_error "--report: cannot write ${TMP}/no-such-dir/report.html: No such file or directory"
+
 run simulate --cluster="${CLUSTER}" --threads=1
 expect_status 0
 expect_lines "${OUT}" \

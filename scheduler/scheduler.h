@@ -30,6 +30,14 @@
 
 namespace kestrel::scheduler {
 
+// How many nodes one filter plugin rejected with one reason: a bar of the
+// FitError histogram, with the plugin that gave the reason.
+struct ReasonCount {
+  std::string plugin;  // empty: the pod itself is invalid (a bad legacy annotation)
+  std::string reason;
+  int nodes = 0;
+};
+
 struct ScheduleResult {
   // The chosen node; empty when the pod could not be scheduled.
   std::string node;
@@ -47,6 +55,10 @@ struct ScheduleResult {
   // Diagnosis.UnschedulablePlugins), sorted; the queue moves the pod back
   // only on events these registered. Empty for an error.
   std::vector<std::string> unschedulable_plugins;
+  // When no node fit: the FitError histogram by plugin, sorted by plugin,
+  // then reason, so reports need not parse `message`. A PreFilter
+  // rejection counts every node once. Empty for an error.
+  std::vector<ReasonCount> fit_reasons;
 };
 
 // The scores of one cycle: per score plugin (normalized and weighted, in

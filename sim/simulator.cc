@@ -300,9 +300,19 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
   // A plugin error leaves the pod unplaced with the error as its message,
   // as upstream requeues it; the run goes on.
   absl::Duration now_offset;  // virtual time since the start
+  Observer* observer = options.observer;
+  absl::Duration observed;  // wall time spent in `observer`, left out of the timing
+  auto observe = [&](auto&& call) {
+    if (observer == nullptr) return;
+    const absl::Time t = absl::Now();
+    call();
+    observed += absl::Now() - t;
+  };
   auto place = [&](size_t i) {
     scheduler::ScheduleResult r = host.Place(pending[i]);
     Placement& p = placements[i];
+    p.fit_reasons = r.node.empty() ? std::move(r.fit_reasons)
+                                   : std::vector<scheduler::ReasonCount>();
     p.at = r.node.empty() ? absl::ZeroDuration() : now_offset;
     p.pod = pending[i]->Key();
     p.node = r.node;
@@ -311,8 +321,13 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
     for (const model::PodPtr& v : r.victims) p.victims.push_back(v->Key());
     report.preempted += static_cast<int>(r.victims.size());
   };
+  if (observer != nullptr) observer->Started(host);
   const absl::Time wall_start = absl::Now();
-  for (size_t i = 0; i < pending.size(); ++i) place(i);
+  for (size_t i = 0; i < pending.size(); ++i) {
+    observe([&] { observer->BeforeFirstAttempt(host, i, pending[i]); });
+    place(i);
+    observe([&] { observer->AfterFirstAttempt(host, i, pending[i], placements[i]); });
+  }
 
   if (options.rescheduler) {
     const rescheduler::Options& ro = options.rescheduler_options;
@@ -361,7 +376,8 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
       ++report.scheduled;
     }
   }
-  report.seconds = absl::ToDoubleSeconds(absl::Now() - wall_start);
+  report.seconds = absl::ToDoubleSeconds(absl::Now() - wall_start - observed);
+  if (observer != nullptr) observer->Finished(host);
   report.pods_per_second = report.seconds > 0 ? pending.size() / report.seconds : 0;
   return report;
 }

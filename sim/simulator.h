@@ -29,6 +29,31 @@
 
 namespace kestrel::sim {
 
+class Host;
+struct Placement;
+
+// Observer watches a simulation from inside, on the scheduling thread: the
+// HTML report (html_report.h) records node usage before and after, and
+// explains sampled pods against the cluster as it was when they were
+// scheduled. It may read the host and run plugins, but must not change the
+// cluster nor draw on the scheduler's randomness, so that placements are
+// the same with and without it. Time spent in it is not counted in the
+// report's wall time and throughput.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  // The cluster is loaded; nothing is scheduled yet.
+  virtual void Started(Host& host) {}
+  // Around the first attempt to place pending pod `index` (scheduling
+  // order, Report::placements). Later attempts (after a rescheduler pass)
+  // are not shown.
+  virtual void BeforeFirstAttempt(Host& host, size_t index, const model::PodPtr& pod) {}
+  virtual void AfterFirstAttempt(Host& host, size_t index, const model::PodPtr& pod,
+                                 const Placement& placement) {}
+  // Every pass is done: the cluster as the report leaves it.
+  virtual void Finished(Host& host) {}
+};
+
 struct SimOptions {
   uint64_t seed = 1;
   // Filter/score threads; 0: the config's parallelism, at most one per
@@ -40,6 +65,8 @@ struct SimOptions {
   // Run the critical-addon rescheduler after the scheduler (rescheduler/).
   bool rescheduler = true;
   rescheduler::Options rescheduler_options;
+  // Not owned; may be null.
+  Observer* observer = nullptr;
 };
 
 struct Placement {
@@ -51,6 +78,9 @@ struct Placement {
   std::vector<std::string> victims;
   // Preemption nominated the pod here but it was not placed (yet).
   std::string nominated_node;
+  // When unschedulable: the FitError histogram by plugin and reason
+  // (ScheduleResult::fit_reasons); empty when a cycle failed with an error.
+  std::vector<scheduler::ReasonCount> fit_reasons;
   // Virtual time of the placement: 0 for the first scheduling round, later
   // for pods placed after a rescheduler pass.
   absl::Duration at;
@@ -77,7 +107,8 @@ struct Report {
   int unschedulable = 0;
   int preempted = 0;  // pods deleted by preemption
   int evicted = 0;    // pods evicted by the rescheduler
-  double seconds = 0;  // wall time of scheduling the pending pods
+  // Wall time of scheduling the pending pods (an Observer's time left out).
+  double seconds = 0;
   double pods_per_second = 0;
 };
 

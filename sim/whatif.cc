@@ -131,7 +131,7 @@ absl::StatusOr<Explanation> WhatIf::Explain(const model::PodPtr& pod,
                                             const WhatIfOptions& options) const {
   auto fork = Fork(options, options.preemption);
   if (!fork.ok()) return fork.status();
-  return ExplainPod(**fork, pod);
+  return ExplainAndSelect(**fork, *pod);
 }
 
 absl::StatusOr<CapacityResult> WhatIf::Capacity(const model::PodPtr& pod, int64_t limit,

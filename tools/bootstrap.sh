@@ -9,7 +9,8 @@
 # offline rule stand-ins named in WORKSPACE, the pkg-config modules that
 # third_party/system_libs.bzl asks for, protoc and grpc_cpp_plugin for
 # third_party/proto.bzl, and the header-only or -dev libraries of DESIGN.md §6;
-# plus kubectl (kubernetes-client) for the tests, when the machine has none.
+# plus kubectl (kubernetes-client) for the tests, when the machine has none,
+# and chromium for the report's browser test.
 set -euo pipefail
 
 PACKAGES=(
@@ -51,6 +52,12 @@ PACKAGES=(
 # elsewhere is kept); where there is none, Debian's kubernetes-client (1.20).
 if ! command -v kubectl >/dev/null 2>&1; then
   PACKAGES+=(kubernetes-client)
+fi
+
+# Debian's chromium, only for //sim:html_report_browser_test (the HTML report
+# opened headless); nothing else needs a browser.
+if ! command -v chromium >/dev/null 2>&1; then
+  PACKAGES+=(chromium)
 fi
 
 missing=()
