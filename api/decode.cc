@@ -24,6 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "api/apps.pb.h"
+#include "api/batch.pb.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
 #include "api/policy.pb.h"
@@ -92,6 +94,13 @@ const std::vector<KnownKind>& KnownKinds() {
        &::k8s::io::api::policy::v1::PodDisruptionBudget::default_instance()},
       {"Lease", "coordination.k8s.io",
        &::k8s::io::api::coordination::v1::Lease::default_instance()},
+      // Workloads, which the simulator expands into pods.
+      {"Deployment", "apps", &::k8s::io::api::apps::v1::Deployment::default_instance()},
+      {"ReplicaSet", "apps", &::k8s::io::api::apps::v1::ReplicaSet::default_instance()},
+      {"StatefulSet", "apps", &::k8s::io::api::apps::v1::StatefulSet::default_instance()},
+      {"DaemonSet", "apps", &::k8s::io::api::apps::v1::DaemonSet::default_instance()},
+      {"Job", "batch", &::k8s::io::api::batch::v1::Job::default_instance()},
+      {"CronJob", "batch", &::k8s::io::api::batch::v1::CronJob::default_instance()},
   };
   return *kinds;
 }
@@ -689,8 +698,9 @@ class ObjectCollector {
  public:
   // Hands each decoded object to `sink`.
   ObjectCollector(absl::string_view file_name, int64_t node_budget,
-                  const std::function<absl::Status(Object)>& sink)
-      : file_name_(file_name), decoder_(node_budget), sink_(sink) {}
+                  const std::function<absl::Status(Object)>& sink,
+                  const std::function<void(const std::string&)>& skipped)
+      : file_name_(file_name), decoder_(node_budget), sink_(sink), skipped_(skipped) {}
 
   // `where` names the node when it has no name: "document 2", "... items[3]".
   absl::Status Collect(const YAML::Node& node, const std::string& where, int depth);
@@ -704,6 +714,7 @@ class ObjectCollector {
   std::string file_name_;
   MessageDecoder decoder_;
   const std::function<absl::Status(Object)>& sink_;
+  const std::function<void(const std::string&)>& skipped_;
 };
 
 // "Pod default/web-1", "Node n1", or "Pod (document 2)" without a name.
@@ -740,7 +751,9 @@ absl::Status ObjectCollector::Collect(const YAML::Node& node,
   const pb::Message* prototype = PrototypeFor(kind, api_version);
   if (prototype == nullptr) {
     if (absl::EndsWith(kind, "List")) return CollectList(node, where, depth);
-    return absl::OkStatus();  // A kind the scheduler does not read.
+    // A kind the scheduler does not read.
+    if (skipped_) skipped_(kind);
+    return absl::OkStatus();
   }
   Object object;
   object.kind = kind;
@@ -775,8 +788,9 @@ int64_t NodeBudget(absl::string_view content) {
 }
 
 absl::Status DecodeStream(absl::string_view file_name, absl::string_view content,
-                          const std::function<absl::Status(Object)>& sink) {
-  ObjectCollector collector(file_name, NodeBudget(content), sink);
+                          const std::function<absl::Status(Object)>& sink,
+                          const std::function<void(const std::string&)>& skipped) {
+  ObjectCollector collector(file_name, NodeBudget(content), sink, skipped);
   size_t index = 0;
   return ParseStream(file_name, content, [&](const YAML::Node& document) {
     return collector.Collect(document, absl::StrCat("document ", ++index), 0);
@@ -786,11 +800,12 @@ absl::Status DecodeStream(absl::string_view file_name, absl::string_view content
 }  // namespace
 
 absl::Status DecodeEach(absl::string_view file_name, absl::string_view content,
-                        const std::function<absl::Status(Object)>& sink) {
+                        const std::function<absl::Status(Object)>& sink,
+                        const std::function<void(const std::string& kind)>& skipped) {
   // yaml-cpp reports misuse (e.g. of a malformed alias) by throwing from
   // node accessors too, not only from the parser.
   try {
-    return DecodeStream(file_name, content, sink);
+    return DecodeStream(file_name, content, sink, skipped);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.what()));
   }
