@@ -251,6 +251,7 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
   if (!created.ok()) return created.status();
   Host& host = **created;
   Report report;
+  report.workloads = cluster.workloads;
   report.nodes = static_cast<int>(cluster.nodes.size());
   const size_t aside = host.cache().CountPodsOnUnknownNodes();
   report.existing_pods = static_cast<int>(host.cache().num_pods() - aside);
@@ -269,6 +270,17 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
   // as upstream requeues it; the run goes on.
   absl::Duration now_offset;  // virtual time since the start
   auto place = [&](size_t i) {
+    if (auto waits = cluster.waits_for.find(pending[i]->Key()); waits != cluster.waits_for.end()) {
+      model::PodPtr before = host.cache().GetPod(waits->second);
+      if (before == nullptr || before->node_name.empty()) {
+        Placement& p = placements[i];
+        p.pod = pending[i]->Key();
+        p.message = absl::StrCat(
+            "not created yet: its StatefulSet (podManagementPolicy OrderedReady) creates it once ",
+            waits->second, " is Running and Ready");
+        return;
+      }
+    }
     scheduler::ScheduleResult r = host.Place(pending[i]);
     Placement& p = placements[i];
     p.at = r.node.empty() ? absl::ZeroDuration() : now_offset;
@@ -280,7 +292,10 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
     report.preempted += static_cast<int>(r.victims.size());
   };
   const absl::Time wall_start = absl::Now();
-  for (size_t i = 0; i < pending.size(); ++i) place(i);
+  for (size_t i = 0; i < pending.size(); ++i) {
+    place(i);
+    if (options.progress) options.progress(i + 1, pending.size());
+  }
 
   if (options.rescheduler) {
     const rescheduler::Options& ro = options.rescheduler_options;
