@@ -468,6 +468,20 @@ std::string WorkloadExpansion::Ref() const {
   return absl::StrCat(absl::AsciiStrToLower(kind), "/", ns == "default" ? "" : ns + "/", name);
 }
 
+std::string WorkloadExpansion::Summary() const {
+  auto pods = [](int32_t n) { return absl::StrCat(n, n == 1 ? " pod" : " pods"); };
+  if (created == 0 && present == 0 && !note.empty()) return absl::StrCat(Ref(), ": ", note);
+  std::string out = absl::StrCat(Ref(), ": ");
+  if (present > 0) {
+    absl::StrAppend(&out, pods(present), " already in the cluster; ",
+                    created == 0 ? "not expanded" : absl::StrCat(created, " created"));
+  } else {
+    absl::StrAppend(&out, pods(created), " created");
+  }
+  if (!note.empty()) absl::StrAppend(&out, " (", note, ")");
+  return out;
+}
+
 absl::StatusOr<ScaleRequest> ParseScale(absl::string_view text) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("flag --scale: \"", text, "\": ", why));

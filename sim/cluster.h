@@ -45,6 +45,10 @@ struct WorkloadExpansion {
 
   // "deployment/web", "statefulset/data/db" outside the default namespace.
   std::string Ref() const;
+  // One line for people: "deployment/web: 3 pods created",
+  // "deployment/api: 3 pods already in the cluster; not expanded",
+  // "daemonset/kube-system/agent: 4 pods created (targets 4 of 5 nodes)".
+  std::string Summary() const;
 };
 
 struct Cluster {

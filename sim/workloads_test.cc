@@ -212,6 +212,9 @@ TEST(WorkloadExpansionTest, WorkloadsInTheDumpAreNotExpandedTwice) {
     EXPECT_EQ(w.present, tc.present) << tc.name;
     EXPECT_EQ(w.created, tc.created) << tc.name;
     EXPECT_EQ(c->pending_pods.size(), static_cast<size_t>(tc.created)) << tc.name;
+    if (tc.created == 0) {
+      EXPECT_EQ(w.Summary(), "deployment/web: 3 pods already in the cluster; not expanded");
+    }
   }
   // The StatefulSet's missing ordinals are 0 and 2; 2 waits for 1 (running).
   absl::StatusOr<Cluster> c =
