@@ -30,6 +30,7 @@
 #include "sim/cluster.h"
 #include "sim/explain.h"
 #include "sim/generate.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 #include "util/klog/klog.h"
@@ -42,7 +43,11 @@ constexpr char kUsage[] = R"(usage: kestrel <command> [flags]
 commands:
   simulate  --cluster=F [--pods=F] [--config=F] [--seed=N] [--threads=N] [--output=text|json] [--summary]
             schedule every unbound pod offline, by priority then file order, with
-            preemption, then run the critical-addon rescheduler in virtual time:
+            preemption, then run the critical-addon rescheduler in virtual time;
+            Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs in the
+            files become the pods their controllers would create;
+            --scale=KIND/NAME=N (repeatable; deployment, replicaset, statefulset,
+            job) asks what if that workload had N replicas (a Job: parallelism);
             [--rescheduler=true|false] [--system-namespace=kube-system]
             [--housekeeping-interval=10s] [--initial-delay=2m]
             [--pod-scheduled-timeout=10m]
@@ -119,7 +124,7 @@ absl::StatusOr<model::CompileOptions> CompileOptionsFrom(
 }
 
 absl::StatusOr<sim::Cluster> ClusterFromFlags(const Flags& flags,
-                                              const model::CompileOptions& options) {
+                                              const sim::LoadOptions& options) {
   absl::StatusOr<std::string> cluster = flags.Required("cluster");
   if (!cluster.ok()) return cluster.status();
   std::vector<std::string> files = {*cluster};
@@ -195,7 +200,8 @@ struct Inputs {
   sim::Cluster cluster;
 };
 
-absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
+// `progress`, when set, shows loading and expanding.
+absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags, sim::ProgressLine* progress = nullptr) {
   if (auto s = CheckOutput(flags); !s.ok()) return s;
   Inputs in;
   in.json = flags.Get("output", "text") == "json";
@@ -207,7 +213,20 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
   in.config = *std::move(config);
   auto compile = CompileOptionsFrom(flags, in.config);
   if (!compile.ok()) return compile.status();
-  auto cluster = ClusterFromFlags(flags, *compile);
+  sim::LoadOptions load;
+  load.compile = *compile;
+  for (const std::string& text : flags.All("scale")) {
+    absl::StatusOr<sim::ScaleRequest> scale = sim::ParseScale(text);
+    if (!scale.ok()) return scale.status();
+    load.scale.push_back(*std::move(scale));
+  }
+  if (progress != nullptr) {
+    load.progress = [progress](absl::string_view phase, size_t done, size_t total) {
+      progress->Update(phase, done, total);
+    };
+  }
+  auto cluster = ClusterFromFlags(flags, load);
+  if (progress != nullptr) progress->Finish();
   if (!cluster.ok()) return cluster.status();
   for (const std::string& w : cluster->warnings) std::cerr << "kestrel: warning: " << w << "\n";
   in.cluster = *std::move(cluster);
@@ -218,12 +237,20 @@ int Simulate(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args, {"cluster", "pods", "config", "seed", "threads", "output", "summary",
              "alpha-annotations", "rescheduler", "system-namespace", "housekeeping-interval",
-             "initial-delay", "pod-scheduled-timeout"});
+             "initial-delay", "pod-scheduled-timeout", "scale"},
+      {"scale"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
-  auto in = InputsFromFlags(*flags);
+  sim::ProgressLine::Options progress_options;
+  progress_options.enabled = sim::ProgressLine::StderrIsTerminal();
+  sim::ProgressLine progress(&std::cerr, progress_options);
+  auto in = InputsFromFlags(*flags, &progress);
   if (!in.ok()) return Fail(in.status());
   if (absl::Status s = ReschedulerFromFlags(*flags, &in->options); !s.ok()) return Fail(s);
+  in->options.progress = [&progress](size_t done, size_t total) {
+    progress.Update("scheduling", done, total);
+  };
   auto report = sim::Simulate(in->cluster, in->config, in->options);
+  progress.Finish();
   if (!report.ok()) return Fail(report.status());
   std::cout << (in->json ? sim::SimulateJson(*report)
                          : sim::SimulateText(*report, !flags->Has("summary")));

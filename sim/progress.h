@@ -13,7 +13,9 @@
 // erased when the run ends.
 //
 // Example:
-//   ProgressLine progress(&std::cerr, {.enabled = ProgressLine::StderrIsTerminal()});
+//   ProgressLine::Options options;
+//   options.enabled = ProgressLine::StderrIsTerminal();
+//   ProgressLine progress(&std::cerr, options);
 //   options.progress = [&](size_t done, size_t total) {
 //     progress.Update("scheduling", done, total);
 //   };
