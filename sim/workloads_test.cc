@@ -92,6 +92,25 @@ TEST(WorkloadExpansionTest, PodsTakeTheWorkloadsPlaceInFileOrder) {
   EXPECT_EQ(c->workloads[1].note, "");
 }
 
+// kubectl get deploy -o yaml writes a List; a DeploymentList in JSON too.
+TEST(WorkloadExpansionTest, ListsOfWorkloads) {
+  absl::StatusOr<Cluster> c = Load(
+      "apiVersion: v1\nkind: List\nitems:\n"
+      "- {apiVersion: apps/v1, kind: Deployment, metadata: {name: a}, spec: {replicas: 2, "
+      "selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: "
+      "{containers: [{name: c, image: i}]}}}}\n"
+      "---\n"
+      "{\"apiVersion\": \"apps/v1\", \"kind\": \"DeploymentList\", \"items\": [{\"metadata\": "
+      "{\"name\": \"b\"}, \"kind\": \"Deployment\", \"apiVersion\": \"apps/v1\", \"spec\": "
+      "{\"selector\": {\"matchLabels\": {\"app\": \"b\"}}, \"template\": {\"metadata\": "
+      "{\"labels\": {\"app\": \"b\"}}, \"spec\": {\"containers\": [{\"name\": \"c\"}]}}}}]}\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->workloads.size(), 2u);
+  EXPECT_EQ(c->workloads[0].created, 2);
+  EXPECT_EQ(c->workloads[1].created, 1);
+  EXPECT_EQ(c->pending_pods.size(), 3u);
+}
+
 TEST(WorkloadExpansionTest, TemplatesAreDefaultedAsPods) {
   // Requests from limits, as SetDefaults_Pod; the default tolerations.
   absl::StatusOr<Cluster> c = Load(
