@@ -59,6 +59,7 @@ struct LoadState {
   // bound_pods and pending_pods (the protobufs are dropped).
   std::vector<model::PriorityRequest> bound_requests, pending_requests;
   std::vector<ReadWorkload> workloads;
+  absl::flat_hash_set<std::string> workload_keys;  // "Kind/namespace/name"
   absl::flat_hash_map<std::string, Controlled> controlled;
   // "namespace/deployment" -> names of its ReplicaSets: from the
   // ReplicaSets of the files and from their pods' pod-template-hash.
@@ -148,6 +149,15 @@ absl::Status AddObject(const std::string& file, api::Object& obj,
       state->bound_requests.push_back(std::move(loaded->request));
     }
   } else if (IsWorkloadKind(obj.kind)) {
+    // The API server refuses a second object of the same kind and name.
+    const auto& meta = *static_cast<const ::k8s::io::apimachinery::pkg::apis::meta::v1::ObjectMeta*>(
+        &obj.message->GetReflection()->GetMessage(
+            *obj.message, obj.message->GetDescriptor()->FindFieldByName("metadata")));
+    const std::string key = absl::StrCat(NamespaceOr(meta.namespace_()), "/", meta.name());
+    if (!state->workload_keys.insert(absl::StrCat(obj.kind, "/", key)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(obj.origin, ": metadata.name: Duplicate value: \"", key, "\""));
+    }
     if (obj.kind == "ReplicaSet") {
       // A Deployment's ReplicaSet: its pods are the Deployment's.
       const auto& rs = static_cast<const apps::ReplicaSet&>(*obj.message);

@@ -340,6 +340,8 @@ TEST(WorkloadExpansionTest, MalformedWorkloadsNameFileObjectAndField) {
   const std::vector<Case> cases = {
       {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: x}\n",
        "w.yaml: Deployment web: spec.replicas: "},
+      {Deployment("web", 1) + Deployment("web", 2),
+       "w.yaml: Deployment web: metadata.name: Duplicate value: \"default/web\""},
       {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: -1\n" +
            Template("web"),
        "w.yaml: Deployment web: spec.replicas: Invalid value: -1: must be greater than or equal "
