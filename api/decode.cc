@@ -28,6 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "api/apps.pb.h"
+#include "api/batch.pb.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
 #include "api/json_document.h"
@@ -103,6 +105,13 @@ const std::vector<KnownKind>& KnownKinds() {
        &::k8s::io::api::policy::v1::PodDisruptionBudget::default_instance()},
       {"Lease", "coordination.k8s.io",
        &::k8s::io::api::coordination::v1::Lease::default_instance()},
+      // Workloads, which the simulator expands into pods.
+      {"Deployment", "apps", &::k8s::io::api::apps::v1::Deployment::default_instance()},
+      {"ReplicaSet", "apps", &::k8s::io::api::apps::v1::ReplicaSet::default_instance()},
+      {"StatefulSet", "apps", &::k8s::io::api::apps::v1::StatefulSet::default_instance()},
+      {"DaemonSet", "apps", &::k8s::io::api::apps::v1::DaemonSet::default_instance()},
+      {"Job", "batch", &::k8s::io::api::batch::v1::Job::default_instance()},
+      {"CronJob", "batch", &::k8s::io::api::batch::v1::CronJob::default_instance()},
   };
   return *kinds;
 }
@@ -791,8 +800,9 @@ class ObjectCollector {
  public:
   // Hands each decoded object to `sink`.
   ObjectCollector(absl::string_view file_name, int64_t node_budget,
-                  const std::function<absl::Status(Object)>& sink)
-      : file_name_(file_name), decoder_(node_budget), sink_(sink) {}
+                  const std::function<absl::Status(Object)>& sink,
+                  const std::function<void(const std::string&)>& skipped)
+      : file_name_(file_name), decoder_(node_budget), sink_(sink), skipped_(skipped) {}
 
   // `where` names the node when it has no name: "document 2", "... items[3]".
   absl::Status Collect(const Node& node, const std::string& where, int depth);
@@ -806,6 +816,7 @@ class ObjectCollector {
   std::string file_name_;
   MessageDecoder<Node> decoder_;
   const std::function<absl::Status(Object)>& sink_;
+  const std::function<void(const std::string&)>& skipped_;
 };
 
 // "Pod default/web-1", "Node n1", or "Pod (document 2)" without a name.
@@ -844,7 +855,9 @@ absl::Status ObjectCollector<Node>::Collect(const Node& node,
   const pb::Message* prototype = PrototypeFor(kind, api_version);
   if (prototype == nullptr) {
     if (absl::EndsWith(kind, "List")) return CollectList(node, where, depth);
-    return absl::OkStatus();  // A kind the scheduler does not read.
+    // A kind the scheduler does not read.
+    if (skipped_) skipped_(kind);
+    return absl::OkStatus();
   }
   Object object;
   object.kind = kind;
@@ -929,7 +942,8 @@ bool ListItems(absl::string_view list, std::vector<absl::string_view>* items) {
 // are RawExtensions, each an enveloped object of its own.
 absl::Status DecodeEnvelope(absl::string_view file_name, absl::string_view content,
                             const std::string& where, int depth,
-                            const std::function<absl::Status(Object)>& sink) {
+                            const std::function<absl::Status(Object)>& sink,
+                            const std::function<void(const std::string&)>& skipped) {
   auto error = [&](absl::string_view message) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", where, ": ", message));
   };
@@ -959,7 +973,10 @@ absl::Status DecodeEnvelope(absl::string_view file_name, absl::string_view conte
     object.origin = absl::StrCat(file_name, ": ", MessageLabel(kind, *object.message, where));
     return sink(std::move(object));
   }
-  if (!absl::EndsWith(kind, "List")) return absl::OkStatus();  // A kind we skip.
+  if (!absl::EndsWith(kind, "List")) {  // A kind we skip.
+    if (skipped) skipped(kind);
+    return absl::OkStatus();
+  }
 
   std::vector<absl::string_view> items;
   if (!ListItems(raw, &items)) return error(absl::StrCat(kind, " does not parse as protobuf"));
@@ -991,7 +1008,8 @@ absl::Status DecodeEnvelope(absl::string_view file_name, absl::string_view conte
       return absl::InvalidArgumentError(absl::StrCat(
           file_name, ": ", item_where, ": expected an object in the protobuf envelope"));
     }
-    if (absl::Status s = DecodeEnvelope(file_name, extension.raw(), item_where, depth + 1, sink);
+    if (absl::Status s =
+            DecodeEnvelope(file_name, extension.raw(), item_where, depth + 1, sink, skipped);
         !s.ok()) {
       return s;
     }
@@ -1000,12 +1018,13 @@ absl::Status DecodeEnvelope(absl::string_view file_name, absl::string_view conte
 }
 
 absl::Status DecodeStream(absl::string_view file_name, absl::string_view content,
-                          const std::function<absl::Status(Object)>& sink) {
+                          const std::function<absl::Status(Object)>& sink,
+                          const std::function<void(const std::string&)>& skipped) {
   if (absl::StartsWith(content, kProtobufMagic)) {
-    return DecodeEnvelope(file_name, content, "document 1", 0, sink);
+    return DecodeEnvelope(file_name, content, "document 1", 0, sink, skipped);
   }
   auto decode_yaml = [&] {
-    ObjectCollector<YAML::Node> collector(file_name, NodeBudget(content), sink);
+    ObjectCollector<YAML::Node> collector(file_name, NodeBudget(content), sink, skipped);
     size_t index = 0;
     return ParseStream(file_name, content, [&](const YAML::Node& document) {
       return collector.Collect(document, absl::StrCat("document ", ++index), 0);
@@ -1026,18 +1045,19 @@ absl::Status DecodeStream(absl::string_view file_name, absl::string_view content
     }
     return document.status();
   }
-  ObjectCollector<JsonRef> collector(file_name, NodeBudget(content), sink);
+  ObjectCollector<JsonRef> collector(file_name, NodeBudget(content), sink, skipped);
   return collector.Collect((*document)->root(), "document 1", 0);
 }
 
 }  // namespace
 
 absl::Status DecodeEach(absl::string_view file_name, absl::string_view content,
-                        const std::function<absl::Status(Object)>& sink) {
+                        const std::function<absl::Status(Object)>& sink,
+                        const std::function<void(const std::string& kind)>& skipped) {
   // yaml-cpp reports misuse (e.g. of a malformed alias) by throwing from
   // node accessors too, not only from the parser.
   try {
-    return DecodeStream(file_name, content, sink);
+    return DecodeStream(file_name, content, sink, skipped);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", e.what()));
   }

@@ -76,10 +76,12 @@ struct Object {
 // Kubernetes protobuf (application/vnd.kubernetes.protobuf): a
 // runtime.Unknown envelope holding one object, a typed list (PodList, ...),
 // or a v1 List whose items are RawExtensions each holding an enveloped
-// object, as the API server's protobuf serializer writes them. Known kinds are Pod, Node, Namespace,
-// PriorityClass, PodDisruptionBudget, Binding, Event and Lease; other kinds
-// (Service, Deployment, ...) and empty documents are skipped. `file_name`
-// only labels errors and origins.
+// object, as the API server's protobuf serializer writes them. Known kinds
+// are Pod, Node, Namespace, PriorityClass, PodDisruptionBudget, Binding,
+// Event, Lease, and the workloads Deployment, ReplicaSet, StatefulSet,
+// DaemonSet (apps), Job and CronJob (batch); other kinds (Service,
+// ConfigMap, ...) and empty documents are skipped. `file_name` only labels
+// errors and origins.
 absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
                                                   absl::string_view content);
 
@@ -87,9 +89,11 @@ absl::StatusOr<std::vector<Object>> DecodeObjects(absl::string_view file_name,
 //
 // DecodeObjects, handing each object to `sink` as soon as it is decoded:
 // only one document's tree is held at a time. The first error, from the
-// decoder or from `sink`, stops it.
+// decoder or from `sink`, stops it. `skipped`, when set, is called with the
+// kind of every object skipped as one we do not read (not for lists).
 absl::Status DecodeEach(absl::string_view file_name, absl::string_view content,
-                        const std::function<absl::Status(Object)>& sink);
+                        const std::function<absl::Status(Object)>& sink,
+                        const std::function<void(const std::string& kind)>& skipped = {});
 
 // DecodeFile()
 //

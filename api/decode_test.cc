@@ -6,8 +6,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/apps.pb.h"
+#include "api/batch.pb.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
 #include "api/json_document.h"
@@ -185,7 +188,7 @@ items:
   kind: PodList
   items:
   - {apiVersion: v1, kind: Pod, metadata: {name: p1, namespace: ns}}
-  - {apiVersion: apps/v1, kind: Deployment, metadata: {name: d}}
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: d}}
 ---
 apiVersion: scheduling.k8s.io/v1
 kind: PriorityClass
@@ -212,6 +215,80 @@ metadata: {name: other-group-event}
   EXPECT_TRUE(pc.globaldefault());
   EXPECT_EQ(pc.preemptionpolicy(), "Never");
   EXPECT_EQ(pc.description(), "important");
+}
+
+// Workloads are decoded (the simulator expands them); other kinds are
+// handed to `skipped` once each, lists never.
+TEST(DecodeEachTest, DecodesWorkloadsAndNamesSkippedKinds) {
+  constexpr char kStream[] = R"yaml(
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: s}}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: prod}
+  spec:
+    replicas: 3
+    selector: {matchLabels: {app: web}}
+    template:
+      metadata: {labels: {app: web}}
+      spec: {containers: [{name: c, image: nginx}]}
+- apiVersion: apps/v1
+  kind: StatefulSet
+  metadata: {name: db}
+  spec: {replicas: 2, serviceName: db, podManagementPolicy: Parallel, ordinals: {start: 1}}
+- {apiVersion: apps/v1, kind: DaemonSet, metadata: {name: agent}}
+- {apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: rs}, spec: {replicas: 0}}
+- {apiVersion: batch/v1, kind: Job, metadata: {name: j}, spec: {parallelism: 4, completions: 2}}
+- apiVersion: batch/v1
+  kind: CronJob
+  metadata: {name: cj}
+  spec: {schedule: "*/5 * * * *", jobTemplate: {spec: {parallelism: 2}}}
+- {apiVersion: extensions/v1beta1, kind: Deployment, metadata: {name: old}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}
+)yaml";
+  std::vector<std::string> kinds, skipped;
+  absl::Status s = DecodeEach(
+      "w.yaml", kStream,
+      [&](Object o) {
+        kinds.push_back(o.kind);
+        if (o.kind == "Deployment") {
+          const auto& d = static_cast<const ::k8s::io::api::apps::v1::Deployment&>(*o.message);
+          EXPECT_EQ(o.origin, "w.yaml: Deployment prod/web");
+          EXPECT_EQ(d.spec().replicas(), 3);
+          EXPECT_EQ(d.spec().template_().metadata().labels().at("app"), "web");
+          EXPECT_EQ(d.spec().template_().spec().containers(0).image(), "nginx");
+        }
+        if (o.kind == "StatefulSet") {
+          const auto& ss = static_cast<const ::k8s::io::api::apps::v1::StatefulSet&>(*o.message);
+          EXPECT_EQ(ss.spec().podmanagementpolicy(), "Parallel");
+          EXPECT_EQ(ss.spec().servicename(), "db");
+          EXPECT_EQ(ss.spec().ordinals().start(), 1);
+        }
+        if (o.kind == "CronJob") {
+          const auto& cj = static_cast<const ::k8s::io::api::batch::v1::CronJob&>(*o.message);
+          EXPECT_EQ(cj.spec().jobtemplate().spec().parallelism(), 2);
+        }
+        return absl::OkStatus();
+      },
+      [&](const std::string& kind) { skipped.push_back(kind); });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(kinds, (std::vector<std::string>{"Deployment", "StatefulSet", "DaemonSet",
+                                             "ReplicaSet", "Job", "CronJob"}));
+  // extensions/v1beta1 is not the apps group: skipped, by kind.
+  EXPECT_EQ(skipped, (std::vector<std::string>{"Service", "Deployment", "ConfigMap"}));
+}
+
+// A workload's bad field is named as a pod's is.
+TEST(DecodeEachTest, MalformedWorkloadNamesFileObjectAndField) {
+  absl::StatusOr<std::vector<Object>> objects = DecodeObjects(
+      "w.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+                "spec: {replicas: x}\n");
+  ASSERT_FALSE(objects.ok());
+  EXPECT_TRUE(absl::StartsWith(objects.status().message(),
+                               "w.yaml: Deployment web: spec.replicas: "))
+      << objects.status();
 }
 
 TEST(DecodeObjectsTest, DecodesJson) {

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "api/apps.pb.h"
+#include "api/batch.pb.h"
 #include "api/coordination.pb.h"
 #include "api/core.pb.h"
 #include "api/events.pb.h"
@@ -31,6 +33,8 @@ namespace coordination = ::k8s::io::api::coordination::v1;
 namespace intstr = ::k8s::io::apimachinery::pkg::util::intstr;
 namespace runtime = ::k8s::io::apimachinery::pkg::runtime;
 namespace events = ::k8s::io::api::events::v1;
+namespace apps = ::k8s::io::api::apps::v1;
+namespace batch = ::k8s::io::api::batch::v1;
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
@@ -326,6 +330,77 @@ TEST(ProtoCompatTest, ListsStatusAndWriteBodies) {
                           0x5A, 0x06, 'N', 'o', 'r', 'm', 'a', 'l',
                           0x78, 0x03}));
   }
+}
+
+
+// StatefulSet{spec{replicas:2, serviceName:"s", podManagementPolicy:"P",
+//                  ordinals{start:1}}}
+TEST(ProtoCompatTest, StatefulSet) {
+  apps::StatefulSet ss;
+  apps::StatefulSetSpec* spec = ss.mutable_spec();
+  spec->set_replicas(2);
+  spec->set_servicename("s");
+  spec->set_podmanagementpolicy("P");
+  spec->mutable_ordinals()->set_start(1);
+  EXPECT_WIRE(ss, Bytes({
+                      0x12, 0x0C,             // StatefulSet.spec = 2, LEN 12
+                      0x08, 0x02,             //   replicas = 1
+                      0x2A, 0x01, 's',        //   serviceName = 5
+                      0x32, 0x01, 'P',        //   podManagementPolicy = 6
+                      0x5A, 0x02, 0x08, 0x01  //   ordinals = 11 {start = 1}
+                  }));
+}
+
+// Deployment{spec{replicas:1, paused:true}, status{collisionCount:2}};
+// DaemonSet{spec{template{metadata{name:"t"}}}}
+TEST(ProtoCompatTest, DeploymentAndDaemonSet) {
+  apps::Deployment d;
+  d.mutable_spec()->set_replicas(1);
+  d.mutable_spec()->set_paused(true);
+  d.mutable_status()->set_collisioncount(2);
+  EXPECT_WIRE(d, Bytes({
+                     0x12, 0x04, 0x08, 0x01, 0x38, 0x01,  // spec = 2 {replicas = 1, paused = 7}
+                     0x1A, 0x02, 0x40, 0x02,              // status = 3 {collisionCount = 8}
+                 }));
+  apps::DaemonSet ds;
+  ds.mutable_spec()->mutable_template_()->mutable_metadata()->set_name("t");
+  EXPECT_WIRE(ds, Bytes({
+                      0x12, 0x07,                    // DaemonSet.spec = 2
+                      0x12, 0x05,                    //   template = 2
+                      0x0A, 0x03, 0x0A, 0x01, 't'    //     metadata = 1 {name = 1}
+                  }));
+}
+
+// Job{spec{parallelism:3, completions:2,
+//          template{spec{hostname:"h", subdomain:"d"}}, completionMode:"I"}};
+// CronJob{spec{schedule:"s", jobTemplate{spec{suspend:true}}}}
+TEST(ProtoCompatTest, JobAndCronJob) {
+  batch::Job job;
+  batch::JobSpec* spec = job.mutable_spec();
+  spec->set_parallelism(3);
+  spec->set_completions(2);
+  spec->mutable_template_()->mutable_spec()->set_hostname("h");
+  spec->mutable_template_()->mutable_spec()->set_subdomain("d");
+  spec->set_completionmode("I");
+  EXPECT_WIRE(job, Bytes({
+                       0x12, 0x13,              // Job.spec = 2, LEN 19
+                       0x08, 0x03,              //   parallelism = 1
+                       0x10, 0x02,              //   completions = 2
+                       0x32, 0x0A,              //   template = 6
+                       0x12, 0x08,              //     PodTemplateSpec.spec = 2
+                       0x82, 0x01, 0x01, 'h',   //       PodSpec.hostname = 16
+                       0x8A, 0x01, 0x01, 'd',   //       PodSpec.subdomain = 17
+                       0x4A, 0x01, 'I',         //   completionMode = 9
+                   }));
+  batch::CronJob cj;
+  cj.mutable_spec()->set_schedule("s");
+  cj.mutable_spec()->mutable_jobtemplate()->mutable_spec()->set_suspend(true);
+  EXPECT_WIRE(cj, Bytes({
+                      0x12, 0x09,               // CronJob.spec = 2
+                      0x0A, 0x01, 's',          //   schedule = 1
+                      0x2A, 0x04,               //   jobTemplate = 5
+                      0x12, 0x02, 0x50, 0x01,   //     spec = 2 {suspend = 10}
+                  }));
 }
 
 }  // namespace

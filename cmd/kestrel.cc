@@ -33,6 +33,7 @@
 #include "sim/explain.h"
 #include "sim/generate.h"
 #include "sim/html_report.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 #include "service/server.h"
 #include "service/whatif_service.h"
@@ -49,7 +50,11 @@ commands:
   simulate  --cluster=F [--pods=F] [--config=F] [--seed=N] [--threads=N] [--output=text|json] [--summary]
             [--report=FILE.html [--group-by=NODE_LABEL]]
             schedule every unbound pod offline, by priority then file order, with
-            preemption, then run the critical-addon rescheduler in virtual time:
+            preemption, then run the critical-addon rescheduler in virtual time;
+            Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs in the
+            files become the pods their controllers would create;
+            --scale=KIND/NAME=N (repeatable; deployment, replicaset, statefulset,
+            job) asks what if that workload had N replicas (a Job: parallelism);
             [--rescheduler=true|false] [--system-namespace=kube-system]
             [--housekeeping-interval=10s] [--initial-delay=2m]
             [--pod-scheduled-timeout=10m]
@@ -141,7 +146,7 @@ absl::StatusOr<model::CompileOptions> CompileOptionsFrom(
 }
 
 absl::StatusOr<sim::Cluster> ClusterFromFlags(const Flags& flags,
-                                              const model::CompileOptions& options) {
+                                              const sim::LoadOptions& options) {
   absl::StatusOr<std::string> cluster = flags.Required("cluster");
   if (!cluster.ok()) return cluster.status();
   std::vector<std::string> files = {*cluster};
@@ -217,7 +222,8 @@ struct Inputs {
   sim::Cluster cluster;
 };
 
-absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
+// `progress`, when set, shows loading and expanding.
+absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags, sim::ProgressLine* progress = nullptr) {
   if (auto s = CheckOutput(flags); !s.ok()) return s;
   Inputs in;
   in.json = flags.Get("output", "text") == "json";
@@ -229,7 +235,20 @@ absl::StatusOr<Inputs> InputsFromFlags(const Flags& flags) {
   in.config = *std::move(config);
   auto compile = CompileOptionsFrom(flags, in.config);
   if (!compile.ok()) return compile.status();
-  auto cluster = ClusterFromFlags(flags, *compile);
+  sim::LoadOptions load;
+  load.compile = *compile;
+  for (const std::string& text : flags.All("scale")) {
+    absl::StatusOr<sim::ScaleRequest> scale = sim::ParseScale(text);
+    if (!scale.ok()) return scale.status();
+    load.scale.push_back(*std::move(scale));
+  }
+  if (progress != nullptr) {
+    load.progress = [progress](absl::string_view phase, size_t done, size_t total) {
+      progress->Update(phase, done, total);
+    };
+  }
+  auto cluster = ClusterFromFlags(flags, load);
+  if (progress != nullptr) progress->Finish();
   if (!cluster.ok()) return cluster.status();
   for (const std::string& w : cluster->warnings) std::cerr << "kestrel: warning: " << w << "\n";
   in.cluster = *std::move(cluster);
@@ -256,9 +275,13 @@ int Simulate(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args, {"cluster", "pods", "config", "seed", "threads", "output", "summary",
              "alpha-annotations", "rescheduler", "system-namespace", "housekeeping-interval",
-             "initial-delay", "pod-scheduled-timeout", "report", "group-by"});
+             "initial-delay", "pod-scheduled-timeout", "report", "group-by", "scale"},
+      {"scale"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
-  auto in = InputsFromFlags(*flags);
+  sim::ProgressLine::Options progress_options;
+  progress_options.enabled = sim::ProgressLine::StderrIsTerminal();
+  sim::ProgressLine progress(&std::cerr, progress_options);
+  auto in = InputsFromFlags(*flags, &progress);
   if (!in.ok()) return Fail(in.status());
   if (absl::Status s = ReschedulerFromFlags(*flags, &in->options); !s.ok()) return Fail(s);
   auto html = HtmlReportFromFlags(*flags);
@@ -267,7 +290,11 @@ int Simulate(const std::vector<std::string>& args) {
   if (flags->Has("report")) {
     in->options.observer = &recorder.emplace(*html, in->cluster.pending_pods.size());
   }
+  in->options.progress = [&progress](size_t done, size_t total) {
+    progress.Update("scheduling", done, total);
+  };
   auto report = sim::Simulate(in->cluster, in->config, in->options);
+  progress.Finish();
   if (!report.ok()) return Fail(report.status());
   if (recorder.has_value()) {
     absl::Status s = sim::WriteHtmlReport(flags->Get("report"), in->cluster, *report, *recorder, *html);

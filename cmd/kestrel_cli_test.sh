@@ -226,6 +226,36 @@ expect_status 0
 expect_lines "${ERR}" '^kestrel: warning: 2 pods are bound to node "node-gone"'
 expect_lines "${OUT}" '^Selected: node-1$'
 
+# Workloads: expanded into pods; unknown kinds counted in one warning; the
+# progress line stays off when stderr is not a terminal.
+MIXED=testdata/workloads/mixed
+run simulate --cluster="${MIXED}/cluster.yaml" --threads=1
+expect_status 0
+expect_lines "${ERR}" \
+  '^kestrel: warning: skipped 2 objects of kinds we do not simulate: ConfigMap \(1\), Service \(1\)$'
+checks=$((checks + 1))
+[[ $(wc -l <"${ERR}") -eq 1 ]] || fail "${last_cmd}: want one line on stderr"
+strip_timing_text "${OUT}" >"${TMP}/mixed.txt"
+expect_same "${TMP}/mixed.txt" "${MIXED}/simulate.golden.txt"
+
+run simulate --cluster="${MIXED}/cluster.yaml" --output=json --threads=1
+expect_status 0
+strip_timing_json "${OUT}" >"${TMP}/mixed.json"
+expect_same "${TMP}/mixed.json" "${MIXED}/simulate.golden.json"
+
+run simulate --cluster="${MIXED}/cluster.yaml" --scale=deployment/web=5 --scale=sts/db=1 --threads=1
+expect_status 0
+expect_lines "${OUT}" '^  deployment/web: 5 pods created$' '^  statefulset/db: 1 pod created$'
+
+run simulate --cluster="${MIXED}/cluster.yaml" --scale=deployment/nope=3
+expect_input_error 'flag --scale: "deployment/nope=3": no Deployment "nope" in the input files'
+
+run simulate --cluster="${MIXED}/cluster.yaml" --scale=daemonset/agent=3
+expect_input_error 'flag --scale: "daemonset/agent=3": KIND must be deployment, replicaset, statefulset or job'
+
+run simulate --cluster="${BAD}/bad_replicas.yaml"
+expect_input_error "${BAD}/bad_replicas.yaml" "Deployment default/web" "spec.replicas"
+
 # ---------------------------------------------------------------------------
 # explain
 

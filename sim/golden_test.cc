@@ -162,6 +162,11 @@ const std::vector<GoldenCase>& GoldenCases() {
       out->push_back({dir, "simulate.golden.json", Command::kSimulate, Format::kJson, "", ""});
       out->push_back({dir, "simulate.golden.txt", Command::kSimulate, Format::kText, "", ""});
     }
+    // Workloads expanded into pods (sim/cluster.h).
+    out->push_back(
+        {"workloads/mixed", "simulate.golden.json", Command::kSimulate, Format::kJson, "", ""});
+    out->push_back(
+        {"workloads/mixed", "simulate.golden.txt", Command::kSimulate, Format::kText, "", ""});
     for (const char* pod : {"default/with-init", "default/big-batch"}) {
       for (Format f : {Format::kJson, Format::kText}) {
         out->push_back({"small", ExplainGolden(pod, f), Command::kExplain, f, "", pod});
@@ -1126,6 +1131,54 @@ TEST(HandCheckedTest, Legacy14Manifest) {
                           "+2m20s Node node-b RemovedTaint",
                           "+2m20s Pod kube-system/dashboard PodDoestFitAnyNode",
                           "+2m30s Pod kube-system/dashboard PodDoestFitAnyNode"));
+}
+
+// testdata/workloads/mixed, worked out by hand. Nodes n1 and n2 have 2
+// cpus; gpu is tainted, cordoned is cordoned. Before the run n1 holds api's
+// running pod (500m).
+//   agent (DaemonSet, 100m): the controller targets n1, n2 and cordoned
+//     (its pods tolerate node.kubernetes.io/unschedulable), not gpu; each
+//     pod's matchFields term puts it on its node.
+//   api (Deployment, 2 replicas, 1 running): one pod created; n1 600m used,
+//     n2 100m: LeastAllocated and the system default spreading pick n2.
+//   web (3 x 300m): the nodes end at n1 1200m, n2 900m (in some order).
+//   db (StatefulSet, OrderedReady, 3 x 1000m): db-0 fits only n2 (1100m
+//     free); db-1 fits nowhere (n1 800m free, n2 100m); db-2 is never
+//     created.
+//   report (Job, parallelism 3, completions 2: 2 pods of 100m): n1.
+//   backup (CronJob): listed, not expanded.
+TEST(GoldenFilesTest, WorkloadsMixedByHand) {
+  absl::StatusOr<Report> r = RunSimulate("testdata/workloads/mixed/cluster.yaml", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> got;
+  for (const Placement& p : r->placements) {
+    std::string pod = p.pod;
+    // Generated names: keep the owner's part.
+    if (absl::StartsWith(pod, "kube-system/agent-")) pod = "kube-system/agent-*";
+    if (absl::StartsWith(pod, "default/web-")) pod = "default/web-*";
+    if (absl::StartsWith(pod, "default/api-")) pod = "default/api-*";
+    if (absl::StartsWith(pod, "default/report-")) pod = "default/report-*";
+    got.push_back(absl::StrCat(pod, " ", p.node.empty() ? "-" : p.node));
+  }
+  ASSERT_EQ(got.size(), 12u);
+  EXPECT_THAT(std::vector<std::string>(got.begin(), got.begin() + 4),
+              ElementsAre("kube-system/agent-* n1", "kube-system/agent-* n2",
+                          "kube-system/agent-* cordoned", "default/api-* n2"));
+  EXPECT_THAT(std::vector<std::string>(got.begin() + 7, got.end()),
+              ElementsAre("default/db-0 n2", "default/db-1 -", "default/db-2 -",
+                          "default/report-* n1", "default/report-* n1"));
+  EXPECT_TRUE(absl::StrContains(r->placements[8].message, "2 Insufficient cpu"));
+  EXPECT_EQ(r->placements[9].message,
+            "not created yet: its StatefulSet (podManagementPolicy OrderedReady) creates it "
+            "once default/db-1 is Running and Ready");
+  std::vector<std::string> summaries;
+  for (const WorkloadExpansion& w : r->workloads) summaries.push_back(w.Summary());
+  EXPECT_THAT(summaries,
+              ElementsAre("daemonset/kube-system/agent: 3 pods created (targets 3 of 4 nodes)",
+                          "deployment/api: 1 pod already in the cluster; 1 created",
+                          "deployment/web: 3 pods created", "statefulset/db: 3 pods created",
+                          "job/report: 2 pods created",
+                          "cronjob/backup: not expanded; its Jobs are created on a schedule"));
 }
 
 }  // namespace

@@ -49,6 +49,18 @@ std::string SimulateJson(const Report& report, bool with_timing) {
   json out = {{"placements", std::move(placements)},
               {"events", std::move(events)},
               {"summary", std::move(summary)}};
+  // Added only when the input had workloads: older outputs are unchanged.
+  if (!report.workloads.empty()) {
+    json workloads = json::array();
+    for (const WorkloadExpansion& w : report.workloads) {
+      json entry = {{"kind", w.kind},         {"namespace", w.ns},
+                    {"name", w.name},         {"wanted", w.wanted},
+                    {"created", w.created},   {"present", w.present}};
+      if (!w.note.empty()) entry["note"] = w.note;
+      workloads.push_back(std::move(entry));
+    }
+    out["workloads"] = std::move(workloads);
+  }
   return out.dump(2) + "\n";
 }
 
@@ -83,6 +95,12 @@ std::string SimulateText(const Report& report, bool placements, bool with_timing
   absl::StrAppend(&out, "Unschedulable:  ", report.unschedulable, "\n");
   absl::StrAppend(&out, "Preempted:      ", report.preempted, "\n");
   absl::StrAppend(&out, "Evicted:        ", report.evicted, "\n");
+  if (!report.workloads.empty()) {
+    absl::StrAppend(&out, "Workloads:\n");
+    for (const WorkloadExpansion& w : report.workloads) {
+      absl::StrAppend(&out, "  ", w.Summary(), "\n");
+    }
+  }
   if (!reasons.empty()) {
     // Most common first, then by text.
     std::vector<std::pair<int, std::string>> sorted;

@@ -283,6 +283,7 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
   if (!created.ok()) return created.status();
   Host& host = **created;
   Report report;
+  report.workloads = cluster.workloads;
   report.nodes = static_cast<int>(cluster.nodes.size());
   const size_t aside = host.cache().CountPodsOnUnknownNodes();
   report.existing_pods = static_cast<int>(host.cache().num_pods() - aside);
@@ -309,6 +310,17 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
     observed += absl::Now() - t;
   };
   auto place = [&](size_t i) {
+    if (auto waits = cluster.waits_for.find(pending[i]->Key()); waits != cluster.waits_for.end()) {
+      model::PodPtr before = host.cache().GetPod(waits->second);
+      if (before == nullptr || before->node_name.empty()) {
+        Placement& p = placements[i];
+        p.pod = pending[i]->Key();
+        p.message = absl::StrCat(
+            "not created yet: its StatefulSet (podManagementPolicy OrderedReady) creates it once ",
+            waits->second, " is Running and Ready");
+        return;
+      }
+    }
     scheduler::ScheduleResult r = host.Place(pending[i]);
     Placement& p = placements[i];
     p.fit_reasons = r.node.empty() ? std::move(r.fit_reasons)
@@ -327,6 +339,7 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
     observe([&] { observer->BeforeFirstAttempt(host, i, pending[i]); });
     place(i);
     observe([&] { observer->AfterFirstAttempt(host, i, pending[i], placements[i]); });
+    if (options.progress) options.progress(i + 1, pending.size());
   }
 
   if (options.rescheduler) {

@@ -13,6 +13,7 @@
 #define KESTREL_SIM_SIMULATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,9 @@ struct SimOptions {
   rescheduler::Options rescheduler_options;
   // Not owned; may be null.
   Observer* observer = nullptr;
+  // Called after each pod of the first scheduling round: pods done, of
+  // how many (for a progress line); may be empty.
+  std::function<void(size_t done, size_t total)> progress;
 };
 
 struct Placement {
@@ -110,6 +114,9 @@ struct Report {
   // Wall time of scheduling the pending pods (an Observer's time left out).
   double seconds = 0;
   double pods_per_second = 0;
+  // The workloads of the input files and what became of each (copied from
+  // the Cluster).
+  std::vector<WorkloadExpansion> workloads;
 };
 
 // Host wires a cache, the in-tree plugins and a Scheduler around a cluster.
@@ -215,6 +222,11 @@ class Host {
 // initial delay, then every housekeeping interval) and schedules again the
 // pods it made room for, until it has nothing left to do. `cluster.names`
 // is used to intern plugin args and the rescheduler's taints.
+//
+// A pod in `cluster.waits_for` (an OrderedReady StatefulSet's) is not
+// created, so not scheduled, while the pod it waits for is not placed: it
+// is left unplaced with a message saying so, and tried again with the
+// others whenever the rescheduler made room.
 absl::StatusOr<Report> Simulate(const Cluster& cluster,
                                 const config::KubeSchedulerConfiguration& config,
                                 const SimOptions& options);

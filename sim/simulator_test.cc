@@ -96,6 +96,49 @@ profiles:
   EXPECT_EQ(report->placements[1].node, "");
 }
 
+// A StatefulSet with podManagementPolicy OrderedReady creates pod N only
+// once pod N-1 runs: when db-1 does not fit, db-2 is never created;
+// Parallel creates (and so tries) every pod.
+TEST(SimulatorTest, OrderedReadyStatefulSetWaitsForTheOrdinalBefore) {
+  constexpr char kNode[] = R"(
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {allocatable: {cpu: "1", memory: 1Gi, pods: "10"}}
+---
+)";
+  for (const std::string policy : {"OrderedReady", "Parallel"}) {
+    const std::string set = R"(
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 3
+  podManagementPolicy: )" + policy + R"(
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: c, image: i, resources: {requests: {cpu: 600m}}}]}
+)";
+    auto cluster = LoadContents({{"c.yaml", std::string(kNode) + set}});
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    auto report = Simulate(*cluster, scheduler::DefaultConfig(), SimOptions{});
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->placements.size(), 3u) << policy;
+    EXPECT_EQ(report->placements[0].node, "n1") << policy;
+    EXPECT_EQ(report->placements[1].node, "") << policy;
+    EXPECT_EQ(report->placements[2].pod, "default/db-2") << policy;
+    EXPECT_EQ(report->placements[2].message,
+              policy == "Parallel"
+                  ? report->placements[1].message
+                  : "not created yet: its StatefulSet (podManagementPolicy OrderedReady) creates "
+                    "it once default/db-1 is Running and Ready")
+        << policy;
+    ASSERT_EQ(report->workloads.size(), 1u);
+    EXPECT_EQ(report->workloads[0].created, 3);
+  }
+}
+
 // Raw manifests are defaulted as the API server would have done it
 // (api/defaults.h), for bound and pending pods alike.
 struct DefaultingCase {
