@@ -5,7 +5,7 @@
 //
 //   bazel run -c opt //bench:e2e_perf -- [--nodes=5000] [--pods=10000]
 //       [--content-type=application/json|application/vnd.kubernetes.protobuf]
-//       [--creators=8] [--qps=5000] [--threads=2]
+//       [--creators=8] [--qps=5000] [--threads=2] [--incremental=false] [--progress]
 //
 // Everything runs in this process but talks HTTP on 127.0.0.1: the API
 // server (kube/testing, its own threads), the scheduler host (its informers,
@@ -57,6 +57,7 @@ struct Flags {
   double qps = 5000;
   int threads = 2;
   bool progress = false;
+  bool incremental = true;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -78,6 +79,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       if (!absl::SimpleAtod(v, &f->qps)) return false;
     } else if (arg == "--progress") {
       f->progress = true;
+    } else if (arg == "--incremental=false" || arg == "--incremental=true") {
+      f->incremental = arg == "--incremental=true";
     } else if (const char* v = value("content-type")) {
       f->content_type = v;
     } else {
@@ -162,6 +165,7 @@ int Run(const Flags& flags) {
   options.leader_election.leader_elect = false;
   options.serve = false;
   options.threads = flags.threads;
+  options.incremental = flags.incremental;
   options.api_workers = 32;
   host::SchedulerHost host(std::shared_ptr<kube::Client>(*std::move(client)), options);
   if (absl::Status s = host.Start(); !s.ok()) {
@@ -264,8 +268,10 @@ int Run(const Flags& flags) {
     latency_ms.push_back(absl::ToDoubleMilliseconds(bound[i] - created[i]));
   }
   const double wall = absl::ToDoubleSeconds((done ? last_bound : end) - first_create);
-  std::printf("e2e_perf: %d nodes, %d pods, client content type %s, qps %.0f, %d creators\n",
-              flags.nodes, flags.pods, flags.content_type.c_str(), flags.qps, flags.creators);
+  std::printf("e2e_perf: %d nodes, %d pods, client content type %s, qps %.0f, %d creators, "
+              "incremental=%s\n",
+              flags.nodes, flags.pods, flags.content_type.c_str(), flags.qps, flags.creators,
+              flags.incremental ? "true" : "false");
   std::printf("  created in %.2f s (%.0f pods/s), %d create errors\n",
               absl::ToDoubleSeconds(last_create - first_create),
               flags.pods / absl::ToDoubleSeconds(last_create - first_create), failed.load());

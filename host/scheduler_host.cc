@@ -195,6 +195,7 @@ absl::Status SchedulerHost::Start() {
     threads = std::min<int>(threads, std::max(1u, std::thread::hardware_concurrency()));
   }
   sched_options.threads = threads;
+  sched_options.incremental = options_.incremental;
   sched_options.percentage_of_nodes_to_score = options_.config.percentageofnodestoscore();
   scheduler_ = std::make_unique<scheduler::Scheduler>(&cache_, *std::move(profiles), sched_options);
 

@@ -95,6 +95,9 @@ struct SchedulerHostOptions {
   // Filter/score threads; 0: the config's parallelism (upstream default 16),
   // capped at the machine's hardware threads.
   int threads = 0;
+  // Scheduler::Options::incremental (off: the reference path, for
+  // benchmarks that compare the two).
+  bool incremental = true;
   uint64_t seed = 1;
   // For events' reportingInstance; "": gethostname().
   std::string hostname;
