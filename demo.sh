@@ -119,8 +119,10 @@ end=${EPOCHREALTIME}
 live_status=0
 if ((bound >= LIVE_PODS)); then
   secs=$(elapsed "${start}" "${end}")
+  # Hundredths of a second, read in base 10 ("0.78" -> 78, not octal 078).
+  hundredths=$((10#${secs/./}))
   echo "   ${bound} pods bound in ${secs} s from the scheduler's start (process start, informer sync,"
-  echo "   scheduling, binding over HTTP): $(( LIVE_PODS * 100 / (${secs/./} > 0 ? ${secs/./} : 1) )) pods/s end to end"
+  echo "   scheduling, binding over HTTP): $(( LIVE_PODS * 100 / (hundredths > 0 ? hundredths : 1) )) pods/s end to end"
   grep -m 3 'Successfully bound' "${scheduler_log}" | sed 's/^/   /'
 else
   echo "   only ${bound} of ${LIVE_PODS} pods bound; see ${scheduler_log}"
