@@ -235,9 +235,11 @@ TEST_P(InformerApiServerTest, InformersFollowTheServerThroughItsFaults) {
     for (const auto& [key, o] : w->recorder.seen()) seen[key] = ResourceVersionOf(*o);
     EXPECT_EQ(seen, VersionsOf(w->informer->store()));
   }
-  // The faults did reach the pods' reflector.
-  std::lock_guard<std::mutex> lock(pods.mu);
-  EXPECT_FALSE(pods.errors.empty());
+  // The faults did reach the pods' reflector: its requests got the injected
+  // 500s. (Whether it reports an error depends on timing: the client
+  // retries a GET's 500s, and a cut watch may have just been re-opened;
+  // under load a run could see none.)
+  EXPECT_GT(server.answered("GET", "/api/v1/pods", 500), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(WireFormats, InformerApiServerTest,
