@@ -72,4 +72,10 @@ void AppendKey(const std::vector<HostPort>& ports, std::string* key) {
   }
 }
 
+void AppendScoredRequestsKey(const Pod& pod, std::string* key) {
+  AppendKey(pod.requests, key);
+  AppendKey(pod.non_zero_milli_cpu, key);
+  AppendKey(pod.non_zero_memory, key);
+}
+
 }  // namespace kestrel::model

@@ -37,6 +37,9 @@ void AppendKey(const std::vector<Toleration>& tolerations, std::string* key);
 void AppendKey(const std::vector<Requirement>& requirements, std::string* key);
 void AppendKey(const std::optional<NodeSelector>& selector, std::string* key);
 void AppendKey(const std::vector<HostPort>& ports, std::string* key);
+// What the resource score plugins read of a pod: its requests and the
+// non-zero cpu and memory defaults.
+void AppendScoredRequestsKey(const Pod& pod, std::string* key);
 
 }  // namespace kestrel::model
 

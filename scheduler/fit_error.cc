@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -11,16 +12,38 @@
 
 namespace kestrel::scheduler {
 
+std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis) {
+  // Keys point into the statuses, which outlive the histogram.
+  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, int> histogram;
+  for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
+    for (const std::string& reason : ns.status.reasons()) {
+      ++histogram[{ns.status.plugin(), reason}];
+    }
+  }
+  std::vector<ReasonCount> out;
+  out.reserve(histogram.size());
+  for (const auto& [key, nodes] : histogram) {
+    out.push_back({std::string(key.first), std::string(key.second), nodes});
+  }
+  std::sort(out.begin(), out.end(), [](const ReasonCount& a, const ReasonCount& b) {
+    return a.plugin != b.plugin ? a.plugin < b.plugin : a.reason < b.reason;
+  });
+  return out;
+}
+
 std::string FitErrorMessage(size_t num_all_nodes, const Diagnosis& diagnosis) {
+  return FitErrorMessage(num_all_nodes, diagnosis, FitReasons(diagnosis));
+}
+
+std::string FitErrorMessage(size_t num_all_nodes, const Diagnosis& diagnosis,
+                            const std::vector<ReasonCount>& reasons) {
   std::string msg = absl::StrCat("0/", num_all_nodes, " nodes are available:");
   if (!diagnosis.pre_filter_msg.empty()) {
     absl::StrAppend(&msg, " ", diagnosis.pre_filter_msg, ".");
   } else {
-    // Keys point into the statuses, which outlive the histogram.
+    // Upstream counts reasons whatever plugin gave them.
     absl::flat_hash_map<absl::string_view, int> histogram;
-    for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
-      for (const std::string& reason : ns.status.reasons()) ++histogram[reason];
-    }
+    for (const ReasonCount& r : reasons) histogram[r.reason] += r.nodes;
     std::vector<std::string> parts;
     parts.reserve(histogram.size());
     for (const auto& [reason, count] : histogram) {

@@ -26,6 +26,22 @@ struct Diagnosis {
   std::string post_filter_msg;
 };
 
+// How many nodes one filter plugin rejected with one reason: a bar of the
+// FitError histogram, with the plugin that gave the reason.
+struct ReasonCount {
+  std::string plugin;  // empty: the pod itself is invalid (a bad legacy annotation)
+  std::string reason;
+  int nodes = 0;
+};
+
+// The histogram of every reason of every node's status, by plugin, sorted
+// by plugin, then reason. A PreFilter rejection counts every node once.
+std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis);
+
+// The message from `reasons` (FitReasons(diagnosis)), so that a caller that
+// keeps the histogram does not count the statuses twice.
+std::string FitErrorMessage(size_t num_all_nodes, const Diagnosis& diagnosis,
+                            const std::vector<ReasonCount>& reasons);
 std::string FitErrorMessage(size_t num_all_nodes, const Diagnosis& diagnosis);
 
 }  // namespace kestrel::scheduler

@@ -1,13 +1,11 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
-#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "model/template_key.h"
 #include "scheduler/framework/nominator.h"
 
@@ -581,7 +579,8 @@ ScheduleResult Scheduler::SchedulePod(const Framework& fw, CycleState& state,
   result.feasible_nodes = static_cast<int>(feasible.size());
   if (feasible.empty()) {
     result.code = Code::kUnschedulable;
-    result.message = FitErrorMessage(num_nodes, *diagnosis);
+    result.fit_reasons = FitReasons(*diagnosis);
+    result.message = FitErrorMessage(num_nodes, *diagnosis, result.fit_reasons);
     return result;
   }
   // One feasible node: nothing to rank.
@@ -622,21 +621,14 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
   ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
   if (result.node.empty()) {
     std::set<std::string> plugins;
-    std::map<std::pair<absl::string_view, absl::string_view>, int> histogram;
     for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
       if ((ns.status.code() == Code::kUnschedulable ||
            ns.status.code() == Code::kUnschedulableAndUnresolvable) &&
           !ns.status.plugin().empty()) {
         plugins.emplace(ns.status.plugin());
       }
-      for (const std::string& reason : ns.status.reasons()) {
-        ++histogram[{ns.status.plugin(), reason}];
-      }
     }
     result.unschedulable_plugins.assign(plugins.begin(), plugins.end());
-    for (const auto& [key, nodes] : histogram) {
-      result.fit_reasons.push_back({std::string(key.first), std::string(key.second), nodes});
-    }
     // No nodes at all is not a fit error: nothing to preempt on.
     if (result.code != Code::kError && snapshot_.num_nodes() > 0 &&
         !fw->post_filter_plugins().empty()) {

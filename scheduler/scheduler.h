@@ -30,14 +30,6 @@
 
 namespace kestrel::scheduler {
 
-// How many nodes one filter plugin rejected with one reason: a bar of the
-// FitError histogram, with the plugin that gave the reason.
-struct ReasonCount {
-  std::string plugin;  // empty: the pod itself is invalid (a bad legacy annotation)
-  std::string reason;
-  int nodes = 0;
-};
-
 struct ScheduleResult {
   // The chosen node; empty when the pod could not be scheduled.
   std::string node;

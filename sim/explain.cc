@@ -59,16 +59,24 @@ std::vector<size_t> TopIndices(const std::vector<int64_t>& totals, size_t k) {
   return order;
 }
 
+// The pod's profile, or an error naming its schedulerName.
+absl::StatusOr<const framework::Framework*> ProfileOf(const scheduler::Scheduler& sched,
+                                                      const model::Pod& pod) {
+  const framework::Framework* fw = sched.ProfileFor(pod);
+  if (fw == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Pod ", pod.Key(), ": spec.schedulerName: no profile named \"", pod.scheduler_name, "\""));
+  }
+  return fw;
+}
+
 }  // namespace
 
 absl::StatusOr<Explanation> ExplainPod(Host& host, const model::Pod& pod) {
   scheduler::Scheduler& sched = host.scheduler();
-  const framework::Framework* fw = sched.ProfileFor(pod);
-  if (fw == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("Pod ", pod.Key(),
-                                                   ": spec.schedulerName: no profile named \"",
-                                                   pod.scheduler_name, "\""));
-  }
+  absl::StatusOr<const framework::Framework*> profile = ProfileOf(sched, pod);
+  if (!profile.ok()) return profile.status();
+  const framework::Framework* fw = *profile;
   sched.UpdateSnapshot();
   framework::NodeInfoList nodes = sched.snapshot().nodes();
 
@@ -195,12 +203,9 @@ ExplainSummary Summarize(const Explanation& e, size_t top_nodes) {
 absl::StatusOr<ExplainSummary> SummarizePod(Host& host, const model::Pod& pod,
                                             size_t top_nodes) {
   scheduler::Scheduler& sched = host.scheduler();
-  const framework::Framework* fw = sched.ProfileFor(pod);
-  if (fw == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("Pod ", pod.Key(),
-                                                   ": spec.schedulerName: no profile named \"",
-                                                   pod.scheduler_name, "\""));
-  }
+  absl::StatusOr<const framework::Framework*> profile = ProfileOf(sched, pod);
+  if (!profile.ok()) return profile.status();
+  const framework::Framework* fw = *profile;
   sched.UpdateSnapshot();
   const cache::Snapshot& snapshot = sched.snapshot();
   framework::NodeInfoList nodes = snapshot.nodes();

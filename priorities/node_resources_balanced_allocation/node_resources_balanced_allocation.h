@@ -62,9 +62,7 @@ class NodeResourcesBalancedAllocation : public framework::PreScorePlugin,
                  int64_t* out) const override;
   bool ScoreRowLocalKey(const framework::CycleState&, const model::Pod& pod,
                         std::string* key) const override {
-    model::AppendKey(pod.requests, key);
-    model::AppendKey(pod.non_zero_milli_cpu, key);
-    model::AppendKey(pod.non_zero_memory, key);
+    model::AppendScoredRequestsKey(pod, key);
     return true;
   }
 

@@ -73,9 +73,7 @@ class NodeResourcesFit : public predicates::NodeResourcesFitFilter,
   // cpu and memory; scalars as requested).
   bool ScoreRowLocalKey(const framework::CycleState&, const model::Pod& pod,
                         std::string* key) const override {
-    model::AppendKey(pod.requests, key);
-    model::AppendKey(pod.non_zero_milli_cpu, key);
-    model::AppendKey(pod.non_zero_memory, key);
+    model::AppendScoredRequestsKey(pod, key);
     return true;
   }
 
