@@ -20,6 +20,11 @@ std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis) {
       ++histogram[{ns.status.plugin(), reason}];
     }
   }
+  if (diagnosis.absent_nodes > 0) {
+    for (const std::string& reason : diagnosis.absent_status.reasons()) {
+      histogram[{diagnosis.absent_status.plugin(), reason}] += diagnosis.absent_nodes;
+    }
+  }
   std::vector<ReasonCount> out;
   out.reserve(histogram.size());
   for (const auto& [key, nodes] : histogram) {

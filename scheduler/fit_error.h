@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "scheduler/framework/interface.h"
 
 namespace kestrel::scheduler {
@@ -22,6 +23,18 @@ namespace kestrel::scheduler {
 struct Diagnosis {
   // The status of every node that was evaluated and rejected.
   std::vector<framework::NodeStatus> node_statuses;
+  // Nodes not evaluated because a PreFilterResult left them out (upstream's
+  // absent nodes of NodeToStatus): how many, and the status each counts
+  // with in the histogram, UnschedulableAndUnresolvable "node(s) didn't
+  // satisfy plugin(s) [NodeAffinity]", attributed to the first of those
+  // plugins by name. Preemption's diagnosis counts its left-out nodes the
+  // same way.
+  int absent_nodes = 0;
+  framework::Status absent_status;
+  // The PreFilter plugins that narrowed the nodes (CycleState::
+  // pre_filter_plugins): upstream counts them among the plugins that made
+  // the pod unschedulable.
+  std::vector<absl::string_view> pre_filter_plugins;
   std::string pre_filter_msg;
   std::string post_filter_msg;
 };
@@ -35,7 +48,8 @@ struct ReasonCount {
 };
 
 // The histogram of every reason of every node's status, by plugin, sorted
-// by plugin, then reason. A PreFilter rejection counts every node once.
+// by plugin, then reason; absent nodes count with the absent status. A
+// PreFilter rejection counts every node once.
 std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis);
 
 // The message from `reasons` (FitReasons(diagnosis)), so that a caller that

@@ -213,6 +213,9 @@ class World {
         model::NodeSelectorTerm by_name;
         by_name.fields.push_back({model::kNoId, model::SelectorOp::kIn,
                                   {names_.Intern("n" + std::to_string(Pick({1, 2, 3})))}, 0});
+        // Alone, the name pins the pod (a PreFilterResult, as a DaemonSet
+        // pod's); beside the label term, it does not.
+        if (Pick({0, 1}) == 1) sel.terms.clear();
         sel.terms.push_back(by_name);
       }
       p.required_node_affinity = sel;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "model/template_key.h"
 #include "scheduler/framework/nominator.h"
 
@@ -102,6 +103,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   filter_row_local_ = false;
 
   Status pre = RunPreFilter(fw, state, pod);
+  diagnosis->pre_filter_plugins = state.pre_filter_plugins;
   if (!pre.ok()) {
     if (!pre.IsRejected()) {
       *error = pre;
@@ -130,6 +132,11 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
         return;
       }
     }
+  }
+
+  if (state.pre_filter_nodes.has_value() && options_.pre_filter_result) {
+    FindNarrowedNodesThatFit(fw, state, pod, diagnosis, error, rejected);
+    return;
   }
 
   // Plugins that check this pod over the node table's rows, and whether
@@ -252,6 +259,63 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
   }
   next_start_node_index_ = (start + processed) % n;
+}
+
+void Scheduler::FindNarrowedNodesThatFit(const Framework& fw, CycleState& state,
+                                         const model::Pod& pod, Diagnosis* diagnosis,
+                                         Status* error, size_t* rejected) {
+  // The named nodes that exist (upstream drops the others), in row order.
+  // These verdicts are not row-local ones kept for a template: passed_ and
+  // the kept totals stay as they are for the next pod of theirs.
+  filter_row_local_ = false;
+  narrowed_.clear();
+  for (const std::string& name : *state.pre_filter_nodes) {
+    if (const NodeInfo* info = snapshot_.Get(name); info != nullptr) narrowed_.push_back(info);
+  }
+  std::sort(narrowed_.begin(), narrowed_.end(), [&](const NodeInfo* a, const NodeInfo* b) {
+    return snapshot_.RowOf(a) < snapshot_.RowOf(b);
+  });
+  const size_t m = narrowed_.size();
+  narrowed_statuses_.assign(m, Status());
+  parallelizer_.For(m, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      narrowed_statuses_[i] = fw.RunFilterPluginsWithNominatedPods(state, pod, *narrowed_[i]);
+    }
+  }, MinParallel(/*cheap=*/false));
+
+  // As over all nodes: from where the last sampled cycle stopped, until
+  // enough fit; the start moves on over all nodes (upstream).
+  const size_t n = snapshot_.num_nodes();
+  const size_t start = m == 0 ? 0 : next_start_node_index_ % m;
+  const size_t want = NumFeasibleNodesToFind(fw, m);
+  size_t processed = 0;
+  for (size_t i = 0; i < m && feasible_.size() < want; ++i) {
+    const size_t j = (start + i) % m;
+    ++processed;
+    if (narrowed_statuses_[j].code() == Code::kError) {
+      *error = narrowed_statuses_[j];
+      feasible_.clear();
+      feasible_rows_.clear();
+      return;
+    }
+    if (narrowed_statuses_[j].ok()) {
+      feasible_.push_back(narrowed_[j]);
+      feasible_rows_.push_back(static_cast<uint32_t>(snapshot_.RowOf(narrowed_[j])));
+    }
+  }
+  *rejected = processed - feasible_.size();
+  next_start_node_index_ = (next_start_node_index_ + processed) % n;
+  if (!feasible_.empty()) return;
+  for (size_t i = 0; i < processed; ++i) {
+    const size_t j = (start + i) % m;
+    diagnosis->node_statuses.push_back({narrowed_[j], std::move(narrowed_statuses_[j])});
+  }
+  // The nodes left out count as rejected by the plugins that narrowed.
+  diagnosis->absent_nodes = static_cast<int>(n - processed);
+  diagnosis->absent_status =
+      Status::Unresolvable(absl::StrCat("node(s) didn't satisfy plugin(s) [",
+                                        absl::StrJoin(state.pre_filter_plugins, " "), "]"))
+          .WithPlugin(state.pre_filter_plugins.front());
 }
 
 void Scheduler::FilterRange(const Framework& fw, const CycleState& state, const model::Pod& pod,
@@ -620,7 +684,8 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
   Diagnosis diagnosis;
   ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
   if (result.node.empty()) {
-    std::set<std::string> plugins;
+    std::set<std::string> plugins(diagnosis.pre_filter_plugins.begin(),
+                                  diagnosis.pre_filter_plugins.end());
     for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
       if ((ns.status.code() == Code::kUnschedulable ||
            ns.status.code() == Code::kUnschedulableAndUnresolvable) &&

@@ -92,6 +92,10 @@ class Scheduler {
     // (BestRows). Placements are the same as without (the reference path,
     // for tests).
     bool incremental = true;
+    // Filter and score only the nodes a PreFilterResult names (upstream);
+    // off: every node, whose filters reject the others themselves (the
+    // reference path, for tests; messages then list their reasons).
+    bool pre_filter_result = true;
   };
 
   // How cycles were run, for tests and benchmarks.
@@ -165,6 +169,12 @@ class Scheduler {
   void FindNodesThatFit(const framework::Framework& fw, framework::CycleState& state,
                         const model::Pod& pod, Diagnosis* diagnosis, framework::Status* error,
                         size_t* rejected);
+  // FindNodesThatFit for a pod a PreFilterResult narrowed to some nodes
+  // (state.pre_filter_nodes): filters those alone, each with its nominated
+  // pods; when none fits, the others are the diagnosis's absent nodes.
+  void FindNarrowedNodesThatFit(const framework::Framework& fw, framework::CycleState& state,
+                                const model::Pod& pod, Diagnosis* diagnosis,
+                                framework::Status* error, size_t* rejected);
   size_t NumFeasibleNodesToFind(const framework::Framework& fw, size_t num_all_nodes) const;
   // The `min_parallel` of a filter or score pass: `cheap` when it only
   // loops over the node table.
@@ -213,6 +223,8 @@ class Scheduler {
   std::vector<const framework::NodeInfo*> feasible_;
   std::vector<uint32_t> feasible_rows_;
   std::vector<int64_t> row_scores_;
+  std::vector<const framework::NodeInfo*> narrowed_;  // FindNarrowedNodesThatFit
+  std::vector<framework::Status> narrowed_statuses_;
   ScoreTable scores_;
 
   // Options::incremental: what passed_ and best_ hold. A key names the

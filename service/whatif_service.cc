@@ -61,6 +61,7 @@ void ToProto(const sim::Explanation& e, pb::ExplainResponse* out) {
     }
     for (const std::string& p : n.skipped_scores) node->add_skipped_scores(p);
     node->set_total(n.total);
+    node->set_excluded(n.excluded);
   }
   out->set_selected(e.selected);
   out->set_message(e.message);

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace kestrel::sim {
 namespace {
@@ -59,6 +60,22 @@ std::vector<size_t> TopIndices(const std::vector<int64_t>& totals, size_t k) {
   return order;
 }
 
+// Whether a PreFilterResult, if any, kept `node` (upstream filters only
+// the nodes it names).
+bool Narrowed(const framework::CycleState& state, const std::string& node) {
+  return !state.pre_filter_nodes.has_value() ||
+         std::binary_search(state.pre_filter_nodes->begin(), state.pre_filter_nodes->end(),
+                            node);
+}
+
+// The reason the nodes a PreFilterResult left out count with (upstream's
+// absent-node status), or "" when none narrowed.
+std::string ExcludedReason(const framework::CycleState& state) {
+  if (!state.pre_filter_nodes.has_value()) return "";
+  return absl::StrCat("node(s) didn't satisfy plugin(s) [",
+                      absl::StrJoin(state.pre_filter_plugins, " "), "]");
+}
+
 // The pod's profile, or an error naming its schedulerName.
 absl::StatusOr<const framework::Framework*> ProfileOf(const scheduler::Scheduler& sched,
                                                       const model::Pod& pod) {
@@ -92,12 +109,22 @@ absl::StatusOr<Explanation> ExplainPod(Host& host, const model::Pod& pod) {
   if (!pre.ok()) out.pre_filter_rejection = {std::string(pre.plugin()), pre.Message()};
 
   std::vector<const framework::NodeInfo*> feasible;
+  const std::string excluded = ExcludedReason(state);
   for (const framework::NodeInfo* n : nodes) {
     NodeExplanation e;
     e.node = n->node()->name;
     e.feasible = pre.ok();
+    if (pre.ok() && !Narrowed(state, e.node)) {
+      e.feasible = false;
+      e.excluded = excluded;
+    }
     // Every enabled filter plugin is listed, whether or not it ran.
     for (const framework::FilterPlugin* f : fw->filter_plugins()) {
+      if (!e.excluded.empty()) {
+        e.filters.emplace_back(f->Name(),
+                               fw->ShouldSkipFilter(state, f->Name()) ? kSkipped : kNotRun);
+        continue;
+      }
       if (!pre.ok()) {
         // Upstream filters no node then; each carries the PreFilter's status.
         e.filters.emplace_back(f->Name(), f->Name() == pre.plugin() ? pre.Message() : kNotRun);
@@ -167,6 +194,11 @@ ExplainSummary Summarize(const Explanation& e, size_t top_nodes) {
   std::vector<const NodeExplanation*> feasible;
   for (const NodeExplanation& n : e.nodes) {
     if (n.feasible) feasible.push_back(&n);
+    if (!n.excluded.empty()) {
+      ++r.excluded;
+      r.excluded_reason = n.excluded;
+      continue;
+    }
     for (size_t i = 0; i < n.filters.size() && i < verdicts.size(); ++i) {
       const std::string& v = n.filters[i].second;
       if (v == kPassed || v == kSkipped || v == kNotRun) continue;
@@ -224,8 +256,17 @@ absl::StatusOr<ExplainSummary> SummarizePod(Host& host, const model::Pod& pod,
   if (nodes.empty()) return out;
 
   // Every plugin on every node, as ExplainPod: feasible[r] stays 1 only
-  // where all pass. Row r of the table is nodes[r].
+  // where all pass. Row r of the table is nodes[r]. Nodes a PreFilterResult
+  // left out are not filtered.
   std::vector<uint8_t> feasible(nodes.size(), 1);
+  if (state.pre_filter_nodes.has_value()) {
+    out.excluded_reason = ExcludedReason(state);
+    for (size_t r = 0; r < nodes.size(); ++r) {
+      if (Narrowed(state, nodes[r]->node()->name)) continue;
+      feasible[r] = 0;
+      ++out.excluded;
+    }
+  }
   std::vector<uint8_t> passed(nodes.size());
   for (const framework::FilterPlugin* f : fw->filter_plugins()) {
     ExplainSummary::Filter& summary = out.filters.emplace_back();
@@ -242,6 +283,7 @@ absl::StatusOr<ExplainSummary> SummarizePod(Host& host, const model::Pod& pod,
     absl::flat_hash_map<std::string, int> reasons;
     for (size_t r = 0; r < nodes.size(); ++r) {
       if (by_rows && passed[r]) continue;
+      if (out.excluded > 0 && !Narrowed(state, nodes[r]->node()->name)) continue;
       framework::Status s = f->Filter(state, pod, *nodes[r]);
       if (s.ok()) continue;
       feasible[r] = 0;
@@ -304,6 +346,7 @@ bool ExplainSummary::operator==(const ExplainSummary& o) const {
        (pre_filter_rejection->plugin == o.pre_filter_rejection->plugin &&
         pre_filter_rejection->message == o.pre_filter_rejection->message));
   return pre_eq && feasible == o.feasible && best_ties == o.best_ties &&
+         excluded == o.excluded && excluded_reason == o.excluded_reason &&
          score_plugins == o.score_plugins &&
          score_error == o.score_error &&
          std::equal(filters.begin(), filters.end(), o.filters.begin(), o.filters.end(),

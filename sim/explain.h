@@ -54,6 +54,12 @@ struct EffectiveRequests {
 struct NodeExplanation {
   std::string node;
   bool feasible = false;
+  // Not empty when a PreFilterResult left this node out (NodeAffinity's
+  // pinned node names): upstream filters and scores only the nodes it
+  // names, and counts the others with this reason, "node(s) didn't satisfy
+  // plugin(s) [NodeAffinity]". Its filters are then kNotRun, or kSkipped
+  // for those that run on no node.
+  std::string excluded;
   // Every enabled filter plugin, in profile order: kPassed, kSkipped, the
   // reasons, or kNotRun (see Explanation::pre_filter_rejection).
   std::vector<std::pair<std::string, std::string>> filters;
@@ -128,6 +134,9 @@ struct ExplainSummary {
   static constexpr size_t kMaxReasons = 5;
 
   std::optional<PreFilterRejection> pre_filter_rejection;
+  // Nodes a PreFilterResult left out (NodeExplanation::excluded), and why.
+  int excluded = 0;
+  std::string excluded_reason;
   std::vector<Filter> filters;  // profile order; empty after a PreFilter rejection
   int feasible = 0;
   std::vector<std::string> score_plugins;

@@ -783,9 +783,14 @@ TEST(HandCheckedTest, PluginsExplainAgentB2) {
                     397});
   auto nodes = ByNode(*e);
   EXPECT_THAT(nodes["node-b2"]->filters, ::testing::Contains(Pair("NodeAffinity", "passed")));
+  // Its PreFilterResult names node-b2 alone: the others are left out,
+  // filtered by nothing, as upstream's findNodesThatFitPod does.
+  EXPECT_EQ(nodes["node-a1"]->excluded, "node(s) didn't satisfy plugin(s) [NodeAffinity]");
+  EXPECT_FALSE(nodes["node-a1"]->feasible);
+  EXPECT_THAT(nodes["node-a1"]->filters, ::testing::Contains(Pair("NodeAffinity", "not run")));
   EXPECT_THAT(nodes["node-a1"]->filters,
-              ::testing::Contains(
-                  Pair("NodeAffinity", "node(s) didn't match Pod's node affinity/selector")));
+              ::testing::Contains(Pair("PodTopologySpread", "skipped")));
+  EXPECT_EQ(nodes["node-b2"]->excluded, "");
   EXPECT_EQ(e->selected, "node-b2");
 }
 

@@ -69,6 +69,7 @@ json RecordJson(size_t index, const ExplainSummary& r, Strings& strings,
     out["preFilter"] = {strings.Id(r.pre_filter_rejection->plugin),
                         strings.Id(r.pre_filter_rejection->message)};
   }
+  if (r.excluded > 0) out["excluded"] = {r.excluded, strings.Id(r.excluded_reason)};
   json filters = json::array();
   for (const ExplainSummary::Filter& f : r.filters) {
     json reasons = json::array();

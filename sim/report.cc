@@ -174,6 +174,7 @@ std::string ExplainJson(const Explanation& e) {
                      {"scores", std::move(scores)},
                      {"skipped", n.skipped_scores},
                      {"total", n.total}};
+    if (!n.excluded.empty()) nodes[n.node]["excluded"] = n.excluded;
   }
   json out = {{"pod", e.pod},
               {"requests", std::move(requests)},
@@ -210,7 +211,9 @@ std::string ExplainText(const Explanation& e) {
                     " rejected the pod: ", e.pre_filter_rejection->message, "\n");
   }
   for (const NodeExplanation& n : e.nodes) {
-    absl::StrAppend(&out, "\nNode ", n.node, ": ", n.feasible ? "feasible" : "infeasible", "\n");
+    absl::StrAppend(&out, "\nNode ", n.node, ": ", n.feasible ? "feasible" : "infeasible",
+                    n.excluded.empty() ? "" : absl::StrCat(" (left out by PreFilter: ", n.excluded, ")"),
+                    "\n");
     for (const auto& [plugin, verdict] : n.filters) {
       absl::StrAppend(&out, "  filter ", plugin, ": ", verdict, "\n");
     }

@@ -55,11 +55,12 @@ absl::StatusOr<std::unique_ptr<NodeAffinityFilter>> NodeAffinityFilter::Create(
     const config::NodeAffinityArgs& args, model::Interner& names) {
   absl::StatusOr<AddedAffinity> added = CompileAddedAffinity(args, names);
   if (!added.ok()) return added.status();
-  return std::make_unique<NodeAffinityFilter>(std::move(added->required));
+  return std::make_unique<NodeAffinityFilter>(std::move(added->required), &names);
 }
 
-NodeAffinityFilter::NodeAffinityFilter(std::optional<model::NodeSelector> added_required)
-    : added_required_(std::move(added_required)) {}
+NodeAffinityFilter::NodeAffinityFilter(std::optional<model::NodeSelector> added_required,
+                                       const model::Interner* names)
+    : added_required_(std::move(added_required)), names_(names) {}
 
 framework::Status NodeAffinityFilter::PreFilter(framework::CycleState& state,
                                                 const model::Pod& pod,
@@ -69,8 +70,11 @@ framework::Status NodeAffinityFilter::PreFilter(framework::CycleState& state,
     return framework::Status::Skip();
   }
   std::optional<std::vector<model::Id>> pinned = PinnedNodeNames(pod);
-  if (pinned.has_value() && pinned->empty()) {
-    return framework::Status::Unresolvable(kErrReasonConflict);
+  if (pinned.has_value()) {
+    if (pinned->empty()) return framework::Status::Unresolvable(kErrReasonConflict);
+    std::vector<std::string>& nodes = state.pre_filter_nodes.emplace();
+    nodes.reserve(pinned->size());
+    for (const model::Id id : *pinned) nodes.emplace_back(names_->Name(id));
   }
   // The rows fast path, when every label requirement compiles.
   if (state.mutable_index() == nullptr || added_required_.has_value()) {

@@ -10,12 +10,12 @@
 //   the pod's own not matched   "node(s) didn't match Pod's node affinity/selector"
 //
 // PreFilter returns Skip for a pod with neither a nodeSelector nor required
-// node affinity when the profile adds none, and rejects a pod whose every
-// required term pins conflicting node names ("pod affinity terms conflict").
-// Upstream's PreFilter also returns the node names such terms allow (a
-// PreFilterResult) so only those nodes are evaluated; Kestrel's framework
-// has no PreFilterResult yet, and the filter rejects the other nodes itself
-// (see PinnedNodeNames for the set once it does).
+// node affinity when the profile adds none. When every required term pins
+// node names (matchFields metadata.name In, as every DaemonSet pod has), it
+// returns them as the cycle's PreFilterResult (CycleState::pre_filter_nodes,
+// the names PinnedNodeNames gives), so only those nodes are filtered and
+// scored; when the terms' names conflict it rejects the pod ("pod affinity
+// terms conflict").
 //
 // The scoring half and the registered plugin are in priorities/node_affinity,
 // which derives from this class.
@@ -65,7 +65,10 @@ class NodeAffinityFilter : public framework::PreFilterPlugin,
       const config::NodeAffinityArgs& args, model::Interner& names);
 
   // `added_required`: addedAffinity.requiredDuringScheduling..., compiled.
-  explicit NodeAffinityFilter(std::optional<model::NodeSelector> added_required);
+  // `names` turns pinned node-name ids back into names; it must outlive the
+  // plugin.
+  NodeAffinityFilter(std::optional<model::NodeSelector> added_required,
+                     const model::Interner* names);
 
   absl::string_view Name() const override { return kName; }
 
@@ -108,6 +111,7 @@ class NodeAffinityFilter : public framework::PreFilterPlugin,
 
  private:
   std::optional<model::NodeSelector> added_required_;
+  const model::Interner* names_;
 };
 
 }  // namespace kestrel::predicates

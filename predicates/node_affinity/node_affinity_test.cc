@@ -336,6 +336,42 @@ TEST_F(NodeAffinityFilterTest, PinnedNodeNames) {
   EXPECT_EQ(PinnedNodeNames(no_terms), std::nullopt);
 }
 
+TEST_F(NodeAffinityFilterTest, PreFilterReturnsPinnedNamesAsPreFilterResult) {
+  std::unique_ptr<NodeAffinityFilter> plugin = Plugin("{}");
+  struct Case {
+    const char* name;
+    std::string spec;
+    framework::Code code;
+    std::optional<std::vector<std::string>> nodes;
+  };
+  const Case cases[] = {
+      {"no affinity: skipped, every node", "", framework::Code::kSkip, std::nullopt},
+      {"label terms only: every node",
+       Required("[{matchExpressions: [{key: foo, operator: Exists}]}]"), framework::Code::kSuccess,
+       std::nullopt},
+      {"pinned, as a DaemonSet pod",
+       Required("[{matchFields: [{key: metadata.name, operator: In, values: [node2]}]}, "
+                "{matchFields: [{key: metadata.name, operator: In, values: [node1]}]}]"),
+       framework::Code::kSuccess, std::vector<std::string>{"node2", "node1"}},
+      {"conflicting names: rejected, no result",
+       Required("[{matchFields: [{key: metadata.name, operator: In, values: "
+                "[node1]}, {key: metadata.name, operator: In, values: [node2]}]}]"),
+       framework::Code::kUnschedulableAndUnresolvable, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    framework::CycleState state;
+    framework::Status s = plugin->PreFilter(state, *Pod(c.spec), {});
+    EXPECT_EQ(s.code(), c.code);
+    // The names in PinnedNodeNames' (id) order; the framework sorts them.
+    std::optional<std::vector<std::string>> got = state.pre_filter_nodes;
+    std::optional<std::vector<std::string>> want = c.nodes;
+    if (got.has_value()) std::sort(got->begin(), got->end());
+    if (want.has_value()) std::sort(want->begin(), want->end());
+    EXPECT_EQ(got, want);
+  }
+}
+
 TEST_F(NodeAffinityFilterTest, CreateRejectsInvalidArgs) {
   config::NodeAffinityArgs args;
   ASSERT_TRUE(api::DecodeInto(R"(

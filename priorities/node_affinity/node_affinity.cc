@@ -34,11 +34,12 @@ absl::StatusOr<std::unique_ptr<NodeAffinity>> NodeAffinity::Create(
     const config::NodeAffinityArgs& args, model::Interner& names) {
   absl::StatusOr<predicates::AddedAffinity> added = predicates::CompileAddedAffinity(args, names);
   if (!added.ok()) return added.status();
-  return std::make_unique<NodeAffinity>(*std::move(added));
+  return std::make_unique<NodeAffinity>(*std::move(added), &names);
 }
 
-NodeAffinity::NodeAffinity(predicates::AddedAffinity added)
-    : NodeAffinityFilter(std::move(added.required)), added_preferred_(std::move(added.preferred)) {}
+NodeAffinity::NodeAffinity(predicates::AddedAffinity added, const model::Interner* names)
+    : NodeAffinityFilter(std::move(added.required), names),
+      added_preferred_(std::move(added.preferred)) {}
 
 framework::Status NodeAffinity::PreScore(framework::CycleState& /*state*/, const model::Pod& pod,
                                          framework::NodeInfoList /*feasible*/) {

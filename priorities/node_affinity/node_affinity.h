@@ -54,7 +54,7 @@ class NodeAffinity : public predicates::NodeAffinityFilter,
   static absl::StatusOr<std::unique_ptr<NodeAffinity>> Create(const config::NodeAffinityArgs& args,
                                                               model::Interner& names);
 
-  explicit NodeAffinity(predicates::AddedAffinity added);
+  NodeAffinity(predicates::AddedAffinity added, const model::Interner* names);
 
   absl::string_view Name() const override { return kName; }
 

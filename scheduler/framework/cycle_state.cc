@@ -20,6 +20,8 @@ CycleState CycleState::Clone() const {
   }
   out.skip_filter_mask = skip_filter_mask;
   out.skip_score_mask = skip_score_mask;
+  out.pre_filter_nodes = pre_filter_nodes;
+  out.pre_filter_plugins = pre_filter_plugins;
   out.snapshot = snapshot;
   // Not mutable_index_: a clone is what runs beside others (dry runs).
   out.feasible_rows = feasible_rows;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +71,17 @@ class CycleState {
   // Filter / Score for this pod.
   uint64_t skip_filter_mask = 0;
   uint64_t skip_score_mask = 0;
+
+  // PreFilterResult (upstream): a PreFilter plugin that knows the only nodes
+  // the pod can go to sets `pre_filter_nodes` to their names; unset means
+  // every node. RunPreFilterPlugins resets it before each plugin and leaves
+  // in it the intersection of what the plugins set (sorted, unique), with
+  // the names of those plugins (views of their Name()), sorted, in
+  // `pre_filter_plugins`. The
+  // scheduler then filters and scores only those nodes; the others count as
+  // rejected by the PreFilter ("node(s) didn't satisfy plugin(s) [...]").
+  std::optional<std::vector<std::string>> pre_filter_nodes;
+  std::vector<absl::string_view> pre_filter_plugins;
 
   // The snapshot this cycle works on, set by the scheduler before PreFilter:
   // plugins that count existing pods (InterPodAffinity, PodTopologySpread)

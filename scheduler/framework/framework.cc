@@ -1,10 +1,13 @@
 #include "scheduler/framework/framework.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "api/decode.h"
 #include "scheduler/framework/nominator.h"
 
@@ -274,23 +277,66 @@ bool Framework::ShouldSkipScore(const CycleState& state, absl::string_view plugi
 Status Framework::RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
                                       NodeInfoList nodes) const {
   state.skip_filter_mask = 0;
+  state.pre_filter_plugins.clear();
+  std::optional<std::vector<std::string>> narrowed;  // unset: every node
+  std::vector<absl::string_view> narrowing;          // the plugins that narrowed
+  // The last plain Unschedulable: the other PreFilters still run, since
+  // preemption will need their state (upstream issue 119770).
+  Status unschedulable;
   for (size_t i = 0; i < pre_filter_.size(); ++i) {
     PreFilterPlugin* p = pre_filter_[i];
+    state.pre_filter_nodes.reset();
     Status s = p->PreFilter(state, pod, nodes);
     if (s.IsSkip()) {
+      // A result beside Skip is ignored, as upstream does.
       state.skip_filter_mask |= pre_filter_skip_bit_[i];
       continue;
     }
     if (!s.ok()) {
+      state.pre_filter_nodes.reset();
       if (s.code() == Code::kError) {
         return Status::Error(absl::StrCat("running PreFilter plugin \"", p->Name(),
                                           "\": ", s.Message()))
             .WithPlugin(p->Name());
       }
-      return std::move(s).WithPlugin(p->Name());
+      if (s.code() == Code::kUnschedulableAndUnresolvable) {
+        // Preemption cannot help: no need to run the rest.
+        return std::move(s).WithPlugin(p->Name());
+      }
+      unschedulable = std::move(s).WithPlugin(p->Name());
+      continue;
+    }
+    if (!state.pre_filter_nodes.has_value()) continue;
+    std::vector<std::string>& names = *state.pre_filter_nodes;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    narrowing.push_back(p->Name());
+    if (!narrowed.has_value()) {
+      narrowed = std::move(names);
+    } else {
+      std::vector<std::string> both;
+      std::set_intersection(narrowed->begin(), narrowed->end(), names.begin(), names.end(),
+                            std::back_inserter(both));
+      *narrowed = std::move(both);
+    }
+    if (narrowed->empty()) {
+      std::sort(narrowing.begin(), narrowing.end());
+      std::string msg =
+          narrowing.size() == 1
+              ? absl::StrCat("node(s) didn't satisfy plugin ", narrowing[0])
+              : absl::StrCat("node(s) didn't satisfy plugin(s) [",
+                             absl::StrJoin(narrowing, " "), "] simultaneously");
+      state.pre_filter_nodes = std::move(narrowed);
+      state.pre_filter_plugins = std::move(narrowing);
+      // Upstream gives this status no plugin: the nodes are left out by the
+      // plugins together.
+      return Status::Unresolvable(std::move(msg));
     }
   }
-  return Status();
+  std::sort(narrowing.begin(), narrowing.end());
+  state.pre_filter_nodes = std::move(narrowed);
+  state.pre_filter_plugins = std::move(narrowing);
+  return unschedulable;
 }
 
 Status Framework::RunFilterPlugins(const CycleState& state, const model::Pod& pod,

@@ -75,8 +75,13 @@ class Framework {
   // RunPreFilterPlugins()
   //
   // Runs every PreFilter plugin; plugins returning Skip are recorded in
-  // `state.skip_filter_mask`. The first rejection or error is returned, with
-  // its plugin set.
+  // `state.skip_filter_mask`, and the nodes the others narrowed the pod to
+  // (PreFilterResult) intersected in `state.pre_filter_nodes`. An error or
+  // an UnschedulableAndUnresolvable rejection stops the run and is returned
+  // with its plugin set; after a plain Unschedulable the rest still run
+  // (preemption needs their state) and the last such is returned. An empty
+  // intersection is UnschedulableAndUnresolvable, "node(s) didn't satisfy
+  // plugin X" (upstream's message), with no plugin set.
   Status RunPreFilterPlugins(CycleState& state, const model::Pod& pod,
                              NodeInfoList nodes) const;
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,8 +29,9 @@ class FakePlugin final : public PreFilterPlugin,
   FakePlugin(std::string name, std::vector<std::string>* log) : name_(std::move(name)), log_(log) {}
   absl::string_view Name() const override { return name_; }
 
-  Status PreFilter(CycleState&, const model::Pod&, NodeInfoList) override {
+  Status PreFilter(CycleState& state, const model::Pod&, NodeInfoList) override {
     log_->push_back(name_ + ".PreFilter");
+    if (pre_filter_nodes.has_value()) state.pre_filter_nodes = pre_filter_nodes;
     return pre_filter;
   }
   Status Filter(const CycleState&, const model::Pod&, const NodeInfo& node) const override {
@@ -69,6 +71,7 @@ class FakePlugin final : public PreFilterPlugin,
   bool Less(const QueuedPodInfo&, const QueuedPodInfo&) const override { return false; }
 
   Status pre_filter, filter, pre_score, bind, add_pod;
+  std::optional<std::vector<std::string>> pre_filter_nodes;  // a PreFilterResult
   Status post_filter = Status::Unschedulable("no room");
   PostFilterResult post_filter_result;
   size_t max_pods = SIZE_MAX;  // Filter rejects a node holding more pods
@@ -333,6 +336,62 @@ TEST_F(FrameworkTest, PreFilterRejectionStopsAndNamesPlugin) {
   EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
   EXPECT_EQ(s.plugin(), "B");
   EXPECT_EQ(log_, (std::vector<std::string>{"A.PreFilter", "B.PreFilter"}));
+}
+
+TEST_F(FrameworkTest, PreFilterUnschedulableStillRunsTheRest) {
+  // Upstream issue 119770: preemption needs every PreFilter's state.
+  auto fw = Build();
+  fakes_["A"]->pre_filter = Status::Unschedulable("first");
+  fakes_["B"]->pre_filter = Status::Unschedulable("second");
+  CycleState state;
+  Status s = fw->RunPreFilterPlugins(state, pod_, {});
+  EXPECT_EQ(s.code(), Code::kUnschedulable);
+  EXPECT_EQ(s.Message(), "second");
+  EXPECT_EQ(s.plugin(), "B");
+  EXPECT_EQ(log_, (std::vector<std::string>{"A.PreFilter", "B.PreFilter", "C.PreFilter"}));
+}
+
+TEST_F(FrameworkTest, PreFilterResultsIntersect) {
+  struct Case {
+    std::string name;
+    std::optional<std::vector<std::string>> a, b, c;
+    bool skip_b = false;
+    Code code = Code::kSuccess;
+    std::string message;
+    std::optional<std::vector<std::string>> nodes;
+    std::vector<absl::string_view> plugins;
+  };
+  using Names = std::vector<std::string>;
+  const std::vector<Case> cases = {
+      {"none narrows", {}, {}, {}, false, Code::kSuccess, "", std::nullopt, {}},
+      {"one narrows, sorted and unique", Names{"n2", "n1", "n2"}, {}, {}, false, Code::kSuccess,
+       "", Names{"n1", "n2"}, {"A"}},
+      {"two intersect", Names{"n1", "n2"}, Names{"n2", "n3"}, {}, false, Code::kSuccess, "",
+       Names{"n2"}, {"A", "B"}},
+      {"a skipped plugin's result is ignored", Names{"n1"}, Names{"n2"}, {}, true,
+       Code::kSuccess, "", Names{"n1"}, {"A"}},
+      {"one plugin, no node", {}, Names{}, {}, false, Code::kUnschedulableAndUnresolvable,
+       "node(s) didn't satisfy plugin B", Names{}, {"B"}},
+      {"several, no node in common", Names{"n1"}, {}, Names{"n2"}, false,
+       Code::kUnschedulableAndUnresolvable,
+       "node(s) didn't satisfy plugin(s) [A C] simultaneously", Names{}, {"A", "C"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto fw = Build();
+    fakes_["A"]->pre_filter_nodes = c.a;
+    fakes_["B"]->pre_filter_nodes = c.b;
+    fakes_["C"]->pre_filter_nodes = c.c;
+    if (c.skip_b) fakes_["B"]->pre_filter = Status::Skip();
+    CycleState state;
+    Status s = fw->RunPreFilterPlugins(state, pod_, {});
+    EXPECT_EQ(s.code(), c.code);
+    EXPECT_EQ(s.Message(), c.message);
+    // The framework's own rejection names no plugin, as upstream's.
+    EXPECT_EQ(s.plugin(), "");
+    EXPECT_EQ(state.pre_filter_nodes, c.nodes);
+    EXPECT_EQ(state.pre_filter_plugins, c.plugins);
+  }
 }
 
 TEST_F(FrameworkTest, PreScoreSkipMarksScore) {

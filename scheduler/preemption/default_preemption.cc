@@ -178,10 +178,15 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
   if (!dry.error.ok() && dry.candidates.empty()) return dry.error;
   if (dry.candidates.empty()) {
     for (NodeStatus& ns : dry.statuses) fit.node_statuses.push_back(std::move(ns));
+    // Nodes the cycle left out (a PreFilterResult) count as not helped,
+    // out of all nodes, as upstream's absent nodes do.
+    const size_t num_nodes = std::max(snapshot.num_nodes(), fit.node_statuses.size());
+    fit.absent_nodes = static_cast<int>(num_nodes - fit.node_statuses.size());
+    fit.absent_status = Status::Unresolvable(kPreemptionNotHelpful);
     // Clears a nomination the pod may have had.
     result->mode = framework::NominatingMode::kOverride;
     result->nominated_node_name.clear();
-    return Status::Unschedulable(FitErrorMessage(fit.node_statuses.size(), fit));
+    return Status::Unschedulable(FitErrorMessage(num_nodes, fit));
   }
 
   // 3) The best candidate.
