@@ -22,7 +22,9 @@
 #include "absl/time/time.h"
 #include "api/config/leader_election.h"
 #include "cmd/flags.h"
+#include "host/live_whatif.h"
 #include "host/scheduler_host.h"
+#include "host/serving/delegating_auth.h"
 #include "kube/client.h"
 #include "kube/testing/standalone.h"
 #include "rescheduler/api_host.h"
@@ -35,6 +37,7 @@
 #include "sim/html_report.h"
 #include "sim/progress.h"
 #include "sim/report.h"
+#include "service/grpc_auth.h"
 #include "service/server.h"
 #include "service/whatif_service.h"
 #include "sim/simulator.h"
@@ -92,12 +95,20 @@ commands:
             [--threads=N] [--output=text|json]
             how many more copies of the pod fit, scheduled one after another
             with the full profile and no preemption; per node; what stopped it
-  serve     --listen=ADDR --cluster=F... [--config=F] [--tls-cert-file=F
-            --tls-private-key-file=F [--client-ca-file=F]] [--max-pods-per-request=N]
-            [--max-capacity=N] [--max-request-bytes=N] [--threads-per-request=N]
+  serve     --listen=ADDR (--cluster=F... | [--kubeconfig=F [--context=NAME]])
+            [--config=F] [--tls-cert-file=F --tls-private-key-file=F
+            [--client-ca-file=F]] [--max-pods-per-request=N] [--max-capacity=N]
+            [--max-request-bytes=N] [--threads-per-request=N]
             the gRPC what-if service (api/service.proto: Place, Explain,
             Capacity), with grpc.health.v1 and server reflection; the --cluster
-            files are read again on SIGHUP; runs until SIGINT or SIGTERM
+            files are read again on SIGHUP; without --cluster, the cluster of
+            --kubeconfig (else the config's clientConnection.kubeconfig, else
+            the pod's service account), kept current by informers, NOT_SERVING
+            until they have synced, every call authorized by TokenReview and
+            SubjectAccessReview (non-resource path /kestrel.v1.WhatIf/<RPC>,
+            verb post; --authorization-always-allow-paths=P,... skips both,
+            "/*" every call), with --kube-api-qps, --kube-api-burst,
+            --kube-api-content-type and --v; runs until SIGINT or SIGTERM
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
             cluster: loopback only (PORT 0: any free port), the objects of each
@@ -408,20 +419,58 @@ int Capacity(const std::vector<std::string>& args) {
   return 0;
 }
 
-// The gRPC what-if service. SIGHUP reads the cluster files (and config)
-// again; a reload that fails keeps the cluster being served.
+// The API server --kubeconfig (and --context) names, else the config's
+// clientConnection.kubeconfig, else the pod's service account: how
+// `kestrel scheduler`, `kestrel rescheduler` and `kestrel serve` find it.
+absl::StatusOr<kube::Config> KubeConfigFromFlags(const Flags& flags,
+                                                 const config::KubeSchedulerConfiguration& config) {
+  const std::string kubeconfig = flags.Get("kubeconfig", config.clientconnection().kubeconfig());
+  return !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags.Get("context"))
+                             : kube::InClusterConfig();
+}
+
+absl::StatusOr<kube::ClientOptions> ClientOptionsFromFlags(const Flags& flags,
+                                                           config::ClientConnection connection);
+
+// The gRPC what-if service. With --cluster, the files are the base and
+// SIGHUP reads them (and the config) again; a reload that fails keeps the
+// cluster being served. Otherwise the base is the API server's (--kubeconfig,
+// else the config's clientConnection.kubeconfig, else the service
+// account), kept current by informers, and every call needs a bearer token
+// the API server authorizes (service/grpc_auth.h).
 int Serve(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args,
       {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file", "client-ca-file",
        "max-pods-per-request", "max-capacity", "max-request-bytes", "threads-per-request",
-       "alpha-annotations"},
+       "alpha-annotations", "kubeconfig", "context", "authorization-always-allow-paths",
+       "kube-api-qps", "kube-api-burst", "kube-api-content-type", "v"},
       {"cluster"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto listen = flags->Required("listen");
   if (!listen.ok()) return Fail(listen.status());
   const std::vector<std::string> files = flags->All("cluster");
-  if (files.empty()) return Fail(absl::InvalidArgumentError("flag --cluster: required"));
+  const bool live = !flags->Has("cluster");
+  if (!live && flags->Has("kubeconfig")) {
+    return Fail(absl::InvalidArgumentError(
+        "flags --cluster and --kubeconfig: give one or the other (--cluster serves files, "
+        "--kubeconfig a live cluster)"));
+  }
+  if (!live) {
+    for (const char* flag : {"context", "authorization-always-allow-paths", "kube-api-qps",
+                             "kube-api-burst", "kube-api-content-type"}) {
+      if (flags->Has(flag)) {
+        return Fail(absl::InvalidArgumentError(
+            absl::StrCat("flag --", flag, ": only without --cluster (a live cluster)")));
+      }
+    }
+    for (const std::string& file : files) {
+      if (file.empty()) return Fail(absl::InvalidArgumentError("flag --cluster: empty file name"));
+    }
+  }
+  absl::StatusOr<int64_t> verbosity = flags->Int("v", 0);
+  if (!verbosity.ok()) return Fail(verbosity.status());
+  klog::Logger::Global().set_verbosity(static_cast<int>(*verbosity));
   service::ServiceOptions service_options;
   auto max_pods = flags->Int("max-pods-per-request", service_options.max_pods_per_request);
   auto max_capacity = flags->Int("max-capacity", service_options.max_capacity);
@@ -453,6 +502,61 @@ int Serve(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (live) {
+    auto config = ConfigFromFlags(*flags);
+    if (!config.ok()) return Fail(config.status());
+    auto compile = CompileOptionsFrom(*flags, *config);
+    if (!compile.ok()) return Fail(compile.status());
+    absl::StatusOr<kube::ClientOptions> client_options =
+        ClientOptionsFromFlags(*flags, config->clientconnection());
+    if (!client_options.ok()) return Fail(client_options.status());
+    absl::StatusOr<kube::Config> kube_config = KubeConfigFromFlags(*flags, *config);
+    if (!kube_config.ok()) return Fail(kube_config.status());
+    auto created = kube::Client::Create(*kube_config, *client_options);
+    if (!created.ok()) return Fail(created.status());
+    std::shared_ptr<kube::Client> client = *std::move(created);
+    host::AuthOptions auth_options;
+    // Nothing of the WhatIf service is open by default (health and
+    // reflection are not its methods, and are never asked about).
+    auth_options.always_allow_paths.clear();
+    if (flags->Has("authorization-always-allow-paths")) {
+      auth_options.always_allow_paths = absl::StrSplit(
+          flags->Get("authorization-always-allow-paths"), ',', absl::SkipEmpty());
+    }
+    host::DelegatingAuth auth(client.get(), auth_options);
+    service::GrpcAuthorizer authorizer(&auth);
+    service_options.authorize = authorizer.AsHook();
+    service::WhatIfService service(service_options);
+    server_options.start_not_serving = true;
+    auto running = service::StartServer(server_options, &service);
+    if (!running.ok()) return Fail(running.status());
+    grpc::Server* server = running->server.get();
+    host::LiveWhatIfOptions live_options;
+    live_options.config = *config;
+    live_options.compile = *compile;
+    live_options.on_base = [&service, server](std::shared_ptr<const sim::WhatIf> base) {
+      service.SetBase(std::move(base));
+      // Ready once the first base (every informer synced) is in place.
+      server->GetHealthCheckService()->SetServingStatus(true);
+    };
+    host::LiveWhatIf state(client, live_options);
+    if (absl::Status s = state.Start(); !s.ok()) {
+      running->server->Shutdown();
+      return Fail(s);
+    }
+    std::cerr << "kestrel serve: listening on " << server_options.listen << " (port "
+              << running->port << "), cluster at " << kube_config->server
+              << "; NOT_SERVING until the informers have synced; SIGINT stops" << std::endl;
+    int signal = 0;
+    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+      std::cerr << "kestrel serve: SIGHUP ignored: the base follows the cluster" << std::endl;
+    }
+    running->server->Shutdown();
+    state.Stop();
+    std::cerr << "kestrel serve: stopped" << std::endl;
+    return 0;
+  }
 
   auto whatif = WhatIfFromFlags(*flags, files);
   if (!whatif.ok()) return Fail(whatif.status());
@@ -543,10 +647,7 @@ int Rescheduler(const std::vector<std::string>& args) {
   absl::StatusOr<kube::ClientOptions> client_options =
       ClientOptionsFromFlags(*flags, config->clientconnection());
   if (!client_options.ok()) return Fail(client_options.status());
-  const std::string kubeconfig = flags->Get("kubeconfig", config->clientconnection().kubeconfig());
-  absl::StatusOr<kube::Config> kube_config =
-      !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags->Get("context"))
-                          : kube::InClusterConfig();
+  absl::StatusOr<kube::Config> kube_config = KubeConfigFromFlags(*flags, *config);
   if (!kube_config.ok()) return Fail(kube_config.status());
   auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());
@@ -659,10 +760,7 @@ int Scheduler(const std::vector<std::string>& args) {
   absl::StatusOr<kube::ClientOptions> client_options =
       ClientOptionsFromFlags(*flags, config->clientconnection());
   if (!client_options.ok()) return Fail(client_options.status());
-  const std::string kubeconfig = flags->Get("kubeconfig", config->clientconnection().kubeconfig());
-  absl::StatusOr<kube::Config> kube_config =
-      !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags->Get("context"))
-                          : kube::InClusterConfig();
+  absl::StatusOr<kube::Config> kube_config = KubeConfigFromFlags(*flags, *config);
   if (!kube_config.ok()) return Fail(kube_config.status());
   auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());
