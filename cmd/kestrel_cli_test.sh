@@ -706,6 +706,18 @@ expect_input_error 'flag --listen is required'
 run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --client-ca-file=/ca.pem
 expect_input_error '--client-ca-file: needs --tls-cert-file and --tls-private-key-file'
 
+# A snapshot or a live cluster, not both.
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --kubeconfig="${TMP}/kubeconfig"
+expect_input_error 'flags --cluster and --kubeconfig: give one or the other'
+
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --authorization-always-allow-paths='/*'
+expect_input_error 'flag --authorization-always-allow-paths: only without --cluster'
+
+# Without --cluster the cluster is the API server's: outside a pod and
+# without --kubeconfig there is none.
+KUBERNETES_SERVICE_HOST= run serve --listen=127.0.0.1:0
+expect_input_error "KUBERNETES_SERVICE_HOST"
+
 # ---------------------------------------------------------------------------
 # apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
 # with kubectl).
