@@ -718,6 +718,33 @@ expect_input_error 'flag --authorization-always-allow-paths: only without --clus
 KUBERNETES_SERVICE_HOST= run serve --listen=127.0.0.1:0
 expect_input_error "KUBERNETES_SERVICE_HOST"
 
+# serve --kubeconfig against `kestrel apiserver`: the first base has the
+# server's nodes once the informers synced; SIGTERM stops it. (Calls, tokens
+# and the base following the cluster: //service:live_serve_test.)
+"${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
+  --kubeconfig-out="${TMP}/live.kubeconfig" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
+live_api_pid=$!
+for _ in $(seq 1 300); do
+  [[ -s "${TMP}/live.kubeconfig" ]] && break
+  sleep 0.1
+done
+"${KESTREL}" serve --listen=127.0.0.1:0 --kubeconfig="${TMP}/live.kubeconfig" \
+  >"${OUT}" 2>"${ERR}" &
+serve_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '"Published what-if base"' "${ERR}" && break
+  sleep 0.1
+done
+last_cmd="kestrel serve --kubeconfig=(kestrel apiserver --load=${CLUSTER})"
+kill -TERM "${serve_pid}"
+wait "${serve_pid}"
+status=$?
+kill -TERM "${live_api_pid}"
+wait "${live_api_pid}"
+expect_status 0
+expect_lines "${ERR}" '^kestrel serve: listening on 127\.0\.0\.1:0 \(port [0-9]+\), cluster at http://127\.0\.0\.1:[0-9]+; NOT_SERVING until the informers have synced' \
+  '"Published what-if base" nodes=5 pods=[0-9]+' '^kestrel serve: stopped$'
+
 # ---------------------------------------------------------------------------
 # apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
 # with kubectl).
