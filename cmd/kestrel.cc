@@ -69,7 +69,7 @@ commands:
   generate  --workload=NAME --nodes=N [--init-pods=M] [--pods=K] [--seed=N]
             [--format=yaml|json|protobuf]
             write a synthetic cluster (scheduler_perf workloads) as YAML
-  rescheduler [--kubeconfig=F [--context=NAME]] [--config=F] [--passes=N]
+  rescheduler [--kubeconfig=F [--context=NAME]] [--master=URL] [--config=F] [--passes=N]
             the critical-addon rescheduler against an API server (without
             --kubeconfig: the config's clientConnection.kubeconfig, else the
             pod's service account), with the 1.4 flags
@@ -78,7 +78,7 @@ commands:
             --kube-api-qps, --kube-api-burst and --kube-api-content-type
             override the config's clientConnection (defaults 50, 100 and
             application/vnd.kubernetes.protobuf)
-  scheduler [--config=F] [--kubeconfig=F [--context=NAME]] [--leader-elect=true|false]
+  scheduler [--config=F] [--kubeconfig=F [--context=NAME]] [--master=URL] [--leader-elect=true|false]
             [--secure-port=10259] [--bind-address=0.0.0.0] [--tls-cert-file=F
             --tls-private-key-file=F] [--authorization-always-allow-paths=P,...]
             [--v=N] [--kube-api-qps=Q] [--kube-api-burst=B] [--kube-api-content-type=T]
@@ -95,7 +95,7 @@ commands:
             [--threads=N] [--output=text|json]
             how many more copies of the pod fit, scheduled one after another
             with the full profile and no preemption; per node; what stopped it
-  serve     --listen=ADDR (--cluster=F... | [--kubeconfig=F [--context=NAME]])
+  serve     --listen=ADDR (--cluster=F... | [--kubeconfig=F [--context=NAME]] [--master=URL])
             [--config=F] [--tls-cert-file=F --tls-private-key-file=F
             [--client-ca-file=F]] [--max-pods-per-request=N] [--max-capacity=N]
             [--max-request-bytes=N] [--threads-per-request=N]
@@ -420,13 +420,25 @@ int Capacity(const std::vector<std::string>& args) {
 }
 
 // The API server --kubeconfig (and --context) names, else the config's
-// clientConnection.kubeconfig, else the pod's service account: how
-// `kestrel scheduler`, `kestrel rescheduler` and `kestrel serve` find it.
+// clientConnection.kubeconfig, else the pod's service account; --master
+// overrides the server's address, and alone is the address of a server
+// that needs no credentials (client-go's BuildConfigFromFlags, as
+// kube-scheduler's --master). How `kestrel scheduler`, `kestrel
+// rescheduler` and `kestrel serve` find it.
 absl::StatusOr<kube::Config> KubeConfigFromFlags(const Flags& flags,
                                                  const config::KubeSchedulerConfiguration& config) {
   const std::string kubeconfig = flags.Get("kubeconfig", config.clientconnection().kubeconfig());
-  return !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags.Get("context"))
-                             : kube::InClusterConfig();
+  const std::string master = flags.Get("master");
+  if (kubeconfig.empty() && !master.empty()) {
+    kube::Config out;
+    out.server = master;
+    return out;
+  }
+  absl::StatusOr<kube::Config> out = !kubeconfig.empty()
+                                         ? kube::LoadKubeconfig(kubeconfig, flags.Get("context"))
+                                         : kube::InClusterConfig();
+  if (out.ok() && !master.empty()) out->server = master;
+  return out;
 }
 
 absl::StatusOr<kube::ClientOptions> ClientOptionsFromFlags(const Flags& flags,
@@ -443,7 +455,7 @@ int Serve(const std::vector<std::string>& args) {
       args,
       {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file", "client-ca-file",
        "max-pods-per-request", "max-capacity", "max-request-bytes", "threads-per-request",
-       "alpha-annotations", "kubeconfig", "context", "authorization-always-allow-paths",
+       "alpha-annotations", "kubeconfig", "master", "context", "authorization-always-allow-paths",
        "kube-api-qps", "kube-api-burst", "kube-api-content-type", "v"},
       {"cluster"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
@@ -451,10 +463,11 @@ int Serve(const std::vector<std::string>& args) {
   if (!listen.ok()) return Fail(listen.status());
   const std::vector<std::string> files = flags->All("cluster");
   const bool live = !flags->Has("cluster");
-  if (!live && flags->Has("kubeconfig")) {
-    return Fail(absl::InvalidArgumentError(
-        "flags --cluster and --kubeconfig: give one or the other (--cluster serves files, "
-        "--kubeconfig a live cluster)"));
+  if (!live && (flags->Has("kubeconfig") || flags->Has("master"))) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "flags --cluster and --", flags->Has("kubeconfig") ? "kubeconfig" : "master",
+        ": give one or the other (--cluster serves files, --kubeconfig or --master a live "
+        "cluster)")));
   }
   if (!live) {
     for (const char* flag : {"context", "authorization-always-allow-paths", "kube-api-qps",
@@ -632,7 +645,7 @@ absl::StatusOr<kube::ClientOptions> ClientOptionsFromFlags(
 // --context), else the config's clientConnection.kubeconfig, else the pod's
 // service account.
 int Rescheduler(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"kubeconfig", "context", "config", "housekeeping-interval",
+  auto flags = Flags::Parse(args, {"kubeconfig", "master", "context", "config", "housekeeping-interval",
                                    "system-namespace", "initial-delay", "pod-scheduled-timeout",
                                    "passes", "kube-api-qps", "kube-api-burst",
                                    "kube-api-content-type"});
@@ -699,7 +712,7 @@ class SignalWaiter {
 // leaderElection.leaderElect, true), the secure-serving flags, --v.
 int Scheduler(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
-      args, {"config", "kubeconfig", "context", "leader-elect", "secure-port", "bind-address",
+      args, {"config", "kubeconfig", "master", "context", "leader-elect", "secure-port", "bind-address",
              "tls-cert-file", "tls-private-key-file", "authorization-always-allow-paths", "v",
              "kube-api-qps", "kube-api-burst", "kube-api-content-type", "seed", "rescheduler",
              "housekeeping-interval", "system-namespace", "initial-delay",

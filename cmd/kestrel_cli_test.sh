@@ -745,6 +745,33 @@ expect_status 0
 expect_lines "${ERR}" '^kestrel serve: listening on 127\.0\.0\.1:0 \(port [0-9]+\), cluster at http://127\.0\.0\.1:[0-9]+; NOT_SERVING until the informers have synced' \
   '"Published what-if base" nodes=5 pods=[0-9]+' '^kestrel serve: stopped$'
 
+# --master alone: the address of a server that needs no credentials.
+"${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
+  --kubeconfig-out="${TMP}/live2.kubeconfig" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
+live_api_pid=$!
+for _ in $(seq 1 300); do
+  [[ -s "${TMP}/live2.kubeconfig" ]] && break
+  sleep 0.1
+done
+live_master=$(sed -n 's/^ *server: *"\{0,1\}\(http[^"]*\)"\{0,1\}$/\1/p' "${TMP}/live2.kubeconfig")
+"${KESTREL}" serve --listen=127.0.0.1:0 --master="${live_master}" >"${OUT}" 2>"${ERR}" &
+serve_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '"Published what-if base"' "${ERR}" && break
+  sleep 0.1
+done
+last_cmd="kestrel serve --master=${live_master}"
+kill -TERM "${serve_pid}"
+wait "${serve_pid}"
+status=$?
+kill -TERM "${live_api_pid}"
+wait "${live_api_pid}"
+expect_status 0
+expect_lines "${ERR}" "cluster at ${live_master};" '"Published what-if base" nodes=5 pods=[0-9]+'
+
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --master=http://127.0.0.1:1
+expect_input_error 'flags --cluster and --master: give one or the other'
+
 # ---------------------------------------------------------------------------
 # apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
 # with kubectl).
