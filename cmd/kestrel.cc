@@ -107,8 +107,12 @@ commands:
             until they have synced, every call authorized by TokenReview and
             SubjectAccessReview (non-resource path /kestrel.v1.WhatIf/<RPC>,
             verb post; --authorization-always-allow-paths=P,... skips both,
-            "/*" every call), with --kube-api-qps, --kube-api-burst,
-            --kube-api-content-type and --v; runs until SIGINT or SIGTERM
+            "/*" every call; answers kept 10s:
+            --authentication-token-webhook-cache-ttl,
+            --authorization-webhook-cache-authorized-ttl,
+            --authorization-webhook-cache-unauthorized-ttl), with --kube-api-qps,
+            --kube-api-burst, --kube-api-content-type and --v; runs until
+            SIGINT or SIGTERM
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
             cluster: loopback only (PORT 0: any free port), the objects of each
@@ -456,7 +460,9 @@ int Serve(const std::vector<std::string>& args) {
       {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file", "client-ca-file",
        "max-pods-per-request", "max-capacity", "max-request-bytes", "threads-per-request",
        "alpha-annotations", "kubeconfig", "master", "context", "authorization-always-allow-paths",
-       "kube-api-qps", "kube-api-burst", "kube-api-content-type", "v"},
+       "kube-api-qps", "kube-api-burst", "kube-api-content-type", "v",
+       "authentication-token-webhook-cache-ttl", "authorization-webhook-cache-authorized-ttl",
+       "authorization-webhook-cache-unauthorized-ttl"},
       {"cluster"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto listen = flags->Required("listen");
@@ -470,8 +476,11 @@ int Serve(const std::vector<std::string>& args) {
         "cluster)")));
   }
   if (!live) {
-    for (const char* flag : {"context", "authorization-always-allow-paths", "kube-api-qps",
-                             "kube-api-burst", "kube-api-content-type"}) {
+    for (const char* flag :
+         {"context", "authorization-always-allow-paths", "kube-api-qps", "kube-api-burst",
+          "kube-api-content-type", "authentication-token-webhook-cache-ttl",
+          "authorization-webhook-cache-authorized-ttl",
+          "authorization-webhook-cache-unauthorized-ttl"}) {
       if (flags->Has(flag)) {
         return Fail(absl::InvalidArgumentError(
             absl::StrCat("flag --", flag, ": only without --cluster (a live cluster)")));
@@ -536,6 +545,24 @@ int Serve(const std::vector<std::string>& args) {
     if (flags->Has("authorization-always-allow-paths")) {
       auth_options.always_allow_paths = absl::StrSplit(
           flags->Get("authorization-always-allow-paths"), ',', absl::SkipEmpty());
+    }
+    // k8s.io/apiserver's DelegatingAuthenticationOptions and
+    // DelegatingAuthorizationOptions: how long review answers are kept.
+    for (auto [name, out] : {std::pair<const char*, absl::Duration*>{
+                                 "authentication-token-webhook-cache-ttl",
+                                 &auth_options.token_cache_ttl},
+                             {"authorization-webhook-cache-authorized-ttl",
+                              &auth_options.allow_cache_ttl},
+                             {"authorization-webhook-cache-unauthorized-ttl",
+                              &auth_options.deny_cache_ttl}}) {
+      if (!flags->Has(name)) continue;
+      const std::string v = flags->Get(name);
+      absl::Duration d;
+      if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
+        return Fail(absl::InvalidArgumentError(absl::StrCat(
+            "flag --", name, ": \"", v, "\": want a duration such as 10s, 2m or 1h30m")));
+      }
+      *out = d;
     }
     host::DelegatingAuth auth(client.get(), auth_options);
     service::GrpcAuthorizer authorizer(&auth);

@@ -772,6 +772,10 @@ expect_lines "${ERR}" "cluster at ${live_master};" '"Published what-if base" nod
 run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --master=http://127.0.0.1:1
 expect_input_error 'flags --cluster and --master: give one or the other'
 
+run serve --listen=127.0.0.1:0 --kubeconfig="${TMP}/live2.kubeconfig" \
+  --authorization-webhook-cache-authorized-ttl=soon
+expect_input_error 'flag --authorization-webhook-cache-authorized-ttl: "soon": want a duration such as 10s, 2m or 1h30m'
+
 # ---------------------------------------------------------------------------
 # apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
 # with kubectl).
