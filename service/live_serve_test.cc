@@ -9,6 +9,7 @@
 #include <future>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -28,11 +29,14 @@
 #include "host/serving/delegating_auth.h"
 #include "kube/client.h"
 #include "kube/testing/fake_apiserver.h"
+#include "kube/testing/standalone.h"
 #include "nlohmann/json.hpp"
 #include "scheduler/profile.h"
 #include "service/grpc_auth.h"
 #include "service/server.h"
 #include "service/whatif_service.h"
+#include "sim/cluster.h"
+#include "sim/whatif.h"
 
 namespace kestrel::service {
 namespace {
@@ -262,6 +266,11 @@ TEST_F(LiveServeTest, PodDeletedThroughTheApiServerFreesRoom) {
 TEST_F(LiveServeTest, HealthIsNotServingUntilTheInformersSync) {
   ASSERT_TRUE(api_->Create(NodeJson("n1", "4")).ok());
   auto gated = std::make_shared<GatedClient>(QuickClient(api_->url()));
+  // A failed check must not leave the informer waiting: TearDown joins it.
+  struct OpenAtEnd {
+    GatedClient* gated;
+    ~OpenAtEnd() { gated->Open(); }
+  } open_at_end{gated.get()};
   ServeOptions o;
   o.client = gated;
   Serve(o);
@@ -470,6 +479,70 @@ TEST_F(LiveServeTest, AlwaysAllowEveryPath) {
   *explain.mutable_pod() = Probe("p", "1");
   pb::ExplainResponse explained;
   EXPECT_TRUE(stub_->Explain(&context, explain, &explained).ok());
+}
+
+
+// The live base answers as the snapshot of the same objects does: the
+// in-repo API server loaded with testdata/small (as `kestrel apiserver
+// --load` loads it) and the file itself give the same Capacity and Place.
+TEST_F(LiveServeTest, LiveBaseAnswersAsTheFilesDo) {
+  constexpr char kSmall[] = "testdata/small/cluster.yaml";
+  std::ostringstream out, err;
+  kube::testing::StandaloneOptions standalone_options;
+  standalone_options.listen = "127.0.0.1:0";
+  standalone_options.load = {kSmall};
+  auto standalone = kube::testing::Standalone::Start(standalone_options, out, err);
+  ASSERT_TRUE(standalone.ok()) << standalone.status();
+  ServeOptions o;
+  o.client = QuickClient((*standalone)->server().url());
+  Serve(o);
+  ASSERT_TRUE(WaitServing());
+
+  auto cluster = sim::LoadFiles({kSmall});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto files = sim::WhatIf::Create(*std::move(cluster), scheduler::DefaultConfig());
+  ASSERT_TRUE(files.ok()) << files.status();
+  WhatIfService snapshot;
+  snapshot.SetBase(*std::move(files));
+  ServerOptions snapshot_options;
+  snapshot_options.listen = "127.0.0.1:0";
+  auto snapshot_server = StartServer(snapshot_options, &snapshot);
+  ASSERT_TRUE(snapshot_server.ok()) << snapshot_server.status();
+  auto snapshot_stub = pb::WhatIf::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", snapshot_server->port), grpc::InsecureChannelCredentials()));
+
+  v1::Pod probe = Probe("probe", "500m");
+  (*probe.mutable_spec()->mutable_containers(0)->mutable_resources()->mutable_requests())["memory"]
+      .set_string("256Mi");
+  pb::CapacityRequest capacity;
+  *capacity.mutable_template_() = probe;
+  pb::CapacityResponse live_answer, file_answer;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->Capacity(&context, capacity, &live_answer).ok());
+  }
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(snapshot_stub->Capacity(&context, capacity, &file_answer).ok());
+  }
+  EXPECT_EQ(live_answer.count(), 26);
+  EXPECT_EQ(live_answer.SerializeAsString(), file_answer.SerializeAsString())
+      << live_answer.DebugString() << "\nvs\n" << file_answer.DebugString();
+
+  pb::PlaceRequest place;
+  for (int i = 0; i < 8; ++i) *place.add_pods() = Probe(absl::StrCat("web-", i), "1");
+  pb::PlaceResponse live_placed, file_placed;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->Place(&context, place, &live_placed).ok());
+  }
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(snapshot_stub->Place(&context, place, &file_placed).ok());
+  }
+  EXPECT_EQ(live_placed.SerializeAsString(), file_placed.SerializeAsString())
+      << live_placed.DebugString() << "\nvs\n" << file_placed.DebugString();
+  snapshot_server->server->Shutdown();
 }
 
 }  // namespace
