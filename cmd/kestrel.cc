@@ -22,7 +22,9 @@
 #include "absl/time/time.h"
 #include "api/config/leader_election.h"
 #include "cmd/flags.h"
+#include "host/live_whatif.h"
 #include "host/scheduler_host.h"
+#include "host/serving/delegating_auth.h"
 #include "kube/client.h"
 #include "kube/testing/standalone.h"
 #include "rescheduler/api_host.h"
@@ -35,6 +37,7 @@
 #include "sim/html_report.h"
 #include "sim/progress.h"
 #include "sim/report.h"
+#include "service/grpc_auth.h"
 #include "service/server.h"
 #include "service/whatif_service.h"
 #include "sim/simulator.h"
@@ -66,7 +69,7 @@ commands:
   generate  --workload=NAME --nodes=N [--init-pods=M] [--pods=K] [--seed=N]
             [--format=yaml|json|protobuf]
             write a synthetic cluster (scheduler_perf workloads) as YAML
-  rescheduler [--kubeconfig=F [--context=NAME]] [--config=F] [--passes=N]
+  rescheduler [--kubeconfig=F [--context=NAME]] [--master=URL] [--config=F] [--passes=N]
             the critical-addon rescheduler against an API server (without
             --kubeconfig: the config's clientConnection.kubeconfig, else the
             pod's service account), with the 1.4 flags
@@ -75,7 +78,7 @@ commands:
             --kube-api-qps, --kube-api-burst and --kube-api-content-type
             override the config's clientConnection (defaults 50, 100 and
             application/vnd.kubernetes.protobuf)
-  scheduler [--config=F] [--kubeconfig=F [--context=NAME]] [--leader-elect=true|false]
+  scheduler [--config=F] [--kubeconfig=F [--context=NAME]] [--master=URL] [--leader-elect=true|false]
             [--secure-port=10259] [--bind-address=0.0.0.0] [--tls-cert-file=F
             --tls-private-key-file=F] [--authorization-always-allow-paths=P,...]
             [--v=N] [--kube-api-qps=Q] [--kube-api-burst=B] [--kube-api-content-type=T]
@@ -92,12 +95,24 @@ commands:
             [--threads=N] [--output=text|json]
             how many more copies of the pod fit, scheduled one after another
             with the full profile and no preemption; per node; what stopped it
-  serve     --listen=ADDR --cluster=F... [--config=F] [--tls-cert-file=F
-            --tls-private-key-file=F [--client-ca-file=F]] [--max-pods-per-request=N]
-            [--max-capacity=N] [--max-request-bytes=N] [--threads-per-request=N]
+  serve     --listen=ADDR (--cluster=F... | [--kubeconfig=F [--context=NAME]] [--master=URL])
+            [--config=F] [--tls-cert-file=F --tls-private-key-file=F
+            [--client-ca-file=F]] [--max-pods-per-request=N] [--max-capacity=N]
+            [--max-request-bytes=N] [--threads-per-request=N]
             the gRPC what-if service (api/service.proto: Place, Explain,
             Capacity), with grpc.health.v1 and server reflection; the --cluster
-            files are read again on SIGHUP; runs until SIGINT or SIGTERM
+            files are read again on SIGHUP; without --cluster, the cluster of
+            --kubeconfig (else the config's clientConnection.kubeconfig, else
+            the pod's service account), kept current by informers, NOT_SERVING
+            until they have synced, every call authorized by TokenReview and
+            SubjectAccessReview (non-resource path /kestrel.v1.WhatIf/<RPC>,
+            verb post; --authorization-always-allow-paths=P,... skips both,
+            "/*" every call; answers kept 10s:
+            --authentication-token-webhook-cache-ttl,
+            --authorization-webhook-cache-authorized-ttl,
+            --authorization-webhook-cache-unauthorized-ttl), with --kube-api-qps,
+            --kube-api-burst, --kube-api-content-type and --v; runs until
+            SIGINT or SIGTERM
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
             cluster: loopback only (PORT 0: any free port), the objects of each
@@ -408,20 +423,76 @@ int Capacity(const std::vector<std::string>& args) {
   return 0;
 }
 
-// The gRPC what-if service. SIGHUP reads the cluster files (and config)
-// again; a reload that fails keeps the cluster being served.
+// The API server --kubeconfig (and --context) names, else the config's
+// clientConnection.kubeconfig, else the pod's service account; --master
+// overrides the server's address, and alone is the address of a server
+// that needs no credentials (client-go's BuildConfigFromFlags, as
+// kube-scheduler's --master). How `kestrel scheduler`, `kestrel
+// rescheduler` and `kestrel serve` find it.
+absl::StatusOr<kube::Config> KubeConfigFromFlags(const Flags& flags,
+                                                 const config::KubeSchedulerConfiguration& config) {
+  const std::string kubeconfig = flags.Get("kubeconfig", config.clientconnection().kubeconfig());
+  const std::string master = flags.Get("master");
+  if (kubeconfig.empty() && !master.empty()) {
+    kube::Config out;
+    out.server = master;
+    return out;
+  }
+  absl::StatusOr<kube::Config> out = !kubeconfig.empty()
+                                         ? kube::LoadKubeconfig(kubeconfig, flags.Get("context"))
+                                         : kube::InClusterConfig();
+  if (out.ok() && !master.empty()) out->server = master;
+  return out;
+}
+
+absl::StatusOr<kube::ClientOptions> ClientOptionsFromFlags(const Flags& flags,
+                                                           config::ClientConnection connection);
+
+// The gRPC what-if service. With --cluster, the files are the base and
+// SIGHUP reads them (and the config) again; a reload that fails keeps the
+// cluster being served. Otherwise the base is the API server's (--kubeconfig,
+// else the config's clientConnection.kubeconfig, else the service
+// account), kept current by informers, and every call needs a bearer token
+// the API server authorizes (service/grpc_auth.h).
 int Serve(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
       args,
       {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file", "client-ca-file",
        "max-pods-per-request", "max-capacity", "max-request-bytes", "threads-per-request",
-       "alpha-annotations"},
+       "alpha-annotations", "kubeconfig", "master", "context", "authorization-always-allow-paths",
+       "kube-api-qps", "kube-api-burst", "kube-api-content-type", "v",
+       "authentication-token-webhook-cache-ttl", "authorization-webhook-cache-authorized-ttl",
+       "authorization-webhook-cache-unauthorized-ttl"},
       {"cluster"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto listen = flags->Required("listen");
   if (!listen.ok()) return Fail(listen.status());
   const std::vector<std::string> files = flags->All("cluster");
-  if (files.empty()) return Fail(absl::InvalidArgumentError("flag --cluster: required"));
+  const bool live = !flags->Has("cluster");
+  if (!live && (flags->Has("kubeconfig") || flags->Has("master"))) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "flags --cluster and --", flags->Has("kubeconfig") ? "kubeconfig" : "master",
+        ": give one or the other (--cluster serves files, --kubeconfig or --master a live "
+        "cluster)")));
+  }
+  if (!live) {
+    for (const char* flag :
+         {"context", "authorization-always-allow-paths", "kube-api-qps", "kube-api-burst",
+          "kube-api-content-type", "authentication-token-webhook-cache-ttl",
+          "authorization-webhook-cache-authorized-ttl",
+          "authorization-webhook-cache-unauthorized-ttl"}) {
+      if (flags->Has(flag)) {
+        return Fail(absl::InvalidArgumentError(
+            absl::StrCat("flag --", flag, ": only without --cluster (a live cluster)")));
+      }
+    }
+    for (const std::string& file : files) {
+      if (file.empty()) return Fail(absl::InvalidArgumentError("flag --cluster: empty file name"));
+    }
+  }
+  absl::StatusOr<int64_t> verbosity = flags->Int("v", 0);
+  if (!verbosity.ok()) return Fail(verbosity.status());
+  klog::Logger::Global().set_verbosity(static_cast<int>(*verbosity));
   service::ServiceOptions service_options;
   auto max_pods = flags->Int("max-pods-per-request", service_options.max_pods_per_request);
   auto max_capacity = flags->Int("max-capacity", service_options.max_capacity);
@@ -453,6 +524,79 @@ int Serve(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (live) {
+    auto config = ConfigFromFlags(*flags);
+    if (!config.ok()) return Fail(config.status());
+    auto compile = CompileOptionsFrom(*flags, *config);
+    if (!compile.ok()) return Fail(compile.status());
+    absl::StatusOr<kube::ClientOptions> client_options =
+        ClientOptionsFromFlags(*flags, config->clientconnection());
+    if (!client_options.ok()) return Fail(client_options.status());
+    absl::StatusOr<kube::Config> kube_config = KubeConfigFromFlags(*flags, *config);
+    if (!kube_config.ok()) return Fail(kube_config.status());
+    auto created = kube::Client::Create(*kube_config, *client_options);
+    if (!created.ok()) return Fail(created.status());
+    std::shared_ptr<kube::Client> client = *std::move(created);
+    host::AuthOptions auth_options;
+    // Nothing of the WhatIf service is open by default (health and
+    // reflection are not its methods, and are never asked about).
+    auth_options.always_allow_paths.clear();
+    if (flags->Has("authorization-always-allow-paths")) {
+      auth_options.always_allow_paths = absl::StrSplit(
+          flags->Get("authorization-always-allow-paths"), ',', absl::SkipEmpty());
+    }
+    // k8s.io/apiserver's DelegatingAuthenticationOptions and
+    // DelegatingAuthorizationOptions: how long review answers are kept.
+    for (auto [name, out] : {std::pair<const char*, absl::Duration*>{
+                                 "authentication-token-webhook-cache-ttl",
+                                 &auth_options.token_cache_ttl},
+                             {"authorization-webhook-cache-authorized-ttl",
+                              &auth_options.allow_cache_ttl},
+                             {"authorization-webhook-cache-unauthorized-ttl",
+                              &auth_options.deny_cache_ttl}}) {
+      if (!flags->Has(name)) continue;
+      const std::string v = flags->Get(name);
+      absl::Duration d;
+      if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
+        return Fail(absl::InvalidArgumentError(absl::StrCat(
+            "flag --", name, ": \"", v, "\": want a duration such as 10s, 2m or 1h30m")));
+      }
+      *out = d;
+    }
+    host::DelegatingAuth auth(client.get(), auth_options);
+    service::GrpcAuthorizer authorizer(&auth);
+    service_options.authorize = authorizer.AsHook();
+    service::WhatIfService service(service_options);
+    server_options.start_not_serving = true;
+    auto running = service::StartServer(server_options, &service);
+    if (!running.ok()) return Fail(running.status());
+    grpc::Server* server = running->server.get();
+    host::LiveWhatIfOptions live_options;
+    live_options.config = *config;
+    live_options.compile = *compile;
+    live_options.on_base = [&service, server](std::shared_ptr<const sim::WhatIf> base) {
+      service.SetBase(std::move(base));
+      // Ready once the first base (every informer synced) is in place.
+      server->GetHealthCheckService()->SetServingStatus(true);
+    };
+    host::LiveWhatIf state(client, live_options);
+    if (absl::Status s = state.Start(); !s.ok()) {
+      running->server->Shutdown();
+      return Fail(s);
+    }
+    std::cerr << "kestrel serve: listening on " << server_options.listen << " (port "
+              << running->port << "), cluster at " << kube_config->server
+              << "; NOT_SERVING until the informers have synced; SIGINT stops" << std::endl;
+    int signal = 0;
+    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+      std::cerr << "kestrel serve: SIGHUP ignored: the base follows the cluster" << std::endl;
+    }
+    running->server->Shutdown();
+    state.Stop();
+    std::cerr << "kestrel serve: stopped" << std::endl;
+    return 0;
+  }
 
   auto whatif = WhatIfFromFlags(*flags, files);
   if (!whatif.ok()) return Fail(whatif.status());
@@ -528,7 +672,7 @@ absl::StatusOr<kube::ClientOptions> ClientOptionsFromFlags(
 // --context), else the config's clientConnection.kubeconfig, else the pod's
 // service account.
 int Rescheduler(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {"kubeconfig", "context", "config", "housekeeping-interval",
+  auto flags = Flags::Parse(args, {"kubeconfig", "master", "context", "config", "housekeeping-interval",
                                    "system-namespace", "initial-delay", "pod-scheduled-timeout",
                                    "passes", "kube-api-qps", "kube-api-burst",
                                    "kube-api-content-type"});
@@ -543,10 +687,7 @@ int Rescheduler(const std::vector<std::string>& args) {
   absl::StatusOr<kube::ClientOptions> client_options =
       ClientOptionsFromFlags(*flags, config->clientconnection());
   if (!client_options.ok()) return Fail(client_options.status());
-  const std::string kubeconfig = flags->Get("kubeconfig", config->clientconnection().kubeconfig());
-  absl::StatusOr<kube::Config> kube_config =
-      !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags->Get("context"))
-                          : kube::InClusterConfig();
+  absl::StatusOr<kube::Config> kube_config = KubeConfigFromFlags(*flags, *config);
   if (!kube_config.ok()) return Fail(kube_config.status());
   auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());
@@ -598,7 +739,7 @@ class SignalWaiter {
 // leaderElection.leaderElect, true), the secure-serving flags, --v.
 int Scheduler(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(
-      args, {"config", "kubeconfig", "context", "leader-elect", "secure-port", "bind-address",
+      args, {"config", "kubeconfig", "master", "context", "leader-elect", "secure-port", "bind-address",
              "tls-cert-file", "tls-private-key-file", "authorization-always-allow-paths", "v",
              "kube-api-qps", "kube-api-burst", "kube-api-content-type", "seed", "rescheduler",
              "housekeeping-interval", "system-namespace", "initial-delay",
@@ -659,10 +800,7 @@ int Scheduler(const std::vector<std::string>& args) {
   absl::StatusOr<kube::ClientOptions> client_options =
       ClientOptionsFromFlags(*flags, config->clientconnection());
   if (!client_options.ok()) return Fail(client_options.status());
-  const std::string kubeconfig = flags->Get("kubeconfig", config->clientconnection().kubeconfig());
-  absl::StatusOr<kube::Config> kube_config =
-      !kubeconfig.empty() ? kube::LoadKubeconfig(kubeconfig, flags->Get("context"))
-                          : kube::InClusterConfig();
+  absl::StatusOr<kube::Config> kube_config = KubeConfigFromFlags(*flags, *config);
   if (!kube_config.ok()) return Fail(kube_config.status());
   auto client = kube::Client::Create(*kube_config, *client_options);
   if (!client.ok()) return Fail(client.status());

@@ -706,6 +706,76 @@ expect_input_error 'flag --listen is required'
 run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --client-ca-file=/ca.pem
 expect_input_error '--client-ca-file: needs --tls-cert-file and --tls-private-key-file'
 
+# A snapshot or a live cluster, not both.
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --kubeconfig="${TMP}/kubeconfig"
+expect_input_error 'flags --cluster and --kubeconfig: give one or the other'
+
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --authorization-always-allow-paths='/*'
+expect_input_error 'flag --authorization-always-allow-paths: only without --cluster'
+
+# Without --cluster the cluster is the API server's: outside a pod and
+# without --kubeconfig there is none.
+KUBERNETES_SERVICE_HOST= run serve --listen=127.0.0.1:0
+expect_input_error "KUBERNETES_SERVICE_HOST"
+
+# serve --kubeconfig against `kestrel apiserver`: the first base has the
+# server's nodes once the informers synced; SIGTERM stops it. (Calls, tokens
+# and the base following the cluster: //service:live_serve_test.)
+"${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
+  --kubeconfig-out="${TMP}/live.kubeconfig" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
+live_api_pid=$!
+for _ in $(seq 1 300); do
+  [[ -s "${TMP}/live.kubeconfig" ]] && break
+  sleep 0.1
+done
+"${KESTREL}" serve --listen=127.0.0.1:0 --kubeconfig="${TMP}/live.kubeconfig" \
+  >"${OUT}" 2>"${ERR}" &
+serve_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '"Published what-if base"' "${ERR}" && break
+  sleep 0.1
+done
+last_cmd="kestrel serve --kubeconfig=(kestrel apiserver --load=${CLUSTER})"
+kill -TERM "${serve_pid}"
+wait "${serve_pid}"
+status=$?
+kill -TERM "${live_api_pid}"
+wait "${live_api_pid}"
+expect_status 0
+expect_lines "${ERR}" '^kestrel serve: listening on 127\.0\.0\.1:0 \(port [0-9]+\), cluster at http://127\.0\.0\.1:[0-9]+; NOT_SERVING until the informers have synced' \
+  '"Published what-if base" nodes=5 pods=[0-9]+' '^kestrel serve: stopped$'
+
+# --master alone: the address of a server that needs no credentials.
+"${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
+  --kubeconfig-out="${TMP}/live2.kubeconfig" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
+live_api_pid=$!
+for _ in $(seq 1 300); do
+  [[ -s "${TMP}/live2.kubeconfig" ]] && break
+  sleep 0.1
+done
+live_master=$(sed -n 's/^ *server: *"\{0,1\}\(http[^"]*\)"\{0,1\}$/\1/p' "${TMP}/live2.kubeconfig")
+"${KESTREL}" serve --listen=127.0.0.1:0 --master="${live_master}" >"${OUT}" 2>"${ERR}" &
+serve_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '"Published what-if base"' "${ERR}" && break
+  sleep 0.1
+done
+last_cmd="kestrel serve --master=${live_master}"
+kill -TERM "${serve_pid}"
+wait "${serve_pid}"
+status=$?
+kill -TERM "${live_api_pid}"
+wait "${live_api_pid}"
+expect_status 0
+expect_lines "${ERR}" "cluster at ${live_master};" '"Published what-if base" nodes=5 pods=[0-9]+'
+
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --master=http://127.0.0.1:1
+expect_input_error 'flags --cluster and --master: give one or the other'
+
+run serve --listen=127.0.0.1:0 --kubeconfig="${TMP}/live2.kubeconfig" \
+  --authorization-webhook-cache-authorized-ttl=soon
+expect_input_error 'flag --authorization-webhook-cache-authorized-ttl: "soon": want a duration such as 10s, 2m or 1h30m'
+
 # ---------------------------------------------------------------------------
 # apiserver: refused before it serves (cmd/apiserver_kubectl_test.sh runs it
 # with kubectl).

@@ -13,7 +13,6 @@
 #include "api/core.pb.h"
 #include "api/policy.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "kube/http_list_watch.h"
 #include "scheduler/framework/events.h"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
@@ -200,47 +199,35 @@ absl::Status SchedulerHost::Start() {
   scheduler_ = std::make_unique<scheduler::Scheduler>(&cache_, *std::move(profiles), sched_options);
 
   // Informers: one shared client, so one token bucket for every request.
-  const kube::Resource resources[] = {kube::NamespacesResource(), kube::NodesResource(),
-                                      kube::PodDisruptionBudgetsResource(),
-                                      kube::PodsResource()};
-  const Change::Kind kinds[] = {Change::Kind::kNamespace, Change::Kind::kNode,
-                                Change::Kind::kPdb, Change::Kind::kPod};
-  for (size_t i = 0; i < std::size(resources); ++i) {
-    const Change::Kind kind = kinds[i];
-    kube::ReflectorOptions reflector = options_.reflector;
-    const std::string what = resources[i].description;
-    reflector.on_error = [what](const absl::Status& s) {
-      KLOG.ErrorS(s, "Failed to watch", {{"resource", what}});
-    };
-    auto informer = std::make_unique<kube::Informer>(
-        std::make_unique<kube::HttpListerWatcher>(client_, resources[i]), std::move(reflector));
-    kube::EventHandlers handlers;
-    handlers.on_add = [this, kind](const kube::Object& o) {
-      Enqueue({kind, Change::Op::kAdd, nullptr, o});
-    };
-    handlers.on_update = [this, kind](const kube::Object& old_object, const kube::Object& o) {
-      Enqueue({kind, Change::Op::kUpdate, old_object, o});
-    };
-    handlers.on_delete = [this, kind](const kube::DeletedObject& d) {
-      Enqueue({kind, Change::Op::kDelete, nullptr, kube::LastState(d)});
-    };
-    if (absl::Status s = informer->AddEventHandler(std::move(handlers)); !s.ok()) return s;
-    switch (kind) {
-      case Change::Kind::kPod:
-        pods_informer_ = informer.get();
+  auto informers = ClusterInformers::Create(client_, options_.reflector, [this](ObjectChange c) {
+    Change change;
+    switch (c.kind) {
+      case ObjectChange::Kind::kNamespace:
+        change.kind = Change::Kind::kNamespace;
         break;
-      case Change::Kind::kNode:
-        nodes_informer_ = informer.get();
+      case ObjectChange::Kind::kNode:
+        change.kind = Change::Kind::kNode;
         break;
-      case Change::Kind::kNamespace:
-        namespaces_informer_ = informer.get();
+      case ObjectChange::Kind::kPdb:
+        change.kind = Change::Kind::kPdb;
         break;
-      default:
-        pdbs_informer_ = informer.get();
+      case ObjectChange::Kind::kPod:
+        change.kind = Change::Kind::kPod;
         break;
     }
-    informers_.push_back(std::move(informer));
-  }
+    change.op = c.op == ObjectChange::Op::kAdd      ? Change::Op::kAdd
+                : c.op == ObjectChange::Op::kUpdate ? Change::Op::kUpdate
+                                                    : Change::Op::kDelete;
+    change.old_object = std::move(c.old_object);
+    change.object = std::move(c.object);
+    Enqueue(std::move(change));
+  });
+  if (!informers.ok()) return informers.status();
+  informers_ = *std::move(informers);
+  pods_informer_ = informers_->pods();
+  nodes_informer_ = informers_->nodes();
+  namespaces_informer_ = informers_->namespaces();
+  pdbs_informer_ = informers_->pdbs();
   if (options_.rescheduler) {
     // The rescheduler's view, fed by the same informers (no second list or
     // watch of the cluster); its passes run only while this replica leads.
@@ -260,7 +247,7 @@ absl::Status SchedulerHost::Start() {
         resched_cluster_.get(), resched_cluster_->planner(), options_.rescheduler_options);
   }
   writer_->DetectEventsApi();
-  for (auto& informer : informers_) informer->Start();
+  informers_->Start();
   if (resched_ != nullptr) resched_thread_ = std::thread([this] { RunRescheduler(); });
 
   if (options_.serve) {
@@ -379,7 +366,7 @@ void SchedulerHost::Stop() {
     elector_stop_.Notify();
     if (elector_thread_.joinable()) elector_thread_.join();
   }
-  for (auto& informer : informers_) informer->Stop();
+  if (informers_ != nullptr) informers_->Stop();
   server_.reset();
   if (queue_ != nullptr) queue_->Close();
   if (writer_ != nullptr) {
@@ -390,13 +377,7 @@ void SchedulerHost::Stop() {
   }
 }
 
-bool SchedulerHost::synced() const {
-  if (informers_.empty()) return false;
-  for (const auto& informer : informers_) {
-    if (!informer->HasSynced()) return false;
-  }
-  return true;
-}
+bool SchedulerHost::synced() const { return informers_ != nullptr && informers_->synced(); }
 
 queue::QueueStats SchedulerHost::queue_stats() const {
   return queue_ != nullptr ? queue_->Stats() : queue::QueueStats();

@@ -59,6 +59,7 @@
 #include "api/config/config.pb.h"
 #include "api/config/leader_election.h"
 #include "host/api_writer.h"
+#include "host/cluster_informers.h"
 #include "host/metrics/metrics.h"
 #include "host/serving/delegating_auth.h"
 #include "host/serving/server.h"
@@ -234,7 +235,7 @@ class SchedulerHost {
 
   std::unique_ptr<queue::SchedulingQueue> queue_;
   std::unique_ptr<ApiWriter> writer_;
-  std::vector<std::unique_ptr<kube::Informer>> informers_;
+  std::unique_ptr<ClusterInformers> informers_;
   // The informers by kind (owned by informers_).
   kube::Informer* pods_informer_ = nullptr;
   kube::Informer* nodes_informer_ = nullptr;

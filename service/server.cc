@@ -67,6 +67,7 @@ absl::StatusOr<RunningServer> StartServer(const ServerOptions& options, grpc::Se
     return absl::InvalidArgumentError(
         absl::StrCat("--listen: cannot listen on \"", options.listen, "\""));
   }
+  if (options.start_not_serving) out.server->GetHealthCheckService()->SetServingStatus(false);
   return out;
 }
 

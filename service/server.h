@@ -1,7 +1,8 @@
 // File: server.h
 //
 // StartServer runs the what-if service on a gRPC server: the WhatIf service,
-// the standard grpc.health.v1 health service (SERVING once started) and
+// the standard grpc.health.v1 health service (SERVING once started, unless
+// start_not_serving) and
 // server reflection (grpc.reflection.v1alpha, so `grpcurl` can list and
 // call the service), over plain TCP or TLS, with mutual TLS when a client
 // CA is given.
@@ -33,6 +34,10 @@ struct ServerOptions {
   std::string client_ca_file;
   // Larger requests are refused with RESOURCE_EXHAUSTED before decoding.
   int max_request_bytes = 16 << 20;
+  // grpc.health.v1 answers NOT_SERVING from the start, until the caller
+  // says otherwise (server->GetHealthCheckService()->SetServingStatus(true)):
+  // `kestrel serve --kubeconfig` is not ready before its informers synced.
+  bool start_not_serving = false;
 };
 
 struct RunningServer {

@@ -81,6 +81,12 @@ std::shared_ptr<const sim::WhatIf> WhatIfService::base() const {
   return base_;
 }
 
+grpc::Status WhatIfService::Authorize(const grpc::ServerContext& context,
+                                     absl::string_view rpc) const {
+  if (!options_.authorize) return grpc::Status::OK;
+  return options_.authorize(context, absl::StrCat("/", pb::WhatIf::service_full_name(), "/", rpc));
+}
+
 sim::WhatIfOptions WhatIfService::OptionsFor(grpc::ServerContext* context,
                                              const pb::Options& options) const {
   sim::WhatIfOptions out;
@@ -101,6 +107,7 @@ sim::WhatIfOptions WhatIfService::OptionsFor(grpc::ServerContext* context,
 
 grpc::Status WhatIfService::Place(grpc::ServerContext* context, const pb::PlaceRequest* request,
                                   pb::PlaceResponse* response) {
+  if (grpc::Status s = Authorize(*context, "Place"); !s.ok()) return s;
   std::shared_ptr<const sim::WhatIf> whatif = base();
   if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
   if (request->pods_size() == 0) return Invalid("pods: Required value");
@@ -124,6 +131,7 @@ grpc::Status WhatIfService::Place(grpc::ServerContext* context, const pb::PlaceR
 grpc::Status WhatIfService::Explain(grpc::ServerContext* context,
                                     const pb::ExplainRequest* request,
                                     pb::ExplainResponse* response) {
+  if (grpc::Status s = Authorize(*context, "Explain"); !s.ok()) return s;
   std::shared_ptr<const sim::WhatIf> whatif = base();
   if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
   if (!request->has_pod()) return Invalid("pod: Required value");
@@ -138,6 +146,7 @@ grpc::Status WhatIfService::Explain(grpc::ServerContext* context,
 grpc::Status WhatIfService::Capacity(grpc::ServerContext* context,
                                      const pb::CapacityRequest* request,
                                      pb::CapacityResponse* response) {
+  if (grpc::Status s = Authorize(*context, "Capacity"); !s.ok()) return s;
   std::shared_ptr<const sim::WhatIf> whatif = base();
   if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
   if (!request->has_template_()) return Invalid("template: Required value");

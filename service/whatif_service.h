@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/service.grpc.pb.h"
@@ -42,6 +43,11 @@ struct ServiceOptions {
   int threads_per_request = 1;
   // The clock deadlines are compared with; tests replace it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // Asked first by every RPC, with its full method name
+  // ("/kestrel.v1.WhatIf/Place"); a status other than OK is the answer.
+  // Empty: every call is allowed (GrpcAuthorizer, grpc_auth.h, when serving
+  // a cluster).
+  std::function<grpc::Status(const grpc::ServerContext&, absl::string_view method)> authorize;
 };
 
 class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
@@ -63,6 +69,8 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
 
  private:
   std::shared_ptr<const sim::WhatIf> base() const;
+  // options_.authorize of "/kestrel.v1.WhatIf/<rpc>".
+  grpc::Status Authorize(const grpc::ServerContext& context, absl::string_view rpc) const;
   sim::WhatIfOptions OptionsFor(grpc::ServerContext* context,
                                 const ::kestrel::v1::Options& options) const;
 

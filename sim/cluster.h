@@ -52,8 +52,10 @@ struct WorkloadExpansion {
 };
 
 struct Cluster {
-  // Owns the ids every compiled object refers to.
-  std::unique_ptr<model::Interner> names = std::make_unique<model::Interner>();
+  // Owns the ids every compiled object refers to. Shared: a live host
+  // (host/live_whatif.h) keeps compiling into it while the what-if bases it
+  // made hold it.
+  std::shared_ptr<model::Interner> names = std::make_shared<model::Interner>();
   std::vector<model::NodePtr> nodes;
   std::vector<model::PodPtr> bound_pods;
   // Unbound pods in file order.

@@ -36,11 +36,18 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(
 absl::StatusOr<std::unique_ptr<Host>> Host::Fork(
     const Host& base, const config::KubeSchedulerConfiguration& config,
     const SimOptions& options) {
+  return CopyOf(base.cache_, base.names_, base.pdbs_, base.nodes_, config, options);
+}
+
+absl::StatusOr<std::unique_ptr<Host>> Host::CopyOf(
+    const cache::Cache& cache, model::Interner* names, std::vector<model::PdbPtr> pdbs,
+    std::vector<model::NodePtr> nodes, const config::KubeSchedulerConfiguration& config,
+    const SimOptions& options) {
   std::unique_ptr<Host> host(new Host());
-  host->names_ = base.names_;
-  host->pdbs_ = base.pdbs_;
-  host->nodes_ = base.nodes_;
-  host->cache_.CopyFrom(base.cache_);
+  host->names_ = names;
+  host->pdbs_ = std::move(pdbs);
+  host->nodes_ = std::move(nodes);
+  host->cache_.CopyFrom(cache);
   absl::Status s = host->Init(config, options);
   if (!s.ok()) return s;
   return host;

@@ -143,6 +143,17 @@ class Host {
       const Host& base, const config::KubeSchedulerConfiguration& config,
       const SimOptions& options);
 
+  // CopyOf()
+  //
+  // A host over a copy of `cache` (Cache::CopyFrom), with these budgets,
+  // nodes (in the order Capacity reports them) and interner, and its own
+  // scheduler: the base a live host (host/live_whatif.h) makes of the cache
+  // its informers keep. `cache` is only read.
+  static absl::StatusOr<std::unique_ptr<Host>> CopyOf(
+      const cache::Cache& cache, model::Interner* names, std::vector<model::PdbPtr> pdbs,
+      std::vector<model::NodePtr> nodes, const config::KubeSchedulerConfiguration& config,
+      const SimOptions& options);
+
   // Schedules one pod and, when placed, confirms its binding in the cache.
   scheduler::ScheduleResult Schedule(const model::PodPtr& pod);
 

@@ -15,6 +15,25 @@ namespace v1 = ::k8s::io::api::core::v1;
 
 absl::StatusOr<std::unique_ptr<WhatIf>> WhatIf::Create(
     Cluster cluster, config::KubeSchedulerConfiguration config) {
+  return Build(std::move(cluster), std::move(config),
+               [](const WhatIf& w, const SimOptions& options) {
+                 return Host::Create(w.cluster_, w.config_, options);
+               });
+}
+
+absl::StatusOr<std::unique_ptr<WhatIf>> WhatIf::CreateFromCache(
+    Cluster cluster, const cache::Cache& state, config::KubeSchedulerConfiguration config) {
+  return Build(std::move(cluster), std::move(config),
+               [&state](const WhatIf& w, const SimOptions& options) {
+                 return Host::CopyOf(state, w.cluster_.names.get(), w.cluster_.pdbs,
+                                     w.cluster_.nodes, w.config_, options);
+               });
+}
+
+absl::StatusOr<std::unique_ptr<WhatIf>> WhatIf::Build(
+    Cluster cluster, config::KubeSchedulerConfiguration config,
+    const std::function<absl::StatusOr<std::unique_ptr<Host>>(const WhatIf&, const SimOptions&)>&
+        make_base) {
   std::unique_ptr<WhatIf> w(new WhatIf());
   w->cluster_ = std::move(cluster);
   w->config_ = std::move(config);
@@ -26,7 +45,7 @@ absl::StatusOr<std::unique_ptr<WhatIf>> WhatIf::Create(
   }
   SimOptions base_options;
   base_options.threads = 1;
-  auto base = Host::Create(w->cluster_, w->config_, base_options);
+  auto base = make_base(*w, base_options);
   if (!base.ok()) return base.status();
   w->base_ = *std::move(base);
   // Forks then share the base's pods instead of copying them.

@@ -35,6 +35,7 @@
 #include "api/core.pb.h"
 #include "sim/cluster.h"
 #include "sim/explain.h"
+#include "scheduler/cache/cache.h"
 #include "sim/simulator.h"
 
 namespace kestrel::sim {
@@ -76,6 +77,16 @@ class WhatIf {
   // about their own pods. `config` is validated here.
   static absl::StatusOr<std::unique_ptr<WhatIf>> Create(
       Cluster cluster, config::KubeSchedulerConfiguration config);
+
+  // CreateFromCache()
+  //
+  // The base of a live host (host/live_whatif.h): a copy of `state`, the
+  // cache its informers keep (only read here, so the host must not change
+  // it meanwhile), with the budgets, priority classes, nodes (Capacity's
+  // order), pending pods and interner of `cluster`; `cluster.bound_pods`
+  // may be empty, the cache holds them.
+  static absl::StatusOr<std::unique_ptr<WhatIf>> CreateFromCache(
+      Cluster cluster, const cache::Cache& state, config::KubeSchedulerConfiguration config);
 
   WhatIf(const WhatIf&) = delete;
   WhatIf& operator=(const WhatIf&) = delete;
@@ -132,6 +143,11 @@ class WhatIf {
 
  private:
   WhatIf() = default;
+  // Create's and CreateFromCache's shared part: `make_base` builds base_.
+  static absl::StatusOr<std::unique_ptr<WhatIf>> Build(
+      Cluster cluster, config::KubeSchedulerConfiguration config,
+      const std::function<absl::StatusOr<std::unique_ptr<Host>>(const WhatIf&, const SimOptions&)>&
+          make_base);
   absl::StatusOr<std::unique_ptr<Host>> Fork(const WhatIfOptions& options,
                                              bool preemption) const;
 

@@ -80,6 +80,10 @@ bool DelegatingAuth::AlwaysAllowed(const UserInfo& user, absl::string_view path)
       return true;
     }
   }
+  return PathAlwaysAllowed(path);
+}
+
+bool DelegatingAuth::PathAlwaysAllowed(absl::string_view path) const {
   for (const std::string& pattern : options_.always_allow_paths) {
     if (PathMatches(pattern, path)) return true;
   }
@@ -97,7 +101,8 @@ AuthDecision DelegatingAuth::Check(absl::string_view authorization, absl::string
       KLOG.ErrorS(answer.ok() ? absl::UnauthenticatedError("invalid bearer token")
                               : answer.status(),
                   "Unable to authenticate the request");
-      return {false, 401, StatusBody(401, "Unauthorized", "Unauthorized", false), kJson};
+      return {false, 401, StatusBody(401, "Unauthorized", "Unauthorized", false), kJson,
+              "Unauthorized"};
     }
     user = std::move(answer->user);
     // group.AuthenticatedGroupAdder.
@@ -116,10 +121,9 @@ AuthDecision DelegatingAuth::Check(absl::string_view authorization, absl::string
     absl::StatusOr<AccessAnswer> answer = ReviewAccess(user, verb, std::string(path));
     if (!answer.ok()) {
       // responsewriters.InternalError.
-      return {false, 500,
-              absl::StrCat("Internal Server Error: ", klog::GoQuote(path), ": ",
-                           answer.status().message(), "\n"),
-              "text/plain; charset=utf-8"};
+      const std::string text = absl::StrCat("Internal Server Error: ", klog::GoQuote(path), ": ",
+                                            answer.status().message());
+      return {false, 500, absl::StrCat(text, "\n"), "text/plain; charset=utf-8", text};
     }
     access = *std::move(answer);
   }
@@ -128,7 +132,7 @@ AuthDecision DelegatingAuth::Check(absl::string_view authorization, absl::string
                                      verb, " path ", klog::GoQuote(path));
   if (!access.reason.empty()) absl::StrAppend(&message, ": ", access.reason);
   KLOG_V(4).InfoS("Forbidden", {{"URI", path}, {"reason", access.reason}});
-  return {false, 403, StatusBody(403, "Forbidden", message, true), kJson};
+  return {false, 403, StatusBody(403, "Forbidden", message, true), kJson, message};
 }
 
 absl::StatusOr<DelegatingAuth::TokenAnswer> DelegatingAuth::ReviewToken(

@@ -78,6 +78,9 @@ struct AuthDecision {
   int code = 0;
   std::string body;
   std::string content_type;
+  // When not allowed: the Status message alone, for a non-HTTP answer (the
+  // gRPC service's).
+  std::string message;
 };
 
 class DelegatingAuth {
@@ -91,6 +94,10 @@ class DelegatingAuth {
   // HTTP method and path may be served, and the answer when not.
   AuthDecision Check(absl::string_view authorization, absl::string_view method,
                      absl::string_view path) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether `path` is one of the always-allow paths: served to anyone,
+  // token or not (the gRPC service asks before it requires a token).
+  bool PathAlwaysAllowed(absl::string_view path) const;
 
  private:
   struct TokenAnswer {
