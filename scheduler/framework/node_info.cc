@@ -32,14 +32,17 @@ void NodeInfo::AddPod(model::PodPtr pod) {
 }
 
 absl::Status NodeInfo::RemovePod(const model::Pod& pod) {
-  auto it = std::find_if(pods_.begin(), pods_.end(),
-                         [&](const model::PodPtr& p) { return SamePod(*p, pod); });
-  if (it == pods_.end()) {
+  // From the back: the pod removed is most often the one added last (an
+  // assumed pod confirmed or forgotten), and a node may hold thousands.
+  size_t i = pods_.size();
+  while (i > 0 && !SamePod(*pods_[i - 1], pod)) --i;
+  if (i == 0) {
     return absl::NotFoundError(absl::StrCat(
         "pod ", pod.Key(), " is not on node ",
         node_ ? node_->name : std::string("<unknown>")));
   }
-  const model::Pod& removed = **it;
+  --i;
+  const model::Pod& removed = *pods_[i];
   requested_.Subtract(removed.requests);
   non_zero_milli_cpu_ -= removed.non_zero_milli_cpu;
   non_zero_memory_ -= removed.non_zero_memory;
@@ -48,9 +51,7 @@ absl::Status NodeInfo::RemovePod(const model::Pod& pod) {
                              [&](const model::HostPort& u) { return SamePort(u, p); });
     if (port != used_ports_.end()) used_ports_.erase(port);
   }
-  // Order of pods is not meaningful: swap-remove.
-  std::swap(*it, pods_.back());
-  pods_.pop_back();
+  pods_.SwapRemove(i);
   return absl::OkStatus();
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "model/objects.h"
+#include "scheduler/framework/pod_list.h"
 
 namespace kestrel::framework {
 
@@ -35,7 +36,9 @@ class NodeInfo {
   const model::Resources& allocatable() const;
   bool unschedulable() const { return node_ != nullptr && node_->unschedulable; }
 
-  const std::vector<model::PodPtr>& pods() const { return pods_; }
+  // Shared with copies of this NodeInfo until either changes (PodList), so
+  // the snapshot's copy of a node costs little however many pods it holds.
+  const PodList& pods() const { return pods_; }
   // Sum of the pods' effective requests.
   const model::Resources& requested() const { return requested_; }
   // Sum of the pods' requests with upstream's non-zero defaults.
@@ -57,7 +60,7 @@ class NodeInfo {
 
  private:
   model::NodePtr node_;
-  std::vector<model::PodPtr> pods_;
+  PodList pods_;
   model::Resources requested_;
   int64_t non_zero_milli_cpu_ = 0;
   int64_t non_zero_memory_ = 0;

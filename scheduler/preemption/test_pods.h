@@ -60,7 +60,9 @@ inline framework::NodeInfo MakeNodeInfo(int64_t milli_cpu,
   return info;
 }
 
-inline std::vector<std::string> Names(const std::vector<model::PodPtr>& pods) {
+// The pods' names, in order: of a vector, or of a node's PodList.
+template <typename Pods>
+std::vector<std::string> Names(const Pods& pods) {
   std::vector<std::string> out;
   for (const model::PodPtr& p : pods) out.push_back(p->name);
   return out;
