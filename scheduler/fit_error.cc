@@ -15,10 +15,20 @@ namespace kestrel::scheduler {
 std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis) {
   // Keys point into the statuses, which outlive the histogram.
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, int> histogram;
-  for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
-    for (const std::string& reason : ns.status.reasons()) {
-      ++histogram[{ns.status.plugin(), reason}];
+  // Runs of copies of one status (the same plugin and shared reasons, as a
+  // pod that fits nowhere gets from most nodes) count at once.
+  const std::vector<framework::NodeStatus>& all = diagnosis.node_statuses;
+  for (size_t i = 0; i < all.size();) {
+    const framework::Status& s = all[i].status;
+    size_t j = i + 1;
+    while (j < all.size() && all[j].status.SharesReasonsWith(s) &&
+           all[j].status.plugin() == s.plugin()) {
+      ++j;
     }
+    for (const std::string& reason : s.reasons()) {
+      histogram[{s.plugin(), reason}] += static_cast<int>(j - i);
+    }
+    i = j;
   }
   if (diagnosis.absent_nodes > 0) {
     for (const std::string& reason : diagnosis.absent_status.reasons()) {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <mutex>
-#include <set>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "model/template_key.h"
@@ -684,16 +684,18 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
   Diagnosis diagnosis;
   ScheduleResult result = SchedulePod(*fw, state, *pod, &diagnosis);
   if (result.node.empty()) {
-    std::set<std::string> plugins(diagnosis.pre_filter_plugins.begin(),
-                                  diagnosis.pre_filter_plugins.end());
+    // Views of plugin names (they outlive the cycle); sorted below.
+    absl::flat_hash_set<absl::string_view> plugins(diagnosis.pre_filter_plugins.begin(),
+                                                   diagnosis.pre_filter_plugins.end());
+    absl::string_view last;
     for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
-      if ((ns.status.code() == Code::kUnschedulable ||
-           ns.status.code() == Code::kUnschedulableAndUnresolvable) &&
-          !ns.status.plugin().empty()) {
-        plugins.emplace(ns.status.plugin());
+      if (ns.status.IsRejected() && !ns.status.plugin().empty() && ns.status.plugin() != last) {
+        last = ns.status.plugin();
+        plugins.insert(last);
       }
     }
-    result.unschedulable_plugins.assign(plugins.begin(), plugins.end());
+    for (absl::string_view p : plugins) result.unschedulable_plugins.emplace_back(p);
+    std::sort(result.unschedulable_plugins.begin(), result.unschedulable_plugins.end());
     // No nodes at all is not a fit error: nothing to preempt on.
     if (result.code != Code::kError && snapshot_.num_nodes() > 0 &&
         !fw->post_filter_plugins().empty()) {

@@ -1,5 +1,9 @@
 #include "predicates/node_resources_fit/node_resources_fit.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace kestrel::predicates {
@@ -28,45 +32,81 @@ bool NodeResourcesFitFilter::Ignored(model::Id resource) const {
   return ignored_groups_.contains(name.substr(0, name.find('/')));
 }
 
+namespace {
+
+// The shortfalls with fixed reasons, as bits, in upstream's order.
+constexpr int kTooManyPods = 1, kCpu = 2, kMemory = 4, kEphemeral = 8;
+
+// The status for a set of fixed shortfalls, one shared copy per set and
+// code: a pod that fits nowhere gets a status from every node, and most
+// nodes give it the same one.
+const framework::Status& FixedStatus(int shortfalls, bool unresolvable) {
+  static const auto* const kStatuses = [] {
+    auto* out = new std::vector<framework::Status>(32);
+    for (int bits = 1; bits < 16; ++bits) {
+      std::vector<std::string> reasons;
+      if (bits & kTooManyPods) reasons.emplace_back("Too many pods");
+      if (bits & kCpu) reasons.emplace_back("Insufficient cpu");
+      if (bits & kMemory) reasons.emplace_back("Insufficient memory");
+      if (bits & kEphemeral) reasons.emplace_back("Insufficient ephemeral-storage");
+      (*out)[bits] = framework::Status(framework::Code::kUnschedulable, reasons);
+      (*out)[bits | 16] =
+          framework::Status(framework::Code::kUnschedulableAndUnresolvable, std::move(reasons));
+    }
+    return out;
+  }();
+  return (*kStatuses)[shortfalls | (unresolvable ? 16 : 0)];
+}
+
+}  // namespace
+
 framework::Status NodeResourcesFitFilter::Filter(const framework::CycleState& /*state*/,
                                                  const model::Pod& pod,
                                                  const framework::NodeInfo& node) const {
   // Every shortfall is a reason, in upstream's order: pods, cpu, memory,
   // ephemeral storage, extended resources. A request above what even an
   // empty node has makes the status unresolvable.
-  framework::Code code = framework::Code::kUnschedulable;
-  std::vector<std::string> reasons;
+  bool unresolvable = false;
+  int shortfalls = 0;
+  std::vector<std::string> scalar_reasons;
   const model::Resources& allocatable = node.allocatable();
   const model::Resources& used = node.requested();
 
   const int64_t pods = static_cast<int64_t>(node.pods().size());
   // Preemption can free pod slots: never unresolvable.
-  if (pods + 1 > allocatable.allowed_pods) reasons.emplace_back("Too many pods");
+  if (pods + 1 > allocatable.allowed_pods) shortfalls |= kTooManyPods;
 
   const model::Resources& request = pod.requests;
   if (!request.IsZero()) {
     // A zero request is never short.
-    auto check = [&](absl::string_view reason, int64_t want, int64_t in_use, int64_t have) {
+    auto check = [&](int bit, int64_t want, int64_t in_use, int64_t have) {
       if (want <= 0 || want <= have - in_use) return;
-      if (want > have) code = framework::Code::kUnschedulableAndUnresolvable;
-      reasons.emplace_back(reason);
+      if (want > have) unresolvable = true;
+      shortfalls |= bit;
     };
-    check("Insufficient cpu", request.milli_cpu, used.milli_cpu, allocatable.milli_cpu);
-    check("Insufficient memory", request.memory, used.memory, allocatable.memory);
-    check("Insufficient ephemeral-storage", request.ephemeral_storage, used.ephemeral_storage,
+    check(kCpu, request.milli_cpu, used.milli_cpu, allocatable.milli_cpu);
+    check(kMemory, request.memory, used.memory, allocatable.memory);
+    check(kEphemeral, request.ephemeral_storage, used.ephemeral_storage,
           allocatable.ephemeral_storage);
     for (const auto& [id, quantity] : request.scalar) {
       if (quantity == 0 || Ignored(id)) continue;
       const int64_t have = allocatable.Scalar(id);
       const int64_t in_use = used.Scalar(id);
       if (quantity > have - in_use) {
-        if (quantity > have) code = framework::Code::kUnschedulableAndUnresolvable;
-        reasons.push_back(absl::StrCat("Insufficient ", names_.Name(id)));
+        if (quantity > have) unresolvable = true;
+        scalar_reasons.push_back(absl::StrCat("Insufficient ", names_.Name(id)));
       }
     }
   }
-  if (reasons.empty()) return framework::Status();
-  return framework::Status(code, std::move(reasons));
+  if (scalar_reasons.empty()) {
+    if (shortfalls == 0) return framework::Status();
+    return FixedStatus(shortfalls, unresolvable);
+  }
+  const std::vector<std::string>& fixed = FixedStatus(shortfalls, false).reasons();
+  scalar_reasons.insert(scalar_reasons.begin(), fixed.begin(), fixed.end());
+  return framework::Status(unresolvable ? framework::Code::kUnschedulableAndUnresolvable
+                                        : framework::Code::kUnschedulable,
+                           std::move(scalar_reasons));
 }
 
 bool NodeResourcesFitFilter::FiltersRows(const framework::CycleState& /*state*/,

@@ -17,6 +17,11 @@ absl::string_view CodeName(Code code) {
   return "Unknown";
 }
 
-std::string Status::Message() const { return absl::StrJoin(reasons_, ", "); }
+std::string Status::Message() const { return absl::StrJoin(reasons(), ", "); }
+
+const std::vector<std::string>& Status::NoReasons() {
+  static const auto* const kNone = new std::vector<std::string>();
+  return *kNone;
+}
 
 }  // namespace kestrel::framework

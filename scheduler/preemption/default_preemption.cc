@@ -158,9 +158,11 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
   scheduler::Diagnosis fit;
   std::vector<const NodeInfo*> potential;
   fit.node_statuses.reserve(filtered.size());
+  // One status, copied to every node it applies to (the copies share it).
+  const Status not_helpful = Status::Unresolvable(kPreemptionNotHelpful);
   for (const NodeStatus& ns : filtered) {
     if (ns.status.code() == Code::kUnschedulableAndUnresolvable) {
-      fit.node_statuses.push_back({ns.node, Status::Unresolvable(kPreemptionNotHelpful)});
+      fit.node_statuses.push_back({ns.node, not_helpful});
     } else {
       potential.push_back(ns.node);
     }
@@ -182,7 +184,7 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
     // out of all nodes, as upstream's absent nodes do.
     const size_t num_nodes = std::max(snapshot.num_nodes(), fit.node_statuses.size());
     fit.absent_nodes = static_cast<int>(num_nodes - fit.node_statuses.size());
-    fit.absent_status = Status::Unresolvable(kPreemptionNotHelpful);
+    fit.absent_status = not_helpful;
     // Clears a nomination the pod may have had.
     result->mode = framework::NominatingMode::kOverride;
     result->nominated_node_name.clear();
