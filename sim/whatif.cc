@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
 #include "load/loader.h"
@@ -44,6 +45,30 @@ absl::StatusOr<std::unique_ptr<Host>> WhatIf::Fork(const WhatIfOptions& options,
   sim.threads = std::max(1, options.threads);
   return Host::Fork(*base_, preemption ? config_ : no_preemption_config_, sim);
 }
+
+absl::Status WhatIf::CheckUniquePods(const std::vector<model::PodPtr>& pods) const {
+  absl::flat_hash_set<std::string> keys;
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const std::string key = pods[i]->Key();
+    if (!keys.insert(key).second || base_->cache().GetPod(key) != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pods[", i, "].metadata.name: Duplicate value: \"", key, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The queue's order, as Simulate: higher priority first, then arrival.
+std::vector<model::PodPtr> SchedulingOrder(std::vector<model::PodPtr> pods) {
+  std::stable_sort(pods.begin(), pods.end(), [](const model::PodPtr& a, const model::PodPtr& b) {
+    return a->priority > b->priority;
+  });
+  return pods;
+}
+
+}  // namespace
 
 absl::StatusOr<model::PodPtr> WhatIf::CompilePod(v1::Pod pod, absl::string_view field) const {
   // Upstream's validatePodSpec requires containers; a pod without any has
@@ -92,23 +117,11 @@ absl::StatusOr<std::vector<model::PodPtr>> WhatIf::CompilePodFile(
 
 absl::StatusOr<std::vector<Placement>> WhatIf::Place(const std::vector<model::PodPtr>& pods,
                                                      const WhatIfOptions& options) const {
-  absl::flat_hash_set<std::string> keys;
-  for (size_t i = 0; i < pods.size(); ++i) {
-    const std::string key = pods[i]->Key();
-    if (!keys.insert(key).second || base_->cache().GetPod(key) != nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("pods[", i, "].metadata.name: Duplicate value: \"", key, "\""));
-    }
-  }
+  if (absl::Status s = CheckUniquePods(pods); !s.ok()) return s;
   auto fork = Fork(options, options.preemption);
   if (!fork.ok()) return fork.status();
   Host& host = **fork;
-  // The queue's order, as Simulate: higher priority first, then arrival.
-  std::vector<model::PodPtr> order = pods;
-  std::stable_sort(order.begin(), order.end(),
-                   [](const model::PodPtr& a, const model::PodPtr& b) {
-                     return a->priority > b->priority;
-                   });
+  const std::vector<model::PodPtr> order = SchedulingOrder(pods);
   std::vector<Placement> out;
   out.reserve(order.size());
   for (const model::PodPtr& pod : order) {
@@ -164,6 +177,129 @@ absl::StatusOr<CapacityResult> WhatIf::Capacity(const model::PodPtr& pod, int64_
   for (const model::NodePtr& n : cluster_.nodes) {
     auto it = per_node.find(n->name);
     if (it != per_node.end()) out.per_node.emplace_back(n->name, it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<model::NodePtr> WhatIf::TemplateNode(const NodeTemplate& t,
+                                                    int64_t index) const {
+  v1::Node node = t.node;
+  const std::string name = absl::StrCat(t.name, "-", index);
+  node.mutable_metadata()->set_name(name);
+  (*node.mutable_metadata()->mutable_labels())["kubernetes.io/hostname"] = name;
+  return load::CompileNodeObject(node, *cluster_.names, model::CompileOptions{});
+}
+
+absl::Status WhatIf::CheckNodeTemplate(const NodeTemplate& t, absl::string_view field) const {
+  if (t.name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ".name: Required value"));
+  // The new nodes' names, <name>-<i>, must be DNS subdomains; a DNS label
+  // as the stem keeps them so.
+  const bool label = t.name.size() <= 63 && absl::ascii_isalnum(t.name.front()) &&
+                     absl::ascii_isalnum(t.name.back()) &&
+                     std::all_of(t.name.begin(), t.name.end(), [](char c) {
+                       return (absl::ascii_isalnum(c) && !absl::ascii_isupper(c)) || c == '-';
+                     });
+  if (!label) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".name: Invalid value: \"", t.name,
+        "\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+        "'-', and must start and end with an alphanumeric character"));
+  }
+  if (t.max_count < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".max_count: Invalid value: ",
+                                                   t.max_count,
+                                                   ": must be greater than or equal to 1"));
+  }
+  absl::StatusOr<model::NodePtr> node = TemplateNode(t, 1);
+  if (!node.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".node: ", node.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ScaleUpResult> WhatIf::ScaleUp(const std::vector<model::PodPtr>& pods,
+                                              const std::vector<NodeTemplate>& templates,
+                                              const WhatIfOptions& options) const {
+  if (absl::Status s = CheckUniquePods(pods); !s.ok()) return s;
+  if (templates.empty()) return absl::InvalidArgumentError("node_templates: Required value");
+  absl::flat_hash_set<std::string> names;
+  for (size_t i = 0; i < templates.size(); ++i) {
+    const std::string field = absl::StrCat("node_templates[", i, "]");
+    if (absl::Status s = CheckNodeTemplate(templates[i], field); !s.ok()) return s;
+    if (!names.insert(templates[i].name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".name: Duplicate value: \"", templates[i].name, "\""));
+    }
+  }
+  const std::vector<model::PodPtr> order =
+      SchedulingOrder(pods.empty() ? cluster_.pending_pods : pods);
+  ScaleUpResult out;
+  absl::flat_hash_set<std::string> placed_by_some;
+  for (size_t t = 0; t < templates.size(); ++t) {
+    const NodeTemplate& tmpl = templates[t];
+    auto fork = Fork(options, /*preemption=*/false);
+    if (!fork.ok()) return fork.status();
+    Host& host = **fork;
+    // The cluster as it is: the same on every fork, so recorded once.
+    std::vector<model::PodPtr> remaining;
+    for (const model::PodPtr& pod : order) {
+      if (options.interrupt) {
+        if (absl::Status s = options.interrupt(); !s.ok()) return s;
+      }
+      scheduler::ScheduleResult r = host.Schedule(pod);
+      if (r.node.empty()) {
+        remaining.push_back(pod);
+      } else if (t == 0) {
+        Placement p;
+        p.pod = pod->Key();
+        p.node = r.node;
+        out.fit_existing.push_back(std::move(p));
+      }
+    }
+    TemplateScaleUp answer;
+    answer.name = tmpl.name;
+    absl::flat_hash_map<std::string, size_t> new_node_index;
+    for (const model::PodPtr& pod : remaining) {
+      if (options.interrupt) {
+        if (absl::Status s = options.interrupt(); !s.ok()) return s;
+      }
+      scheduler::ScheduleResult r = host.Schedule(pod);
+      if (r.node.empty()) {
+        if (static_cast<int64_t>(answer.nodes.size()) >= tmpl.max_count) {
+          answer.max_count_reached = true;
+        } else {
+          const int64_t index = static_cast<int64_t>(answer.nodes.size()) + 1;
+          absl::StatusOr<model::NodePtr> node = TemplateNode(tmpl, index);
+          if (!node.ok()) return node.status();
+          const std::string name = (*node)->name;
+          if (absl::Status s = host.AddNode(*std::move(node)); !s.ok()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "node_templates[", t, "].name: new node \"", name,
+                "\" would have the name of a node the cluster has; rename the template"));
+          }
+          r = host.Schedule(pod);
+          if (r.node.empty()) {
+            // The pod fits no new node either: the node is not needed.
+            if (absl::Status s = host.RemoveNode(name); !s.ok()) return s;
+          } else {
+            new_node_index[name] = answer.nodes.size();
+            answer.nodes.push_back(NewNode{name, {}});
+          }
+        }
+      }
+      if (r.node.empty()) {
+        answer.unplaced.push_back(Unplaced{pod->Key(), r.message});
+        continue;
+      }
+      placed_by_some.insert(pod->Key());
+      auto it = new_node_index.find(r.node);
+      if (it != new_node_index.end()) answer.nodes[it->second].pods.push_back(pod->Key());
+    }
+    answer.nodes_needed = static_cast<int64_t>(answer.nodes.size());
+    out.templates.push_back(std::move(answer));
+  }
+  for (const Unplaced& u : out.templates.front().unplaced) {
+    if (placed_by_some.count(u.pod) == 0) out.no_template.push_back(u);
   }
   return out;
 }

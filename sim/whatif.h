@@ -67,6 +67,53 @@ struct CapacityResult {
   std::string stopped_by;
 };
 
+// One kind of node an autoscaler could add (a node group).
+struct NodeTemplate {
+  // New nodes are named <name>-<i>, i from 1.
+  std::string name;
+  // The node to copy: labels, taints, allocatable. Each copy gets its own
+  // name and the label kubernetes.io/hostname=<name>-<i>.
+  ::k8s::io::api::core::v1::Node node;
+  // At most this many nodes are added (>= 1).
+  int64_t max_count = 1;
+};
+
+// A node ScaleUp added, and the pods that went to it in the order placed.
+struct NewNode {
+  std::string name;
+  std::vector<std::string> pods;  // namespace/name
+};
+
+// A pod a template does not place, and why.
+struct Unplaced {
+  std::string pod;      // namespace/name
+  std::string message;  // the FitError of its last attempt
+};
+
+// One template's answer, on a fork of its own.
+struct TemplateScaleUp {
+  std::string name;
+  // Nodes added (nodes.size()); <= max_count.
+  int64_t nodes_needed = 0;
+  std::vector<NewNode> nodes;
+  // Pods that fit no existing node and that this template does not place,
+  // in scheduling order; with `max_count_reached` false, none of them fits
+  // an empty node of this template either.
+  std::vector<Unplaced> unplaced;
+  bool max_count_reached = false;
+};
+
+struct ScaleUpResult {
+  // Pods that fit the cluster as it is, with their nodes (no node is added
+  // for them), in scheduling order.
+  std::vector<Placement> fit_existing;
+  // One per template, in request order.
+  std::vector<TemplateScaleUp> templates;
+  // Pods no template places, in scheduling order, with the message of the
+  // first template's last attempt.
+  std::vector<Unplaced> no_template;
+};
+
 class WhatIf {
  public:
   // Create()
@@ -130,10 +177,47 @@ class WhatIf {
   absl::StatusOr<CapacityResult> Capacity(const model::PodPtr& pod, int64_t limit,
                                           const WhatIfOptions& options) const;
 
+  // CheckNodeTemplate()
+  //
+  // InvalidArgument naming `field` ("node_templates[1]") and the problem
+  // when `t` could not be scaled up: no name, a name that is not a DNS
+  // label, max_count < 1, a node that does not compile.
+  absl::Status CheckNodeTemplate(const NodeTemplate& t, absl::string_view field) const;
+
+  // ScaleUp()
+  //
+  // The cluster-autoscaler's question, answered by scheduling for real:
+  // which of `pods` (empty: the cluster's pending pods) fit once nodes of a
+  // template are added, and how many nodes that takes. Pods are taken in
+  // the simulator's order (priority, then request order) and never preempt.
+  //
+  // Each template is evaluated on a fork of its own, independently of the
+  // others (the options an autoscaler's expander compares). On it, every
+  // pod is first scheduled on the cluster as it is; those that fit are
+  // `fit_existing` (the same for every template). Then, as
+  // cluster-autoscaler's binpacking estimator, each remaining pod is
+  // scheduled again on the cluster with the nodes added so far; when it
+  // does not fit and fewer than max_count nodes were added, one more node
+  // of the template is added and the pod scheduled once more; if it still
+  // does not fit, that node is removed again (the pod fits no new node)
+  // and the pod is unplaced. A pod may land on any node, old or new; new
+  // nodes are listed with the pods they took.
+  //
+  // Errors: InvalidArgument for a duplicate pod (as Place), a bad template
+  // (CheckNodeTemplate), or a new node's name that an existing node has.
+  absl::StatusOr<ScaleUpResult> ScaleUp(const std::vector<model::PodPtr>& pods,
+                                        const std::vector<NodeTemplate>& templates,
+                                        const WhatIfOptions& options) const;
+
  private:
   WhatIf() = default;
   absl::StatusOr<std::unique_ptr<Host>> Fork(const WhatIfOptions& options,
                                              bool preemption) const;
+  // Copy `index` (from 1) of template `t`, compiled.
+  absl::StatusOr<model::NodePtr> TemplateNode(const NodeTemplate& t, int64_t index) const;
+  // InvalidArgument naming pods[i] when two pods, or a pod and a bound pod,
+  // share a namespace/name.
+  absl::Status CheckUniquePods(const std::vector<model::PodPtr>& pods) const;
 
   Cluster cluster_;
   config::KubeSchedulerConfiguration config_;

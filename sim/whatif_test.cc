@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -317,6 +318,261 @@ TEST(WhatIfTest, ConcurrentQuestionsAnswerAsSerial) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+
+// --- ScaleUp ---------------------------------------------------------------
+
+v1::Node NodeFromYaml(const std::string& yaml) {
+  v1::Node out;
+  absl::Status s = api::DecodeEach("node.yaml", yaml, [&](api::Object obj) {
+    out.CopyFrom(*obj.message);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+// A node of `cpu` cores and `memory`, in zone-3.
+NodeTemplate Template(const std::string& name, const std::string& cpu, const std::string& memory,
+                      int64_t max_count) {
+  NodeTemplate t;
+  t.name = name;
+  t.node = NodeFromYaml(absl::StrCat(
+      "apiVersion: v1\nkind: Node\nmetadata:\n  name: ignored\n  labels: {topology.kubernetes.io/"
+      "zone: zone-3, pool: ", name, "}\nstatus:\n  allocatable: {cpu: \"", cpu, "\", memory: ",
+      memory, ", pods: \"110\"}\n"));
+  t.max_count = max_count;
+  return t;
+}
+
+std::vector<std::string> Keys(const std::vector<Placement>& placements) {
+  std::vector<std::string> out;
+  for (const Placement& p : placements) out.push_back(absl::StrCat(p.pod, "@", p.node));
+  return out;
+}
+
+// testdata/small's pending pods, asked with no pods: five fit the cluster as
+// it is, where simulate.golden.txt puts them; big-batch (32 cpu) fits no
+// 8-cpu node and one 64-cpu node.
+TEST(WhatIfScaleUpTest, GoldenOnSmallCluster) {
+  std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  auto got = w->ScaleUp({}, {Template("m5", "8", "32Gi", 10), Template("huge", "64", "256Gi", 2)},
+                        {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(Keys(got->fit_existing),
+            (std::vector<std::string>{"default/web-1@node-gpu", "default/with-init@node-b",
+                                      "ml/gpu-job@node-gpu", "default/web-2@node-a",
+                                      "default/idle@node-gpu"}));
+  ASSERT_EQ(got->templates.size(), 2u);
+  const TemplateScaleUp& m5 = got->templates[0];
+  EXPECT_EQ(m5.name, "m5");
+  EXPECT_EQ(m5.nodes_needed, 0);
+  EXPECT_TRUE(m5.nodes.empty());
+  EXPECT_FALSE(m5.max_count_reached);
+  ASSERT_EQ(m5.unplaced.size(), 1u);
+  EXPECT_EQ(m5.unplaced[0].pod, "default/big-batch");
+  // Its last attempt had the template node m5-1 beside the five (node-small
+  // is short of cpu and full); ScaleUp never preempts.
+  EXPECT_EQ(m5.unplaced[0].message,
+            "0/6 nodes are available: 1 Too many pods, 1 node(s) were unschedulable, 5 "
+            "Insufficient cpu.");
+  const TemplateScaleUp& huge = got->templates[1];
+  EXPECT_EQ(huge.name, "huge");
+  EXPECT_EQ(huge.nodes_needed, 1);
+  ASSERT_EQ(huge.nodes.size(), 1u);
+  EXPECT_EQ(huge.nodes[0].name, "huge-1");
+  EXPECT_EQ(huge.nodes[0].pods, (std::vector<std::string>{"default/big-batch"}));
+  EXPECT_TRUE(huge.unplaced.empty());
+  EXPECT_TRUE(got->no_template.empty());
+}
+
+constexpr char kSmallWeb[] = R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: probe, namespace: default, labels: {app: probe}}
+spec:
+  containers:
+  - name: c
+    image: nginx
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+)";
+
+std::vector<model::PodPtr> Copies(const WhatIf& w, const std::string& yaml, int n) {
+  std::vector<model::PodPtr> out;
+  for (int i = 1; i <= n; ++i) {
+    v1::Pod pod = PodFromYaml(yaml);
+    pod.mutable_metadata()->set_name(absl::StrCat("probe-", i));
+    auto compiled = w.CompilePod(pod, absl::StrCat("pods[", i - 1, "]"));
+    EXPECT_TRUE(compiled.ok()) << compiled.status();
+    if (compiled.ok()) out.push_back(*compiled);
+  }
+  return out;
+}
+
+// Brute force: `nodes` copies of the template written into the cluster
+// file as nodes, the pods appended as pending pods, scheduled by Simulate
+// (preemption off, no rescheduler). Returns the pods placed.
+std::set<std::string> PlacedWithNodes(const std::string& cluster_path, const NodeTemplate& t,
+                                      int nodes, const std::string& pod_yaml, int pods) {
+  std::string extra;
+  for (int i = 1; i <= nodes; ++i) {
+    const std::string name = absl::StrCat(t.name, "-", i);
+    absl::StrAppend(&extra, "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: ", name,
+                    "\n  labels: {kubernetes.io/hostname: ", name,
+                    ", topology.kubernetes.io/zone: zone-3, pool: ", t.name,
+                    "}\nstatus:\n  allocatable: {cpu: \"",
+                    t.node.status().allocatable().at("cpu").string(), "\", memory: ",
+                    t.node.status().allocatable().at("memory").string(), ", pods: \"110\"}\n");
+  }
+  for (int i = 1; i <= pods; ++i) {
+    std::string doc = pod_yaml;
+    const size_t at = doc.find("name: probe,");
+    doc.replace(at, 12, absl::StrCat("name: probe-", i, ","));
+    absl::StrAppend(&extra, "---\n", doc);
+  }
+  auto cluster = LoadContents({{cluster_path, Read(cluster_path)}, {"extra.yaml", extra}});
+  EXPECT_TRUE(cluster.ok()) << cluster.status();
+  std::vector<model::PodPtr>& pending = cluster->pending_pods;
+  pending.erase(std::remove_if(pending.begin(), pending.end(),
+                               [](const model::PodPtr& p) {
+                                 return p->name.rfind("probe-", 0) != 0;
+                               }),
+                pending.end());
+  config::KubeSchedulerConfiguration config = scheduler::DefaultConfig();
+  config.add_profiles()->mutable_plugins()->mutable_postfilter()->add_disabled()->set_name("*");
+  SimOptions options;
+  options.rescheduler = false;
+  auto report = Simulate(*cluster, config, options);
+  EXPECT_TRUE(report.ok()) << report.status();
+  std::set<std::string> out;
+  for (const Placement& p : report->placements) {
+    if (!p.node.empty()) out.insert(p.pod);
+  }
+  return out;
+}
+
+// ScaleUp's answer checked against the cluster with the nodes added by
+// hand: with nodes_needed template nodes Simulate places exactly the pods
+// ScaleUp places, and with one node fewer it places fewer.
+TEST(WhatIfScaleUpTest, NodesNeededEqualsBruteForce) {
+  struct Case {
+    std::string cluster;
+    std::string pod;
+    int pods;
+    NodeTemplate tmpl;
+  };
+  const std::vector<Case> cases = {
+      // 20 one-cpu pods; 4-cpu nodes take 4 each.
+      {"testdata/small/cluster.yaml", kSmallWeb, 20, Template("pool", "4", "16Gi", 20)},
+      // One per host: every pod past the schedulable hosts needs a node.
+      {"testdata/small/cluster.yaml", kOnePerHostTemplate, 7, Template("pool", "4", "16Gi", 20)},
+      {"testdata/plugins/cluster.yaml", kSmallWeb, 30, Template("pool", "8", "8Gi", 20)},
+      {"testdata/plugins/cluster.yaml", kOnePerHostTemplate, 9, Template("pool", "2", "2Gi", 20)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.cluster + c.pod);
+    std::unique_ptr<WhatIf> w = Load(c.cluster);
+    ASSERT_NE(w, nullptr);
+    std::vector<model::PodPtr> pods = Copies(*w, c.pod, c.pods);
+    auto got = w->ScaleUp(pods, {c.tmpl}, {});
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->templates.size(), 1u);
+    const TemplateScaleUp& t = got->templates[0];
+    EXPECT_GT(t.nodes_needed, 0);
+    EXPECT_FALSE(t.max_count_reached);
+    std::set<std::string> placed;
+    for (const Placement& p : got->fit_existing) placed.insert(p.pod);
+    std::set<std::string> unplaced;
+    for (const Unplaced& u : t.unplaced) unplaced.insert(u.pod);
+    for (const model::PodPtr& p : pods) {
+      if (unplaced.count(p->Key()) == 0) placed.insert(p->Key());
+    }
+    int64_t on_new = 0;
+    for (size_t i = 0; i < t.nodes.size(); ++i) {
+      EXPECT_EQ(t.nodes[i].name, absl::StrCat("pool-", i + 1));
+      EXPECT_FALSE(t.nodes[i].pods.empty()) << t.nodes[i].name;
+      on_new += static_cast<int64_t>(t.nodes[i].pods.size());
+    }
+    EXPECT_EQ(static_cast<int64_t>(placed.size()),
+              static_cast<int64_t>(got->fit_existing.size()) + on_new);
+    EXPECT_EQ(PlacedWithNodes(c.cluster, c.tmpl, static_cast<int>(t.nodes_needed), c.pod, c.pods),
+              placed);
+    EXPECT_LT(PlacedWithNodes(c.cluster, c.tmpl, static_cast<int>(t.nodes_needed) - 1, c.pod,
+                              c.pods)
+                  .size(),
+              placed.size());
+  }
+}
+
+// Each template is evaluated on its own fork: asked together or alone, a
+// template gets the same answer; max_count caps the nodes and says so.
+TEST(WhatIfScaleUpTest, TemplatesAreIndependentAndCapped) {
+  std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  std::vector<model::PodPtr> pods = Copies(*w, kSmallWeb, 30);
+  const NodeTemplate small = Template("small", "2", "8Gi", 3);
+  const NodeTemplate big = Template("big", "16", "64Gi", 5);
+  auto both = w->ScaleUp(pods, {small, big}, {});
+  auto alone = w->ScaleUp(pods, {big}, {});
+  ASSERT_TRUE(both.ok() && alone.ok());
+  const TemplateScaleUp& s = both->templates[0];
+  EXPECT_EQ(s.nodes_needed, 3);
+  EXPECT_TRUE(s.max_count_reached);
+  EXPECT_FALSE(s.unplaced.empty());
+  const TemplateScaleUp& b = both->templates[1];
+  EXPECT_FALSE(b.max_count_reached);
+  EXPECT_TRUE(b.unplaced.empty());
+  EXPECT_EQ(b.nodes_needed, alone->templates[0].nodes_needed);
+  ASSERT_EQ(b.nodes.size(), alone->templates[0].nodes.size());
+  for (size_t i = 0; i < b.nodes.size(); ++i) {
+    EXPECT_EQ(b.nodes[i].name, alone->templates[0].nodes[i].name);
+    EXPECT_EQ(b.nodes[i].pods, alone->templates[0].nodes[i].pods);
+  }
+  // The big template places every pod: none is left for no template.
+  EXPECT_TRUE(both->no_template.empty());
+  EXPECT_EQ(alone->no_template.size(), 0u);
+  auto small_only = w->ScaleUp(pods, {small}, {});
+  ASSERT_TRUE(small_only.ok());
+  EXPECT_EQ(small_only->no_template.size(), s.unplaced.size());
+}
+
+TEST(WhatIfScaleUpTest, BadTemplatesNameTheField) {
+  auto cluster = LoadContents(
+      {{"c.yaml",
+        "apiVersion: v1\nkind: Node\nmetadata: {name: pool-1}\nstatus:\n  allocatable: {cpu: "
+        "500m, memory: 1Gi, pods: \"10\"}\n"}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto w = WhatIf::Create(*std::move(cluster), scheduler::DefaultConfig());
+  ASSERT_TRUE(w.ok()) << w.status();
+  std::vector<model::PodPtr> pods = Copies(**w, kSmallWeb, 1);
+  NodeTemplate bad_quantity = Template("q", "4", "16Gi", 1);
+  (*bad_quantity.node.mutable_status()->mutable_allocatable())["cpu"].set_string("four");
+  struct Case {
+    std::vector<NodeTemplate> templates;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {{}, "node_templates: Required value"},
+      {{Template("", "4", "16Gi", 1)}, "node_templates[0].name: Required value"},
+      {{Template("ok", "4", "16Gi", 1), Template("Big_Pool", "4", "16Gi", 1)},
+       "node_templates[1].name: Invalid value: \"Big_Pool\": a lowercase RFC 1123 label"},
+      {{Template("ok", "4", "16Gi", 0)},
+       "node_templates[0].max_count: Invalid value: 0: must be greater than or equal to 1"},
+      {{Template("ok", "4", "16Gi", 1), Template("ok", "8", "16Gi", 1)},
+       "node_templates[1].name: Duplicate value: \"ok\""},
+      {{bad_quantity}, "node_templates[0].node: Node q-1: status.allocatable"},
+      {{Template("pool", "4", "16Gi", 1)},
+       "node_templates[0].name: new node \"pool-1\" would have the name of a node the cluster "
+       "has"},
+  };
+  for (const Case& c : cases) {
+    auto got = (*w)->ScaleUp(pods, c.templates, {});
+    ASSERT_FALSE(got.ok()) << c.want;
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(got.status().message().find(c.want), std::string::npos) << got.status();
+  }
 }
 
 }  // namespace
