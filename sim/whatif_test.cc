@@ -538,6 +538,39 @@ TEST(WhatIfScaleUpTest, TemplatesAreIndependentAndCapped) {
   EXPECT_EQ(small_only->no_template.size(), s.unplaced.size());
 }
 
+// A pod too big for a template node gets one added and removed again: the
+// pods after it find no stray node, and the node they need is <name>-1.
+TEST(WhatIfScaleUpTest, APodThatFitsNoNewNodeLeavesNoNode) {
+  auto cluster = LoadContents(
+      {{"c.yaml",
+        "apiVersion: v1\nkind: Node\nmetadata: {name: tiny}\nstatus:\n  allocatable: {cpu: "
+        "100m, memory: 1Gi, pods: \"10\"}\n"}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto w = WhatIf::Create(*std::move(cluster), scheduler::DefaultConfig());
+  ASSERT_TRUE(w.ok()) << w.status();
+  v1::Pod huge = PodFromYaml(kSmallWeb);
+  huge.mutable_metadata()->set_name("huge");
+  (*huge.mutable_spec()->mutable_containers(0)->mutable_resources()->mutable_requests())["cpu"]
+      .set_string("32");
+  auto huge_pod = (*w)->CompilePod(huge, "pods[0]");
+  ASSERT_TRUE(huge_pod.ok()) << huge_pod.status();
+  std::vector<model::PodPtr> pods = {*huge_pod};
+  for (const model::PodPtr& p : Copies(**w, kSmallWeb, 2)) pods.push_back(p);
+  auto got = (*w)->ScaleUp(pods, {Template("pool", "4", "16Gi", 5)}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->fit_existing.empty());
+  const TemplateScaleUp& t = got->templates[0];
+  EXPECT_EQ(t.nodes_needed, 1);
+  ASSERT_EQ(t.nodes.size(), 1u);
+  EXPECT_EQ(t.nodes[0].name, "pool-1");
+  EXPECT_EQ(t.nodes[0].pods, (std::vector<std::string>{"default/probe-1", "default/probe-2"}));
+  ASSERT_EQ(t.unplaced.size(), 1u);
+  EXPECT_EQ(t.unplaced[0].pod, "default/huge");
+  EXPECT_EQ(t.unplaced[0].message, "0/2 nodes are available: 2 Insufficient cpu.");
+  ASSERT_EQ(got->no_template.size(), 1u);
+  EXPECT_EQ(got->no_template[0].pod, "default/huge");
+}
+
 TEST(WhatIfScaleUpTest, BadTemplatesNameTheField) {
   auto cluster = LoadContents(
       {{"c.yaml",
