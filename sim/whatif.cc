@@ -304,4 +304,137 @@ absl::StatusOr<ScaleUpResult> WhatIf::ScaleUp(const std::vector<model::PodPtr>& 
   return out;
 }
 
+absl::string_view ActionName(DrainedPod::Action action) {
+  switch (action) {
+    case DrainedPod::Action::kMoved:
+      return "moved";
+    case DrainedPod::Action::kUnplaced:
+      return "unplaced";
+    case DrainedPod::Action::kStays:
+      return "stays";
+    case DrainedPod::Action::kBlocked:
+      return "blocked";
+  }
+  return "unknown";
+}
+
+namespace {
+
+const model::OwnerRef* ControllerOf(const model::Pod& pod) {
+  for (const model::OwnerRef& o : pod.owners) {
+    if (o.controller) return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::string>& nodes,
+                                                     const DrainOptions& drain,
+                                                     const WhatIfOptions& options) const {
+  absl::flat_hash_map<std::string, size_t> drained;  // node -> index in `out`
+  std::vector<NodeDrain> out;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string field = absl::StrCat("nodes[", i, "]");
+    if (nodes[i].empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": Required value"));
+    const bool known = std::any_of(cluster_.nodes.begin(), cluster_.nodes.end(),
+                                   [&](const model::NodePtr& n) { return n->name == nodes[i]; });
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": Not found: \"", nodes[i], "\""));
+    }
+    if (!drained.emplace(nodes[i], out.size()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": Duplicate value: \"", nodes[i], "\""));
+    }
+    out.push_back(NodeDrain{nodes[i], true, {}});
+  }
+  if (out.empty()) return absl::InvalidArgumentError("nodes: Required value");
+  auto fork = Fork(options, /*preemption=*/false);
+  if (!fork.ok()) return fork.status();
+  Host& host = **fork;
+  // Cordon all first: no evicted pod may land on a node being drained.
+  for (const model::NodePtr& n : cluster_.nodes) {
+    if (drained.count(n->name) == 0) continue;
+    auto cordoned = std::make_shared<model::Node>(*n);
+    cordoned->unschedulable = true;
+    if (absl::Status s = host.UpdateNode(std::move(cordoned)); !s.ok()) return s;
+  }
+  // Disruptions each budget still allows, spent as pods are evicted.
+  absl::flat_hash_map<const model::PodDisruptionBudget*, int32_t> allowed;
+  for (const model::PdbPtr& pdb : cluster_.pdbs) allowed[pdb.get()] = pdb->disruptions_allowed;
+  struct Evicted {
+    model::PodPtr pod;  // unbound, to schedule again
+    size_t node;        // index in `out`
+    size_t slot;        // index in out[node].pods
+  };
+  std::vector<Evicted> evicted;
+  for (NodeDrain& node : out) {
+    for (const model::PodPtr& pod : cluster_.bound_pods) {
+      if (pod->node_name != node.node) continue;
+      DrainedPod d;
+      d.pod = pod->Key();
+      const model::OwnerRef* controller = ControllerOf(*pod);
+      std::vector<const model::PodDisruptionBudget*> budgets;
+      for (const model::PdbPtr& pdb : cluster_.pdbs) {
+        if (pdb->Selects(*pod)) budgets.push_back(pdb.get());
+      }
+      if (pod->mirror) {
+        d.action = DrainedPod::Action::kStays;
+        d.reason = "mirror pod: the kubelet runs it from a file on the node";
+      } else if (controller != nullptr && controller->kind == "DaemonSet") {
+        d.action = DrainedPod::Action::kStays;
+        d.reason = absl::StrCat("DaemonSet pod: daemonset/", controller->name, " runs it on every node");
+      } else if (!pod->empty_dir_volumes.empty() && !drain.delete_local_data) {
+        d.action = DrainedPod::Action::kBlocked;
+        d.reason = absl::StrCat("pod with local storage: emptyDir volume \"",
+                                pod->empty_dir_volumes.front(),
+                                "\" would be lost (allow with delete_local_data)");
+      } else if (controller == nullptr) {
+        d.action = DrainedPod::Action::kBlocked;
+        d.reason = "pod not replicated: it has no controller to recreate it";
+      } else if (budgets.size() > 1) {
+        d.action = DrainedPod::Action::kBlocked;
+        d.reason = "This pod has more than one PodDisruptionBudget, which the eviction "
+                   "subresource does not support.";
+      } else if (budgets.size() == 1 && allowed[budgets[0]] <= 0) {
+        d.action = DrainedPod::Action::kBlocked;
+        d.reason = absl::StrCat("evicting it would violate PodDisruptionBudget ",
+                                budgets[0]->ns, "/", budgets[0]->name,
+                                " (no disruption allowed)");
+      } else {
+        if (budgets.size() == 1) --allowed[budgets[0]];
+        if (absl::Status s = host.Delete(*pod); !s.ok()) return s;
+        auto copy = std::make_shared<model::Pod>(*pod);
+        copy->node_name.clear();
+        copy->nominated_node_name.clear();
+        evicted.push_back(Evicted{std::move(copy), static_cast<size_t>(&node - out.data()),
+                                  node.pods.size()});
+      }
+      if (d.action == DrainedPod::Action::kBlocked) node.drainable = false;
+      node.pods.push_back(std::move(d));
+    }
+  }
+  // The controllers recreate the evicted pods; the scheduler takes them by
+  // priority, then in eviction order.
+  std::stable_sort(evicted.begin(), evicted.end(), [](const Evicted& a, const Evicted& b) {
+    return a.pod->priority > b.pod->priority;
+  });
+  for (const Evicted& e : evicted) {
+    if (options.interrupt) {
+      if (absl::Status s = options.interrupt(); !s.ok()) return s;
+    }
+    scheduler::ScheduleResult r = host.Schedule(e.pod);
+    DrainedPod& d = out[e.node].pods[e.slot];
+    if (r.node.empty()) {
+      d.action = DrainedPod::Action::kUnplaced;
+      d.reason = r.message;
+      out[e.node].drainable = false;
+    } else {
+      d.action = DrainedPod::Action::kMoved;
+      d.node = r.node;
+    }
+  }
+  return out;
+}
+
 }  // namespace kestrel::sim

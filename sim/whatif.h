@@ -114,6 +114,38 @@ struct ScaleUpResult {
   std::vector<Unplaced> no_template;
 };
 
+struct DrainOptions {
+  // Evict pods with emptyDir volumes too (kubectl drain
+  // --delete-emptydir-data, cluster-autoscaler
+  // --skip-nodes-with-local-storage=false); off: they block the drain.
+  bool delete_local_data = false;
+};
+
+// What a drain does with one pod of a drained node.
+struct DrainedPod {
+  enum class Action {
+    kMoved,     // evicted and placed on `node`
+    kUnplaced,  // evicted, and fits no other node: `reason` is the FitError
+    kStays,     // not evicted: a DaemonSet or mirror pod (`reason`)
+    kBlocked,   // may not be evicted (`reason`): the node is not drainable
+  };
+  std::string pod;  // namespace/name
+  Action action = Action::kMoved;
+  std::string node;
+  std::string reason;
+};
+
+// "moved", "unplaced", "stays", "blocked".
+absl::string_view ActionName(DrainedPod::Action action);
+
+struct NodeDrain {
+  std::string node;
+  // Every pod is moved or stays.
+  bool drainable = false;
+  // The node's pods in cluster order.
+  std::vector<DrainedPod> pods;
+};
+
 class WhatIf {
  public:
   // Create()
@@ -208,6 +240,33 @@ class WhatIf {
   absl::StatusOr<ScaleUpResult> ScaleUp(const std::vector<model::PodPtr>& pods,
                                         const std::vector<NodeTemplate>& templates,
                                         const WhatIfOptions& options) const;
+
+  // Drain()
+  //
+  // Could `nodes` be drained together? On one fork every named node is
+  // cordoned at once; each of their pods, node by node in request order
+  // and pods in cluster order, is then judged as kubectl drain and
+  // cluster-autoscaler's drain rules (GetPodsToMove) judge it:
+  //   - a mirror pod (annotation kubernetes.io/config.mirror) or a pod a
+  //     DaemonSet controls stays, and does not stop the drain;
+  //   - a pod with an emptyDir volume is blocked unless
+  //     `drain.delete_local_data`;
+  //   - a pod without a controller (no ownerReference with controller:
+  //     true) is blocked: nothing would recreate it;
+  //   - a pod whose eviction a PodDisruptionBudget would refuse (its
+  //     disruptionsAllowed already spent by the evictions before it, all
+  //     nodes counted together) is blocked, naming the budget; more than
+  //     one budget selecting the pod blocks it too, as the eviction API.
+  // The other pods are evicted (budgets spent), and then scheduled again,
+  // without preemption, by priority then in that order, onto the nodes
+  // left: moved to a node, or unplaced with the FitError. A node is
+  // drainable when none of its pods is blocked or unplaced.
+  //
+  // Errors: InvalidArgument naming nodes[i] for an empty, repeated or
+  // unknown node.
+  absl::StatusOr<std::vector<NodeDrain>> Drain(const std::vector<std::string>& nodes,
+                                               const DrainOptions& drain,
+                                               const WhatIfOptions& options) const;
 
  private:
   WhatIf() = default;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "api/decode.h"
 #include "gtest/gtest.h"
 #include "scheduler/profile.h"
@@ -606,6 +607,163 @@ TEST(WhatIfScaleUpTest, BadTemplatesNameTheField) {
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(got.status().message().find(c.want), std::string::npos) << got.status();
   }
+}
+
+
+// --- Drain -----------------------------------------------------------------
+
+std::vector<std::string> Lines(const std::vector<NodeDrain>& drains) {
+  std::vector<std::string> out;
+  for (const NodeDrain& n : drains) {
+    out.push_back(absl::StrCat(n.node, n.drainable ? " drainable" : " not drainable"));
+    for (const DrainedPod& p : n.pods) {
+      out.push_back(absl::StrCat("  ", p.pod, " ", ActionName(p.action),
+                                 p.node.empty() ? "" : " -> ", p.node,
+                                 p.reason.empty() ? "" : ": ", p.reason));
+    }
+  }
+  return out;
+}
+
+// testdata/drain/cluster.yaml's header says what each drain should do.
+TEST(WhatIfDrainTest, GoldenOnDrainCluster) {
+  std::unique_ptr<WhatIf> w = Load("testdata/drain/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  struct Case {
+    std::vector<std::string> nodes;
+    DrainOptions drain;
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> cases = {
+      {{"node-3"},
+       {},
+       {"node-3 drainable", "  default/web-c moved -> node-1", "  default/batch-1 moved -> node-1"}},
+      {{"node-2", "node-3"},
+       {},
+       {"node-2 not drainable", "  default/web-b moved -> node-1",
+        "  default/api-1 unplaced: 0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were "
+        "unschedulable.",
+        "node-3 not drainable",
+        "  default/web-c blocked: evicting it would violate PodDisruptionBudget default/web (no "
+        "disruption allowed)",
+        "  default/batch-1 moved -> node-1"}},
+      {{"node-1"},
+       {},
+       {"node-1 not drainable",
+        "  kube-system/agent-node-1 stays: DaemonSet pod: daemonset/agent runs it on every node",
+        "  kube-system/kube-proxy-node-1 stays: mirror pod: the kubelet runs it from a file on "
+        "the node",
+        "  default/web-a unplaced: 0/3 nodes are available: 1 node(s) were unschedulable, 2 "
+        "Insufficient cpu.",
+        "  default/cache-0 blocked: pod with local storage: emptyDir volume \"scratch\" would be "
+        "lost (allow with delete_local_data)",
+        "  default/lone blocked: pod not replicated: it has no controller to recreate it"}},
+      {{"node-1"},
+       {.delete_local_data = true},
+       {"node-1 not drainable",
+        "  kube-system/agent-node-1 stays: DaemonSet pod: daemonset/agent runs it on every node",
+        "  kube-system/kube-proxy-node-1 stays: mirror pod: the kubelet runs it from a file on "
+        "the node",
+        "  default/web-a unplaced: 0/3 nodes are available: 1 node(s) were unschedulable, 2 "
+        "Insufficient cpu.",
+        "  default/cache-0 moved -> node-3",
+        "  default/lone blocked: pod not replicated: it has no controller to recreate it"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrJoin(c.nodes, ","));
+    auto got = w->Drain(c.nodes, c.drain, {});
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(Lines(*got), c.want);
+  }
+}
+
+// Brute force: the drained nodes cordoned and the pods Drain evicted made
+// pending again, in the cluster Simulate schedules (preemption off, no
+// rescheduler): each goes where Drain says, or fails with its message.
+TEST(WhatIfDrainTest, MovesEqualSimulateOnTheCordonedCluster) {
+  const std::string path = "testdata/drain/cluster.yaml";
+  for (const std::vector<std::string>& nodes :
+       std::vector<std::vector<std::string>>{{"node-3"}, {"node-2", "node-3"}, {"node-2"},
+                                             {"node-1"}}) {
+    SCOPED_TRACE(absl::StrJoin(nodes, ","));
+    std::unique_ptr<WhatIf> w = Load(path);
+    ASSERT_NE(w, nullptr);
+    auto got = w->Drain(nodes, {.delete_local_data = true}, {});
+    ASSERT_TRUE(got.ok()) << got.status();
+    std::map<std::string, const DrainedPod*> evicted;
+    for (const NodeDrain& n : *got) {
+      for (const DrainedPod& p : n.pods) {
+        if (p.action == DrainedPod::Action::kMoved || p.action == DrainedPod::Action::kUnplaced) {
+          evicted[p.pod] = &p;
+        }
+      }
+    }
+    ASSERT_FALSE(evicted.empty());
+    auto cluster = LoadFiles({path});
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    for (model::NodePtr& n : cluster->nodes) {
+      if (std::find(nodes.begin(), nodes.end(), n->name) == nodes.end()) continue;
+      auto cordoned = std::make_shared<model::Node>(*n);
+      cordoned->unschedulable = true;
+      n = cordoned;
+    }
+    std::vector<model::PodPtr> bound;
+    for (const model::PodPtr& p : cluster->bound_pods) {
+      if (evicted.count(p->Key()) == 0) {
+        bound.push_back(p);
+        continue;
+      }
+      auto pending = std::make_shared<model::Pod>(*p);
+      pending->node_name.clear();
+      cluster->pending_pods.push_back(pending);
+    }
+    cluster->bound_pods = bound;
+    config::KubeSchedulerConfiguration config = scheduler::DefaultConfig();
+    config.add_profiles()->mutable_plugins()->mutable_postfilter()->add_disabled()->set_name("*");
+    SimOptions options;
+    options.rescheduler = false;
+    auto report = Simulate(*cluster, config, options);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->placements.size(), evicted.size());
+    for (const Placement& p : report->placements) {
+      const DrainedPod& d = *evicted[p.pod];
+      EXPECT_EQ(d.node, p.node) << p.pod;
+      if (p.node.empty()) EXPECT_EQ(d.reason, p.message) << p.pod;
+    }
+  }
+}
+
+TEST(WhatIfDrainTest, BadNodesNameTheField) {
+  std::unique_ptr<WhatIf> w = Load("testdata/drain/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  struct Case {
+    std::vector<std::string> nodes;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {{}, "nodes: Required value"},
+      {{"node-1", ""}, "nodes[1]: Required value"},
+      {{"node-9"}, "nodes[0]: Not found: \"node-9\""},
+      {{"node-1", "node-2", "node-1"}, "nodes[2]: Duplicate value: \"node-1\""},
+  };
+  for (const Case& c : cases) {
+    auto got = w->Drain(c.nodes, {}, {});
+    ASSERT_FALSE(got.ok()) << c.want;
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(got.status().message(), c.want);
+  }
+}
+
+// A drain never changes the base: the budget it spends is whole again for
+// the next question.
+TEST(WhatIfDrainTest, BudgetsAreSpentOnTheForkOnly) {
+  std::unique_ptr<WhatIf> w = Load("testdata/drain/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  auto first = w->Drain({"node-2", "node-3"}, {}, {});
+  auto second = w->Drain({"node-3"}, {}, {});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE((*second)[0].drainable);
+  EXPECT_EQ((*second)[0].pods[0].action, DrainedPod::Action::kMoved);
 }
 
 }  // namespace
