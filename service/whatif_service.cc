@@ -163,4 +163,85 @@ grpc::Status WhatIfService::Capacity(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context,
+                                    const pb::ScaleUpRequest* request,
+                                    pb::ScaleUpResponse* response) {
+  std::shared_ptr<const sim::WhatIf> whatif = base();
+  if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
+  if (request->pods_size() > options_.max_pods_per_request) {
+    return Invalid(absl::StrCat("pods: Too many: ", request->pods_size(), ": must have at most ",
+                                options_.max_pods_per_request, " items"));
+  }
+  if (request->node_templates_size() > options_.max_node_templates) {
+    return Invalid(absl::StrCat("node_templates: Too many: ", request->node_templates_size(),
+                                ": must have at most ", options_.max_node_templates, " items"));
+  }
+  std::vector<sim::NodeTemplate> templates;
+  for (int i = 0; i < request->node_templates_size(); ++i) {
+    const pb::NodeTemplate& t = request->node_templates(i);
+    if (t.max_count() > options_.max_template_nodes) {
+      return Invalid(absl::StrCat("node_templates[", i, "].max_count: Invalid value: ",
+                                  t.max_count(), ": must be less than or equal to ",
+                                  options_.max_template_nodes));
+    }
+    templates.push_back(sim::NodeTemplate{t.name(), t.node(), t.max_count()});
+  }
+  std::vector<model::PodPtr> pods;
+  pods.reserve(request->pods_size());
+  for (int i = 0; i < request->pods_size(); ++i) {
+    auto pod = whatif->CompilePod(request->pods(i), absl::StrCat("pods[", i, "]"));
+    if (!pod.ok()) return ToGrpc(pod.status());
+    pods.push_back(*std::move(pod));
+  }
+  auto result = whatif->ScaleUp(pods, templates, OptionsFor(context, request->options()));
+  if (!result.ok()) return ToGrpc(result.status());
+  for (const sim::Placement& p : result->fit_existing) ToProto(p, response->add_fit_existing());
+  for (const sim::TemplateScaleUp& t : result->templates) {
+    pb::TemplateScaleUp* out = response->add_templates();
+    out->set_name(t.name);
+    out->set_nodes_needed(t.nodes_needed);
+    for (const sim::NewNode& n : t.nodes) {
+      pb::NewNode* node = out->add_nodes();
+      node->set_name(n.name);
+      for (const std::string& p : n.pods) node->add_pods(p);
+    }
+    for (const sim::Unplaced& u : t.unplaced) {
+      pb::UnplacedPod* pod = out->add_unplaced();
+      pod->set_pod(u.pod);
+      pod->set_message(u.message);
+    }
+    out->set_max_count_reached(t.max_count_reached);
+  }
+  for (const sim::Unplaced& u : result->no_template) {
+    pb::UnplacedPod* pod = response->add_no_template();
+    pod->set_pod(u.pod);
+    pod->set_message(u.message);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WhatIfService::Drain(grpc::ServerContext* context, const pb::DrainRequest* request,
+                                  pb::DrainResponse* response) {
+  std::shared_ptr<const sim::WhatIf> whatif = base();
+  if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
+  const std::vector<std::string> nodes(request->nodes().begin(), request->nodes().end());
+  sim::DrainOptions drain;
+  drain.delete_local_data = request->delete_local_data();
+  auto result = whatif->Drain(nodes, drain, OptionsFor(context, request->options()));
+  if (!result.ok()) return ToGrpc(result.status());
+  for (const sim::NodeDrain& n : *result) {
+    pb::NodeDrain* node = response->add_nodes();
+    node->set_node(n.node);
+    node->set_drainable(n.drainable);
+    for (const sim::DrainedPod& p : n.pods) {
+      pb::DrainedPod* pod = node->add_pods();
+      pod->set_pod(p.pod);
+      pod->set_action(std::string(sim::ActionName(p.action)));
+      pod->set_node(p.node);
+      pod->set_reason(p.reason);
+    }
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace kestrel::service

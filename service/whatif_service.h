@@ -34,8 +34,11 @@
 namespace kestrel::service {
 
 struct ServiceOptions {
-  // Pods in one Place request.
+  // Pods in one Place or ScaleUp request.
   int max_pods_per_request = 10000;
+  // Templates in one ScaleUp request, and nodes one template may add.
+  int max_node_templates = 100;
+  int64_t max_template_nodes = 10000;
   // Copies one Capacity request may place; also its limit when it asks for 0.
   int64_t max_capacity = 100000;
   // Filter/score threads per request (answers do not depend on it).
@@ -60,6 +63,10 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
   grpc::Status Capacity(grpc::ServerContext* context,
                         const ::kestrel::v1::CapacityRequest* request,
                         ::kestrel::v1::CapacityResponse* response) override;
+  grpc::Status ScaleUp(grpc::ServerContext* context, const ::kestrel::v1::ScaleUpRequest* request,
+                       ::kestrel::v1::ScaleUpResponse* response) override;
+  grpc::Status Drain(grpc::ServerContext* context, const ::kestrel::v1::DrainRequest* request,
+                     ::kestrel::v1::DrainResponse* response) override;
 
  private:
   std::shared_ptr<const sim::WhatIf> base() const;

@@ -65,8 +65,9 @@ class ServiceTest : public ::testing::Test {
   void SetUp() override { Start(ServiceOptions{}, ServerOptions{}); }
   void TearDown() override { Stop(); }
 
-  void Start(ServiceOptions service_options, ServerOptions server_options) {
-    auto cluster = sim::LoadFiles({kSmall});
+  void Start(ServiceOptions service_options, ServerOptions server_options,
+             const std::string& cluster_path = kSmall) {
+    auto cluster = sim::LoadFiles({cluster_path});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     auto whatif = sim::WhatIf::Create(*std::move(cluster), scheduler::DefaultConfig());
     ASSERT_TRUE(whatif.ok()) << whatif.status();
@@ -186,6 +187,156 @@ TEST_F(ServiceTest, CapacityCountsCopies) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.count(), 2);
   EXPECT_EQ(response.stopped_by(), "");
+}
+
+pb::NodeTemplate NodeTemplate(const std::string& name, const std::string& cpu,
+                              int64_t max_count) {
+  pb::NodeTemplate t;
+  t.set_name(name);
+  (*t.mutable_node()->mutable_metadata()->mutable_labels())["pool"] = name;
+  auto& allocatable = *t.mutable_node()->mutable_status()->mutable_allocatable();
+  allocatable["cpu"].set_string(cpu);
+  allocatable["memory"].set_string("256Gi");
+  allocatable["pods"].set_string("110");
+  t.set_max_count(max_count);
+  return t;
+}
+
+// With no pods, ScaleUp takes the cluster's pending pods: five fit as the
+// cluster is, big-batch (32 cpu) needs one 64-cpu node and fits no 8-cpu
+// node; the answer is sim::WhatIf::ScaleUp's.
+TEST_F(ServiceTest, ScaleUpOfThePendingPods) {
+  pb::ScaleUpRequest request;
+  *request.add_node_templates() = NodeTemplate("m5", "8", 10);
+  *request.add_node_templates() = NodeTemplate("huge", "64", 2);
+  pb::ScaleUpResponse response;
+  grpc::ClientContext context;
+  grpc::Status s = stub_->ScaleUp(&context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.fit_existing_size(), 5);
+  EXPECT_EQ(response.fit_existing(0).pod(), "default/web-1");
+  EXPECT_EQ(response.fit_existing(0).node(), "node-gpu");
+  ASSERT_EQ(response.templates_size(), 2);
+  EXPECT_EQ(response.templates(0).name(), "m5");
+  EXPECT_EQ(response.templates(0).nodes_needed(), 0);
+  ASSERT_EQ(response.templates(0).unplaced_size(), 1);
+  EXPECT_EQ(response.templates(0).unplaced(0).pod(), "default/big-batch");
+  EXPECT_EQ(response.templates(0).unplaced(0).message(),
+            "0/6 nodes are available: 1 Too many pods, 1 node(s) were unschedulable, 5 "
+            "Insufficient cpu.");
+  EXPECT_FALSE(response.templates(0).max_count_reached());
+  EXPECT_EQ(response.templates(1).nodes_needed(), 1);
+  ASSERT_EQ(response.templates(1).nodes_size(), 1);
+  EXPECT_EQ(response.templates(1).nodes(0).name(), "huge-1");
+  ASSERT_EQ(response.templates(1).nodes(0).pods_size(), 1);
+  EXPECT_EQ(response.templates(1).nodes(0).pods(0), "default/big-batch");
+  EXPECT_EQ(response.no_template_size(), 0);
+
+  // Pods of the request instead: of six 4-cpu pods the cluster takes two
+  // (node-b and node-gpu), one 8-cpu node two more, and max_count 1 leaves
+  // two for no template.
+  request.Clear();
+  for (int i = 1; i <= 6; ++i) *request.add_pods() = WebPod(absl::StrCat("big-", i), "4");
+  *request.add_node_templates() = NodeTemplate("m5", "8", 1);
+  grpc::ClientContext pods_context;
+  s = stub_->ScaleUp(&pods_context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.fit_existing_size(), 2);
+  ASSERT_EQ(response.templates_size(), 1);
+  EXPECT_EQ(response.templates(0).nodes_needed(), 1);
+  EXPECT_EQ(response.templates(0).nodes(0).pods_size(), 2);
+  EXPECT_TRUE(response.templates(0).max_count_reached());
+  EXPECT_EQ(response.templates(0).unplaced_size(), 2);
+  EXPECT_EQ(response.no_template_size(), 2);
+}
+
+TEST_F(ServiceTest, ScaleUpBadRequestsNameTheField) {
+  struct Case {
+    pb::ScaleUpRequest request;
+    std::string want;
+  };
+  std::vector<Case> cases;
+  cases.push_back({pb::ScaleUpRequest(), "node_templates: Required value"});
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "8", 0);
+    cases.push_back({r, "node_templates[0].max_count: Invalid value: 0: must be greater than or "
+                        "equal to 1"});
+  }
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "8", 1000000);
+    cases.push_back({r, "node_templates[0].max_count: Invalid value: 1000000: must be less than "
+                        "or equal to 10000"});
+  }
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "eight", 1);
+    cases.push_back({r, "node_templates[0].node: Node m5-1: status.allocatable"});
+  }
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "8", 1);
+    v1::Pod pod = WebPod("x");
+    pod.mutable_spec()->clear_containers();
+    *r.add_pods() = pod;
+    cases.push_back({r, "pods[0]: Pod default/x: spec.containers: Required value"});
+  }
+  for (const Case& c : cases) {
+    pb::ScaleUpResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ScaleUp(&context, c.request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.want;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.want));
+  }
+}
+
+// Drain of testdata/drain: the answers sim::WhatIf::Drain gives
+// (whatif_test checks them by hand and against Simulate).
+TEST_F(ServiceTest, DrainReportsEachPod) {
+  Stop();
+  Start(ServiceOptions{}, ServerOptions{}, "testdata/drain/cluster.yaml");
+  pb::DrainRequest request;
+  request.add_nodes("node-2");
+  request.add_nodes("node-3");
+  pb::DrainResponse response;
+  grpc::ClientContext context;
+  grpc::Status s = stub_->Drain(&context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.nodes_size(), 2);
+  EXPECT_EQ(response.nodes(0).node(), "node-2");
+  EXPECT_FALSE(response.nodes(0).drainable());
+  ASSERT_EQ(response.nodes(0).pods_size(), 2);
+  EXPECT_EQ(response.nodes(0).pods(0).pod(), "default/web-b");
+  EXPECT_EQ(response.nodes(0).pods(0).action(), "moved");
+  EXPECT_EQ(response.nodes(0).pods(0).node(), "node-1");
+  EXPECT_EQ(response.nodes(0).pods(1).action(), "unplaced");
+  EXPECT_EQ(response.nodes(0).pods(1).reason(),
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable.");
+  ASSERT_EQ(response.nodes(1).pods_size(), 2);
+  EXPECT_EQ(response.nodes(1).pods(0).action(), "blocked");
+  EXPECT_EQ(response.nodes(1).pods(0).reason(),
+            "evicting it would violate PodDisruptionBudget default/web (no disruption allowed)");
+
+  pb::DrainRequest one;
+  one.add_nodes("node-1");
+  one.set_delete_local_data(true);
+  grpc::ClientContext one_context;
+  s = stub_->Drain(&one_context, one, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.nodes_size(), 1);
+  ASSERT_EQ(response.nodes(0).pods_size(), 5);
+  EXPECT_EQ(response.nodes(0).pods(0).action(), "stays");
+  EXPECT_EQ(response.nodes(0).pods(3).pod(), "default/cache-0");
+  EXPECT_EQ(response.nodes(0).pods(3).action(), "moved");
+  EXPECT_EQ(response.nodes(0).pods(4).action(), "blocked");
+
+  pb::DrainRequest bad;
+  bad.add_nodes("node-9");
+  grpc::ClientContext bad_context;
+  s = stub_->Drain(&bad_context, bad, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "nodes[0]: Not found: \"node-9\"");
 }
 
 // Eight clients at once, each asking Place and Capacity several times with
