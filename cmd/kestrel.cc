@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
@@ -29,14 +30,14 @@
 #include "rescheduler/rescheduler.h"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
+#include "service/server.h"
+#include "service/whatif_service.h"
 #include "sim/cluster.h"
 #include "sim/explain.h"
 #include "sim/generate.h"
 #include "sim/html_report.h"
 #include "sim/progress.h"
 #include "sim/report.h"
-#include "service/server.h"
-#include "service/whatif_service.h"
 #include "sim/simulator.h"
 #include "sim/whatif.h"
 #include "util/klog/klog.h"
@@ -92,11 +93,24 @@ commands:
             [--threads=N] [--output=text|json]
             how many more copies of the pod fit, scheduled one after another
             with the full profile and no preemption; per node; what stopped it
+  scaleup   --cluster=F --templates=NODES.yaml [--pods=F] [--max-count=10] [--config=F]
+            [--seed=N] [--threads=N] [--output=text|json]
+            which pods land if nodes of each template are added, and how many
+            nodes each template needs (each template on its own; no preemption):
+            the Nodes of --templates are the templates (annotation
+            kestrel.io/max-count caps each, else --max-count); without --pods,
+            the cluster's unbound pods
+  drain     --cluster=F --nodes=A,B [--delete-local-data] [--config=F] [--seed=N]
+            [--threads=N] [--output=text|json]
+            could the nodes be drained together: DaemonSet and mirror pods stay;
+            pods with emptyDir volumes (unless --delete-local-data), without a
+            controller, or whose PodDisruptionBudget allows no more disruption
+            block it; the rest are rescheduled onto the other nodes
   serve     --listen=ADDR --cluster=F... [--config=F] [--tls-cert-file=F
             --tls-private-key-file=F [--client-ca-file=F]] [--max-pods-per-request=N]
             [--max-capacity=N] [--max-request-bytes=N] [--threads-per-request=N]
             the gRPC what-if service (api/service.proto: Place, Explain,
-            Capacity), with grpc.health.v1 and server reflection; the --cluster
+            Capacity, ScaleUp, Drain), with grpc.health.v1 and server reflection; the --cluster
             files are read again on SIGHUP; runs until SIGINT or SIGTERM
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
@@ -405,6 +419,72 @@ int Capacity(const std::vector<std::string>& args) {
   if (!result.ok()) return Fail(result.status());
   std::cout << (flags->Get("output", "text") == "json" ? sim::CapacityJson(*result)
                                                        : sim::CapacityText(*result));
+  return 0;
+}
+
+int ScaleUp(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "templates", "pods", "max-count", "config", "seed",
+                                   "threads", "output", "alpha-annotations"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto cluster = flags->Required("cluster");
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto templates_file = flags->Required("templates");
+  if (!templates_file.ok()) return Fail(templates_file.status());
+  auto max_count = flags->Int("max-count", 10);
+  if (!max_count.ok()) return Fail(max_count.status());
+  if (*max_count < 1) return Fail(absl::InvalidArgumentError("flag --max-count: must be >= 1"));
+  auto options = WhatIfOptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto templates = sim::ReadNodeTemplates(*templates_file, *max_count);
+  if (!templates.ok()) return Fail(templates.status());
+  auto whatif = WhatIfFromFlags(*flags, {*cluster});
+  if (!whatif.ok()) return Fail(whatif.status());
+  std::vector<model::PodPtr> pods;
+  if (flags->Has("pods")) {
+    auto read = (*whatif)->CompilePodFile(flags->Get("pods"));
+    if (!read.ok()) return Fail(read.status());
+    pods = *std::move(read);
+  }
+  auto result = (*whatif)->ScaleUp(pods, *templates, *options);
+  if (!result.ok()) {
+    // Name the file the templates came from.
+    if (result.status().code() == absl::StatusCode::kInvalidArgument &&
+        absl::StartsWith(result.status().message(), "node_templates")) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat(*templates_file, ": ", result.status().message())));
+    }
+    return Fail(result.status());
+  }
+  std::cout << (flags->Get("output", "text") == "json" ? sim::ScaleUpJson(*result)
+                                                       : sim::ScaleUpText(*result));
+  return 0;
+}
+
+int Drain(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "nodes", "delete-local-data", "config", "seed",
+                                   "threads", "output", "alpha-annotations"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto cluster = flags->Required("cluster");
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto nodes = flags->Required("nodes");
+  if (!nodes.ok()) return Fail(nodes.status());
+  auto local = BoolFlag(*flags, "delete-local-data", false);
+  if (!local.ok()) return Fail(local.status());
+  auto options = WhatIfOptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto whatif = WhatIfFromFlags(*flags, {*cluster});
+  if (!whatif.ok()) return Fail(whatif.status());
+  sim::DrainOptions drain;
+  drain.delete_local_data = *local;
+  auto result = (*whatif)->Drain(absl::StrSplit(*nodes, ','), drain, *options);
+  if (!result.ok()) {
+    return Fail(
+        absl::Status(result.status().code(), absl::StrCat("flag --", result.status().message())));
+  }
+  std::cout << (flags->Get("output", "text") == "json" ? sim::DrainJson(*result)
+                                                       : sim::DrainText(*result));
   return 0;
 }
 
@@ -721,6 +801,8 @@ int main(int argc, char** argv) {
   if (command == "generate") return kestrel::cmd::Generate(args);
   if (command == "place") return kestrel::cmd::Place(args);
   if (command == "capacity") return kestrel::cmd::Capacity(args);
+  if (command == "scaleup") return kestrel::cmd::ScaleUp(args);
+  if (command == "drain") return kestrel::cmd::Drain(args);
   if (command == "serve") return kestrel::cmd::Serve(args);
   if (command == "rescheduler") return kestrel::cmd::Rescheduler(args);
   if (command == "apiserver") return kestrel::cmd::ApiServer(args);

@@ -266,13 +266,13 @@ TEST(CompilePodTest, Defaults) {
 // Drain flags pods with node-local data: only emptyDir volumes are kept.
 TEST(CompilePodTest, EmptyDirVolumes) {
   Interner names;
-  absl::StatusOr<PodPtr> pod = CompilePod(
-      PodWithSpec("  containers: [{name: a}]\n"
-                  "  volumes:\n"
-                  "  - {name: scratch, emptyDir: {}}\n"
-                  "  - {name: conf, secret: {secretName: s}}\n"
-                  "  - {name: cache, emptyDir: {medium: Memory}}\n"),
-      names);
+  absl::StatusOr<PodPtr> pod =
+      CompilePod(PodWithSpec("  containers: [{name: a}]\n"
+                             "  volumes:\n"
+                             "  - {name: scratch, emptyDir: {}}\n"
+                             "  - {name: conf, secret: {secretName: s}}\n"
+                             "  - {name: cache, emptyDir: {medium: Memory}}\n"),
+                 names);
   ASSERT_TRUE(pod.ok()) << pod.status();
   EXPECT_EQ((*pod)->empty_dir_volumes, (std::vector<std::string>{"scratch", "cache"}));
 }

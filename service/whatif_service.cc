@@ -163,8 +163,7 @@ grpc::Status WhatIfService::Capacity(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context,
-                                    const pb::ScaleUpRequest* request,
+grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context, const pb::ScaleUpRequest* request,
                                     pb::ScaleUpResponse* response) {
   std::shared_ptr<const sim::WhatIf> whatif = base();
   if (whatif == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no cluster loaded");
@@ -180,9 +179,9 @@ grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context,
   for (int i = 0; i < request->node_templates_size(); ++i) {
     const pb::NodeTemplate& t = request->node_templates(i);
     if (t.max_count() > options_.max_template_nodes) {
-      return Invalid(absl::StrCat("node_templates[", i, "].max_count: Invalid value: ",
-                                  t.max_count(), ": must be less than or equal to ",
-                                  options_.max_template_nodes));
+      return Invalid(absl::StrCat("node_templates[", i,
+                                  "].max_count: Invalid value: ", t.max_count(),
+                                  ": must be less than or equal to ", options_.max_template_nodes));
     }
     templates.push_back(sim::NodeTemplate{t.name(), t.node(), t.max_count()});
   }

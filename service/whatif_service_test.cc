@@ -189,8 +189,7 @@ TEST_F(ServiceTest, CapacityCountsCopies) {
   EXPECT_EQ(response.stopped_by(), "");
 }
 
-pb::NodeTemplate NodeTemplate(const std::string& name, const std::string& cpu,
-                              int64_t max_count) {
+pb::NodeTemplate NodeTemplate(const std::string& name, const std::string& cpu, int64_t max_count) {
   pb::NodeTemplate t;
   t.set_name(name);
   (*t.mutable_node()->mutable_metadata()->mutable_labels())["pool"] = name;
@@ -260,14 +259,16 @@ TEST_F(ServiceTest, ScaleUpBadRequestsNameTheField) {
   {
     pb::ScaleUpRequest r;
     *r.add_node_templates() = NodeTemplate("m5", "8", 0);
-    cases.push_back({r, "node_templates[0].max_count: Invalid value: 0: must be greater than or "
-                        "equal to 1"});
+    cases.push_back({r,
+                     "node_templates[0].max_count: Invalid value: 0: must be greater than or "
+                     "equal to 1"});
   }
   {
     pb::ScaleUpRequest r;
     *r.add_node_templates() = NodeTemplate("m5", "8", 1000000);
-    cases.push_back({r, "node_templates[0].max_count: Invalid value: 1000000: must be less than "
-                        "or equal to 10000"});
+    cases.push_back({r,
+                     "node_templates[0].max_count: Invalid value: 1000000: must be less than "
+                     "or equal to 10000"});
   }
   {
     pb::ScaleUpRequest r;

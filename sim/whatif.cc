@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
 #include "load/loader.h"
@@ -181,8 +182,36 @@ absl::StatusOr<CapacityResult> WhatIf::Capacity(const model::PodPtr& pod, int64_
   return out;
 }
 
-absl::StatusOr<model::NodePtr> WhatIf::TemplateNode(const NodeTemplate& t,
-                                                    int64_t index) const {
+absl::StatusOr<std::vector<NodeTemplate>> ReadNodeTemplates(const std::string& path,
+                                                            int64_t default_max_count) {
+  absl::StatusOr<std::string> content = api::ReadFile(path);
+  if (!content.ok()) return content.status();
+  std::vector<NodeTemplate> out;
+  absl::Status s = api::DecodeEach(path, *content, [&](api::Object obj) -> absl::Status {
+    if (obj.kind != "Node") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(obj.origin, ": kind: Unsupported value: \"", obj.kind, "\": want Node"));
+    }
+    NodeTemplate t;
+    t.node = static_cast<const v1::Node&>(*obj.message);
+    t.name = t.node.metadata().name();
+    t.max_count = default_max_count;
+    const auto& annotations = t.node.metadata().annotations();
+    if (auto it = annotations.find(kMaxCountAnnotation); it != annotations.end()) {
+      if (!absl::SimpleAtoi(it->second, &t.max_count) || t.max_count < 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(obj.origin, ": metadata.annotations[", kMaxCountAnnotation,
+                         "]: Invalid value: \"", it->second, "\": must be a positive integer"));
+      }
+    }
+    out.push_back(std::move(t));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<model::NodePtr> WhatIf::TemplateNode(const NodeTemplate& t, int64_t index) const {
   v1::Node node = t.node;
   const std::string name = absl::StrCat(t.name, "-", index);
   node.mutable_metadata()->set_name(name);
@@ -191,7 +220,8 @@ absl::StatusOr<model::NodePtr> WhatIf::TemplateNode(const NodeTemplate& t,
 }
 
 absl::Status WhatIf::CheckNodeTemplate(const NodeTemplate& t, absl::string_view field) const {
-  if (t.name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ".name: Required value"));
+  if (t.name.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ".name: Required value"));
   // The new nodes' names, <name>-<i>, must be DNS subdomains; a DNS label
   // as the stem keeps them so.
   const bool label = t.name.size() <= 63 && absl::ascii_isalnum(t.name.front()) &&
@@ -206,9 +236,8 @@ absl::Status WhatIf::CheckNodeTemplate(const NodeTemplate& t, absl::string_view 
         "'-', and must start and end with an alphanumeric character"));
   }
   if (t.max_count < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".max_count: Invalid value: ",
-                                                   t.max_count,
-                                                   ": must be greater than or equal to 1"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".max_count: Invalid value: ", t.max_count, ": must be greater than or equal to 1"));
   }
   absl::StatusOr<model::NodePtr> node = TemplateNode(t, 1);
   if (!node.ok()) {
@@ -336,7 +365,8 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
   std::vector<NodeDrain> out;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string field = absl::StrCat("nodes[", i, "]");
-    if (nodes[i].empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": Required value"));
+    if (nodes[i].empty())
+      return absl::InvalidArgumentError(absl::StrCat(field, ": Required value"));
     const bool known = std::any_of(cluster_.nodes.begin(), cluster_.nodes.end(),
                                    [&](const model::NodePtr& n) { return n->name == nodes[i]; });
     if (!known) {
@@ -383,7 +413,8 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
         d.reason = "mirror pod: the kubelet runs it from a file on the node";
       } else if (controller != nullptr && controller->kind == "DaemonSet") {
         d.action = DrainedPod::Action::kStays;
-        d.reason = absl::StrCat("DaemonSet pod: daemonset/", controller->name, " runs it on every node");
+        d.reason =
+            absl::StrCat("DaemonSet pod: daemonset/", controller->name, " runs it on every node");
       } else if (!pod->empty_dir_volumes.empty() && !drain.delete_local_data) {
         d.action = DrainedPod::Action::kBlocked;
         d.reason = absl::StrCat("pod with local storage: emptyDir volume \"",
@@ -394,21 +425,21 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
         d.reason = "pod not replicated: it has no controller to recreate it";
       } else if (budgets.size() > 1) {
         d.action = DrainedPod::Action::kBlocked;
-        d.reason = "This pod has more than one PodDisruptionBudget, which the eviction "
-                   "subresource does not support.";
+        d.reason =
+            "This pod has more than one PodDisruptionBudget, which the eviction "
+            "subresource does not support.";
       } else if (budgets.size() == 1 && allowed[budgets[0]] <= 0) {
         d.action = DrainedPod::Action::kBlocked;
-        d.reason = absl::StrCat("evicting it would violate PodDisruptionBudget ",
-                                budgets[0]->ns, "/", budgets[0]->name,
-                                " (no disruption allowed)");
+        d.reason = absl::StrCat("evicting it would violate PodDisruptionBudget ", budgets[0]->ns,
+                                "/", budgets[0]->name, " (no disruption allowed)");
       } else {
         if (budgets.size() == 1) --allowed[budgets[0]];
         if (absl::Status s = host.Delete(*pod); !s.ok()) return s;
         auto copy = std::make_shared<model::Pod>(*pod);
         copy->node_name.clear();
         copy->nominated_node_name.clear();
-        evicted.push_back(Evicted{std::move(copy), static_cast<size_t>(&node - out.data()),
-                                  node.pods.size()});
+        evicted.push_back(
+            Evicted{std::move(copy), static_cast<size_t>(&node - out.data()), node.pods.size()});
       }
       if (d.action == DrainedPod::Action::kBlocked) node.drainable = false;
       node.pods.push_back(std::move(d));

@@ -78,6 +78,20 @@ struct NodeTemplate {
   int64_t max_count = 1;
 };
 
+// The annotation of a template Node (ReadNodeTemplates) that sets its
+// max_count.
+inline constexpr char kMaxCountAnnotation[] = "kestrel.io/max-count";
+
+// ReadNodeTemplates()
+//
+// `kestrel scaleup --templates`: every object of the file (a List, a YAML
+// stream, or JSON) is a Node, the template named by its metadata.name, with
+// max_count from its annotation kestrel.io/max-count, or
+// `default_max_count` without one. Errors name the file, the object and the
+// field; templates are checked further by WhatIf::CheckNodeTemplate.
+absl::StatusOr<std::vector<NodeTemplate>> ReadNodeTemplates(const std::string& path,
+                                                            int64_t default_max_count);
+
 // A node ScaleUp added, and the pods that went to it in the order placed.
 struct NewNode {
   std::string name;

@@ -321,7 +321,6 @@ TEST(WhatIfTest, ConcurrentQuestionsAnswerAsSerial) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
-
 // --- ScaleUp ---------------------------------------------------------------
 
 v1::Node NodeFromYaml(const std::string& yaml) {
@@ -341,8 +340,9 @@ NodeTemplate Template(const std::string& name, const std::string& cpu, const std
   t.name = name;
   t.node = NodeFromYaml(absl::StrCat(
       "apiVersion: v1\nkind: Node\nmetadata:\n  name: ignored\n  labels: {topology.kubernetes.io/"
-      "zone: zone-3, pool: ", name, "}\nstatus:\n  allocatable: {cpu: \"", cpu, "\", memory: ",
-      memory, ", pods: \"110\"}\n"));
+      "zone: zone-3, pool: ",
+      name, "}\nstatus:\n  allocatable: {cpu: \"", cpu, "\", memory: ", memory,
+      ", pods: \"110\"}\n"));
   t.max_count = max_count;
   return t;
 }
@@ -359,8 +359,8 @@ std::vector<std::string> Keys(const std::vector<Placement>& placements) {
 TEST(WhatIfScaleUpTest, GoldenOnSmallCluster) {
   std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
   ASSERT_NE(w, nullptr);
-  auto got = w->ScaleUp({}, {Template("m5", "8", "32Gi", 10), Template("huge", "64", "256Gi", 2)},
-                        {});
+  auto got =
+      w->ScaleUp({}, {Template("m5", "8", "32Gi", 10), Template("huge", "64", "256Gi", 2)}, {});
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(Keys(got->fit_existing),
             (std::vector<std::string>{"default/web-1@node-gpu", "default/with-init@node-b",
@@ -420,12 +420,12 @@ std::set<std::string> PlacedWithNodes(const std::string& cluster_path, const Nod
   std::string extra;
   for (int i = 1; i <= nodes; ++i) {
     const std::string name = absl::StrCat(t.name, "-", i);
-    absl::StrAppend(&extra, "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: ", name,
-                    "\n  labels: {kubernetes.io/hostname: ", name,
-                    ", topology.kubernetes.io/zone: zone-3, pool: ", t.name,
-                    "}\nstatus:\n  allocatable: {cpu: \"",
-                    t.node.status().allocatable().at("cpu").string(), "\", memory: ",
-                    t.node.status().allocatable().at("memory").string(), ", pods: \"110\"}\n");
+    absl::StrAppend(
+        &extra, "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: ", name,
+        "\n  labels: {kubernetes.io/hostname: ", name,
+        ", topology.kubernetes.io/zone: zone-3, pool: ", t.name,
+        "}\nstatus:\n  allocatable: {cpu: \"", t.node.status().allocatable().at("cpu").string(),
+        "\", memory: ", t.node.status().allocatable().at("memory").string(), ", pods: \"110\"}\n");
   }
   for (int i = 1; i <= pods; ++i) {
     std::string doc = pod_yaml;
@@ -436,11 +436,10 @@ std::set<std::string> PlacedWithNodes(const std::string& cluster_path, const Nod
   auto cluster = LoadContents({{cluster_path, Read(cluster_path)}, {"extra.yaml", extra}});
   EXPECT_TRUE(cluster.ok()) << cluster.status();
   std::vector<model::PodPtr>& pending = cluster->pending_pods;
-  pending.erase(std::remove_if(pending.begin(), pending.end(),
-                               [](const model::PodPtr& p) {
-                                 return p->name.rfind("probe-", 0) != 0;
-                               }),
-                pending.end());
+  pending.erase(
+      std::remove_if(pending.begin(), pending.end(),
+                     [](const model::PodPtr& p) { return p->name.rfind("probe-", 0) != 0; }),
+      pending.end());
   config::KubeSchedulerConfiguration config = scheduler::DefaultConfig();
   config.add_profiles()->mutable_plugins()->mutable_postfilter()->add_disabled()->set_name("*");
   SimOptions options;
@@ -500,10 +499,10 @@ TEST(WhatIfScaleUpTest, NodesNeededEqualsBruteForce) {
               static_cast<int64_t>(got->fit_existing.size()) + on_new);
     EXPECT_EQ(PlacedWithNodes(c.cluster, c.tmpl, static_cast<int>(t.nodes_needed), c.pod, c.pods),
               placed);
-    EXPECT_LT(PlacedWithNodes(c.cluster, c.tmpl, static_cast<int>(t.nodes_needed) - 1, c.pod,
-                              c.pods)
-                  .size(),
-              placed.size());
+    EXPECT_LT(
+        PlacedWithNodes(c.cluster, c.tmpl, static_cast<int>(t.nodes_needed) - 1, c.pod, c.pods)
+            .size(),
+        placed.size());
   }
 }
 
@@ -609,7 +608,6 @@ TEST(WhatIfScaleUpTest, BadTemplatesNameTheField) {
   }
 }
 
-
 // --- Drain -----------------------------------------------------------------
 
 std::vector<std::string> Lines(const std::vector<NodeDrain>& drains) {
@@ -618,8 +616,8 @@ std::vector<std::string> Lines(const std::vector<NodeDrain>& drains) {
     out.push_back(absl::StrCat(n.node, n.drainable ? " drainable" : " not drainable"));
     for (const DrainedPod& p : n.pods) {
       out.push_back(absl::StrCat("  ", p.pod, " ", ActionName(p.action),
-                                 p.node.empty() ? "" : " -> ", p.node,
-                                 p.reason.empty() ? "" : ": ", p.reason));
+                                 p.node.empty() ? "" : " -> ", p.node, p.reason.empty() ? "" : ": ",
+                                 p.reason));
     }
   }
   return out;
@@ -637,7 +635,8 @@ TEST(WhatIfDrainTest, GoldenOnDrainCluster) {
   const std::vector<Case> cases = {
       {{"node-3"},
        {},
-       {"node-3 drainable", "  default/web-c moved -> node-1", "  default/batch-1 moved -> node-1"}},
+       {"node-3 drainable", "  default/web-c moved -> node-1",
+        "  default/batch-1 moved -> node-1"}},
       {{"node-2", "node-3"},
        {},
        {"node-2 not drainable", "  default/web-b moved -> node-1",
@@ -682,9 +681,8 @@ TEST(WhatIfDrainTest, GoldenOnDrainCluster) {
 // rescheduler): each goes where Drain says, or fails with its message.
 TEST(WhatIfDrainTest, MovesEqualSimulateOnTheCordonedCluster) {
   const std::string path = "testdata/drain/cluster.yaml";
-  for (const std::vector<std::string>& nodes :
-       std::vector<std::vector<std::string>>{{"node-3"}, {"node-2", "node-3"}, {"node-2"},
-                                             {"node-1"}}) {
+  for (const std::vector<std::string>& nodes : std::vector<std::vector<std::string>>{
+           {"node-3"}, {"node-2", "node-3"}, {"node-2"}, {"node-1"}}) {
     SCOPED_TRACE(absl::StrJoin(nodes, ","));
     std::unique_ptr<WhatIf> w = Load(path);
     ASSERT_NE(w, nullptr);
