@@ -109,9 +109,12 @@ commands:
   serve     --listen=ADDR --cluster=F... [--config=F] [--tls-cert-file=F
             --tls-private-key-file=F [--client-ca-file=F]] [--max-pods-per-request=N]
             [--max-capacity=N] [--max-request-bytes=N] [--threads-per-request=N]
+            [--fork-ttl=5m] [--max-forks=100]
             the gRPC what-if service (api/service.proto: Place, Explain,
-            Capacity, ScaleUp, Drain), with grpc.health.v1 and server reflection; the --cluster
-            files are read again on SIGHUP; runs until SIGINT or SIGTERM
+            Capacity, ScaleUp, Drain), with grpc.health.v1 and server
+            reflection; a request may keep its fork (keep_fork) for --fork-ttl
+            and later ones build on it (fork_id); the --cluster files are read
+            again on SIGHUP; runs until SIGINT or SIGTERM
   apiserver --listen=127.0.0.1:PORT [--load=F]... [--kubeconfig-out=F]
             the in-memory API server, for trying Kestrel and kubectl without a
             cluster: loopback only (PORT 0: any free port), the objects of each
@@ -488,15 +491,34 @@ int Drain(const std::vector<std::string>& args) {
   return 0;
 }
 
+// --fork-ttl and --max-forks: how long and how many kept forks (keep_fork)
+// the service holds.
+absl::Status ForkFlags(const Flags& flags, service::ServiceOptions* options) {
+  if (flags.Has("fork-ttl")) {
+    const std::string v = flags.Get("fork-ttl");
+    if (!absl::ParseDuration(v, &options->fork_ttl) || options->fork_ttl <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --fork-ttl: \"", v, "\": want a positive duration (30s, 5m)"));
+    }
+  }
+  auto max_forks = flags.Int("max-forks", options->max_forks);
+  if (!max_forks.ok()) return max_forks.status();
+  if (*max_forks < 0 || *max_forks > (int64_t{1} << 31) - 1) {
+    return absl::InvalidArgumentError("flag --max-forks: must be >= 0");
+  }
+  options->max_forks = static_cast<int>(*max_forks);
+  return absl::OkStatus();
+}
+
 // The gRPC what-if service. SIGHUP reads the cluster files (and config)
 // again; a reload that fails keeps the cluster being served.
 int Serve(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(
-      args,
-      {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file", "client-ca-file",
-       "max-pods-per-request", "max-capacity", "max-request-bytes", "threads-per-request",
-       "alpha-annotations"},
-      {"cluster"});
+  auto flags =
+      Flags::Parse(args,
+                   {"listen", "cluster", "config", "tls-cert-file", "tls-private-key-file",
+                    "client-ca-file", "max-pods-per-request", "max-capacity", "max-request-bytes",
+                    "threads-per-request", "alpha-annotations", "fork-ttl", "max-forks"},
+                   {"cluster"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto listen = flags->Required("listen");
   if (!listen.ok()) return Fail(listen.status());
@@ -517,6 +539,7 @@ int Serve(const std::vector<std::string>& args) {
         "flags --max-pods-per-request, --max-capacity, --threads-per-request and "
         "--max-request-bytes: must be positive"));
   }
+  if (auto s = ForkFlags(*flags, &service_options); !s.ok()) return Fail(s);
   service_options.max_pods_per_request = static_cast<int>(*max_pods);
   service_options.max_capacity = *max_capacity;
   service_options.threads_per_request = static_cast<int>(*threads);

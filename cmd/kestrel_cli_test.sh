@@ -746,6 +746,9 @@ expect_input_error 'flag --nodes[1]: Not found: "node-9"'
 run serve --cluster="${CLUSTER}"
 expect_input_error 'flag --listen is required'
 
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --fork-ttl=soon
+expect_input_error 'flag --fork-ttl: "soon": want a positive duration (30s, 5m)'
+
 run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --client-ca-file=/ca.pem
 expect_input_error '--client-ca-file: needs --tls-cert-file and --tls-private-key-file'
 

@@ -11,8 +11,9 @@
 //   ASSIGN_OR_RETURN(RunningServer s, StartServer({.listen = "127.0.0.1:0"}, &service));
 //
 // Errors: INVALID_ARGUMENT naming the field for a bad request, UNAVAILABLE
-// before a cluster is loaded, DEADLINE_EXCEEDED (or CANCELLED) when the
-// client's deadline passes (or it cancels) between two pods.
+// before a cluster is loaded, NOT_FOUND for an unknown or expired fork_id,
+// RESOURCE_EXHAUSTED when keep_fork finds --max-forks forks kept, DEADLINE_EXCEEDED (or CANCELLED)
+// when the client's deadline passes (or it cancels) between two pods.
 //
 // Threading: thread-safe; gRPC calls it from many threads at once, and
 // SetBase may be called while requests run (they finish on the base they
@@ -29,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/service.grpc.pb.h"
+#include "sim/fork_store.h"
 #include "sim/whatif.h"
 
 namespace kestrel::service {
@@ -43,7 +45,10 @@ struct ServiceOptions {
   int64_t max_capacity = 100000;
   // Filter/score threads per request (answers do not depend on it).
   int threads_per_request = 1;
-  // The clock deadlines are compared with; tests replace it.
+  // Forks kept for keep_fork live this long; at most max_forks at once.
+  absl::Duration fork_ttl = absl::Minutes(5);
+  int max_forks = 100;
+  // The clock deadlines and fork expiry are measured on; tests replace it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
@@ -72,10 +77,20 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
   std::shared_ptr<const sim::WhatIf> base() const;
   sim::WhatIfOptions OptionsFor(grpc::ServerContext* context,
                                 const ::kestrel::v1::Options& options) const;
+  // The WhatIf a request asks (the fork's, for options.fork_id, else the
+  // loaded one) and its options; *kept receives the fork to keep when
+  // options.keep_fork.
+  grpc::Status Prepare(grpc::ServerContext* context, const ::kestrel::v1::Options& options,
+                       std::shared_ptr<const sim::WhatIf>* whatif, sim::WhatIfOptions* out,
+                       std::shared_ptr<const sim::KeptState>* kept);
+  // Keeps `kept` (when set) and writes its id.
+  grpc::Status KeepFork(const std::shared_ptr<const sim::WhatIf>& whatif,
+                        std::shared_ptr<const sim::KeptState> kept, std::string* fork_id);
 
   const ServiceOptions options_;
   mutable std::mutex mu_;
   std::shared_ptr<const sim::WhatIf> base_;  // guarded by mu_
+  sim::ForkStore forks_;
 };
 
 }  // namespace kestrel::service

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -338,6 +339,162 @@ TEST_F(ServiceTest, DrainReportsEachPod) {
   s = stub_->Drain(&bad_context, bad, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "nodes[0]: Not found: \"node-9\"");
+}
+
+// keep_fork returns a fork_id; a request naming it builds on the kept
+// state (the pods placed there are taken, a delta applies on top); it
+// expires after --fork-ttl (NOT_FOUND naming it), and --max-forks caps the
+// forks kept (RESOURCE_EXHAUSTED).
+TEST_F(ServiceTest, ForksAreKeptBuiltOnAndExpire) {
+  Stop();
+  auto offset = std::make_shared<std::atomic<int64_t>>(0);
+  ServiceOptions options;
+  options.fork_ttl = absl::Minutes(5);
+  options.max_forks = 2;
+  options.now = [offset] { return absl::Now() + absl::Seconds(offset->load()); };
+  Start(options, ServerOptions{});
+
+  pb::CapacityRequest capacity;
+  *capacity.mutable_template_() = WebPod("probe");
+  pb::CapacityResponse base_capacity;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->Capacity(&context, capacity, &base_capacity).ok());
+    EXPECT_EQ(base_capacity.fork_id(), "");
+  }
+
+  pb::PlaceRequest place;
+  for (int i = 0; i < 4; ++i) *place.add_pods() = WebPod(absl::StrCat("kept-", i), "1");
+  place.mutable_options()->set_keep_fork(true);
+  pb::PlaceResponse placed;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->Place(&context, place, &placed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string fork = placed.fork_id();
+  ASSERT_EQ(fork.size(), 32u);
+
+  // Built on: four 1-cpu pods took room for eight 500m copies.
+  capacity.mutable_options()->set_fork_id(fork);
+  pb::CapacityResponse on_fork;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->Capacity(&context, capacity, &on_fork);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(on_fork.count(), base_capacity.count() - 8);
+  // The same pods again on the fork are duplicates.
+  place.mutable_options()->set_keep_fork(false);
+  place.mutable_options()->set_fork_id(fork);
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->Place(&context, place, &placed);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "pods[0].metadata.name: Duplicate value: \"default/kept-0\"");
+  }
+  // A delta on top: a removed pod gives its room back.
+  capacity.mutable_options()->mutable_delta()->add_remove_pods("default/kept-0");
+  {
+    grpc::ClientContext context;
+    pb::CapacityResponse with_delta;
+    grpc::Status s = stub_->Capacity(&context, capacity, &with_delta);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(with_delta.count(), on_fork.count() + 2);
+  }
+  capacity.mutable_options()->clear_delta();
+
+  // The cap: a second fork fits, a third does not.
+  pb::DrainRequest drain;
+  drain.add_nodes("node-small");
+  drain.mutable_options()->set_keep_fork(true);
+  {
+    grpc::ClientContext context;
+    pb::DrainResponse response;
+    grpc::Status s = stub_->Drain(&context, drain, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.fork_id().size(), 32u);
+  }
+  {
+    grpc::ClientContext context;
+    pb::DrainResponse response;
+    grpc::Status s = stub_->Drain(&context, drain, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(s.error_message(), HasSubstr("keep_fork: 2 forks are kept"));
+  }
+  // ScaleUp keeps nothing.
+  pb::ScaleUpRequest scale;
+  *scale.add_node_templates() = NodeTemplate("m5", "8", 1);
+  scale.mutable_options()->set_keep_fork(true);
+  {
+    grpc::ClientContext context;
+    pb::ScaleUpResponse response;
+    grpc::Status s = stub_->ScaleUp(&context, scale, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("keep_fork: ScaleUp keeps no fork"));
+  }
+
+  // Expired after the TTL, and unknown ids: NOT_FOUND naming the id.
+  offset->store(5 * 60 + 1);
+  {
+    grpc::ClientContext context;
+    pb::CapacityResponse response;
+    grpc::Status s = stub_->Capacity(&context, capacity, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(s.error_message(), absl::StrCat("fork_id: Not found: \"", fork,
+                                              "\": no such fork, or it expired (forks live 5m)"));
+  }
+  capacity.mutable_options()->set_fork_id("no-such-fork");
+  {
+    grpc::ClientContext context;
+    pb::CapacityResponse response;
+    grpc::Status s = stub_->Capacity(&context, capacity, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(s.error_message(), HasSubstr("\"no-such-fork\""));
+  }
+}
+
+// A field this server does not know (a newer client's) is refused, naming
+// where it is, rather than dropped and the question answered without it.
+TEST_F(ServiceTest, UnknownFieldsAreRefused) {
+  pb::ScaleUpRequest scale;
+  *scale.add_node_templates() = NodeTemplate("m5", "8", 1);
+  *scale.add_node_templates() = NodeTemplate("big", "16", 1);
+  scale.mutable_node_templates(1)
+      ->GetReflection()
+      ->MutableUnknownFields(scale.mutable_node_templates(1))
+      ->AddVarint(42, 1);
+  {
+    grpc::ClientContext context;
+    pb::ScaleUpResponse response;
+    grpc::Status s = stub_->ScaleUp(&context, scale, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "node_templates[1]: Unknown field: number 42 (a field this server's protos do not "
+              "define)");
+  }
+  pb::PlaceRequest place;
+  *place.add_pods() = WebPod("a");
+  v1::Container* c = place.mutable_pods(0)->mutable_spec()->mutable_containers(0);
+  c->GetReflection()->MutableUnknownFields(c)->AddLengthDelimited(77, "x");
+  {
+    grpc::ClientContext context;
+    pb::PlaceResponse response;
+    grpc::Status s = stub_->Place(&context, place, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(),
+                HasSubstr("pods[0].spec.containers[0]: Unknown field: number 77"));
+  }
+  pb::DrainRequest drain;
+  drain.add_nodes("node-a");
+  drain.GetReflection()->MutableUnknownFields(&drain)->AddVarint(9, 1);
+  {
+    grpc::ClientContext context;
+    pb::DrainResponse response;
+    grpc::Status s = stub_->Drain(&context, drain, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("request: Unknown field: number 9"));
+  }
 }
 
 // Eight clients at once, each asking Place and Capacity several times with

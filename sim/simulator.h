@@ -169,6 +169,7 @@ class Host {
 
   scheduler::Scheduler& scheduler() { return *scheduler_; }
   cache::Cache& cache() { return cache_; }
+  const cache::Cache& cache() const { return cache_; }
   framework::Nominator& nominator() { return nominator_; }
   const std::vector<model::PdbPtr>& pdbs() const { return pdbs_; }
   const framework::PdbLister* pdb_lister() const { return &pdb_lister_; }

@@ -10,6 +10,7 @@
 #include "api/decode.h"
 #include "load/loader.h"
 #include "model/priority.h"
+#include "scheduler/cache/snapshot.h"
 
 namespace kestrel::sim {
 
@@ -44,14 +45,87 @@ absl::StatusOr<std::unique_ptr<Host>> WhatIf::Fork(const WhatIfOptions& options,
   SimOptions sim;
   sim.seed = options.seed;
   sim.threads = std::max(1, options.threads);
-  return Host::Fork(*base_, preemption ? config_ : no_preemption_config_, sim);
+  const Host* from = base_.get();
+  if (options.from != nullptr) {
+    // A state kept by another WhatIf refers to another interner.
+    if (options.from->owner_ != this) {
+      return absl::InvalidArgumentError("fork_id: the fork was made from another cluster");
+    }
+    from = options.from->host_.get();
+  }
+  auto fork = Host::Fork(*from, preemption ? config_ : no_preemption_config_, sim);
+  if (!fork.ok()) return fork.status();
+  if (absl::Status s = ApplyDelta(options.delta, **fork); !s.ok()) return s;
+  return fork;
 }
 
-absl::Status WhatIf::CheckUniquePods(const std::vector<model::PodPtr>& pods) const {
+absl::Status WhatIf::ApplyDelta(const ForkDelta& delta, Host& host) const {
+  for (size_t i = 0; i < delta.remove_pods.size(); ++i) {
+    model::PodPtr pod = host.cache().GetPod(delta.remove_pods[i]);
+    if (pod == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("delta.remove_pods[", i, "]: Not found: \"", delta.remove_pods[i], "\""));
+    }
+    if (absl::Status s = host.Delete(*pod); !s.ok()) return s;
+  }
+  for (size_t i = 0; i < delta.remove_nodes.size(); ++i) {
+    if (!host.RemoveNode(delta.remove_nodes[i]).ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("delta.remove_nodes[", i, "]: Not found: \"", delta.remove_nodes[i], "\""));
+    }
+  }
+  for (size_t i = 0; i < delta.add_nodes.size(); ++i) {
+    const std::string field = absl::StrCat("delta.add_nodes[", i, "]");
+    absl::StatusOr<model::NodePtr> node =
+        load::CompileNodeObject(delta.add_nodes[i], *cluster_.names, model::CompileOptions{});
+    if (!node.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", node.status().message()));
+    }
+    const std::string name = (*node)->name;
+    if (!host.AddNode(*std::move(node)).ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".metadata.name: Duplicate value: \"", name, "\""));
+    }
+  }
+  for (size_t i = 0; i < delta.add_pods.size(); ++i) {
+    const std::string field = absl::StrCat("delta.add_pods[", i, "]");
+    v1::Pod api = delta.add_pods[i];
+    if (api.spec().nodename().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".spec.nodeName: Required value: pods added to a fork are bound"));
+    }
+    const model::PriorityRequest request = model::PriorityRequest::FromSpec(api.spec());
+    absl::StatusOr<model::PodPtr> pod =
+        load::CompilePodObject(api, *cluster_.names, model::CompileOptions{});
+    if (!pod.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", pod.status().message()));
+    }
+    model::PodPtr resolved = load::ResolvePriority(cluster_.priority_classes, request,
+                                                   load::Admission::kAdmitted, *std::move(pod));
+    if (host.cache().GetPod(resolved->Key()) != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".metadata.name: Duplicate value: \"", resolved->Key(), "\""));
+    }
+    if (absl::Status s = host.cache().AddPod(std::move(resolved)); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void WhatIf::Keep(const WhatIfOptions& options, std::unique_ptr<Host> host) const {
+  if (options.keep == nullptr) return;
+  // Frozen, forks of it share its pods; nothing schedules into it again.
+  host->cache().Freeze();
+  options.keep->reset(new KeptState(this, std::move(host)));
+}
+
+absl::Status WhatIf::CheckUniquePods(const std::vector<model::PodPtr>& pods,
+                                     const Host& host) const {
   absl::flat_hash_set<std::string> keys;
   for (size_t i = 0; i < pods.size(); ++i) {
     const std::string key = pods[i]->Key();
-    if (!keys.insert(key).second || base_->cache().GetPod(key) != nullptr) {
+    if (!keys.insert(key).second || host.cache().GetPod(key) != nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("pods[", i, "].metadata.name: Duplicate value: \"", key, "\""));
     }
@@ -118,10 +192,10 @@ absl::StatusOr<std::vector<model::PodPtr>> WhatIf::CompilePodFile(
 
 absl::StatusOr<std::vector<Placement>> WhatIf::Place(const std::vector<model::PodPtr>& pods,
                                                      const WhatIfOptions& options) const {
-  if (absl::Status s = CheckUniquePods(pods); !s.ok()) return s;
   auto fork = Fork(options, options.preemption);
   if (!fork.ok()) return fork.status();
   Host& host = **fork;
+  if (absl::Status s = CheckUniquePods(pods, host); !s.ok()) return s;
   const std::vector<model::PodPtr> order = SchedulingOrder(pods);
   std::vector<Placement> out;
   out.reserve(order.size());
@@ -138,6 +212,7 @@ absl::StatusOr<std::vector<Placement>> WhatIf::Place(const std::vector<model::Po
     for (const model::PodPtr& v : r.victims) p.victims.push_back(v->Key());
     out.push_back(std::move(p));
   }
+  Keep(options, *std::move(fork));
   return out;
 }
 
@@ -145,7 +220,9 @@ absl::StatusOr<Explanation> WhatIf::Explain(const model::PodPtr& pod,
                                             const WhatIfOptions& options) const {
   auto fork = Fork(options, options.preemption);
   if (!fork.ok()) return fork.status();
-  return ExplainAndSelect(**fork, *pod);
+  absl::StatusOr<Explanation> out = ExplainAndSelect(**fork, *pod);
+  if (out.ok()) Keep(options, *std::move(fork));
+  return out;
 }
 
 absl::StatusOr<CapacityResult> WhatIf::Capacity(const model::PodPtr& pod, int64_t limit,
@@ -175,10 +252,11 @@ absl::StatusOr<CapacityResult> WhatIf::Capacity(const model::PodPtr& pod, int64_
     ++out.count;
     ++per_node[r.node];
   }
-  for (const model::NodePtr& n : cluster_.nodes) {
+  for (const model::NodePtr& n : host.nodes()) {
     auto it = per_node.find(n->name);
     if (it != per_node.end()) out.per_node.emplace_back(n->name, it->second);
   }
+  Keep(options, *std::move(fork));
   return out;
 }
 
@@ -249,7 +327,10 @@ absl::Status WhatIf::CheckNodeTemplate(const NodeTemplate& t, absl::string_view 
 absl::StatusOr<ScaleUpResult> WhatIf::ScaleUp(const std::vector<model::PodPtr>& pods,
                                               const std::vector<NodeTemplate>& templates,
                                               const WhatIfOptions& options) const {
-  if (absl::Status s = CheckUniquePods(pods); !s.ok()) return s;
+  if (options.keep != nullptr) {
+    return absl::InvalidArgumentError(
+        "keep_fork: ScaleUp keeps no fork: each template is evaluated on a fork of its own");
+  }
   if (templates.empty()) return absl::InvalidArgumentError("node_templates: Required value");
   absl::flat_hash_set<std::string> names;
   for (size_t i = 0; i < templates.size(); ++i) {
@@ -260,8 +341,7 @@ absl::StatusOr<ScaleUpResult> WhatIf::ScaleUp(const std::vector<model::PodPtr>& 
           absl::StrCat(field, ".name: Duplicate value: \"", templates[i].name, "\""));
     }
   }
-  const std::vector<model::PodPtr> order =
-      SchedulingOrder(pods.empty() ? cluster_.pending_pods : pods);
+  std::vector<model::PodPtr> order;
   ScaleUpResult out;
   absl::flat_hash_set<std::string> placed_by_some;
   for (size_t t = 0; t < templates.size(); ++t) {
@@ -269,6 +349,18 @@ absl::StatusOr<ScaleUpResult> WhatIf::ScaleUp(const std::vector<model::PodPtr>& 
     auto fork = Fork(options, /*preemption=*/false);
     if (!fork.ok()) return fork.status();
     Host& host = **fork;
+    if (t == 0) {
+      if (absl::Status s = CheckUniquePods(pods, host); !s.ok()) return s;
+      if (pods.empty()) {
+        // The cluster's pending pods, less those a kept fork has placed.
+        for (const model::PodPtr& p : cluster_.pending_pods) {
+          if (host.cache().GetPod(p->Key()) == nullptr) order.push_back(p);
+        }
+      } else {
+        order = pods;
+      }
+      order = SchedulingOrder(std::move(order));
+    }
     // The cluster as it is: the same on every fork, so recorded once.
     std::vector<model::PodPtr> remaining;
     for (const model::PodPtr& pod : order) {
@@ -361,13 +453,17 @@ const model::OwnerRef* ControllerOf(const model::Pod& pod) {
 absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::string>& nodes,
                                                      const DrainOptions& drain,
                                                      const WhatIfOptions& options) const {
+  auto fork = Fork(options, /*preemption=*/false);
+  if (!fork.ok()) return fork.status();
+  Host& host = **fork;
   absl::flat_hash_map<std::string, size_t> drained;  // node -> index in `out`
   std::vector<NodeDrain> out;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string field = absl::StrCat("nodes[", i, "]");
-    if (nodes[i].empty())
+    if (nodes[i].empty()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": Required value"));
-    const bool known = std::any_of(cluster_.nodes.begin(), cluster_.nodes.end(),
+    }
+    const bool known = std::any_of(host.nodes().begin(), host.nodes().end(),
                                    [&](const model::NodePtr& n) { return n->name == nodes[i]; });
     if (!known) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": Not found: \"", nodes[i], "\""));
@@ -379,19 +475,23 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
     out.push_back(NodeDrain{nodes[i], true, {}});
   }
   if (out.empty()) return absl::InvalidArgumentError("nodes: Required value");
-  auto fork = Fork(options, /*preemption=*/false);
-  if (!fork.ok()) return fork.status();
-  Host& host = **fork;
+  // The pods of each node, in the order the node took them (cluster order
+  // for the loaded cluster), before anything changes.
+  cache::Snapshot before;
+  host.cache().UpdateSnapshot(&before);
   // Cordon all first: no evicted pod may land on a node being drained.
-  for (const model::NodePtr& n : cluster_.nodes) {
+  const std::vector<model::NodePtr> all_nodes = host.nodes();
+  for (const model::NodePtr& n : all_nodes) {
     if (drained.count(n->name) == 0) continue;
     auto cordoned = std::make_shared<model::Node>(*n);
     cordoned->unschedulable = true;
     if (absl::Status s = host.UpdateNode(std::move(cordoned)); !s.ok()) return s;
   }
-  // Disruptions each budget still allows, spent as pods are evicted.
+  // Disruptions each budget still allows, spent as pods are evicted
+  // (evicting replaces the host's budgets with spent copies: keep these).
+  const std::vector<model::PdbPtr> pdbs = host.pdbs();
   absl::flat_hash_map<const model::PodDisruptionBudget*, int32_t> allowed;
-  for (const model::PdbPtr& pdb : cluster_.pdbs) allowed[pdb.get()] = pdb->disruptions_allowed;
+  for (const model::PdbPtr& pdb : pdbs) allowed[pdb.get()] = pdb->disruptions_allowed;
   struct Evicted {
     model::PodPtr pod;  // unbound, to schedule again
     size_t node;        // index in `out`
@@ -399,13 +499,14 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
   };
   std::vector<Evicted> evicted;
   for (NodeDrain& node : out) {
-    for (const model::PodPtr& pod : cluster_.bound_pods) {
-      if (pod->node_name != node.node) continue;
+    const framework::NodeInfo* info = before.Get(node.node);
+    if (info == nullptr) continue;
+    for (const model::PodPtr& pod : info->pods()) {
       DrainedPod d;
       d.pod = pod->Key();
       const model::OwnerRef* controller = ControllerOf(*pod);
       std::vector<const model::PodDisruptionBudget*> budgets;
-      for (const model::PdbPtr& pdb : cluster_.pdbs) {
+      for (const model::PdbPtr& pdb : pdbs) {
         if (pdb->Selects(*pod)) budgets.push_back(pdb.get());
       }
       if (pod->mirror) {
@@ -415,14 +516,16 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
         d.action = DrainedPod::Action::kStays;
         d.reason =
             absl::StrCat("DaemonSet pod: daemonset/", controller->name, " runs it on every node");
-      } else if (!pod->empty_dir_volumes.empty() && !drain.delete_local_data) {
-        d.action = DrainedPod::Action::kBlocked;
-        d.reason = absl::StrCat("pod with local storage: emptyDir volume \"",
-                                pod->empty_dir_volumes.front(),
-                                "\" would be lost (allow with delete_local_data)");
       } else if (controller == nullptr) {
+        // cluster-autoscaler's NotReplicated, in its words.
         d.action = DrainedPod::Action::kBlocked;
-        d.reason = "pod not replicated: it has no controller to recreate it";
+        d.reason = absl::StrCat(pod->Key(), " is not replicated");
+      } else if (!pod->empty_dir_volumes.empty() && !drain.delete_local_data) {
+        // cluster-autoscaler's LocalStorageRequested, in its words.
+        d.action = DrainedPod::Action::kBlocked;
+        d.reason =
+            absl::StrCat("pod with local storage present: ", pod->name, " (emptyDir volume \"",
+                         pod->empty_dir_volumes.front(), "\"; allow with delete_local_data)");
       } else if (budgets.size() > 1) {
         d.action = DrainedPod::Action::kBlocked;
         d.reason =
@@ -465,6 +568,7 @@ absl::StatusOr<std::vector<NodeDrain>> WhatIf::Drain(const std::vector<std::stri
       d.node = r.node;
     }
   }
+  Keep(options, *std::move(fork));
   return out;
 }
 

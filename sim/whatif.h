@@ -43,6 +43,42 @@ namespace kestrel::sim {
 // (DeadlineExceeded, Cancelled) stops the question, which answers it.
 using Interrupt = std::function<absl::Status()>;
 
+class WhatIf;
+
+// A cluster state a question left behind (WhatIfOptions::keep), for later
+// questions to start from (WhatIfOptions::from) instead of the loaded
+// cluster. Never changed once kept: every question on it works on a fork
+// of its own. Only the WhatIf that kept it may use it.
+class KeptState {
+ public:
+  KeptState(const KeptState&) = delete;
+  KeptState& operator=(const KeptState&) = delete;
+
+ private:
+  friend class WhatIf;
+  KeptState(const WhatIf* owner, std::unique_ptr<Host> host)
+      : owner_(owner), host_(std::move(host)) {}
+  const WhatIf* owner_;
+  std::unique_ptr<Host> host_;  // frozen
+};
+
+// Changes made to a question's fork before the question is asked, in this
+// order: pods removed, nodes removed, nodes added, pods added.
+struct ForkDelta {
+  // namespace/name of bound pods.
+  std::vector<std::string> remove_pods;
+  // Node names; their pods stay, on no node, as the scheduler's cache
+  // keeps them, until removed themselves.
+  std::vector<std::string> remove_nodes;
+  std::vector<::k8s::io::api::core::v1::Node> add_nodes;
+  // Bound pods (spec.nodeName set): running already, priority as admitted.
+  std::vector<::k8s::io::api::core::v1::Pod> add_pods;
+
+  bool empty() const {
+    return remove_pods.empty() && remove_nodes.empty() && add_nodes.empty() && add_pods.empty();
+  }
+};
+
 struct WhatIfOptions {
   // Ties between best nodes are broken by a random choice from this seed.
   uint64_t seed = 1;
@@ -54,6 +90,16 @@ struct WhatIfOptions {
   int threads = 1;
   // May be empty.
   Interrupt interrupt;
+  // Start from this state (kept by this WhatIf) instead of the loaded
+  // cluster; null: the loaded cluster.
+  std::shared_ptr<const KeptState> from;
+  // Applied to the fork before the question; errors name
+  // "delta.<field>[i]".
+  ForkDelta delta;
+  // Not null: the fork, as the question leaves it (Place's pods placed,
+  // Drain's nodes cordoned and pods moved, Capacity's copies placed), is
+  // kept here. ScaleUp keeps nothing (each template has its own fork).
+  std::shared_ptr<const KeptState>* keep = nullptr;
 };
 
 struct CapacityResult {
@@ -263,10 +309,11 @@ class WhatIf {
   // cluster-autoscaler's drain rules (GetPodsToMove) judge it:
   //   - a mirror pod (annotation kubernetes.io/config.mirror) or a pod a
   //     DaemonSet controls stays, and does not stop the drain;
-  //   - a pod with an emptyDir volume is blocked unless
-  //     `drain.delete_local_data`;
   //   - a pod without a controller (no ownerReference with controller:
-  //     true) is blocked: nothing would recreate it;
+  //     true) is blocked: nothing would recreate it ("<ns>/<name> is not
+  //     replicated", as cluster-autoscaler says);
+  //   - a pod with an emptyDir volume is blocked unless
+  //     `drain.delete_local_data` ("pod with local storage present: ...");
   //   - a pod whose eviction a PodDisruptionBudget would refuse (its
   //     disruptionsAllowed already spent by the evictions before it, all
   //     nodes counted together) is blocked, naming the budget; more than
@@ -274,7 +321,10 @@ class WhatIf {
   // The other pods are evicted (budgets spent), and then scheduled again,
   // without preemption, by priority then in that order, onto the nodes
   // left: moved to a node, or unplaced with the FitError. A node is
-  // drainable when none of its pods is blocked or unplaced.
+  // drainable when none of its pods is blocked or unplaced. Not modelled:
+  // cluster-autoscaler's safe-to-evict annotations, its kube-system rule
+  // (pods there without a budget block), and a controller that no longer
+  // exists.
   //
   // Errors: InvalidArgument naming nodes[i] for an empty, repeated or
   // unknown node.
@@ -284,13 +334,17 @@ class WhatIf {
 
  private:
   WhatIf() = default;
+  // A fork of options.from (or the base) with options.delta applied.
   absl::StatusOr<std::unique_ptr<Host>> Fork(const WhatIfOptions& options,
                                              bool preemption) const;
+  absl::Status ApplyDelta(const ForkDelta& delta, Host& host) const;
+  // Freezes `host` into *options.keep when asked to keep it.
+  void Keep(const WhatIfOptions& options, std::unique_ptr<Host> host) const;
   // Copy `index` (from 1) of template `t`, compiled.
   absl::StatusOr<model::NodePtr> TemplateNode(const NodeTemplate& t, int64_t index) const;
-  // InvalidArgument naming pods[i] when two pods, or a pod and a bound pod,
-  // share a namespace/name.
-  absl::Status CheckUniquePods(const std::vector<model::PodPtr>& pods) const;
+  // InvalidArgument naming pods[i] when two pods, or a pod and a bound pod
+  // of `host`, share a namespace/name.
+  absl::Status CheckUniquePods(const std::vector<model::PodPtr>& pods, const Host& host) const;
 
   Cluster cluster_;
   config::KubeSchedulerConfiguration config_;

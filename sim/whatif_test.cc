@@ -13,6 +13,7 @@
 #include "api/decode.h"
 #include "gtest/gtest.h"
 #include "scheduler/profile.h"
+#include "sim/fork_store.h"
 
 namespace kestrel::sim {
 namespace {
@@ -654,9 +655,9 @@ TEST(WhatIfDrainTest, GoldenOnDrainCluster) {
         "the node",
         "  default/web-a unplaced: 0/3 nodes are available: 1 node(s) were unschedulable, 2 "
         "Insufficient cpu.",
-        "  default/cache-0 blocked: pod with local storage: emptyDir volume \"scratch\" would be "
-        "lost (allow with delete_local_data)",
-        "  default/lone blocked: pod not replicated: it has no controller to recreate it"}},
+        "  default/cache-0 blocked: pod with local storage present: cache-0 (emptyDir volume "
+        "\"scratch\"; allow with delete_local_data)",
+        "  default/lone blocked: default/lone is not replicated"}},
       {{"node-1"},
        {.delete_local_data = true},
        {"node-1 not drainable",
@@ -666,7 +667,7 @@ TEST(WhatIfDrainTest, GoldenOnDrainCluster) {
         "  default/web-a unplaced: 0/3 nodes are available: 1 node(s) were unschedulable, 2 "
         "Insufficient cpu.",
         "  default/cache-0 moved -> node-3",
-        "  default/lone blocked: pod not replicated: it has no controller to recreate it"}},
+        "  default/lone blocked: default/lone is not replicated"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrJoin(c.nodes, ","));
@@ -762,6 +763,172 @@ TEST(WhatIfDrainTest, BudgetsAreSpentOnTheForkOnly) {
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_TRUE((*second)[0].drainable);
   EXPECT_EQ((*second)[0].pods[0].action, DrainedPod::Action::kMoved);
+}
+
+// --- Kept forks (fork_id) --------------------------------------------------
+
+// A kept Place is the start of the next question: its pods are there (a
+// second Place of the same name is a duplicate, Capacity counts less), and
+// the base is untouched.
+TEST(WhatIfForkTest, QuestionsBuildOnAKeptFork) {
+  std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  v1::Pod copy = PodFromYaml(kWebTemplate);
+  copy.mutable_metadata()->set_name("copy");
+  auto probe = w->CompilePod(copy, "template");
+  ASSERT_TRUE(probe.ok());
+  auto base_capacity = w->Capacity(*probe, 0, {});
+  ASSERT_TRUE(base_capacity.ok());
+
+  std::vector<model::PodPtr> pods = Copies(*w, kSmallWeb, 3);
+  std::shared_ptr<const KeptState> kept;
+  WhatIfOptions keep;
+  keep.keep = &kept;
+  auto placed = w->Place(pods, keep);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  ASSERT_NE(kept, nullptr);
+
+  WhatIfOptions from;
+  from.from = kept;
+  auto again = w->Place({pods[0]}, from);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(again.status().message(),
+            "pods[0].metadata.name: Duplicate value: \"default/probe-1\"");
+  auto capacity = w->Capacity(*probe, 0, from);
+  ASSERT_TRUE(capacity.ok()) << capacity.status();
+  // Three 1-cpu pods took the room of six 500m copies.
+  EXPECT_EQ(capacity->count, base_capacity->count - 6);
+  auto base_again = w->Capacity(*probe, 0, {});
+  ASSERT_TRUE(base_again.ok());
+  EXPECT_EQ(base_again->count, base_capacity->count);
+  // Building on the same kept fork twice gives the same answer: it is not
+  // changed by the questions asked on it.
+  auto capacity_again = w->Capacity(*probe, 0, from);
+  ASSERT_TRUE(capacity_again.ok());
+  EXPECT_EQ(capacity_again->count, capacity->count);
+  EXPECT_EQ(capacity_again->per_node, capacity->per_node);
+}
+
+// Deltas change the fork before the question: a node added takes copies,
+// a node removed takes none; bad deltas name the field.
+TEST(WhatIfForkTest, DeltasApplyBeforeTheQuestion) {
+  std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  auto probe = w->CompilePod(PodFromYaml(kWebTemplate), "template");
+  ASSERT_TRUE(probe.ok());
+  auto base = w->Capacity(*probe, 0, {});
+  ASSERT_TRUE(base.ok());
+
+  WhatIfOptions add;
+  add.delta.add_nodes.push_back(Template("extra", "4", "16Gi", 1).node);
+  add.delta.add_nodes.back().mutable_metadata()->set_name("extra-1");
+  auto more = w->Capacity(*probe, 0, add);
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ(more->count, base->count + 8);  // 4 cpu / 500m
+  ASSERT_FALSE(more->per_node.empty());
+  EXPECT_EQ(more->per_node.back(), (std::pair<std::string, int64_t>{"extra-1", 8}));
+
+  WhatIfOptions remove;
+  remove.delta.remove_nodes = {"node-b"};
+  remove.delta.remove_pods = {"default/db-0"};
+  auto fewer = w->Capacity(*probe, 0, remove);
+  ASSERT_TRUE(fewer.ok()) << fewer.status();
+  for (const auto& [node, count] : fewer->per_node) EXPECT_NE(node, "node-b");
+  EXPECT_LT(fewer->count, base->count);
+
+  WhatIfOptions bound;
+  v1::Pod running = PodFromYaml(kSmallWeb);
+  running.mutable_spec()->set_nodename("node-a");
+  bound.delta.add_pods.push_back(running);
+  auto less = w->Capacity(*probe, 0, bound);
+  ASSERT_TRUE(less.ok()) << less.status();
+  EXPECT_EQ(less->count, base->count - 2);  // the 1-cpu pod on node-a
+
+  struct Case {
+    ForkDelta delta;
+    std::string want;
+  };
+  std::vector<Case> cases(5);
+  cases[0].delta.remove_pods = {"default/nope"};
+  cases[0].want = "delta.remove_pods[0]: Not found: \"default/nope\"";
+  cases[1].delta.remove_nodes = {"node-a", "node-z"};
+  cases[1].want = "delta.remove_nodes[1]: Not found: \"node-z\"";
+  cases[2].delta.add_nodes = {
+      NodeFromYaml("apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n")};
+  cases[2].want = "delta.add_nodes[0].metadata.name: Duplicate value: \"node-a\"";
+  cases[3].delta.add_pods = {PodFromYaml(kSmallWeb)};
+  cases[3].want = "delta.add_pods[0].spec.nodeName: Required value";
+  running.mutable_metadata()->set_name("db-0");
+  cases[4].delta.add_pods = {running};
+  cases[4].want = "delta.add_pods[0].metadata.name: Duplicate value: \"default/db-0\"";
+  for (const Case& c : cases) {
+    WhatIfOptions o;
+    o.delta = c.delta;
+    auto got = w->Capacity(*probe, 0, o);
+    ASSERT_FALSE(got.ok()) << c.want;
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(got.status().message().find(c.want), std::string::npos) << got.status();
+  }
+}
+
+// A drain kept: the drained nodes stay cordoned for the next question.
+TEST(WhatIfForkTest, KeptDrainStaysCordoned) {
+  std::unique_ptr<WhatIf> w = Load("testdata/drain/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  std::shared_ptr<const KeptState> kept;
+  WhatIfOptions keep;
+  keep.keep = &kept;
+  auto drained = w->Drain({"node-3"}, {}, keep);
+  ASSERT_TRUE(drained.ok()) << drained.status();
+  ASSERT_NE(kept, nullptr);
+  WhatIfOptions from;
+  from.from = kept;
+  // node-3 is cordoned and empty now; draining node-1 with local data
+  // allowed sends cache-0 nowhere: node-1 is now full of node-3's pods.
+  auto next = w->Drain({"node-1"}, {.delete_local_data = true}, from);
+  ASSERT_TRUE(next.ok()) << next.status();
+  const NodeDrain& n = (*next)[0];
+  ASSERT_EQ(n.pods.size(), 7u);  // node-1's five and the two node-3 gave it
+  EXPECT_EQ(n.pods[3].pod, "default/cache-0");
+  EXPECT_EQ(n.pods[3].action, DrainedPod::Action::kUnplaced);
+  // ScaleUp keeps nothing.
+  auto scale = w->ScaleUp({}, {Template("p", "4", "4Gi", 1)}, keep);
+  EXPECT_EQ(scale.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ForkStoreTest, ExpiresUnknownAndCap) {
+  std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
+  ASSERT_NE(w, nullptr);
+  std::shared_ptr<const WhatIf> whatif = std::move(w);
+  absl::Time now = absl::FromUnixSeconds(1000);
+  ForkStore::Options options;
+  options.ttl = absl::Minutes(5);
+  options.max_forks = 2;
+  options.now = [&now] { return now; };
+  ForkStore store(options);
+  auto a = store.Put({whatif, nullptr});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->size(), 32u);
+  now += absl::Minutes(2);
+  auto b = store.Put({whatif, nullptr});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_NE(*a, *b);
+  auto c = store.Put({whatif, nullptr});
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(c.status().message(),
+            "keep_fork: 2 forks are kept, the most this server keeps; one expires 5m after it was "
+            "kept");
+  EXPECT_TRUE(store.Get(*a).ok());
+  now += absl::Minutes(3);  // a is 5 minutes old: gone; b lives on
+  auto gone = store.Get(*a);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(gone.status().message(),
+            absl::StrCat("fork_id: Not found: \"", *a,
+                         "\": no such fork, or it expired (forks live 5m)"));
+  EXPECT_TRUE(store.Get(*b).ok());
+  EXPECT_EQ(store.size(), 1u);
+  EXPECT_TRUE(store.Put({whatif, nullptr}).ok());  // room again
+  EXPECT_EQ(store.Get("0123").status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
