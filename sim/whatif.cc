@@ -344,39 +344,43 @@ absl::StatusOr<ScaleUpResult> WhatIf::ScaleUp(const std::vector<model::PodPtr>& 
   std::vector<model::PodPtr> order;
   ScaleUpResult out;
   absl::flat_hash_set<std::string> placed_by_some;
+  // The cluster as it is, once: the pods that fit it are placed on this
+  // fork, which every template's fork then copies.
+  auto existing = Fork(options, /*preemption=*/false);
+  if (!existing.ok()) return existing.status();
+  if (absl::Status s = CheckUniquePods(pods, **existing); !s.ok()) return s;
+  if (pods.empty()) {
+    // The cluster's pending pods, less those a kept fork has placed.
+    for (const model::PodPtr& p : cluster_.pending_pods) {
+      if ((*existing)->cache().GetPod(p->Key()) == nullptr) order.push_back(p);
+    }
+  } else {
+    order = pods;
+  }
+  order = SchedulingOrder(std::move(order));
+  std::vector<model::PodPtr> remaining;
+  for (const model::PodPtr& pod : order) {
+    if (options.interrupt) {
+      if (absl::Status s = options.interrupt(); !s.ok()) return s;
+    }
+    scheduler::ScheduleResult r = (*existing)->Schedule(pod);
+    if (r.node.empty()) {
+      remaining.push_back(pod);
+    } else {
+      Placement p;
+      p.pod = pod->Key();
+      p.node = r.node;
+      out.fit_existing.push_back(std::move(p));
+    }
+  }
+  SimOptions sim;
+  sim.seed = options.seed;
+  sim.threads = std::max(1, options.threads);
   for (size_t t = 0; t < templates.size(); ++t) {
     const NodeTemplate& tmpl = templates[t];
-    auto fork = Fork(options, /*preemption=*/false);
+    auto fork = Host::Fork(**existing, no_preemption_config_, sim);
     if (!fork.ok()) return fork.status();
     Host& host = **fork;
-    if (t == 0) {
-      if (absl::Status s = CheckUniquePods(pods, host); !s.ok()) return s;
-      if (pods.empty()) {
-        // The cluster's pending pods, less those a kept fork has placed.
-        for (const model::PodPtr& p : cluster_.pending_pods) {
-          if (host.cache().GetPod(p->Key()) == nullptr) order.push_back(p);
-        }
-      } else {
-        order = pods;
-      }
-      order = SchedulingOrder(std::move(order));
-    }
-    // The cluster as it is: the same on every fork, so recorded once.
-    std::vector<model::PodPtr> remaining;
-    for (const model::PodPtr& pod : order) {
-      if (options.interrupt) {
-        if (absl::Status s = options.interrupt(); !s.ok()) return s;
-      }
-      scheduler::ScheduleResult r = host.Schedule(pod);
-      if (r.node.empty()) {
-        remaining.push_back(pod);
-      } else if (t == 0) {
-        Placement p;
-        p.pod = pod->Key();
-        p.node = r.node;
-        out.fit_existing.push_back(std::move(p));
-      }
-    }
     TemplateScaleUp answer;
     answer.name = tmpl.name;
     absl::flat_hash_map<std::string, size_t> new_node_index;
