@@ -1,5 +1,6 @@
 // The what-if service's latency (issue 15's bars): Place of 1 and of 100
-// pods and Capacity up to 1,000 copies, through a real gRPC channel on
+// pods, Capacity up to 1,000 copies, and ScaleUp of 500 pending pods (a
+// nodeSelector only new nodes match) with 3 templates, through a real gRPC channel on
 // loopback, against a generated cluster (SchedulingBasic: every pod
 // requests cpu and memory). Prints p50/p99 per RPC with one client, and
 // requests/s with --clients concurrent clients.
@@ -139,14 +140,43 @@ int main(int argc, char** argv) {
     pb::CapacityResponse resp;
     return stub->Capacity(&ctx, capacity, &resp).ok() && resp.count() == 1000;
   };
+  // 500 pods of 1 cpu that only the templates' nodes (pool=new) take: 4,
+  // 8 and 16 cpu templates need 125, 63 and 32 nodes.
+  pb::ScaleUpRequest scaleup;
+  for (int i = 0; i < 500; ++i) {
+    v1::Pod pod = Pod(absl::StrCat("pending-", i));
+    (*pod.mutable_spec()->mutable_nodeselector())["pool"] = "new";
+    (*pod.mutable_spec()->mutable_containers(0)->mutable_resources()->mutable_requests())["cpu"]
+        .set_string("1");
+    *scaleup.add_pods() = pod;
+  }
+  for (const auto& [name, cpu] :
+       {std::pair<const char*, const char*>{"small", "4"}, {"medium", "8"}, {"large", "16"}}) {
+    pb::NodeTemplate* t = scaleup.add_node_templates();
+    t->set_name(name);
+    t->set_max_count(1000);
+    (*t->mutable_node()->mutable_metadata()->mutable_labels())["pool"] = "new";
+    auto& allocatable = *t->mutable_node()->mutable_status()->mutable_allocatable();
+    allocatable["cpu"].set_string(cpu);
+    allocatable["memory"].set_string("512Gi");
+    allocatable["pods"].set_string("110");
+  }
+  auto scaleup_call = [&] {
+    grpc::ClientContext ctx;
+    pb::ScaleUpResponse resp;
+    return stub->ScaleUp(&ctx, scaleup, &resp).ok() && resp.templates_size() == 3 &&
+           resp.templates(0).nodes_needed() == 125 && resp.no_template_size() == 0;
+  };
   const int n = absl::GetFlag(FLAGS_requests);
   Measure("Place 1 pod", n, place(one));
   Measure("Place 100 pods", n, place(hundred));
   Measure("Capacity (limit 1000)", std::max(1, n / 4), capacity_call);
+  Measure("ScaleUp 3x500", std::max(1, n / 20), scaleup_call);
   const int clients = absl::GetFlag(FLAGS_clients);
   Throughput("Place 1 pod", clients, std::max(1, n / clients), place(one));
   Throughput("Place 100 pods", clients, std::max(1, n / clients), place(hundred));
   Throughput("Capacity (limit 1000)", clients, std::max(1, n / 4 / clients), capacity_call);
+  Throughput("ScaleUp 3x500", clients, std::max(1, n / 20 / clients), scaleup_call);
   server->server->Shutdown();
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
@@ -31,6 +32,8 @@
 #include "rescheduler/rescheduler.h"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
+#include "service/server.h"
+#include "service/whatif_service.h"
 #include "sim/cluster.h"
 #include "sim/explain.h"
 #include "sim/generate.h"
@@ -95,13 +98,29 @@ commands:
             [--threads=N] [--output=text|json]
             how many more copies of the pod fit, scheduled one after another
             with the full profile and no preemption; per node; what stopped it
+  scaleup   --cluster=F --templates=NODES.yaml [--pods=F] [--max-count=10] [--config=F]
+            [--seed=N] [--threads=N] [--output=text|json]
+            which pods land if nodes of each template are added, and how many
+            nodes each template needs (each template on its own; no preemption):
+            the Nodes of --templates are the templates (annotation
+            kestrel.io/max-count caps each, else --max-count); without --pods,
+            the cluster's unbound pods
+  drain     --cluster=F --nodes=A,B [--delete-local-data] [--config=F] [--seed=N]
+            [--threads=N] [--output=text|json]
+            could the nodes be drained together: DaemonSet and mirror pods stay;
+            pods with emptyDir volumes (unless --delete-local-data), without a
+            controller, or whose PodDisruptionBudget allows no more disruption
+            block it; the rest are rescheduled onto the other nodes
   serve     --listen=ADDR (--cluster=F... | [--kubeconfig=F [--context=NAME]] [--master=URL])
             [--config=F] [--tls-cert-file=F --tls-private-key-file=F
             [--client-ca-file=F]] [--max-pods-per-request=N] [--max-capacity=N]
             [--max-request-bytes=N] [--threads-per-request=N]
+            [--fork-ttl=5m] [--max-forks=100]
             the gRPC what-if service (api/service.proto: Place, Explain,
-            Capacity), with grpc.health.v1 and server reflection; the --cluster
-            files are read again on SIGHUP; without --cluster, the cluster of
+            Capacity, ScaleUp, Drain), with grpc.health.v1 and server
+            reflection; a request may keep its fork (keep_fork) for --fork-ttl
+            and later ones build on it (fork_id); the --cluster files are read
+            again on SIGHUP; without --cluster, the cluster of
             --kubeconfig (else the config's clientConnection.kubeconfig, else
             the pod's service account), kept current by informers, NOT_SERVING
             until they have synced, every call authorized by TokenReview and
@@ -423,6 +442,91 @@ int Capacity(const std::vector<std::string>& args) {
   return 0;
 }
 
+int ScaleUp(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "templates", "pods", "max-count", "config", "seed",
+                                   "threads", "output", "alpha-annotations"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto cluster = flags->Required("cluster");
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto templates_file = flags->Required("templates");
+  if (!templates_file.ok()) return Fail(templates_file.status());
+  auto max_count = flags->Int("max-count", 10);
+  if (!max_count.ok()) return Fail(max_count.status());
+  if (*max_count < 1) return Fail(absl::InvalidArgumentError("flag --max-count: must be >= 1"));
+  auto options = WhatIfOptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto templates = sim::ReadNodeTemplates(*templates_file, *max_count);
+  if (!templates.ok()) return Fail(templates.status());
+  auto whatif = WhatIfFromFlags(*flags, {*cluster});
+  if (!whatif.ok()) return Fail(whatif.status());
+  std::vector<model::PodPtr> pods;
+  if (flags->Has("pods")) {
+    auto read = (*whatif)->CompilePodFile(flags->Get("pods"));
+    if (!read.ok()) return Fail(read.status());
+    pods = *std::move(read);
+  }
+  auto result = (*whatif)->ScaleUp(pods, *templates, *options);
+  if (!result.ok()) {
+    // Name the file the templates came from.
+    if (result.status().code() == absl::StatusCode::kInvalidArgument &&
+        absl::StartsWith(result.status().message(), "node_templates")) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat(*templates_file, ": ", result.status().message())));
+    }
+    return Fail(result.status());
+  }
+  std::cout << (flags->Get("output", "text") == "json" ? sim::ScaleUpJson(*result)
+                                                       : sim::ScaleUpText(*result));
+  return 0;
+}
+
+int Drain(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {"cluster", "nodes", "delete-local-data", "config", "seed",
+                                   "threads", "output", "alpha-annotations"});
+  if (!flags.ok()) return Usage(std::string(flags.status().message()));
+  if (auto s = CheckOutput(*flags); !s.ok()) return Fail(s);
+  auto cluster = flags->Required("cluster");
+  if (!cluster.ok()) return Fail(cluster.status());
+  auto nodes = flags->Required("nodes");
+  if (!nodes.ok()) return Fail(nodes.status());
+  auto local = BoolFlag(*flags, "delete-local-data", false);
+  if (!local.ok()) return Fail(local.status());
+  auto options = WhatIfOptionsFromFlags(*flags);
+  if (!options.ok()) return Fail(options.status());
+  auto whatif = WhatIfFromFlags(*flags, {*cluster});
+  if (!whatif.ok()) return Fail(whatif.status());
+  sim::DrainOptions drain;
+  drain.delete_local_data = *local;
+  auto result = (*whatif)->Drain(absl::StrSplit(*nodes, ','), drain, *options);
+  if (!result.ok()) {
+    return Fail(
+        absl::Status(result.status().code(), absl::StrCat("flag --", result.status().message())));
+  }
+  std::cout << (flags->Get("output", "text") == "json" ? sim::DrainJson(*result)
+                                                       : sim::DrainText(*result));
+  return 0;
+}
+
+// --fork-ttl and --max-forks: how long and how many kept forks (keep_fork)
+// the service holds.
+absl::Status ForkFlags(const Flags& flags, service::ServiceOptions* options) {
+  if (flags.Has("fork-ttl")) {
+    const std::string v = flags.Get("fork-ttl");
+    if (!absl::ParseDuration(v, &options->fork_ttl) || options->fork_ttl <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --fork-ttl: \"", v, "\": want a positive duration (30s, 5m)"));
+    }
+  }
+  auto max_forks = flags.Int("max-forks", options->max_forks);
+  if (!max_forks.ok()) return max_forks.status();
+  if (*max_forks < 0 || *max_forks > (int64_t{1} << 31) - 1) {
+    return absl::InvalidArgumentError("flag --max-forks: must be >= 0");
+  }
+  options->max_forks = static_cast<int>(*max_forks);
+  return absl::OkStatus();
+}
+
 // The API server --kubeconfig (and --context) names, else the config's
 // clientConnection.kubeconfig, else the pod's service account; --master
 // overrides the server's address, and alone is the address of a server
@@ -462,7 +566,7 @@ int Serve(const std::vector<std::string>& args) {
        "alpha-annotations", "kubeconfig", "master", "context", "authorization-always-allow-paths",
        "kube-api-qps", "kube-api-burst", "kube-api-content-type", "v",
        "authentication-token-webhook-cache-ttl", "authorization-webhook-cache-authorized-ttl",
-       "authorization-webhook-cache-unauthorized-ttl"},
+       "authorization-webhook-cache-unauthorized-ttl", "fork-ttl", "max-forks"},
       {"cluster"});
   if (!flags.ok()) return Usage(std::string(flags.status().message()));
   auto listen = flags->Required("listen");
@@ -508,6 +612,7 @@ int Serve(const std::vector<std::string>& args) {
         "flags --max-pods-per-request, --max-capacity, --threads-per-request and "
         "--max-request-bytes: must be positive"));
   }
+  if (auto s = ForkFlags(*flags, &service_options); !s.ok()) return Fail(s);
   service_options.max_pods_per_request = static_cast<int>(*max_pods);
   service_options.max_capacity = *max_capacity;
   service_options.threads_per_request = static_cast<int>(*threads);
@@ -859,6 +964,8 @@ int main(int argc, char** argv) {
   if (command == "generate") return kestrel::cmd::Generate(args);
   if (command == "place") return kestrel::cmd::Place(args);
   if (command == "capacity") return kestrel::cmd::Capacity(args);
+  if (command == "scaleup") return kestrel::cmd::ScaleUp(args);
+  if (command == "drain") return kestrel::cmd::Drain(args);
   if (command == "serve") return kestrel::cmd::Serve(args);
   if (command == "rescheduler") return kestrel::cmd::Rescheduler(args);
   if (command == "apiserver") return kestrel::cmd::ApiServer(args);

@@ -700,8 +700,54 @@ expect_lines "${OUT}" '"pod": "default/extra-1"' '"node": "node-gpu"' '"schedule
 run place --cluster="${CLUSTER}"
 expect_input_error 'flag --pods is required'
 
+# scaleup and drain (sim/whatif.h ScaleUp, Drain).
+run scaleup --cluster="${CLUSTER}" --templates="${SMALL}/node_templates.yaml"
+expect_status 0
+expect_lines "${OUT}" '^Fit existing nodes: 5$' '^Template m5: 0 nodes$' \
+  '^  unplaced default/big-batch: 0/6 nodes are available: 1 Too many pods, 1 node\(s\) were unschedulable, 5 Insufficient cpu\.$' \
+  '^Template huge: 1 node$' '^  huge-1: default/big-batch$' '^Fit no template: 0$'
+
+run scaleup --cluster="${CLUSTER}" --templates="${SMALL}/node_templates.yaml" --output=json
+expect_status 0
+expect_lines "${OUT}" '^      "nodesNeeded": 1,$' '^  "noTemplate": \[\]$'
+
+cat >"${TMP}/bad-templates.yaml" <<'YAML'
+apiVersion: v1
+kind: Node
+metadata: {name: m5, annotations: {kestrel.io/max-count: "many"}}
+YAML
+run scaleup --cluster="${CLUSTER}" --templates="${TMP}/bad-templates.yaml"
+expect_input_error "${TMP}/bad-templates.yaml: Node m5: metadata.annotations[kestrel.io/max-count]: Invalid value: \"many\": must be a positive integer"
+
+cat >"${TMP}/bad-templates.yaml" <<'YAML'
+apiVersion: v1
+kind: Node
+metadata: {name: M5}
+YAML
+run scaleup --cluster="${CLUSTER}" --templates="${TMP}/bad-templates.yaml"
+expect_input_error "${TMP}/bad-templates.yaml: node_templates[0].name: Invalid value: \"M5\""
+
+run scaleup --cluster="${CLUSTER}"
+expect_input_error 'flag --templates is required'
+
+DRAIN=testdata/drain/cluster.yaml
+run drain --cluster="${DRAIN}" --nodes=node-2,node-3
+expect_status 0
+expect_lines "${OUT}" '^node-2: not drainable$' '^  default/web-b  moved -> node-1$' \
+  '^  default/web-c  blocked: evicting it would violate PodDisruptionBudget default/web \(no disruption allowed\)$'
+
+run drain --cluster="${DRAIN}" --nodes=node-3 --output=json
+expect_status 0
+expect_lines "${OUT}" '^      "drainable": true,$' '^          "action": "moved",$'
+
+run drain --cluster="${DRAIN}" --nodes=node-1,node-9
+expect_input_error 'flag --nodes[1]: Not found: "node-9"'
+
 run serve --cluster="${CLUSTER}"
 expect_input_error 'flag --listen is required'
+
+run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --fork-ttl=soon
+expect_input_error 'flag --fork-ttl: "soon": want a positive duration (30s, 5m)'
 
 run serve --listen=127.0.0.1:0 --cluster="${CLUSTER}" --client-ca-file=/ca.pem
 expect_input_error '--client-ca-file: needs --tls-cert-file and --tls-private-key-file'

@@ -651,6 +651,9 @@ absl::StatusOr<PodPtr> CompilePod(const v1::Pod& api, Interner& names,
   pod->critical_annotation =
       options.alpha_annotations && meta.annotations().contains(kAlphaCriticalPodAnnotation);
   pod->mirror = meta.annotations().contains(kMirrorPodAnnotation);
+  for (const auto& v : spec.volumes()) {
+    if (v.volumesource().has_emptydir()) pod->empty_dir_volumes.push_back(v.name());
+  }
   if (spec.preemptionpolicy() == "Never") {
     pod->preemption_policy = PreemptionPolicy::kNever;
   } else if (!spec.preemptionpolicy().empty() && spec.preemptionpolicy() != "PreemptLowerPriority") {

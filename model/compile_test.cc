@@ -263,6 +263,20 @@ TEST(CompilePodTest, Defaults) {
   EXPECT_TRUE((*pod)->node_selector.empty());
 }
 
+// Drain flags pods with node-local data: only emptyDir volumes are kept.
+TEST(CompilePodTest, EmptyDirVolumes) {
+  Interner names;
+  absl::StatusOr<PodPtr> pod =
+      CompilePod(PodWithSpec("  containers: [{name: a}]\n"
+                             "  volumes:\n"
+                             "  - {name: scratch, emptyDir: {}}\n"
+                             "  - {name: conf, secret: {secretName: s}}\n"
+                             "  - {name: cache, emptyDir: {medium: Memory}}\n"),
+                 names);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  EXPECT_EQ((*pod)->empty_dir_volumes, (std::vector<std::string>{"scratch", "cache"}));
+}
+
 TEST(CompilePodTest, MissingNameIsAnError) {
   Interner names;
   v1::Pod api = PodWithSpec("  containers: [{name: a}]\n");

@@ -173,6 +173,10 @@ struct Pod {
   // Annotation kubernetes.io/config.mirror: the API server's copy of a
   // static pod the kubelet runs from a file; deleting it does nothing.
   bool mirror = false;
+  // spec.volumes that are emptyDir: node-local data an eviction loses
+  // (cluster-autoscaler's drain blocks on them, kubectl drain asks for
+  // --delete-emptydir-data).
+  std::vector<std::string> empty_dir_volumes;
   absl::Time creation_time = absl::InfinitePast();
   absl::Time start_time = absl::InfinitePast();
   bool terminating = false;  // deletionTimestamp set

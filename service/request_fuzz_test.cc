@@ -47,9 +47,34 @@ std::vector<std::string> Seeds() {
   capacity.set_limit(5);
   pb::ExplainRequest explain;
   *explain.mutable_pod() = Pod("e");
+  // A fork delta rides on options: a node added, a running pod bound to it.
+  pb::ForkDelta delta;
+  k8s::io::api::core::v1::Node* node = delta.add_add_nodes();
+  node->mutable_metadata()->set_name("n3");
+  (*node->mutable_status()->mutable_allocatable())["cpu"].set_string("2");
+  (*node->mutable_status()->mutable_allocatable())["pods"].set_string("10");
+  *delta.add_add_pods() = Pod("bound");
+  delta.mutable_add_pods(0)->mutable_spec()->set_nodename("n3");
+  delta.add_remove_pods("default/running");
+  *explain.mutable_options()->mutable_delta() = delta;
+  pb::ScaleUpRequest scaleup;
+  *scaleup.add_pods() = Pod("s");
+  pb::NodeTemplate* t = scaleup.add_node_templates();
+  t->set_name("pool");
+  t->set_max_count(3);
+  (*t->mutable_node()->mutable_status()->mutable_allocatable())["cpu"].set_string("1");
+  (*t->mutable_node()->mutable_status()->mutable_allocatable())["pods"].set_string("10");
+  *scaleup.mutable_options()->mutable_delta() = delta;
+  pb::DrainRequest drain;
+  drain.add_nodes("n1");
+  drain.set_delete_local_data(true);
+  *drain.mutable_options()->mutable_delta() = delta;
+  drain.mutable_options()->mutable_delta()->add_remove_nodes("n2");
   return {std::string(1, '\0') + place.SerializeAsString(),
           std::string(1, '\1') + capacity.SerializeAsString(),
-          std::string(1, '\2') + explain.SerializeAsString()};
+          std::string(1, '\2') + explain.SerializeAsString(),
+          std::string(1, '\3') + scaleup.SerializeAsString(),
+          std::string(1, '\4') + drain.SerializeAsString()};
 }
 
 void RunTarget(const std::string& input) {

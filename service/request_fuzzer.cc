@@ -1,11 +1,13 @@
 // A libFuzzer target for what the service does with a request's bytes:
-// protobuf decoding of PlaceRequest, CapacityRequest or ExplainRequest (the
-// first byte picks which), then compiling its pods and asking the question
-// on a small fixed cluster. Any input must end in an answer or an error
-// status, never a crash, a hang or a sanitizer report. Under Bazel (gcc)
+// protobuf decoding of PlaceRequest, CapacityRequest, ExplainRequest,
+// ScaleUpRequest or DrainRequest (the first byte picks which), then
+// compiling its pods and asking the question, with its options' fork delta,
+// on a small fixed cluster (a drain keeps its fork and asks Capacity on it). Any input must end in
+// an answer or an error status, never a crash, a hang or a sanitizer report. Under Bazel (gcc)
 // //service:request_fuzz_test runs it over seeds and their mutations; with
 // clang it builds as a fuzzer as api/FUZZING.md describes for the decoder.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,7 +63,18 @@ kestrel::sim::WhatIfOptions OptionsOf(const pb::Options& o) {
   kestrel::sim::WhatIfOptions out;
   out.seed = o.has_seed() ? o.seed() : 1;
   out.preemption = o.has_preemption() ? o.preemption() : true;
+  const pb::ForkDelta& d = o.delta();
+  out.delta.remove_pods.assign(d.remove_pods().begin(), d.remove_pods().end());
+  out.delta.remove_nodes.assign(d.remove_nodes().begin(), d.remove_nodes().end());
+  out.delta.add_nodes.assign(d.add_nodes().begin(), d.add_nodes().end());
+  out.delta.add_pods.assign(d.add_pods().begin(), d.add_pods().end());
   return out;
+}
+
+bool Bounded(const pb::Options& o) {
+  const pb::ForkDelta& d = o.delta();
+  return d.add_pods_size() + d.add_nodes_size() + d.remove_pods_size() + d.remove_nodes_size() <=
+         kMaxPods;
 }
 
 }  // namespace
@@ -71,10 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const kestrel::sim::WhatIf& base = Base();
   const char* bytes = reinterpret_cast<const char*>(data + 1);
   const int len = static_cast<int>(size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 5) {
     case 0: {
       pb::PlaceRequest r;
-      if (!r.ParseFromArray(bytes, len) || r.pods_size() > kMaxPods) return 0;
+      if (!r.ParseFromArray(bytes, len) || r.pods_size() > kMaxPods || !Bounded(r.options())) {
+        return 0;
+      }
       std::vector<kestrel::model::PodPtr> pods;
       for (int i = 0; i < r.pods_size(); ++i) {
         auto pod = base.CompilePod(r.pods(i), absl::StrCat("pods[", i, "]"));
@@ -86,19 +101,57 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1: {
       pb::CapacityRequest r;
-      if (!r.ParseFromArray(bytes, len) || !r.has_template_()) return 0;
+      if (!r.ParseFromArray(bytes, len) || !r.has_template_() || !Bounded(r.options())) return 0;
       auto pod = base.CompilePod(r.template_(), "template");
       if (!pod.ok()) return 0;
       const int64_t limit = r.limit() <= 0 || r.limit() > kMaxCopies ? kMaxCopies : r.limit();
       (void)base.Capacity(*pod, limit, OptionsOf(r.options()));
       return 0;
     }
-    default: {
+    case 2: {
       pb::ExplainRequest r;
-      if (!r.ParseFromArray(bytes, len) || !r.has_pod()) return 0;
+      if (!r.ParseFromArray(bytes, len) || !r.has_pod() || !Bounded(r.options())) return 0;
       auto pod = base.CompilePod(r.pod(), "pod");
       if (!pod.ok()) return 0;
       (void)base.Explain(*pod, OptionsOf(r.options()));
+      return 0;
+    }
+    case 3: {
+      pb::ScaleUpRequest r;
+      if (!r.ParseFromArray(bytes, len) || r.pods_size() > kMaxPods ||
+          r.node_templates_size() > 3 || !Bounded(r.options())) {
+        return 0;
+      }
+      std::vector<kestrel::model::PodPtr> pods;
+      for (int i = 0; i < r.pods_size(); ++i) {
+        auto pod = base.CompilePod(r.pods(i), absl::StrCat("pods[", i, "]"));
+        if (!pod.ok()) return 0;
+        pods.push_back(*std::move(pod));
+      }
+      std::vector<kestrel::sim::NodeTemplate> templates;
+      for (const pb::NodeTemplate& t : r.node_templates()) {
+        templates.push_back({t.name(), t.node(), std::min<int64_t>(t.max_count(), kMaxPods)});
+      }
+      (void)base.ScaleUp(pods, templates, OptionsOf(r.options()));
+      return 0;
+    }
+    default: {
+      pb::DrainRequest r;
+      if (!r.ParseFromArray(bytes, len) || !Bounded(r.options())) return 0;
+      kestrel::sim::WhatIfOptions options = OptionsOf(r.options());
+      std::shared_ptr<const kestrel::sim::KeptState> kept;
+      options.keep = &kept;
+      kestrel::sim::DrainOptions drain;
+      drain.delete_local_data = r.delete_local_data();
+      auto drained = base.Drain({r.nodes().begin(), r.nodes().end()}, drain, options);
+      if (!drained.ok() || kept == nullptr) return 0;
+      kestrel::sim::WhatIfOptions on_kept;
+      on_kept.from = kept;
+      auto probe =
+          base.CompilePod(r.options().delta().add_pods_size() > 0 ? r.options().delta().add_pods(0)
+                                                                  : ::k8s::io::api::core::v1::Pod(),
+                          "probe");
+      if (probe.ok()) (void)base.Capacity(*probe, kMaxCopies, on_kept);
       return 0;
     }
   }

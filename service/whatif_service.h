@@ -11,8 +11,9 @@
 //   ASSIGN_OR_RETURN(RunningServer s, StartServer({.listen = "127.0.0.1:0"}, &service));
 //
 // Errors: INVALID_ARGUMENT naming the field for a bad request, UNAVAILABLE
-// before a cluster is loaded, DEADLINE_EXCEEDED (or CANCELLED) when the
-// client's deadline passes (or it cancels) between two pods.
+// before a cluster is loaded, NOT_FOUND for an unknown or expired fork_id,
+// RESOURCE_EXHAUSTED when keep_fork finds --max-forks forks kept, DEADLINE_EXCEEDED (or CANCELLED)
+// when the client's deadline passes (or it cancels) between two pods.
 //
 // Threading: thread-safe; gRPC calls it from many threads at once, and
 // SetBase may be called while requests run (they finish on the base they
@@ -30,18 +31,25 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/service.grpc.pb.h"
+#include "sim/fork_store.h"
 #include "sim/whatif.h"
 
 namespace kestrel::service {
 
 struct ServiceOptions {
-  // Pods in one Place request.
+  // Pods in one Place or ScaleUp request.
   int max_pods_per_request = 10000;
+  // Templates in one ScaleUp request, and nodes one template may add.
+  int max_node_templates = 100;
+  int64_t max_template_nodes = 10000;
   // Copies one Capacity request may place; also its limit when it asks for 0.
   int64_t max_capacity = 100000;
   // Filter/score threads per request (answers do not depend on it).
   int threads_per_request = 1;
-  // The clock deadlines are compared with; tests replace it.
+  // Forks kept for keep_fork live this long; at most max_forks at once.
+  absl::Duration fork_ttl = absl::Minutes(5);
+  int max_forks = 100;
+  // The clock deadlines and fork expiry are measured on; tests replace it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Asked first by every RPC, with its full method name
   // ("/kestrel.v1.WhatIf/Place"); a status other than OK is the answer.
@@ -66,6 +74,10 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
   grpc::Status Capacity(grpc::ServerContext* context,
                         const ::kestrel::v1::CapacityRequest* request,
                         ::kestrel::v1::CapacityResponse* response) override;
+  grpc::Status ScaleUp(grpc::ServerContext* context, const ::kestrel::v1::ScaleUpRequest* request,
+                       ::kestrel::v1::ScaleUpResponse* response) override;
+  grpc::Status Drain(grpc::ServerContext* context, const ::kestrel::v1::DrainRequest* request,
+                     ::kestrel::v1::DrainResponse* response) override;
 
  private:
   std::shared_ptr<const sim::WhatIf> base() const;
@@ -73,10 +85,20 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
   grpc::Status Authorize(const grpc::ServerContext& context, absl::string_view rpc) const;
   sim::WhatIfOptions OptionsFor(grpc::ServerContext* context,
                                 const ::kestrel::v1::Options& options) const;
+  // The WhatIf a request asks (the fork's, for options.fork_id, else the
+  // loaded one) and its options; *kept receives the fork to keep when
+  // options.keep_fork.
+  grpc::Status Prepare(grpc::ServerContext* context, const ::kestrel::v1::Options& options,
+                       std::shared_ptr<const sim::WhatIf>* whatif, sim::WhatIfOptions* out,
+                       std::shared_ptr<const sim::KeptState>* kept);
+  // Keeps `kept` (when set) and writes its id.
+  grpc::Status KeepFork(const std::shared_ptr<const sim::WhatIf>& whatif,
+                        std::shared_ptr<const sim::KeptState> kept, std::string* fork_id);
 
   const ServiceOptions options_;
   mutable std::mutex mu_;
   std::shared_ptr<const sim::WhatIf> base_;  // guarded by mu_
+  sim::ForkStore forks_;
 };
 
 }  // namespace kestrel::service

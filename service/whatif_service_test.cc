@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/decode.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -65,8 +66,9 @@ class ServiceTest : public ::testing::Test {
   void SetUp() override { Start(ServiceOptions{}, ServerOptions{}); }
   void TearDown() override { Stop(); }
 
-  void Start(ServiceOptions service_options, ServerOptions server_options) {
-    auto cluster = sim::LoadFiles({kSmall});
+  void Start(ServiceOptions service_options, ServerOptions server_options,
+             const std::string& cluster_path = kSmall) {
+    auto cluster = sim::LoadFiles({cluster_path});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     auto whatif = sim::WhatIf::Create(*std::move(cluster), scheduler::DefaultConfig());
     ASSERT_TRUE(whatif.ok()) << whatif.status();
@@ -186,6 +188,313 @@ TEST_F(ServiceTest, CapacityCountsCopies) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.count(), 2);
   EXPECT_EQ(response.stopped_by(), "");
+}
+
+pb::NodeTemplate NodeTemplate(const std::string& name, const std::string& cpu, int64_t max_count) {
+  pb::NodeTemplate t;
+  t.set_name(name);
+  (*t.mutable_node()->mutable_metadata()->mutable_labels())["pool"] = name;
+  auto& allocatable = *t.mutable_node()->mutable_status()->mutable_allocatable();
+  allocatable["cpu"].set_string(cpu);
+  allocatable["memory"].set_string("256Gi");
+  allocatable["pods"].set_string("110");
+  t.set_max_count(max_count);
+  return t;
+}
+
+// With no pods, ScaleUp takes the cluster's pending pods: five fit as the
+// cluster is, big-batch (32 cpu) needs one 64-cpu node and fits no 8-cpu
+// node; the answer is sim::WhatIf::ScaleUp's.
+TEST_F(ServiceTest, ScaleUpOfThePendingPods) {
+  pb::ScaleUpRequest request;
+  *request.add_node_templates() = NodeTemplate("m5", "8", 10);
+  *request.add_node_templates() = NodeTemplate("huge", "64", 2);
+  pb::ScaleUpResponse response;
+  grpc::ClientContext context;
+  grpc::Status s = stub_->ScaleUp(&context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.fit_existing_size(), 5);
+  EXPECT_EQ(response.fit_existing(0).pod(), "default/web-1");
+  EXPECT_EQ(response.fit_existing(0).node(), "node-gpu");
+  ASSERT_EQ(response.templates_size(), 2);
+  EXPECT_EQ(response.templates(0).name(), "m5");
+  EXPECT_EQ(response.templates(0).nodes_needed(), 0);
+  ASSERT_EQ(response.templates(0).unplaced_size(), 1);
+  EXPECT_EQ(response.templates(0).unplaced(0).pod(), "default/big-batch");
+  EXPECT_EQ(response.templates(0).unplaced(0).message(),
+            "0/6 nodes are available: 1 Too many pods, 1 node(s) were unschedulable, 5 "
+            "Insufficient cpu.");
+  EXPECT_FALSE(response.templates(0).max_count_reached());
+  EXPECT_EQ(response.templates(1).nodes_needed(), 1);
+  ASSERT_EQ(response.templates(1).nodes_size(), 1);
+  EXPECT_EQ(response.templates(1).nodes(0).name(), "huge-1");
+  ASSERT_EQ(response.templates(1).nodes(0).pods_size(), 1);
+  EXPECT_EQ(response.templates(1).nodes(0).pods(0), "default/big-batch");
+  EXPECT_EQ(response.no_template_size(), 0);
+
+  // Pods of the request instead: of six 4-cpu pods the cluster takes two
+  // (node-b and node-gpu), one 8-cpu node two more, and max_count 1 leaves
+  // two for no template.
+  request.Clear();
+  for (int i = 1; i <= 6; ++i) *request.add_pods() = WebPod(absl::StrCat("big-", i), "4");
+  *request.add_node_templates() = NodeTemplate("m5", "8", 1);
+  grpc::ClientContext pods_context;
+  s = stub_->ScaleUp(&pods_context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.fit_existing_size(), 2);
+  ASSERT_EQ(response.templates_size(), 1);
+  EXPECT_EQ(response.templates(0).nodes_needed(), 1);
+  EXPECT_EQ(response.templates(0).nodes(0).pods_size(), 2);
+  EXPECT_TRUE(response.templates(0).max_count_reached());
+  EXPECT_EQ(response.templates(0).unplaced_size(), 2);
+  EXPECT_EQ(response.no_template_size(), 2);
+}
+
+TEST_F(ServiceTest, ScaleUpBadRequestsNameTheField) {
+  struct Case {
+    pb::ScaleUpRequest request;
+    std::string want;
+  };
+  std::vector<Case> cases;
+  cases.push_back({pb::ScaleUpRequest(), "node_templates: Required value"});
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "8", 0);
+    cases.push_back({r,
+                     "node_templates[0].max_count: Invalid value: 0: must be greater than or "
+                     "equal to 1"});
+  }
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "8", 1000000);
+    cases.push_back({r,
+                     "node_templates[0].max_count: Invalid value: 1000000: must be less than "
+                     "or equal to 10000"});
+  }
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "eight", 1);
+    cases.push_back({r, "node_templates[0].node: Node m5-1: status.allocatable"});
+  }
+  {
+    pb::ScaleUpRequest r;
+    *r.add_node_templates() = NodeTemplate("m5", "8", 1);
+    v1::Pod pod = WebPod("x");
+    pod.mutable_spec()->clear_containers();
+    *r.add_pods() = pod;
+    cases.push_back({r, "pods[0]: Pod default/x: spec.containers: Required value"});
+  }
+  for (const Case& c : cases) {
+    pb::ScaleUpResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ScaleUp(&context, c.request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.want;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.want));
+  }
+}
+
+// Drain of testdata/drain: the answers sim::WhatIf::Drain gives
+// (whatif_test checks them by hand and against Simulate).
+TEST_F(ServiceTest, DrainReportsEachPod) {
+  Stop();
+  Start(ServiceOptions{}, ServerOptions{}, "testdata/drain/cluster.yaml");
+  pb::DrainRequest request;
+  request.add_nodes("node-2");
+  request.add_nodes("node-3");
+  pb::DrainResponse response;
+  grpc::ClientContext context;
+  grpc::Status s = stub_->Drain(&context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.nodes_size(), 2);
+  EXPECT_EQ(response.nodes(0).node(), "node-2");
+  EXPECT_FALSE(response.nodes(0).drainable());
+  ASSERT_EQ(response.nodes(0).pods_size(), 2);
+  EXPECT_EQ(response.nodes(0).pods(0).pod(), "default/web-b");
+  EXPECT_EQ(response.nodes(0).pods(0).action(), "moved");
+  EXPECT_EQ(response.nodes(0).pods(0).node(), "node-1");
+  EXPECT_EQ(response.nodes(0).pods(1).action(), "unplaced");
+  EXPECT_EQ(response.nodes(0).pods(1).reason(),
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable.");
+  ASSERT_EQ(response.nodes(1).pods_size(), 2);
+  EXPECT_EQ(response.nodes(1).pods(0).action(), "blocked");
+  EXPECT_EQ(response.nodes(1).pods(0).reason(),
+            "evicting it would violate PodDisruptionBudget default/web (no disruption allowed)");
+
+  pb::DrainRequest one;
+  one.add_nodes("node-1");
+  one.set_delete_local_data(true);
+  grpc::ClientContext one_context;
+  s = stub_->Drain(&one_context, one, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.nodes_size(), 1);
+  ASSERT_EQ(response.nodes(0).pods_size(), 5);
+  EXPECT_EQ(response.nodes(0).pods(0).action(), "stays");
+  EXPECT_EQ(response.nodes(0).pods(3).pod(), "default/cache-0");
+  EXPECT_EQ(response.nodes(0).pods(3).action(), "moved");
+  EXPECT_EQ(response.nodes(0).pods(4).action(), "blocked");
+
+  pb::DrainRequest bad;
+  bad.add_nodes("node-9");
+  grpc::ClientContext bad_context;
+  s = stub_->Drain(&bad_context, bad, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "nodes[0]: Not found: \"node-9\"");
+}
+
+// keep_fork returns a fork_id; a request naming it builds on the kept
+// state (the pods placed there are taken, a delta applies on top); it
+// expires after --fork-ttl (NOT_FOUND naming it), and --max-forks caps the
+// forks kept (RESOURCE_EXHAUSTED).
+TEST_F(ServiceTest, ForksAreKeptBuiltOnAndExpire) {
+  Stop();
+  auto offset = std::make_shared<std::atomic<int64_t>>(0);
+  ServiceOptions options;
+  options.fork_ttl = absl::Minutes(5);
+  options.max_forks = 2;
+  options.now = [offset] { return absl::Now() + absl::Seconds(offset->load()); };
+  Start(options, ServerOptions{});
+
+  pb::CapacityRequest capacity;
+  *capacity.mutable_template_() = WebPod("probe");
+  pb::CapacityResponse base_capacity;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->Capacity(&context, capacity, &base_capacity).ok());
+    EXPECT_EQ(base_capacity.fork_id(), "");
+  }
+
+  pb::PlaceRequest place;
+  for (int i = 0; i < 4; ++i) *place.add_pods() = WebPod(absl::StrCat("kept-", i), "1");
+  place.mutable_options()->set_keep_fork(true);
+  pb::PlaceResponse placed;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->Place(&context, place, &placed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string fork = placed.fork_id();
+  ASSERT_EQ(fork.size(), 32u);
+
+  // Built on: four 1-cpu pods took room for eight 500m copies.
+  capacity.mutable_options()->set_fork_id(fork);
+  pb::CapacityResponse on_fork;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->Capacity(&context, capacity, &on_fork);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(on_fork.count(), base_capacity.count() - 8);
+  // The same pods again on the fork are duplicates.
+  place.mutable_options()->set_keep_fork(false);
+  place.mutable_options()->set_fork_id(fork);
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->Place(&context, place, &placed);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "pods[0].metadata.name: Duplicate value: \"default/kept-0\"");
+  }
+  // A delta on top: a removed pod gives its room back.
+  capacity.mutable_options()->mutable_delta()->add_remove_pods("default/kept-0");
+  {
+    grpc::ClientContext context;
+    pb::CapacityResponse with_delta;
+    grpc::Status s = stub_->Capacity(&context, capacity, &with_delta);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(with_delta.count(), on_fork.count() + 2);
+  }
+  capacity.mutable_options()->clear_delta();
+
+  // The cap: a second fork fits, a third does not.
+  pb::DrainRequest drain;
+  drain.add_nodes("node-small");
+  drain.mutable_options()->set_keep_fork(true);
+  {
+    grpc::ClientContext context;
+    pb::DrainResponse response;
+    grpc::Status s = stub_->Drain(&context, drain, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.fork_id().size(), 32u);
+  }
+  {
+    grpc::ClientContext context;
+    pb::DrainResponse response;
+    grpc::Status s = stub_->Drain(&context, drain, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(s.error_message(), HasSubstr("keep_fork: 2 forks are kept"));
+  }
+  // ScaleUp keeps nothing.
+  pb::ScaleUpRequest scale;
+  *scale.add_node_templates() = NodeTemplate("m5", "8", 1);
+  scale.mutable_options()->set_keep_fork(true);
+  {
+    grpc::ClientContext context;
+    pb::ScaleUpResponse response;
+    grpc::Status s = stub_->ScaleUp(&context, scale, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("keep_fork: ScaleUp keeps no fork"));
+  }
+
+  // Expired after the TTL, and unknown ids: NOT_FOUND naming the id.
+  offset->store(5 * 60 + 1);
+  {
+    grpc::ClientContext context;
+    pb::CapacityResponse response;
+    grpc::Status s = stub_->Capacity(&context, capacity, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(s.error_message(), absl::StrCat("fork_id: Not found: \"", fork,
+                                              "\": no such fork, or it expired (forks live 5m)"));
+  }
+  capacity.mutable_options()->set_fork_id("no-such-fork");
+  {
+    grpc::ClientContext context;
+    pb::CapacityResponse response;
+    grpc::Status s = stub_->Capacity(&context, capacity, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(s.error_message(), HasSubstr("\"no-such-fork\""));
+  }
+}
+
+// A field this server does not know (a newer client's) is refused, naming
+// where it is, rather than dropped and the question answered without it.
+TEST_F(ServiceTest, UnknownFieldsAreRefused) {
+  pb::ScaleUpRequest scale;
+  *scale.add_node_templates() = NodeTemplate("m5", "8", 1);
+  *scale.add_node_templates() = NodeTemplate("big", "16", 1);
+  scale.mutable_node_templates(1)
+      ->GetReflection()
+      ->MutableUnknownFields(scale.mutable_node_templates(1))
+      ->AddVarint(42, 1);
+  {
+    grpc::ClientContext context;
+    pb::ScaleUpResponse response;
+    grpc::Status s = stub_->ScaleUp(&context, scale, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "node_templates[1]: Unknown field: number 42 (a field this server's protos do not "
+              "define)");
+  }
+  pb::PlaceRequest place;
+  *place.add_pods() = WebPod("a");
+  v1::Container* c = place.mutable_pods(0)->mutable_spec()->mutable_containers(0);
+  c->GetReflection()->MutableUnknownFields(c)->AddLengthDelimited(77, "x");
+  {
+    grpc::ClientContext context;
+    pb::PlaceResponse response;
+    grpc::Status s = stub_->Place(&context, place, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(),
+                HasSubstr("pods[0].spec.containers[0]: Unknown field: number 77"));
+  }
+  pb::DrainRequest drain;
+  drain.add_nodes("node-a");
+  drain.GetReflection()->MutableUnknownFields(&drain)->AddVarint(9, 1);
+  {
+    grpc::ClientContext context;
+    pb::DrainResponse response;
+    grpc::Status s = stub_->Drain(&context, drain, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("request: Unknown field: number 9"));
+  }
 }
 
 // Eight clients at once, each asking Place and Capacity several times with

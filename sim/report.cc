@@ -312,4 +312,87 @@ std::string CapacityText(const CapacityResult& result) {
   return out;
 }
 
+namespace {
+
+nlohmann::ordered_json UnplacedJson(const std::vector<Unplaced>& pods) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const Unplaced& u : pods) out.push_back({{"pod", u.pod}, {"message", u.message}});
+  return out;
+}
+
+}  // namespace
+
+std::string ScaleUpJson(const ScaleUpResult& result) {
+  nlohmann::ordered_json fit = nlohmann::ordered_json::array();
+  for (const Placement& p : result.fit_existing) fit.push_back({{"pod", p.pod}, {"node", p.node}});
+  nlohmann::ordered_json templates = nlohmann::ordered_json::array();
+  for (const TemplateScaleUp& t : result.templates) {
+    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+    for (const NewNode& n : t.nodes) nodes.push_back({{"name", n.name}, {"pods", n.pods}});
+    templates.push_back({{"name", t.name},
+                         {"nodesNeeded", t.nodes_needed},
+                         {"maxCountReached", t.max_count_reached},
+                         {"nodes", std::move(nodes)},
+                         {"unplaced", UnplacedJson(t.unplaced)}});
+  }
+  nlohmann::ordered_json out = {{"fitExisting", std::move(fit)},
+                                {"templates", std::move(templates)},
+                                {"noTemplate", UnplacedJson(result.no_template)}};
+  return out.dump(2) + "\n";
+}
+
+std::string ScaleUpText(const ScaleUpResult& result) {
+  std::string out = absl::StrCat("Fit existing nodes: ", result.fit_existing.size(), "\n");
+  for (const Placement& p : result.fit_existing)
+    absl::StrAppend(&out, "  ", p.pod, "  -> ", p.node, "\n");
+  for (const TemplateScaleUp& t : result.templates) {
+    absl::StrAppend(&out, "\nTemplate ", t.name, ": ", t.nodes_needed,
+                    t.nodes_needed == 1 ? " node" : " nodes",
+                    t.max_count_reached ? " (max count reached)" : "", "\n");
+    for (const NewNode& n : t.nodes) {
+      absl::StrAppend(&out, "  ", n.name, ": ",
+                      n.pods.empty() ? "(no pods)" : absl::StrJoin(n.pods, ", "), "\n");
+    }
+    for (const Unplaced& u : t.unplaced) {
+      absl::StrAppend(&out, "  unplaced ", u.pod, ": ", u.message, "\n");
+    }
+  }
+  absl::StrAppend(&out, "\nFit no template: ", result.no_template.size(), "\n");
+  for (const Unplaced& u : result.no_template) {
+    absl::StrAppend(&out, "  ", u.pod, ": ", u.message, "\n");
+  }
+  return out;
+}
+
+std::string DrainJson(const std::vector<NodeDrain>& nodes) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const NodeDrain& n : nodes) {
+    nlohmann::ordered_json pods = nlohmann::ordered_json::array();
+    for (const DrainedPod& p : n.pods) {
+      nlohmann::ordered_json entry = {{"pod", p.pod},
+                                      {"action", std::string(ActionName(p.action))}};
+      if (!p.node.empty()) entry["node"] = p.node;
+      if (!p.reason.empty()) entry["reason"] = p.reason;
+      pods.push_back(std::move(entry));
+    }
+    list.push_back({{"node", n.node}, {"drainable", n.drainable}, {"pods", std::move(pods)}});
+  }
+  nlohmann::ordered_json out = {{"nodes", std::move(list)}};
+  return out.dump(2) + "\n";
+}
+
+std::string DrainText(const std::vector<NodeDrain>& nodes) {
+  std::string out;
+  for (const NodeDrain& n : nodes) {
+    absl::StrAppend(&out, n.node, n.drainable ? ": drainable" : ": not drainable", "\n");
+    for (const DrainedPod& p : n.pods) {
+      absl::StrAppend(&out, "  ", p.pod, "  ", ActionName(p.action));
+      if (!p.node.empty()) absl::StrAppend(&out, " -> ", p.node);
+      if (!p.reason.empty()) absl::StrAppend(&out, ": ", p.reason);
+      absl::StrAppend(&out, "\n");
+    }
+  }
+  return out;
+}
+
 }  // namespace kestrel::sim

@@ -33,6 +33,17 @@ std::string PlaceText(const std::vector<Placement>& placements);
 std::string CapacityJson(const CapacityResult& result);
 std::string CapacityText(const CapacityResult& result);
 
+// `kestrel scaleup`. JSON: {"fitExisting": [{"pod", "node"}], "templates":
+// [{"name", "nodesNeeded", "maxCountReached", "nodes": [{"name", "pods"}],
+// "unplaced": [{"pod", "message"}]}], "noTemplate": [{"pod", "message"}]}.
+std::string ScaleUpJson(const ScaleUpResult& result);
+std::string ScaleUpText(const ScaleUpResult& result);
+
+// `kestrel drain`. JSON: {"nodes": [{"node", "drainable", "pods": [{"pod",
+// "action", "node" (moved only), "reason" (when there is one)}]}]}.
+std::string DrainJson(const std::vector<NodeDrain>& nodes);
+std::string DrainText(const std::vector<NodeDrain>& nodes);
+
 }  // namespace kestrel::sim
 
 #endif  // KESTREL_SIM_REPORT_H_

@@ -178,6 +178,29 @@ absl::Status Host::UpdateNode(model::NodePtr node) {
   return absl::NotFoundError(absl::StrCat("nodes \"", node->name, "\" not found"));
 }
 
+absl::Status Host::AddNode(model::NodePtr node) {
+  for (const model::NodePtr& n : nodes_) {
+    if (n->name == node->name) {
+      return absl::AlreadyExistsError(absl::StrCat("nodes \"", node->name, "\" already exists"));
+    }
+  }
+  absl::Status s = cache_.AddNode(node);
+  if (!s.ok()) return s;
+  nodes_.push_back(std::move(node));
+  return absl::OkStatus();
+}
+
+absl::Status Host::RemoveNode(absl::string_view name) {
+  for (auto it = nodes_.begin(); it != nodes_.end(); ++it) {
+    if ((*it)->name != name) continue;
+    absl::Status s = cache_.RemoveNode(name);
+    if (!s.ok()) return s;
+    nodes_.erase(it);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat("nodes \"", name, "\" not found"));
+}
+
 namespace {
 
 // The simulated cluster as the rescheduler sees it.

@@ -172,9 +172,15 @@ class Host {
 
   // Replaces a node (the rescheduler's taints).
   absl::Status UpdateNode(model::NodePtr node);
+  // Adds a node after the others (the what-if service's scale-up); an
+  // existing name is AlreadyExists.
+  absl::Status AddNode(model::NodePtr node);
+  // Removes a node that holds no pods (a scale-up node that took none).
+  absl::Status RemoveNode(absl::string_view name);
 
   scheduler::Scheduler& scheduler() { return *scheduler_; }
   cache::Cache& cache() { return cache_; }
+  const cache::Cache& cache() const { return cache_; }
   framework::Nominator& nominator() { return nominator_; }
   const std::vector<model::PdbPtr>& pdbs() const { return pdbs_; }
   const framework::PdbLister* pdb_lister() const { return &pdb_lister_; }

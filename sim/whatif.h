@@ -44,6 +44,42 @@ namespace kestrel::sim {
 // (DeadlineExceeded, Cancelled) stops the question, which answers it.
 using Interrupt = std::function<absl::Status()>;
 
+class WhatIf;
+
+// A cluster state a question left behind (WhatIfOptions::keep), for later
+// questions to start from (WhatIfOptions::from) instead of the loaded
+// cluster. Never changed once kept: every question on it works on a fork
+// of its own. Only the WhatIf that kept it may use it.
+class KeptState {
+ public:
+  KeptState(const KeptState&) = delete;
+  KeptState& operator=(const KeptState&) = delete;
+
+ private:
+  friend class WhatIf;
+  KeptState(const WhatIf* owner, std::unique_ptr<Host> host)
+      : owner_(owner), host_(std::move(host)) {}
+  const WhatIf* owner_;
+  std::unique_ptr<Host> host_;  // frozen
+};
+
+// Changes made to a question's fork before the question is asked, in this
+// order: pods removed, nodes removed, nodes added, pods added.
+struct ForkDelta {
+  // namespace/name of bound pods.
+  std::vector<std::string> remove_pods;
+  // Node names; their pods stay, on no node, as the scheduler's cache
+  // keeps them, until removed themselves.
+  std::vector<std::string> remove_nodes;
+  std::vector<::k8s::io::api::core::v1::Node> add_nodes;
+  // Bound pods (spec.nodeName set): running already, priority as admitted.
+  std::vector<::k8s::io::api::core::v1::Pod> add_pods;
+
+  bool empty() const {
+    return remove_pods.empty() && remove_nodes.empty() && add_nodes.empty() && add_pods.empty();
+  }
+};
+
 struct WhatIfOptions {
   // Ties between best nodes are broken by a random choice from this seed.
   uint64_t seed = 1;
@@ -55,6 +91,16 @@ struct WhatIfOptions {
   int threads = 1;
   // May be empty.
   Interrupt interrupt;
+  // Start from this state (kept by this WhatIf) instead of the loaded
+  // cluster; null: the loaded cluster.
+  std::shared_ptr<const KeptState> from;
+  // Applied to the fork before the question; errors name
+  // "delta.<field>[i]".
+  ForkDelta delta;
+  // Not null: the fork, as the question leaves it (Place's pods placed,
+  // Drain's nodes cordoned and pods moved, Capacity's copies placed), is
+  // kept here. ScaleUp keeps nothing (each template has its own fork).
+  std::shared_ptr<const KeptState>* keep = nullptr;
 };
 
 struct CapacityResult {
@@ -66,6 +112,99 @@ struct CapacityResult {
   // Why the next copy did not fit: its FitError text (or the cycle's
   // error). Empty when `limit` copies fit.
   std::string stopped_by;
+};
+
+// One kind of node an autoscaler could add (a node group).
+struct NodeTemplate {
+  // New nodes are named <name>-<i>, i from 1.
+  std::string name;
+  // The node to copy: labels, taints, allocatable. Each copy gets its own
+  // name and the label kubernetes.io/hostname=<name>-<i>.
+  ::k8s::io::api::core::v1::Node node;
+  // At most this many nodes are added (>= 1).
+  int64_t max_count = 1;
+};
+
+// The annotation of a template Node (ReadNodeTemplates) that sets its
+// max_count.
+inline constexpr char kMaxCountAnnotation[] = "kestrel.io/max-count";
+
+// ReadNodeTemplates()
+//
+// `kestrel scaleup --templates`: every object of the file (a List, a YAML
+// stream, or JSON) is a Node, the template named by its metadata.name, with
+// max_count from its annotation kestrel.io/max-count, or
+// `default_max_count` without one. Errors name the file, the object and the
+// field; templates are checked further by WhatIf::CheckNodeTemplate.
+absl::StatusOr<std::vector<NodeTemplate>> ReadNodeTemplates(const std::string& path,
+                                                            int64_t default_max_count);
+
+// A node ScaleUp added, and the pods that went to it in the order placed.
+struct NewNode {
+  std::string name;
+  std::vector<std::string> pods;  // namespace/name
+};
+
+// A pod a template does not place, and why.
+struct Unplaced {
+  std::string pod;      // namespace/name
+  std::string message;  // the FitError of its last attempt
+};
+
+// One template's answer, on a fork of its own.
+struct TemplateScaleUp {
+  std::string name;
+  // Nodes added (nodes.size()); <= max_count.
+  int64_t nodes_needed = 0;
+  std::vector<NewNode> nodes;
+  // Pods that fit no existing node and that this template does not place,
+  // in scheduling order; with `max_count_reached` false, none of them fits
+  // an empty node of this template either.
+  std::vector<Unplaced> unplaced;
+  bool max_count_reached = false;
+};
+
+struct ScaleUpResult {
+  // Pods that fit the cluster as it is, with their nodes (no node is added
+  // for them), in scheduling order.
+  std::vector<Placement> fit_existing;
+  // One per template, in request order.
+  std::vector<TemplateScaleUp> templates;
+  // Pods no template places, in scheduling order, with the message of the
+  // first template's last attempt.
+  std::vector<Unplaced> no_template;
+};
+
+struct DrainOptions {
+  // Evict pods with emptyDir volumes too (kubectl drain
+  // --delete-emptydir-data, cluster-autoscaler
+  // --skip-nodes-with-local-storage=false); off: they block the drain.
+  bool delete_local_data = false;
+};
+
+// What a drain does with one pod of a drained node.
+struct DrainedPod {
+  enum class Action {
+    kMoved,     // evicted and placed on `node`
+    kUnplaced,  // evicted, and fits no other node: `reason` is the FitError
+    kStays,     // not evicted: a DaemonSet or mirror pod (`reason`)
+    kBlocked,   // may not be evicted (`reason`): the node is not drainable
+  };
+  std::string pod;  // namespace/name
+  Action action = Action::kMoved;
+  std::string node;
+  std::string reason;
+};
+
+// "moved", "unplaced", "stays", "blocked".
+absl::string_view ActionName(DrainedPod::Action action);
+
+struct NodeDrain {
+  std::string node;
+  // Every pod is moved or stays.
+  bool drainable = false;
+  // The node's pods in cluster order.
+  std::vector<DrainedPod> pods;
 };
 
 class WhatIf {
@@ -141,6 +280,69 @@ class WhatIf {
   absl::StatusOr<CapacityResult> Capacity(const model::PodPtr& pod, int64_t limit,
                                           const WhatIfOptions& options) const;
 
+  // CheckNodeTemplate()
+  //
+  // InvalidArgument naming `field` ("node_templates[1]") and the problem
+  // when `t` could not be scaled up: no name, a name that is not a DNS
+  // label, max_count < 1, a node that does not compile.
+  absl::Status CheckNodeTemplate(const NodeTemplate& t, absl::string_view field) const;
+
+  // ScaleUp()
+  //
+  // The cluster-autoscaler's question, answered by scheduling for real:
+  // which of `pods` (empty: the cluster's pending pods) fit once nodes of a
+  // template are added, and how many nodes that takes. Pods are taken in
+  // the simulator's order (priority, then request order) and never preempt.
+  //
+  // Each template is evaluated on a fork of its own, independently of the
+  // others (the options an autoscaler's expander compares). On it, every
+  // pod is first scheduled on the cluster as it is; those that fit are
+  // `fit_existing` (the same for every template). Then, as
+  // cluster-autoscaler's binpacking estimator, each remaining pod is
+  // scheduled again on the cluster with the nodes added so far; when it
+  // does not fit and fewer than max_count nodes were added, one more node
+  // of the template is added and the pod scheduled once more; if it still
+  // does not fit, that node is removed again (the pod fits no new node)
+  // and the pod is unplaced. A pod may land on any node, old or new; new
+  // nodes are listed with the pods they took.
+  //
+  // Errors: InvalidArgument for a duplicate pod (as Place), a bad template
+  // (CheckNodeTemplate), or a new node's name that an existing node has.
+  absl::StatusOr<ScaleUpResult> ScaleUp(const std::vector<model::PodPtr>& pods,
+                                        const std::vector<NodeTemplate>& templates,
+                                        const WhatIfOptions& options) const;
+
+  // Drain()
+  //
+  // Could `nodes` be drained together? On one fork every named node is
+  // cordoned at once; each of their pods, node by node in request order
+  // and pods in cluster order, is then judged as kubectl drain and
+  // cluster-autoscaler's drain rules (GetPodsToMove) judge it:
+  //   - a mirror pod (annotation kubernetes.io/config.mirror) or a pod a
+  //     DaemonSet controls stays, and does not stop the drain;
+  //   - a pod without a controller (no ownerReference with controller:
+  //     true) is blocked: nothing would recreate it ("<ns>/<name> is not
+  //     replicated", as cluster-autoscaler says);
+  //   - a pod with an emptyDir volume is blocked unless
+  //     `drain.delete_local_data` ("pod with local storage present: ...");
+  //   - a pod whose eviction a PodDisruptionBudget would refuse (its
+  //     disruptionsAllowed already spent by the evictions before it, all
+  //     nodes counted together) is blocked, naming the budget; more than
+  //     one budget selecting the pod blocks it too, as the eviction API.
+  // The other pods are evicted (budgets spent), and then scheduled again,
+  // without preemption, by priority then in that order, onto the nodes
+  // left: moved to a node, or unplaced with the FitError. A node is
+  // drainable when none of its pods is blocked or unplaced. Not modelled:
+  // cluster-autoscaler's safe-to-evict annotations, its kube-system rule
+  // (pods there without a budget block), and a controller that no longer
+  // exists.
+  //
+  // Errors: InvalidArgument naming nodes[i] for an empty, repeated or
+  // unknown node.
+  absl::StatusOr<std::vector<NodeDrain>> Drain(const std::vector<std::string>& nodes,
+                                               const DrainOptions& drain,
+                                               const WhatIfOptions& options) const;
+
  private:
   WhatIf() = default;
   // Create's and CreateFromCache's shared part: `make_base` builds base_.
@@ -148,8 +350,17 @@ class WhatIf {
       Cluster cluster, config::KubeSchedulerConfiguration config,
       const std::function<absl::StatusOr<std::unique_ptr<Host>>(const WhatIf&, const SimOptions&)>&
           make_base);
+  // A fork of options.from (or the base) with options.delta applied.
   absl::StatusOr<std::unique_ptr<Host>> Fork(const WhatIfOptions& options,
                                              bool preemption) const;
+  absl::Status ApplyDelta(const ForkDelta& delta, Host& host) const;
+  // Freezes `host` into *options.keep when asked to keep it.
+  void Keep(const WhatIfOptions& options, std::unique_ptr<Host> host) const;
+  // Copy `index` (from 1) of template `t`, compiled.
+  absl::StatusOr<model::NodePtr> TemplateNode(const NodeTemplate& t, int64_t index) const;
+  // InvalidArgument naming pods[i] when two pods, or a pod and a bound pod
+  // of `host`, share a namespace/name.
+  absl::Status CheckUniquePods(const std::vector<model::PodPtr>& pods, const Host& host) const;
 
   Cluster cluster_;
   config::KubeSchedulerConfiguration config_;

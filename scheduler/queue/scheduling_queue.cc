@@ -95,7 +95,7 @@ bool IsPodUpdated(const model::Pod* old_pod, const model::Pod& new_pod) {
   const model::Pod& b = new_pod;
   // A field added to model::Pod must be compared here too (or listed as
   // status): this stops the build until someone decides which.
-  static_assert(sizeof(model::Pod) == 744,
+  static_assert(sizeof(model::Pod) == 768,
                 "model::Pod changed: update IsPodUpdated, then this size");
   // Not compared, as upstream strips the status: nominated_node_name
   // (status.nominatedNodeName) and start_time (status.startTime).
@@ -105,11 +105,11 @@ bool IsPodUpdated(const model::Pod* old_pod, const model::Pod& new_pod) {
            a.priority == b.priority && a.preemption_policy == b.preemption_policy &&
            a.priority_class_name == b.priority_class_name &&
            a.critical_annotation == b.critical_annotation && a.mirror == b.mirror &&
-           a.creation_time == b.creation_time && a.terminating == b.terminating &&
-           a.requests == b.requests && a.non_zero_milli_cpu == b.non_zero_milli_cpu &&
-           a.non_zero_memory == b.non_zero_memory && Eq(a.host_ports, b.host_ports) &&
-           a.images == b.images && Eq(a.tolerations, b.tolerations) &&
-           Eq(a.node_selector, b.node_selector) &&
+           a.empty_dir_volumes == b.empty_dir_volumes && a.creation_time == b.creation_time &&
+           a.terminating == b.terminating && a.requests == b.requests &&
+           a.non_zero_milli_cpu == b.non_zero_milli_cpu && a.non_zero_memory == b.non_zero_memory &&
+           Eq(a.host_ports, b.host_ports) && a.images == b.images &&
+           Eq(a.tolerations, b.tolerations) && Eq(a.node_selector, b.node_selector) &&
            Eq(a.required_node_affinity, b.required_node_affinity) &&
            Eq(a.preferred_node_affinity, b.preferred_node_affinity) &&
            Eq(a.required_affinity, b.required_affinity) &&
