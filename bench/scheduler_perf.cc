@@ -7,16 +7,19 @@
 //
 //   bazel run -c opt //bench:scheduler_perf -- [--workload=ROW] [--runs=3]
 //       [--threads=N] [--nodes=N --init-pods=N --pods=N] [--incremental=false]
-//       [--format=yaml|json|protobuf] [--list]
+//       [--format=yaml|json|protobuf] [--memory] [--list]
 //
 // One row per workload and size: pods/s (median of the runs), p50/p99
 // per-pod latency and the seconds loading took (decode, default, compile;
 // not generating) of the median run, peak RSS of the process so far (rows
 // run in the order of --list, the 50,000-node ones last), upstream's
 // threshold ("-" where upstream has none). --list prints the rows and
-// sizes; --workload=ROW runs one row, named as --list names it.
+// sizes; --workload=ROW runs one row, named as --list names it. --memory
+// adds a line per run: the resident set once the cluster is loaded and
+// after the last pod, to tell the per-node and per-pod costs apart.
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -87,6 +90,8 @@ std::string Threshold(int pods_per_second) {
 
 struct RunResult {
   double load_seconds = 0;
+  double rss_loaded_mib = 0;     // after loading, the text released
+  double rss_scheduled_mib = 0;  // after the last measured pod
   double pods_per_second = 0;
   double p50_us = 0;
   double p99_us = 0;
@@ -97,6 +102,16 @@ double PeakRssMiB() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;
+}
+
+// The resident set now (VmRSS), in MiB; 0 where /proc cannot be read.
+double CurrentRssMiB() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  long pages = 0, resident = 0;
+  const int read = std::fscanf(f, "%ld %ld", &pages, &resident);
+  std::fclose(f);
+  return read == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024.0) / 1024.0 : 0;
 }
 
 const char* Extension(sim::OutputFormat format) {
@@ -145,6 +160,7 @@ bool RunOnce(const Workload& w, uint64_t seed, int threads, bool incremental,
     std::cerr << w.name << ": no pods to schedule\n";
     return false;
   }
+  out->rss_loaded_mib = CurrentRssMiB();
   std::vector<double> latencies;
   latencies.reserve(cluster->pending_pods.size());
   const absl::Time start = absl::Now();
@@ -156,6 +172,7 @@ bool RunOnce(const Workload& w, uint64_t seed, int threads, bool incremental,
     if (!r.node.empty()) ++out->scheduled;
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  out->rss_scheduled_mib = CurrentRssMiB();
   std::sort(latencies.begin(), latencies.end());
   out->pods_per_second = latencies.size() / seconds;
   out->p50_us = latencies[latencies.size() / 2];
@@ -168,6 +185,7 @@ int Main(int argc, char** argv) {
   bool list = false;
   int runs = 3, threads = 0, nodes = 0, init_pods = -1, pods = 0;
   bool incremental = true;
+  bool memory = false;
   sim::OutputFormat format = sim::OutputFormat::kYaml;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -185,6 +203,8 @@ int Main(int argc, char** argv) {
         return 2;
       }
       format = *f;
+    } else if (arg == "--memory") {
+      memory = true;
     } else if (arg == "--list") {
       list = true;
     } else if (arg == "--incremental=false" || arg == "--incremental=true") {
@@ -227,6 +247,11 @@ int Main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) {
       RunResult res;
       if (!RunOnce(w, 1, threads, incremental, format, &res)) return 1;
+      if (memory) {
+        std::printf("# %s run %d: rss %.0f MiB loaded (host created, text released), "
+                    "%.0f MiB after scheduling, %.0f MiB peak so far\n",
+                    w.row, r + 1, res.rss_loaded_mib, res.rss_scheduled_mib, PeakRssMiB());
+      }
       results.push_back(res);
     }
     std::sort(results.begin(), results.end(), [](const RunResult& a, const RunResult& b) {

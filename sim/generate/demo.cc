@@ -15,6 +15,7 @@
 #include "sim/generate/yaml.h"
 
 namespace kestrel::sim::generate_internal {
+
 // Demo: a mixed cluster that exercises what the simulator reports.
 //
 // Nodes: every tenth is a GPU node (8 CPU, 64Gi, 4 nvidia.com/gpu, label and

@@ -14,6 +14,7 @@
 #include "sim/generate/yaml.h"
 
 namespace kestrel::sim::generate_internal {
+
 // SchedulingBasic (misc/performance-config.yaml): default nodes and pods.
 // Unlike upstream (no zone label; pods in namespace-1 and namespace-2), the
 // nodes are in zone1 and the pods in sched-0, as this generator always wrote
