@@ -16,6 +16,7 @@
 #include "api/meta.pb.h"
 #include "api/runtime.pb.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "nlohmann/json.hpp"
@@ -469,13 +470,32 @@ std::string MediaType(absl::string_view content_type) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(type));
 }
 
+namespace {
+
+// Upstream's generated marshalling writes map entries (labels, annotations,
+// resource lists) sorted by key; protobuf's default order is its hash
+// order, which differs from run to run. Deterministic serialization sorts
+// map keys, so the same object gives the same bytes, as upstream's do.
+std::string SerializeSorted(const pb::Message& message) {
+  std::string bytes;
+  {
+    pb::io::StringOutputStream stream(&bytes);
+    pb::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> EncodeProtobuf(const pb::Message& object) {
   absl::StatusOr<TypeMeta> type = TypeMetaOf(object.GetDescriptor());
   if (!type.ok()) return type.status();
   runtime::Unknown unknown;
   unknown.mutable_typemeta()->set_apiversion(type->api_version);
   unknown.mutable_typemeta()->set_kind(type->kind);
-  unknown.set_raw(object.SerializeAsString());
+  unknown.set_raw(SerializeSorted(object));
   // Upstream's generated marshalling writes these even when empty.
   unknown.set_contentencoding("");
   unknown.set_contenttype("");

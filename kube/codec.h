@@ -112,7 +112,9 @@ std::string MediaType(absl::string_view content_type);
 
 // EncodeProtobuf()
 //
-// The k8s\x00 envelope around `object`, typed by TypeMetaOf.
+// The k8s\x00 envelope around `object`, typed by TypeMetaOf. Map entries
+// are written sorted by key, as upstream's marshalling writes them, so the
+// same object always gives the same bytes.
 absl::StatusOr<std::string> EncodeProtobuf(const google::protobuf::Message& object);
 
 // DecodeProtobuf()

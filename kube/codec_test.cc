@@ -231,6 +231,27 @@ TEST(EncodeProtobufTest, Envelope) {
               HasSubstr("not a Kubernetes API kind"));
 }
 
+// Labels and resource lists are maps: upstream writes their entries sorted
+// by key, so an object's bytes do not depend on map iteration order.
+TEST(EncodeProtobufTest, MapEntriesSortedByKey) {
+  core::Node node;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back(absl::StrCat("label-", 100 + i));
+  // Inserted in reverse, so insertion order is not the sorted order either.
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
+    (*node.mutable_metadata()->mutable_labels())[*it] = "v";
+  }
+  absl::StatusOr<std::string> bytes = EncodeProtobuf(node);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  size_t last = 0;
+  for (const std::string& key : keys) {
+    const size_t at = bytes->find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    EXPECT_GT(at, last) << key << " is not after the keys that sort before it";
+    last = at;
+  }
+}
+
 TEST(TypeMetaOfTest, GroupsAndVersions) {
   struct Case {
     const google::protobuf::Descriptor* type;
