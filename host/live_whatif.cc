@@ -1,5 +1,6 @@
 #include "host/live_whatif.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -63,7 +64,18 @@ void LiveWhatIf::Loop() {
     // list to the callback (queued here) before it reports synced, so once
     // it says so, this ApplyChanges has the whole list.
     const bool synced = informers_->synced();
-    const bool changed = ApplyChanges();
+    // Before the first base, changes wait for every informer's list, and
+    // then apply in one batch, namespaces, nodes and budgets before pods: the
+    // base's node order, which breaks ties between equal scores, is then the
+    // nodes' list order, not whichever informer was faster (a pod that comes
+    // before its node would otherwise place that node first).
+    const bool first = published_.load() == 0;
+    if (first && !synced) {
+      std::unique_lock<std::mutex> lock(mu_);
+      changes_cv_.wait_for(lock, kIdleWait, [this] { return stopping_.load(); });
+      continue;
+    }
+    const bool changed = ApplyChanges(/*by_kind=*/first);
     dirty = dirty || changed;
     if (synced && dirty) {
       Publish();
@@ -77,11 +89,17 @@ void LiveWhatIf::Loop() {
   }
 }
 
-bool LiveWhatIf::ApplyChanges() {
+bool LiveWhatIf::ApplyChanges(bool by_kind) {
   std::deque<ObjectChange> changes;
   {
     std::lock_guard<std::mutex> lock(mu_);
     changes.swap(changes_);
+  }
+  if (by_kind) {
+    // Kind's order: namespaces, nodes, budgets, pods; each informer's own
+    // order kept.
+    std::stable_sort(changes.begin(), changes.end(),
+                     [](const ObjectChange& a, const ObjectChange& b) { return a.kind < b.kind; });
   }
   for (const ObjectChange& c : changes) {
     absl::Status s;

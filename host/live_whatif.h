@@ -97,8 +97,9 @@ class LiveWhatIf {
 
  private:
   void Loop();
-  // Applies the queued changes; false when there were none.
-  bool ApplyChanges() ABSL_LOCKS_EXCLUDED(mu_);
+  // Applies the queued changes, sorted by kind when `by_kind` (the first
+  // batch: see Loop); false when there were none.
+  bool ApplyChanges(bool by_kind) ABSL_LOCKS_EXCLUDED(mu_);
   void Publish() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::shared_ptr<kube::Client> client_;
