@@ -243,11 +243,11 @@ Status InterPodAffinityFilter::Filter(const framework::CycleState& cycle, const 
     case kFits:
       return Status();
     case kAffinity:
-      return Status::Unresolvable(kErrReasonAffinityRulesNotMatch);
+      return framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kErrReasonAffinityRulesNotMatch>();
     case kAntiAffinity:
-      return Status::Unschedulable(kErrReasonAntiAffinityRulesNotMatch);
+      return framework::SharedStatus<framework::Code::kUnschedulable, kErrReasonAntiAffinityRulesNotMatch>();
     case kExistingAntiAffinity:
-      return Status::Unschedulable(kErrReasonExistingAntiAffinityRulesNotMatch);
+      return framework::SharedStatus<framework::Code::kUnschedulable, kErrReasonExistingAntiAffinityRulesNotMatch>();
   }
   return Status();
 }

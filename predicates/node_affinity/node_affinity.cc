@@ -99,10 +99,10 @@ framework::Status NodeAffinityFilter::Filter(const framework::CycleState& /*stat
   const model::Node* n = node.node();
   if (n == nullptr) return framework::Status::Error("node not found");
   if (added_required_.has_value() && !added_required_->Matches(n->labels, n->name_id)) {
-    return framework::Status::Unresolvable(kErrReasonEnforced);
+    return framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kErrReasonEnforced>();
   }
   if (!model::MatchesRequiredNodeAffinity(pod, *n)) {
-    return framework::Status::Unresolvable(kErrReasonPod);
+    return framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kErrReasonPod>();
   }
   return framework::Status();
 }

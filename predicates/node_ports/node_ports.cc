@@ -17,7 +17,7 @@ framework::Status NodePorts::PreFilter(framework::CycleState& /*state*/, const m
 
 framework::Status NodePorts::Filter(const framework::CycleState& /*state*/, const model::Pod& pod,
                                     const framework::NodeInfo& node) const {
-  return Fits(pod, node) ? framework::Status() : framework::Status::Unschedulable(kErrReason);
+  return Fits(pod, node) ? framework::Status() : framework::SharedStatus<framework::Code::kUnschedulable, kErrReason>();
 }
 
 void NodePorts::FilterRows(const framework::CycleState& /*state*/, const model::Pod& pod,

@@ -11,9 +11,9 @@ NodeUnschedulable::NodeUnschedulable(model::Id unschedulable_taint_key) {
 framework::Status NodeUnschedulable::Filter(const framework::CycleState& /*state*/,
                                             const model::Pod& pod,
                                             const framework::NodeInfo& node) const {
-  if (node.node() == nullptr) return framework::Status::Unresolvable(kErrReasonNodeNotFound);
+  if (node.node() == nullptr) return framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kErrReasonNodeNotFound>();
   if (!node.unschedulable() || ToleratesUnschedulable(pod)) return framework::Status();
-  return framework::Status::Unresolvable(kErrReasonUnschedulable);
+  return framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kErrReasonUnschedulable>();
 }
 
 void NodeUnschedulable::FilterRows(const framework::CycleState& /*state*/,

@@ -399,11 +399,11 @@ Status PodTopologySpreadFilter::Filter(const framework::CycleState& state,
     const FilterConstraint& c = constraints[i];
     const model::Id value = node->labels.Get(c.spec.topology_key);
     if (value == model::kNoId) {
-      return Status::Unresolvable(kErrReasonNodeLabelNotMatch);
+      return framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kErrReasonNodeLabelNotMatch>();
     }
     const int64_t skew =
         s->Count(i, DomainOf(*c.topology, value)) + (c.self_match ? 1 : 0) - s->MinMatch(i);
-    if (skew > c.spec.max_skew) return Status::Unschedulable(kErrReasonConstraintsNotMatch);
+    if (skew > c.spec.max_skew) return framework::SharedStatus<framework::Code::kUnschedulable, kErrReasonConstraintsNotMatch>();
   }
   return Status();
 }

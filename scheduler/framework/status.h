@@ -96,6 +96,20 @@ class Status {
   absl::string_view plugin_;
 };
 
+// SharedStatus<code, reason>()
+//
+// One status of `code` with the single fixed `reason` (a constant with
+// static storage), made once and returned by every call: a plugin that
+// rejects thousands of nodes for the same reason hands out copies that
+// share it instead of allocating each.
+//
+//   return SharedStatus<Code::kUnschedulableAndUnresolvable, kErrReason>();
+template <Code kCode, const char* kReason>
+const Status& SharedStatus() {
+  static const Status* const status = new Status(kCode, std::string(kReason));
+  return *status;
+}
+
 }  // namespace kestrel::framework
 
 #endif  // KESTREL_SCHEDULER_FRAMEWORK_STATUS_H_

@@ -60,7 +60,7 @@ VictimSelection SelectVictimsOnNode(const model::Pod& preemptor, const framework
     }
   }
   if (potential.empty()) {
-    return {framework::Status::Unresolvable(kNoVictimsFound), {}};
+    return {framework::SharedStatus<framework::Code::kUnschedulableAndUnresolvable, kNoVictimsFound>(), {}};
   }
   framework::NodeInfo copy = node;
   VictimSelection out;
