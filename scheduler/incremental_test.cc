@@ -405,8 +405,11 @@ TEST_P(IncrementalEquivalenceTest, SamePlacementsAsTheFullPath) {
       ASSERT_EQ(incremental.placements[i], full.placements[i])
           << "seed " << seed << ", pod " << i;
     }
-    EXPECT_EQ(full.stats.filter_incremental + full.stats.score_incremental, 0);
+    EXPECT_EQ(full.stats.filter_incremental + full.stats.score_incremental +
+                  full.stats.feasible_reused,
+              0);
     total.filter_incremental += incremental.stats.filter_incremental;
+    total.feasible_reused += incremental.stats.feasible_reused;
     total.filter_full += incremental.stats.filter_full;
     total.score_incremental += incremental.stats.score_incremental;
     total.score_full += incremental.stats.score_full;
@@ -416,9 +419,13 @@ TEST_P(IncrementalEquivalenceTest, SamePlacementsAsTheFullPath) {
   EXPECT_GT(total.filter_incremental, 100);
   EXPECT_GT(total.filter_full, 100);
   if (GetParam().scores_kept) {
+    // Without sampling, cycles whose changed rows kept their verdicts
+    // reused the feasible list.
+    EXPECT_GT(total.feasible_reused, 50);
     EXPECT_GT(total.score_incremental, 100);
   } else {
     EXPECT_EQ(total.score_incremental, 0);
+    EXPECT_EQ(total.feasible_reused, 0);
   }
 }
 

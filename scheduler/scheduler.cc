@@ -98,6 +98,14 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
                                  const model::Pod& pod, Diagnosis* diagnosis, Status* error,
                                  size_t* rejected) {
   framework::NodeInfoList all = snapshot_.nodes();
+  // The last cycle's feasible list, when a later one may reuse it (see
+  // below); every other path starts from an empty list.
+  const bool reusable = feasible_reusable_;
+  feasible_reusable_ = false;
+  if (reusable) {
+    kept_feasible_.swap(feasible_);
+    kept_feasible_rows_.swap(feasible_rows_);
+  }
   feasible_.clear();
   feasible_rows_.clear();
   filter_row_local_ = false;
@@ -168,9 +176,17 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   filter_row_local_ =
       options_.incremental && !nominated_pods && FilterKey(fw, state, pod, by_rows, &key_);
   changed_rows_.clear();
+  // Whether a row the filters ran on again changed between feasible and
+  // not: if none did, the feasible list of the last cycle still holds.
+  bool flipped = true;
   if (filter_row_local_ && kept_filter_.key == key_ && passed_.size() == n &&
       snapshot_.RowsChangedSince(kept_filter_.update, &changed_rows_)) {
-    for (const uint32_t r : changed_rows_) FilterRange(fw, state, pod, by_rows, all_by_rows, r, r + 1);
+    flipped = false;
+    for (const uint32_t r : changed_rows_) {
+      const bool was = passed_[r] == kPassed;
+      FilterRange(fw, state, pod, by_rows, all_by_rows, r, r + 1);
+      flipped = flipped || was != (passed_[r] == kPassed);
+    }
     ++stats_.filter_incremental;
   } else {
     passed_.resize(n);
@@ -211,6 +227,18 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   // feasible nodes until enough are found (all of them by default).
   const size_t start = next_start_node_index_ % n;
   const size_t want = NumFeasibleNodesToFind(fw, n);
+  // Every node taken, from the same start, and no verdict changed since
+  // the last such walk for this template: its list is this one. At tens of
+  // thousands of nodes the walk is most of what a cycle costs.
+  const bool walk_all = filter_row_local_ && !nominated_pods && want >= n;
+  if (walk_all && reusable && !flipped && kept_feasible_start_ == start) {
+    feasible_.swap(kept_feasible_);
+    feasible_rows_.swap(kept_feasible_rows_);
+    *rejected = n - feasible_.size();
+    feasible_reusable_ = !feasible_.empty();
+    ++stats_.feasible_reused;
+    return;
+  }
   // Written through locals: the loop runs once per node of every cycle.
   feasible_.resize(n);
   feasible_rows_.resize(n);
@@ -234,6 +262,10 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   feasible_.resize(found);
   feasible_rows_.resize(found);
   *rejected = processed - found;
+  if (walk_all && found > 0) {
+    feasible_reusable_ = true;
+    kept_feasible_start_ = start;
+  }
 
   // The reasons of rejected nodes matter only when no node fits (the FitError
   // message, preemption). Nodes rejected over the rows get theirs now, from

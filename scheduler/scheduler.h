@@ -104,6 +104,7 @@ class Scheduler {
     int64_t filter_full = 0;
     int64_t score_incremental = 0;   // scored only the rows that changed
     int64_t score_full = 0;
+    int64_t feasible_reused = 0;     // the last cycle's feasible list still held
   };
 
   Scheduler(cache::Cache* cache,
@@ -223,6 +224,13 @@ class Scheduler {
   std::vector<const framework::NodeInfo*> feasible_;
   std::vector<uint32_t> feasible_rows_;
   std::vector<int64_t> row_scores_;
+  // The feasible list of the last cycle whose filters were row-local and
+  // took every node, kept (swapped out of feasible_) for the next cycle of
+  // the template while no row changes verdict; valid when reusable.
+  bool feasible_reusable_ = false;
+  size_t kept_feasible_start_ = 0;
+  std::vector<const framework::NodeInfo*> kept_feasible_;
+  std::vector<uint32_t> kept_feasible_rows_;
   std::vector<const framework::NodeInfo*> narrowed_;  // FindNarrowedNodesThatFit
   std::vector<framework::Status> narrowed_statuses_;
   ScoreTable scores_;
