@@ -362,7 +362,9 @@ TEST_F(LiveServeTest, CallsAreAuthorizedByTokenReviewAndSubjectAccessReview) {
     grpc::Status s = Place(Probe("p", "1"), &node, c.authorization);
     EXPECT_EQ(s.error_code(), c.code) << c.name << ": " << s.error_message();
     EXPECT_EQ(s.error_message(), c.message) << c.name;
-    if (c.code == grpc::StatusCode::OK) EXPECT_EQ(node, "n1") << c.name;
+    if (c.code == grpc::StatusCode::OK) {
+      EXPECT_EQ(node, "n1") << c.name;
+    }
   }
   // alice may Place, not Explain.
   grpc::ClientContext context;

@@ -176,6 +176,14 @@ grpc::Status WhatIfService::Prepare(grpc::ServerContext* context, const pb::Opti
   return grpc::Status::OK;
 }
 
+grpc::Status WhatIfService::Begin(grpc::ServerContext* context, absl::string_view rpc,
+                                  const google::protobuf::Message& request,
+                                  const pb::Options& options, Call* call) {
+  if (grpc::Status s = Authorize(*context, rpc); !s.ok()) return s;
+  if (grpc::Status s = CheckKnownFields(request); !s.ok()) return s;
+  return Prepare(context, options, &call->whatif, &call->opts, &call->kept);
+}
+
 grpc::Status WhatIfService::KeepFork(const std::shared_ptr<const sim::WhatIf>& whatif,
                                      std::shared_ptr<const sim::KeptState> kept,
                                      std::string* fork_id) {
@@ -188,14 +196,12 @@ grpc::Status WhatIfService::KeepFork(const std::shared_ptr<const sim::WhatIf>& w
 
 grpc::Status WhatIfService::Place(grpc::ServerContext* context, const pb::PlaceRequest* request,
                                   pb::PlaceResponse* response) {
-  if (grpc::Status s = Authorize(*context, "Place"); !s.ok()) return s;
-  if (grpc::Status s = CheckKnownFields(*request); !s.ok()) return s;
-  std::shared_ptr<const sim::WhatIf> whatif;
-  sim::WhatIfOptions opts;
-  std::shared_ptr<const sim::KeptState> kept;
-  if (grpc::Status s = Prepare(context, request->options(), &whatif, &opts, &kept); !s.ok()) {
+  Call call;
+  if (grpc::Status s = Begin(context, "Place", *request, request->options(), &call); !s.ok()) {
     return s;
   }
+  const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
+  sim::WhatIfOptions& opts = call.opts;
   if (request->pods_size() == 0) return Invalid("pods: Required value");
   if (request->pods_size() > options_.max_pods_per_request) {
     return Invalid(absl::StrCat("pods: Too many: ", request->pods_size(), ": must have at most ",
@@ -211,40 +217,36 @@ grpc::Status WhatIfService::Place(grpc::ServerContext* context, const pb::PlaceR
   auto placed = whatif->Place(pods, opts);
   if (!placed.ok()) return ToGrpc(placed.status());
   for (const sim::Placement& p : *placed) ToProto(p, response->add_placements());
-  return KeepFork(whatif, std::move(kept), response->mutable_fork_id());
+  return KeepFork(whatif, std::move(call.kept), response->mutable_fork_id());
 }
 
 grpc::Status WhatIfService::Explain(grpc::ServerContext* context,
                                     const pb::ExplainRequest* request,
                                     pb::ExplainResponse* response) {
-  if (grpc::Status s = Authorize(*context, "Explain"); !s.ok()) return s;
-  if (grpc::Status s = CheckKnownFields(*request); !s.ok()) return s;
-  std::shared_ptr<const sim::WhatIf> whatif;
-  sim::WhatIfOptions opts;
-  std::shared_ptr<const sim::KeptState> kept;
-  if (grpc::Status s = Prepare(context, request->options(), &whatif, &opts, &kept); !s.ok()) {
+  Call call;
+  if (grpc::Status s = Begin(context, "Explain", *request, request->options(), &call); !s.ok()) {
     return s;
   }
+  const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
+  sim::WhatIfOptions& opts = call.opts;
   if (!request->has_pod()) return Invalid("pod: Required value");
   auto pod = whatif->CompilePod(request->pod(), "pod");
   if (!pod.ok()) return ToGrpc(pod.status());
   auto explained = whatif->Explain(*pod, opts);
   if (!explained.ok()) return ToGrpc(explained.status());
   ToProto(*explained, response);
-  return KeepFork(whatif, std::move(kept), response->mutable_fork_id());
+  return KeepFork(whatif, std::move(call.kept), response->mutable_fork_id());
 }
 
 grpc::Status WhatIfService::Capacity(grpc::ServerContext* context,
                                      const pb::CapacityRequest* request,
                                      pb::CapacityResponse* response) {
-  if (grpc::Status s = Authorize(*context, "Capacity"); !s.ok()) return s;
-  if (grpc::Status s = CheckKnownFields(*request); !s.ok()) return s;
-  std::shared_ptr<const sim::WhatIf> whatif;
-  sim::WhatIfOptions opts;
-  std::shared_ptr<const sim::KeptState> kept;
-  if (grpc::Status s = Prepare(context, request->options(), &whatif, &opts, &kept); !s.ok()) {
+  Call call;
+  if (grpc::Status s = Begin(context, "Capacity", *request, request->options(), &call); !s.ok()) {
     return s;
   }
+  const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
+  sim::WhatIfOptions& opts = call.opts;
   if (!request->has_template_()) return Invalid("template: Required value");
   if (request->limit() < 0) {
     return Invalid(absl::StrCat("limit: Invalid value: ", request->limit(),
@@ -266,19 +268,17 @@ grpc::Status WhatIfService::Capacity(grpc::ServerContext* context,
     c->set_count(count);
   }
   response->set_stopped_by(result->stopped_by);
-  return KeepFork(whatif, std::move(kept), response->mutable_fork_id());
+  return KeepFork(whatif, std::move(call.kept), response->mutable_fork_id());
 }
 
 grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context, const pb::ScaleUpRequest* request,
                                     pb::ScaleUpResponse* response) {
-  if (grpc::Status s = Authorize(*context, "ScaleUp"); !s.ok()) return s;
-  if (grpc::Status s = CheckKnownFields(*request); !s.ok()) return s;
-  std::shared_ptr<const sim::WhatIf> whatif;
-  sim::WhatIfOptions opts;
-  std::shared_ptr<const sim::KeptState> kept;
-  if (grpc::Status s = Prepare(context, request->options(), &whatif, &opts, &kept); !s.ok()) {
+  Call call;
+  if (grpc::Status s = Begin(context, "ScaleUp", *request, request->options(), &call); !s.ok()) {
     return s;
   }
+  const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
+  sim::WhatIfOptions& opts = call.opts;
   if (request->pods_size() > options_.max_pods_per_request) {
     return Invalid(absl::StrCat("pods: Too many: ", request->pods_size(), ": must have at most ",
                                 options_.max_pods_per_request, " items"));
@@ -333,14 +333,12 @@ grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context, const pb::Scal
 
 grpc::Status WhatIfService::Drain(grpc::ServerContext* context, const pb::DrainRequest* request,
                                   pb::DrainResponse* response) {
-  if (grpc::Status s = Authorize(*context, "Drain"); !s.ok()) return s;
-  if (grpc::Status s = CheckKnownFields(*request); !s.ok()) return s;
-  std::shared_ptr<const sim::WhatIf> whatif;
-  sim::WhatIfOptions opts;
-  std::shared_ptr<const sim::KeptState> kept;
-  if (grpc::Status s = Prepare(context, request->options(), &whatif, &opts, &kept); !s.ok()) {
+  Call call;
+  if (grpc::Status s = Begin(context, "Drain", *request, request->options(), &call); !s.ok()) {
     return s;
   }
+  const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
+  sim::WhatIfOptions& opts = call.opts;
   const std::vector<std::string> nodes(request->nodes().begin(), request->nodes().end());
   sim::DrainOptions drain;
   drain.delete_local_data = request->delete_local_data();
@@ -358,7 +356,7 @@ grpc::Status WhatIfService::Drain(grpc::ServerContext* context, const pb::DrainR
       pod->set_reason(p.reason);
     }
   }
-  return KeepFork(whatif, std::move(kept), response->mutable_fork_id());
+  return KeepFork(whatif, std::move(call.kept), response->mutable_fork_id());
 }
 
 }  // namespace kestrel::service

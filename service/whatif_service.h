@@ -91,6 +91,17 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
   grpc::Status Prepare(grpc::ServerContext* context, const ::kestrel::v1::Options& options,
                        std::shared_ptr<const sim::WhatIf>* whatif, sim::WhatIfOptions* out,
                        std::shared_ptr<const sim::KeptState>* kept);
+  // What every RPC starts from: the WhatIf it asks, its options, and the
+  // fork to keep.
+  struct Call {
+    std::shared_ptr<const sim::WhatIf> whatif;
+    sim::WhatIfOptions opts;
+    std::shared_ptr<const sim::KeptState> kept;
+  };
+  // Authorizes `rpc`, refuses a request with unknown fields, then Prepare.
+  grpc::Status Begin(grpc::ServerContext* context, absl::string_view rpc,
+                     const google::protobuf::Message& request,
+                     const ::kestrel::v1::Options& options, Call* call);
   // Keeps `kept` (when set) and writes its id.
   grpc::Status KeepFork(const std::shared_ptr<const sim::WhatIf>& whatif,
                         std::shared_ptr<const sim::KeptState> kept, std::string* fork_id);
