@@ -184,6 +184,22 @@ grpc::Status WhatIfService::Begin(grpc::ServerContext* context, absl::string_vie
   return Prepare(context, options, &call->whatif, &call->opts, &call->kept);
 }
 
+grpc::Status WhatIfService::CompilePods(
+    const sim::WhatIf& whatif, const google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Pod>& pods,
+    std::vector<model::PodPtr>* out) const {
+  if (pods.size() > options_.max_pods_per_request) {
+    return Invalid(absl::StrCat("pods: Too many: ", pods.size(), ": must have at most ",
+                                options_.max_pods_per_request, " items"));
+  }
+  out->reserve(pods.size());
+  for (int i = 0; i < pods.size(); ++i) {
+    auto pod = whatif.CompilePod(pods[i], absl::StrCat("pods[", i, "]"));
+    if (!pod.ok()) return ToGrpc(pod.status());
+    out->push_back(*std::move(pod));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status WhatIfService::KeepFork(const std::shared_ptr<const sim::WhatIf>& whatif,
                                      std::shared_ptr<const sim::KeptState> kept,
                                      std::string* fork_id) {
@@ -203,17 +219,8 @@ grpc::Status WhatIfService::Place(grpc::ServerContext* context, const pb::PlaceR
   const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
   sim::WhatIfOptions& opts = call.opts;
   if (request->pods_size() == 0) return Invalid("pods: Required value");
-  if (request->pods_size() > options_.max_pods_per_request) {
-    return Invalid(absl::StrCat("pods: Too many: ", request->pods_size(), ": must have at most ",
-                                options_.max_pods_per_request, " items"));
-  }
   std::vector<model::PodPtr> pods;
-  pods.reserve(request->pods_size());
-  for (int i = 0; i < request->pods_size(); ++i) {
-    auto pod = whatif->CompilePod(request->pods(i), absl::StrCat("pods[", i, "]"));
-    if (!pod.ok()) return ToGrpc(pod.status());
-    pods.push_back(*std::move(pod));
-  }
+  if (grpc::Status st = CompilePods(*whatif, request->pods(), &pods); !st.ok()) return st;
   auto placed = whatif->Place(pods, opts);
   if (!placed.ok()) return ToGrpc(placed.status());
   for (const sim::Placement& p : *placed) ToProto(p, response->add_placements());
@@ -279,10 +286,6 @@ grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context, const pb::Scal
   }
   const std::shared_ptr<const sim::WhatIf>& whatif = call.whatif;
   sim::WhatIfOptions& opts = call.opts;
-  if (request->pods_size() > options_.max_pods_per_request) {
-    return Invalid(absl::StrCat("pods: Too many: ", request->pods_size(), ": must have at most ",
-                                options_.max_pods_per_request, " items"));
-  }
   if (request->node_templates_size() > options_.max_node_templates) {
     return Invalid(absl::StrCat("node_templates: Too many: ", request->node_templates_size(),
                                 ": must have at most ", options_.max_node_templates, " items"));
@@ -298,12 +301,7 @@ grpc::Status WhatIfService::ScaleUp(grpc::ServerContext* context, const pb::Scal
     templates.push_back(sim::NodeTemplate{t.name(), t.node(), t.max_count()});
   }
   std::vector<model::PodPtr> pods;
-  pods.reserve(request->pods_size());
-  for (int i = 0; i < request->pods_size(); ++i) {
-    auto pod = whatif->CompilePod(request->pods(i), absl::StrCat("pods[", i, "]"));
-    if (!pod.ok()) return ToGrpc(pod.status());
-    pods.push_back(*std::move(pod));
-  }
+  if (grpc::Status st = CompilePods(*whatif, request->pods(), &pods); !st.ok()) return st;
   auto result = whatif->ScaleUp(pods, templates, opts);
   if (!result.ok()) return ToGrpc(result.status());
   for (const sim::Placement& p : result->fit_existing) ToProto(p, response->add_fit_existing());

@@ -102,6 +102,11 @@ class WhatIfService final : public ::kestrel::v1::WhatIf::Service {
   grpc::Status Begin(grpc::ServerContext* context, absl::string_view rpc,
                      const google::protobuf::Message& request,
                      const ::kestrel::v1::Options& options, Call* call);
+  // The request's `pods`, compiled, at most max_pods_per_request; an error
+  // names pods[i].
+  grpc::Status CompilePods(const sim::WhatIf& whatif,
+                           const google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Pod>& pods,
+                           std::vector<model::PodPtr>* out) const;
   // Keeps `kept` (when set) and writes its id.
   grpc::Status KeepFork(const std::shared_ptr<const sim::WhatIf>& whatif,
                         std::shared_ptr<const sim::KeptState> kept, std::string* fork_id);
