@@ -275,20 +275,27 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     return;
   }
   // Every node was processed (none fits), so every row needs its status;
-  // the per-node runs are independent and go in parallel. The statuses move
-  // into the diagnosis: the kept verdicts lose them.
-  kept_filter_.key.clear();
+  // the per-node runs are independent and go in parallel. A row whose
+  // status is known becomes kRejected, so the kept verdicts keep it too: the
+  // next pod of the template (a ReplicaSet's pods that fit nowhere) runs
+  // the filters again only on the rows that changed. The diagnosis gets
+  // copies, which share their reasons.
+  uint8_t* verdicts = passed_.data();
   parallelizer_.For(n, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
-      if (passed[r] == kRejectedByRows) statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+      if (verdicts[r] != kRejectedByRows) continue;
+      statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+      verdicts[r] = kRejected;
     }
   }, MinParallel(/*cheap=*/false));
+  diagnosis->node_statuses.reserve(processed);
   for (size_t i = 0, r = start; i < processed; ++i, r = r + 1 == n ? 0 : r + 1) {
     if (statuses_[r].code() == Code::kError) {
       *error = statuses_[r];
+      kept_filter_.key.clear();
       return;
     }
-    diagnosis->node_statuses.push_back({all[r], std::move(statuses_[r])});
+    diagnosis->node_statuses.push_back({all[r], statuses_[r]});
   }
   next_start_node_index_ = (start + processed) % n;
 }

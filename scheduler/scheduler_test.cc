@@ -1,5 +1,6 @@
 #include "scheduler/scheduler.h"
 
+#include <functional>
 #include <memory>
 
 #include "gtest/gtest.h"
@@ -130,6 +131,55 @@ TEST_F(SchedulerTest, RequiredTermThatDoesNotParseMatchesNoNode) {
   EXPECT_EQ(r.code, framework::Code::kUnschedulable);  // a FitError
   const std::string want = "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.";
   EXPECT_EQ(r.message.substr(0, want.size()), want) << r.message;
+}
+
+// Pods of one template that fit nowhere keep their rows' statuses between
+// cycles (the kept verdicts): each message must still be what the full path
+// gives on the cluster as it is then, as nodes change under them.
+TEST_F(SchedulerTest, RepeatedUnschedulablePodsSeeNodeChanges) {
+  // Each scheduler on a cache of its own (a snapshot follows one cache
+  // incrementally), both given the same changes.
+  cache::Cache reference_cache;
+  auto both = [&](const std::function<absl::Status(cache::Cache&)>& change) {
+    ASSERT_TRUE(change(cache_).ok());
+    ASSERT_TRUE(change(reference_cache).ok());
+  };
+  for (int i = 0; i < 6; ++i) {
+    both([&](cache::Cache& c) { return c.AddNode(Node("n" + std::to_string(i), 2000, 8 * kGi)); });
+  }
+  auto fast = Make();
+  framework::Handle handle;
+  handle.interner = &names_;
+  auto profiles = BuildProfiles(DefaultConfig(), InTreeRegistry(), handle);
+  ASSERT_TRUE(profiles.ok());
+  Scheduler::Options reference_options{1, 1, 0};
+  reference_options.incremental = false;
+  Scheduler reference(&reference_cache, *std::move(profiles), reference_options);
+  // 3 cpu: more than any node has, until n5 grows.
+  auto update = [&](model::NodePtr node) {
+    both([&](cache::Cache& c) { return c.UpdateNode(node); });
+  };
+  const std::vector<std::function<void()>> changes = {
+      [] {},
+      [&] { update(Node("n2", 2000, 8 * kGi, 110, true)); },
+      [&] { update(Node("n4", 2500, 8 * kGi)); },
+      [&] { update(Node("n2", 2000, 8 * kGi)); },
+      [&] { update(Node("n0", 1000, 8 * kGi, 0)); },
+      [&] { update(Node("n5", 4000, 8 * kGi)); },
+  };
+  int unschedulable = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    changes[i]();
+    ScheduleResult want = reference.ScheduleOne(Pod("big-" + std::to_string(i), 3000, kGi));
+    ScheduleResult got = fast->ScheduleOne(Pod("big-" + std::to_string(i), 3000, kGi));
+    EXPECT_EQ(got.node, want.node) << i;
+    EXPECT_EQ(got.message, want.message) << i;
+    EXPECT_EQ(got.unschedulable_plugins, want.unschedulable_plugins) << i;
+    if (got.node.empty()) ++unschedulable;
+  }
+  EXPECT_EQ(unschedulable, 5);
+  // The kept verdicts were used: only the changed rows were filtered again.
+  EXPECT_GE(fast->stats().filter_incremental, 4);
 }
 
 TEST_F(SchedulerTest, PreferredTermThatDoesNotParseFailsPreScore) {
