@@ -727,7 +727,9 @@ TEST(WhatIfDrainTest, MovesEqualSimulateOnTheCordonedCluster) {
     for (const Placement& p : report->placements) {
       const DrainedPod& d = *evicted[p.pod];
       EXPECT_EQ(d.node, p.node) << p.pod;
-      if (p.node.empty()) EXPECT_EQ(d.reason, p.message) << p.pod;
+      if (p.node.empty()) {
+        EXPECT_EQ(d.reason, p.message) << p.pod;
+      }
     }
   }
 }
