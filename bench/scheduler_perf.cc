@@ -119,18 +119,6 @@ double CurrentRssMiB() {
   return read == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024.0) / 1024.0 : 0;
 }
 
-const char* FormatName(sim::OutputFormat format) {
-  switch (format) {
-    case sim::OutputFormat::kYaml:
-      return "yaml";
-    case sim::OutputFormat::kJson:
-      return "json";
-    case sim::OutputFormat::kProtobuf:
-      return "protobuf";
-  }
-  return "";
-}
-
 const char* Extension(sim::OutputFormat format) {
   switch (format) {
     case sim::OutputFormat::kYaml:
@@ -254,7 +242,8 @@ int Main(int argc, char** argv) {
   std::printf("# kestrel scheduler_perf: %d run(s) per workload, median reported; threads=%d; "
               "seed=1; 100%% of nodes evaluated; virtual binder (no API server); "
               "incremental=%s; format=%s\n",
-              runs, hw_threads, incremental ? "true" : "false", FormatName(format));
+              runs, hw_threads, incremental ? "true" : "false",
+              std::string(sim::OutputFormatName(format)).c_str());
   std::printf("%-48s %7s %9s %9s %10s %9s %9s %8s %9s %10s\n", "workload", "nodes", "init",
               "measured", "pods/s", "p50(us)", "p99(us)", "load(s)", "rss(MiB)", "upstream");
   for (Workload w : kWorkloads) {

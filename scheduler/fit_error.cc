@@ -12,6 +12,10 @@
 
 namespace kestrel::scheduler {
 
+std::string PreFilterExcludedReason(const std::vector<absl::string_view>& plugins) {
+  return absl::StrCat("node(s) didn't satisfy plugin(s) [", absl::StrJoin(plugins, " "), "]");
+}
+
 std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis) {
   // Keys point into the statuses, which outlive the histogram.
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, int> histogram;

@@ -47,6 +47,11 @@ struct ReasonCount {
   int nodes = 0;
 };
 
+// The reason of the nodes a PreFilterResult left out (upstream's absent-node
+// status), naming the PreFilter plugins that narrowed, sorted:
+// "node(s) didn't satisfy plugin(s) [NodeAffinity]".
+std::string PreFilterExcludedReason(const std::vector<absl::string_view>& plugins);
+
 // The histogram of every reason of every node's status, by plugin, sorted
 // by plugin, then reason; absent nodes count with the absent status. A
 // PreFilter rejection counts every node once.

@@ -6,7 +6,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "model/template_key.h"
 #include "scheduler/framework/nominator.h"
 
@@ -352,8 +351,7 @@ void Scheduler::FindNarrowedNodesThatFit(const Framework& fw, CycleState& state,
   // The nodes left out count as rejected by the plugins that narrowed.
   diagnosis->absent_nodes = static_cast<int>(n - processed);
   diagnosis->absent_status =
-      Status::Unresolvable(absl::StrCat("node(s) didn't satisfy plugin(s) [",
-                                        absl::StrJoin(state.pre_filter_plugins, " "), "]"))
+      Status::Unresolvable(PreFilterExcludedReason(state.pre_filter_plugins))
           .WithPlugin(state.pre_filter_plugins.front());
 }
 

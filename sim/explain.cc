@@ -6,7 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "scheduler/fit_error.h"
 
 namespace kestrel::sim {
 namespace {
@@ -72,8 +72,7 @@ bool Narrowed(const framework::CycleState& state, const std::string& node) {
 // absent-node status), or "" when none narrowed.
 std::string ExcludedReason(const framework::CycleState& state) {
   if (!state.pre_filter_nodes.has_value()) return "";
-  return absl::StrCat("node(s) didn't satisfy plugin(s) [",
-                      absl::StrJoin(state.pre_filter_plugins, " "), "]");
+  return scheduler::PreFilterExcludedReason(state.pre_filter_plugins);
 }
 
 // The pod's profile, or an error naming its schedulerName.

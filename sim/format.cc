@@ -27,10 +27,22 @@ void AppendLengthDelimited(int field, absl::string_view bytes, std::string* out)
 
 }  // namespace
 
+absl::string_view OutputFormatName(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kYaml:
+      return "yaml";
+    case OutputFormat::kJson:
+      return "json";
+    case OutputFormat::kProtobuf:
+      return "protobuf";
+  }
+  return "";
+}
+
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view name) {
-  if (name == "yaml") return OutputFormat::kYaml;
-  if (name == "json") return OutputFormat::kJson;
-  if (name == "protobuf") return OutputFormat::kProtobuf;
+  for (OutputFormat f : {OutputFormat::kYaml, OutputFormat::kJson, OutputFormat::kProtobuf}) {
+    if (name == OutputFormatName(f)) return f;
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown format \"", name, "\"; known formats: yaml, json, protobuf"));
 }

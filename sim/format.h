@@ -34,6 +34,9 @@ enum class OutputFormat { kYaml, kJson, kProtobuf };
 // three.
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view name);
 
+// The name ParseOutputFormat takes for `format`.
+absl::string_view OutputFormatName(OutputFormat format);
+
 // Reencode()
 //
 // Writes the objects of the YAML stream `yaml` to `out` in `format` (YAML

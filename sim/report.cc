@@ -13,18 +13,27 @@ namespace kestrel::sim {
 
 using nlohmann::json;
 
+namespace {
+
+json PlacementJson(const Placement& p) {
+  json entry = {{"pod", p.pod}};
+  if (p.node.empty()) {
+    entry["node"] = nullptr;
+    entry["message"] = p.message;
+    if (!p.nominated_node.empty()) entry["nominatedNode"] = p.nominated_node;
+  } else {
+    entry["node"] = p.node;
+  }
+  if (!p.victims.empty()) entry["victims"] = p.victims;
+  return entry;
+}
+
+}  // namespace
+
 std::string SimulateJson(const Report& report, bool with_timing) {
   json placements = json::array();
   for (const Placement& p : report.placements) {
-    json entry = {{"pod", p.pod}};
-    if (p.node.empty()) {
-      entry["node"] = nullptr;
-      entry["message"] = p.message;
-      if (!p.nominated_node.empty()) entry["nominatedNode"] = p.nominated_node;
-    } else {
-      entry["node"] = p.node;
-    }
-    if (!p.victims.empty()) entry["victims"] = p.victims;
+    json entry = PlacementJson(p);
     if (p.at != absl::ZeroDuration()) entry["at"] = absl::FormatDuration(p.at);
     placements.push_back(std::move(entry));
   }
@@ -238,22 +247,6 @@ std::string ExplainText(const Explanation& e) {
   return out;
 }
 
-namespace {
-
-json PlacementJson(const Placement& p) {
-  json entry = {{"pod", p.pod}};
-  if (p.node.empty()) {
-    entry["node"] = nullptr;
-    entry["message"] = p.message;
-    if (!p.nominated_node.empty()) entry["nominatedNode"] = p.nominated_node;
-  } else {
-    entry["node"] = p.node;
-  }
-  if (!p.victims.empty()) entry["victims"] = p.victims;
-  return entry;
-}
-
-}  // namespace
 
 std::string PlaceJson(const std::vector<Placement>& placements) {
   json list = json::array();

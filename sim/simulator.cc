@@ -306,6 +306,13 @@ constexpr int kMaxReschedulerPasses = 100000;
 
 }  // namespace
 
+std::vector<model::PodPtr> SchedulingOrder(std::vector<model::PodPtr> pods) {
+  std::stable_sort(pods.begin(), pods.end(), [](const model::PodPtr& a, const model::PodPtr& b) {
+    return a->priority > b->priority;
+  });
+  return pods;
+}
+
 absl::StatusOr<Report> Simulate(const Cluster& cluster,
                                 const config::KubeSchedulerConfiguration& config,
                                 const SimOptions& options) {
@@ -319,12 +326,7 @@ absl::StatusOr<Report> Simulate(const Cluster& cluster,
   report.existing_pods = static_cast<int>(host.cache().num_pods() - aside);
   report.pods_on_unknown_nodes = static_cast<int>(aside);
 
-  // The queue's order: higher priority first, then arrival (file order).
-  std::vector<model::PodPtr> pending = cluster.pending_pods;
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const model::PodPtr& a, const model::PodPtr& b) {
-                     return a->priority > b->priority;
-                   });
+  const std::vector<model::PodPtr> pending = SchedulingOrder(cluster.pending_pods);
   std::vector<Placement>& placements = report.placements;
   placements.resize(pending.size());
 

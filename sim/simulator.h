@@ -231,6 +231,13 @@ class Host {
   std::unique_ptr<scheduler::Scheduler> scheduler_;
 };
 
+// SchedulingOrder()
+//
+// `pods` in the scheduling queue's order: higher priority first, then
+// arrival (the order given). Simulate and the what-if questions take pods
+// in this order.
+std::vector<model::PodPtr> SchedulingOrder(std::vector<model::PodPtr> pods);
+
 // Simulate()
 //
 // Schedules every pending pod of `cluster` by priority, then file order

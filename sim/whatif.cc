@@ -152,17 +152,6 @@ absl::Status WhatIf::CheckUniquePods(const std::vector<model::PodPtr>& pods,
   return absl::OkStatus();
 }
 
-namespace {
-
-// The queue's order, as Simulate: higher priority first, then arrival.
-std::vector<model::PodPtr> SchedulingOrder(std::vector<model::PodPtr> pods) {
-  std::stable_sort(pods.begin(), pods.end(), [](const model::PodPtr& a, const model::PodPtr& b) {
-    return a->priority > b->priority;
-  });
-  return pods;
-}
-
-}  // namespace
 
 absl::StatusOr<model::PodPtr> WhatIf::CompilePod(v1::Pod pod, absl::string_view field) const {
   // Upstream's validatePodSpec requires containers; a pod without any has
