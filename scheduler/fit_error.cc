@@ -19,25 +19,16 @@ std::string PreFilterExcludedReason(const std::vector<absl::string_view>& plugin
 std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis) {
   // Keys point into the statuses, which outlive the histogram.
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, int> histogram;
-  // Runs of copies of one status (the same plugin and shared reasons, as a
-  // pod that fits nowhere gets from most nodes) count at once.
-  const std::vector<framework::NodeStatus>& all = diagnosis.node_statuses;
-  for (size_t i = 0; i < all.size();) {
-    const framework::Status& s = all[i].status;
-    size_t j = i + 1;
-    while (j < all.size() && all[j].status.SharesReasonsWith(s) &&
-           all[j].status.plugin() == s.plugin()) {
-      ++j;
-    }
+  // Copies of one status (as a pod that fits nowhere gets from most nodes)
+  // count at once.
+  auto count = [&](const framework::Status& s, size_t nodes) {
     for (const std::string& reason : s.reasons()) {
-      histogram[{s.plugin(), reason}] += static_cast<int>(j - i);
+      histogram[{s.plugin(), reason}] += static_cast<int>(nodes);
     }
-    i = j;
-  }
-  if (diagnosis.absent_nodes > 0) {
-    for (const std::string& reason : diagnosis.absent_status.reasons()) {
-      histogram[{diagnosis.absent_status.plugin(), reason}] += diagnosis.absent_nodes;
-    }
+  };
+  diagnosis.node_to_status.ForEachCount(count);
+  if (diagnosis.node_to_status.absent_nodes() > 0) {
+    count(diagnosis.node_to_status.absent_status(), diagnosis.node_to_status.absent_nodes());
   }
   std::vector<ReasonCount> out;
   out.reserve(histogram.size());

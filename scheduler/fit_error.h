@@ -21,16 +21,13 @@
 namespace kestrel::scheduler {
 
 struct Diagnosis {
-  // The status of every node that was evaluated and rejected.
-  std::vector<framework::NodeStatus> node_statuses;
-  // Nodes not evaluated because a PreFilterResult left them out (upstream's
-  // absent nodes of NodeToStatus): how many, and the status each counts
-  // with in the histogram, UnschedulableAndUnresolvable "node(s) didn't
-  // satisfy plugin(s) [NodeAffinity]", attributed to the first of those
-  // plugins by name. Preemption's diagnosis counts its left-out nodes the
-  // same way.
-  int absent_nodes = 0;
-  framework::Status absent_status;
+  // The status of every node that was evaluated and rejected, and of the
+  // nodes that were not (absent): those a PreFilterResult left out count as
+  // UnschedulableAndUnresolvable "node(s) didn't satisfy plugin(s)
+  // [NodeAffinity]", attributed to the first of those plugins by name; when
+  // PreFilter rejected the pod, every node is absent with its status.
+  // Preemption's diagnosis counts the nodes it did not try the same way.
+  framework::NodeToStatus node_to_status;
   // The PreFilter plugins that narrowed the nodes (CycleState::
   // pre_filter_plugins): upstream counts them among the plugins that made
   // the pod unschedulable.

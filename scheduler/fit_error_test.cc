@@ -10,7 +10,7 @@ using framework::Status;
 Diagnosis WithReasons(const std::vector<std::vector<std::string>>& per_node) {
   Diagnosis d;
   for (const auto& reasons : per_node) {
-    d.node_statuses.push_back({nullptr, Status(framework::Code::kUnschedulable, reasons)});
+    d.node_to_status.Add(nullptr, Status(framework::Code::kUnschedulable, reasons));
   }
   return d;
 }
@@ -24,7 +24,7 @@ TEST(FitErrorTest, Table) {
   };
   Diagnosis pre;
   pre.pre_filter_msg = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
-  pre.node_statuses = WithReasons({{"ignored"}, {"ignored"}}).node_statuses;
+  pre.node_to_status.SetAbsent(2, Status::Unschedulable("ignored"));
   Diagnosis post = WithReasons({{"Insufficient cpu"}, {"Insufficient cpu"}});
   post.post_filter_msg =
       "preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod";

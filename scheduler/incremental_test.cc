@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "scheduler/best_rows.h"
 #include "scheduler/cache/cache.h"
@@ -365,7 +366,12 @@ RunResult RunWorkload(const std::string& config_yaml, bool incremental, uint64_t
     pod->name = absl::StrCat("p", i);
     pod->uid = pod->name;
     ScheduleResult r = s.ScheduleOne(pod);
-    std::string line = absl::StrCat(pod->name, " ", r.node, "|", r.message);
+    // What the queue and reports read beside the message, too.
+    std::string line = absl::StrCat(pod->name, " ", r.node, "|", r.message, "|",
+                                    absl::StrJoin(r.unschedulable_plugins, ","), "|");
+    for (const ReasonCount& c : r.fit_reasons) {
+      absl::StrAppend(&line, c.plugin, ":", c.reason, ":", c.nodes, ";");
+    }
     if (r.node.empty() && !r.nominated_node.empty()) {
       // The victims are gone: the nominated pod's next cycle places it.
       model::PodPtr nominated = nominator.Get(pod->Key());
@@ -406,18 +412,22 @@ TEST_P(IncrementalEquivalenceTest, SamePlacementsAsTheFullPath) {
           << "seed " << seed << ", pod " << i;
     }
     EXPECT_EQ(full.stats.filter_incremental + full.stats.score_incremental +
-                  full.stats.feasible_reused,
+                  full.stats.feasible_reused + full.stats.diagnosis_kept,
               0);
     total.filter_incremental += incremental.stats.filter_incremental;
     total.feasible_reused += incremental.stats.feasible_reused;
     total.filter_full += incremental.stats.filter_full;
     total.score_incremental += incremental.stats.score_incremental;
     total.score_full += incremental.stats.score_full;
+    total.diagnosis_kept += incremental.stats.diagnosis_kept;
   }
+
   // Both ways ran: the incremental path was taken, and so was the full one
   // (templates with affinity or spreading, changed templates).
   EXPECT_GT(total.filter_incremental, 100);
   EXPECT_GT(total.filter_full, 100);
+  // Pods that fit nowhere took their diagnosis from kept verdicts.
+  EXPECT_GT(total.diagnosis_kept, 100);
   if (GetParam().scores_kept) {
     // Without sampling, cycles whose changed rows kept their verdicts
     // reused the feasible list.

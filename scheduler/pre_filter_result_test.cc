@@ -211,8 +211,8 @@ TEST_F(PreFilterResultTest, FitReasonsCountTheLeftOutNodes) {
   EXPECT_EQ(r.fit_reasons[0].nodes, 2);
   EXPECT_EQ(r.fit_reasons[1].plugin, "NodeResourcesFit");
   EXPECT_EQ(r.fit_reasons[1].nodes, 1);
-  EXPECT_EQ(d.node_statuses.size(), 1u);
-  EXPECT_EQ(d.absent_nodes, 2);
+  EXPECT_EQ(d.node_to_status.num_evaluated(), 1u);
+  EXPECT_EQ(d.node_to_status.absent_nodes(), 2u);
 }
 
 TEST_F(PreFilterResultTest, PreemptsOnlyOnThePinnedNode) {
@@ -280,17 +280,16 @@ TEST_F(PreFilterResultTest, SameAsFilteringEveryNode) {
         std::set<std::string> pinned;
         for (const auto& t : terms) pinned.insert(t.begin(), t.end());
         std::map<std::string, std::vector<std::string>> want;
-        for (const framework::NodeStatus& ns : d2.node_statuses) {
-          if (pinned.count(ns.node->node()->name) > 0) {
-            want[ns.node->node()->name] = ns.status.reasons();
-          }
-        }
+        d2.node_to_status.ForEach([&](const framework::NodeInfo* node, const framework::Status& s) {
+          if (pinned.count(node->node()->name) > 0) want[node->node()->name] = s.reasons();
+        });
         std::map<std::string, std::vector<std::string>> got;
-        for (const framework::NodeStatus& ns : d1.node_statuses) {
-          got[ns.node->node()->name] = ns.status.reasons();
-        }
+        d1.node_to_status.ForEach([&](const framework::NodeInfo* node, const framework::Status& s) {
+          got[node->node()->name] = s.reasons();
+        });
         EXPECT_EQ(got, want) << "round " << round << " pod " << i;
-        EXPECT_EQ(d1.absent_nodes + d1.node_statuses.size(), static_cast<size_t>(num_nodes));
+        EXPECT_EQ(d1.node_to_status.absent_nodes() + d1.node_to_status.num_evaluated(),
+                  static_cast<size_t>(num_nodes));
       } else {
         ++placed;
         // Place it, so the next pods see it (a fresh scheduler: the first

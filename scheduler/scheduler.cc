@@ -49,7 +49,7 @@ Status RangeError(const framework::WeightedScorePlugin& plugin, int64_t score) {
 // Filter verdicts of one cycle, per node row.
 constexpr uint8_t kRejectedByRows = 0;  // FilterRows cleared it
 constexpr uint8_t kPassed = 1;
-constexpr uint8_t kRejected = 2;  // a per-node filter; status in statuses_
+constexpr uint8_t kRejected = 2;  // a per-node filter; status in statuses
 
 }  // namespace
 
@@ -93,21 +93,35 @@ Status Scheduler::RunPreFilter(const Framework& fw, CycleState& state, const mod
   return fw.RunPreFilterPlugins(state, pod, snapshot_.nodes());
 }
 
+Scheduler::Verdicts* Scheduler::VerdictsFor(const std::string& key) {
+  Verdicts* oldest = &verdicts_[1];
+  for (size_t i = 1; i < verdicts_.size(); ++i) {
+    Verdicts& v = verdicts_[i];
+    if (!v.filter.key.empty() && v.filter.key == key) return &v;
+    if (v.last_used < oldest->last_used) oldest = &v;
+  }
+  oldest->filter.key.clear();
+  oldest->score.key.clear();
+  oldest->counted = false;
+  oldest->feasible_reusable = false;
+  return oldest;
+}
+
 void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
                                  const model::Pod& pod, Diagnosis* diagnosis, Status* error,
                                  size_t* rejected) {
   framework::NodeInfoList all = snapshot_.nodes();
-  // The last cycle's feasible list, when a later one may reuse it (see
-  // below); every other path starts from an empty list.
-  const bool reusable = feasible_reusable_;
-  feasible_reusable_ = false;
-  if (reusable) {
-    kept_feasible_.swap(feasible_);
-    kept_feasible_rows_.swap(feasible_rows_);
+  // The last cycle's feasible list, when kept for its template, goes back
+  // to its verdicts; every cycle starts from an empty list.
+  if (feasible_owner_ != nullptr) {
+    feasible_owner_->feasible.swap(feasible_);
+    feasible_owner_->feasible_rows.swap(feasible_rows_);
+    feasible_owner_ = nullptr;
   }
   feasible_.clear();
   feasible_rows_.clear();
   filter_row_local_ = false;
+  v_ = &verdicts_[0];
 
   Status pre = RunPreFilter(fw, state, pod);
   diagnosis->pre_filter_plugins = state.pre_filter_plugins;
@@ -116,9 +130,10 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
       *error = pre;
       return;
     }
-    // Every node gets the same status, so preemption can see them all.
+    // Every node has the same status, as upstream's absent nodes, so
+    // preemption can see them all.
     diagnosis->pre_filter_msg = pre.Message();
-    for (const NodeInfo* n : all) diagnosis->node_statuses.push_back({n, pre});
+    diagnosis->node_to_status.SetAbsent(all.size(), pre);
     *rejected = all.size();
     return;
   }
@@ -161,47 +176,61 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   }
 
   const size_t n = all.size();
-  if (statuses_.size() < n) statuses_.resize(n);
-  // passed_[r]: kPassed, kRejectedByRows (status not computed: most such
-  // nodes never need one), or kRejected with the status in statuses_[r].
-  //
   // Row-local filters only, and no nominated pods to add: each verdict
   // follows from the pod's template and its row alone, so the verdicts of
   // the last cycle with the same key still hold but for the rows that
-  // changed since (usually one: where the last pod went).
+  // changed since.
   const framework::Nominator* nominator = fw.handle().nominator;
   const bool nominated_pods = nominator != nullptr && !nominator->empty();
   key_.clear();
   filter_row_local_ =
       options_.incremental && !nominated_pods && FilterKey(fw, state, pod, by_rows, &key_);
+  Verdicts& v = filter_row_local_ ? *VerdictsFor(key_) : verdicts_[0];
+  v_ = &v;
+  v.last_used = ++cycles_;
+  if (v.statuses.size() < n) v.statuses.resize(n);
+  // passed[r]: kPassed, kRejectedByRows (status not computed: most such
+  // nodes never need one), or kRejected with the status in statuses[r].
   changed_rows_.clear();
   // Whether a row the filters ran on again changed between feasible and
   // not: if none did, the feasible list of the last cycle still holds.
   bool flipped = true;
-  if (filter_row_local_ && kept_filter_.key == key_ && passed_.size() == n &&
-      snapshot_.RowsChangedSince(kept_filter_.update, &changed_rows_)) {
+  if (filter_row_local_ && v.filter.key == key_ && v.passed.size() == n &&
+      snapshot_.RowsChangedSince(v.filter.update, &changed_rows_)) {
     flipped = false;
     for (const uint32_t r : changed_rows_) {
-      const bool was = passed_[r] == kPassed;
+      const bool was = v.passed[r] == kPassed;
+      // Counted verdicts stay counted: the row's old status out, its new
+      // one (computed now if the rows rejected it) in.
+      if (v.counted && v.passed[r] == kRejected) v.rejected.Remove(v.statuses[r]);
       FilterRange(fw, state, pod, by_rows, all_by_rows, r, r + 1);
-      flipped = flipped || was != (passed_[r] == kPassed);
+      if (v.counted && v.passed[r] == kRejectedByRows) {
+        v.statuses[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+        v.passed[r] = kRejected;
+      }
+      if (v.counted && v.passed[r] == kRejected) v.rejected.Add(v.statuses[r]);
+      const bool is = v.passed[r] == kPassed;
+      if (was != is) {
+        flipped = true;
+        v.num_passed = is ? v.num_passed + 1 : v.num_passed - 1;
+      }
     }
     ++stats_.filter_incremental;
   } else {
-    passed_.resize(n);
+    v.passed.resize(n);
+    v.counted = false;
     // Row r is node all[r]. Chunks of rows are independent, so the verdicts
     // do not depend on the number of threads. Column loops alone cost about
     // a nanosecond a node: not worth a second core below tens of thousands.
     parallelizer_.For(n, [&](size_t begin, size_t end) {
       FilterRange(fw, state, pod, by_rows, all_by_rows, begin, end);
     }, MinParallel(/*cheap=*/all_by_rows));
+    v.num_passed = static_cast<size_t>(std::count(v.passed.begin(), v.passed.end(), kPassed));
     ++stats_.filter_full;
   }
   if (filter_row_local_) {
-    kept_filter_.key.swap(key_);
-    kept_filter_.update = snapshot_.updates();
-  } else {
-    kept_filter_.key.clear();
+    v.filter.key.swap(key_);
+    v.filter.update = snapshot_.updates();
   }
 
   // Nodes with nominated pods of this pod's priority or higher: those pods
@@ -212,12 +241,13 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
       const NodeInfo* info = snapshot_.Get(node_name);
       if (info == nullptr) continue;
       const int32_t r = snapshot_.RowOf(info);
-      if (r < 0 || passed_[r] != kPassed) continue;
+      if (r < 0 || v.passed[r] != kPassed) continue;
       if (fw.NominatedPodsToAdd(pod, *info).empty()) continue;
       Status s = fw.RunFilterPluginsWithNominatedPods(state, pod, *info);
       if (!s.ok()) {
-        passed_[r] = kRejected;
-        statuses_[r] = std::move(s);
+        v.passed[r] = kRejected;
+        v.statuses[r] = std::move(s);
+        --v.num_passed;
       }
     }
   }
@@ -229,82 +259,110 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
   // Every node taken, from the same start, and no verdict changed since
   // the last such walk for this template: its list is this one. At tens of
   // thousands of nodes the walk is most of what a cycle costs.
-  const bool walk_all = filter_row_local_ && !nominated_pods && want >= n;
-  if (walk_all && reusable && !flipped && kept_feasible_start_ == start) {
-    feasible_.swap(kept_feasible_);
-    feasible_rows_.swap(kept_feasible_rows_);
+  const bool walk_all = filter_row_local_ && want >= n;
+  if (walk_all && v.feasible_reusable && !flipped && v.feasible_start == start) {
+    feasible_.swap(v.feasible);
+    feasible_rows_.swap(v.feasible_rows);
+    feasible_owner_ = &v;
     *rejected = n - feasible_.size();
-    feasible_reusable_ = !feasible_.empty();
     ++stats_.feasible_reused;
     return;
   }
-  // Written through locals: the loop runs once per node of every cycle.
-  feasible_.resize(n);
-  feasible_rows_.resize(n);
-  const NodeInfo** feasible = feasible_.data();
-  uint32_t* rows = feasible_rows_.data();
-  const uint8_t* passed = passed_.data();
+  v.feasible_reusable = false;
   size_t found = 0;
-  size_t processed = 0;
-  for (size_t r = start; processed < n && found < want; r = r + 1 == n ? 0 : r + 1) {
-    ++processed;
-    if (passed[r] == kPassed) {
-      feasible[found] = all[r];
-      rows[found++] = static_cast<uint32_t>(r);
-    } else if (passed[r] == kRejected && statuses_[r].code() == Code::kError) {
-      *error = statuses_[r];
-      feasible_.clear();
-      feasible_rows_.clear();
-      return;
+  size_t processed = n;
+  // Counted verdicts with no row passing: none fits, and the statuses and
+  // their counts are already there (a template that fits nowhere).
+  if (!(v.counted && v.num_passed == 0)) {
+    // Written through locals: the loop runs once per node of every cycle.
+    feasible_.resize(n);
+    feasible_rows_.resize(n);
+    const NodeInfo** feasible = feasible_.data();
+    uint32_t* rows = feasible_rows_.data();
+    const uint8_t* passed = v.passed.data();
+    processed = 0;
+    for (size_t r = start; processed < n && found < want; r = r + 1 == n ? 0 : r + 1) {
+      ++processed;
+      if (passed[r] == kPassed) {
+        feasible[found] = all[r];
+        rows[found++] = static_cast<uint32_t>(r);
+      } else if (passed[r] == kRejected && v.statuses[r].code() == Code::kError) {
+        *error = v.statuses[r];
+        feasible_.clear();
+        feasible_rows_.clear();
+        return;
+      }
     }
+    feasible_.resize(found);
+    feasible_rows_.resize(found);
   }
-  feasible_.resize(found);
-  feasible_rows_.resize(found);
   *rejected = processed - found;
-  if (walk_all && found > 0) {
-    feasible_reusable_ = true;
-    kept_feasible_start_ = start;
-  }
-
-  // The reasons of rejected nodes matter only when no node fits (the FitError
-  // message, preemption). Nodes rejected over the rows get theirs now, from
-  // the per-node run in upstream order, which gives the exact status.
+  next_start_node_index_ = (start + processed) % n;
   if (found > 0) {
-    next_start_node_index_ = (start + processed) % n;
+    if (walk_all) {
+      v.feasible_reusable = true;
+      v.feasible_start = start;
+      feasible_owner_ = &v;
+    }
     return;
   }
-  // Every node was processed (none fits), so every row needs its status;
-  // the per-node runs are independent and go in parallel. A row whose
-  // status is known becomes kRejected, so the kept verdicts keep it too: the
-  // next pod of the template (a ReplicaSet's pods that fit nowhere) runs
-  // the filters again only on the rows that changed. The diagnosis gets
-  // copies, which share their reasons.
-  uint8_t* verdicts = passed_.data();
-  parallelizer_.For(n, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      if (verdicts[r] != kRejectedByRows) continue;
-      statuses_[r] = fw.RunFilterPlugins(state, pod, *all[r]);
-      verdicts[r] = kRejected;
+
+  // None fits, so every node was processed and every row needs its status,
+  // which the diagnosis views with their counts. Nodes rejected over the
+  // rows get theirs now, from the per-node run in upstream order, which
+  // gives the exact status; the runs are independent and go in parallel.
+  // The verdicts are then counted, and stay so while kept: the next pod of
+  // the template that fits nowhere (a ReplicaSet's) computes only the rows
+  // that changed.
+  if (v.counted) {
+    ++stats_.diagnosis_kept;
+  } else {
+    uint8_t* verdicts = v.passed.data();
+    Status* statuses = v.statuses.data();
+    parallelizer_.For(n, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        if (verdicts[r] != kRejectedByRows) continue;
+        statuses[r] = fw.RunFilterPlugins(state, pod, *all[r]);
+        verdicts[r] = kRejected;
+      }
+    }, MinParallel(/*cheap=*/false));
+    // Runs of copies of one status (most rows, for a pod that fits
+    // nowhere) count at once.
+    v.rejected.Clear();
+    for (size_t r = 0; r < n;) {
+      size_t e = r + 1;
+      while (e < n && statuses[e].SharesReasonsWith(statuses[r]) &&
+             statuses[e].plugin() == statuses[r].plugin() &&
+             statuses[e].code() == statuses[r].code()) {
+        ++e;
+      }
+      v.rejected.Add(statuses[r], e - r);
+      r = e;
     }
-  }, MinParallel(/*cheap=*/false));
-  diagnosis->node_statuses.reserve(processed);
-  for (size_t i = 0, r = start; i < processed; ++i, r = r + 1 == n ? 0 : r + 1) {
-    if (statuses_[r].code() == Code::kError) {
-      *error = statuses_[r];
-      kept_filter_.key.clear();
-      return;
-    }
-    diagnosis->node_statuses.push_back({all[r], statuses_[r]});
+    v.counted = true;
   }
-  next_start_node_index_ = (start + processed) % n;
+  if (v.rejected.Count(Code::kError) > 0) {
+    // The first error in the order the nodes were evaluated.
+    for (size_t i = 0, r = start; i < n; ++i, r = r + 1 == n ? 0 : r + 1) {
+      if (v.statuses[r].code() == Code::kError) {
+        *error = v.statuses[r];
+        break;
+      }
+    }
+    v.filter.key.clear();
+    v.counted = false;
+    return;
+  }
+  diagnosis->node_to_status.SetRows(all, absl::MakeConstSpan(v.statuses.data(), n), start,
+                                    &v.rejected);
 }
 
 void Scheduler::FindNarrowedNodesThatFit(const Framework& fw, CycleState& state,
                                          const model::Pod& pod, Diagnosis* diagnosis,
                                          Status* error, size_t* rejected) {
   // The named nodes that exist (upstream drops the others), in row order.
-  // These verdicts are not row-local ones kept for a template: passed_ and
-  // the kept totals stay as they are for the next pod of theirs.
+  // These verdicts are not row-local ones kept for a template: the kept
+  // verdicts stay as they are for the next pod of theirs.
   filter_row_local_ = false;
   narrowed_.clear();
   for (const std::string& name : *state.pre_filter_nodes) {
@@ -346,31 +404,31 @@ void Scheduler::FindNarrowedNodesThatFit(const Framework& fw, CycleState& state,
   if (!feasible_.empty()) return;
   for (size_t i = 0; i < processed; ++i) {
     const size_t j = (start + i) % m;
-    diagnosis->node_statuses.push_back({narrowed_[j], std::move(narrowed_statuses_[j])});
+    diagnosis->node_to_status.Add(narrowed_[j], std::move(narrowed_statuses_[j]));
   }
   // The nodes left out count as rejected by the plugins that narrowed.
-  diagnosis->absent_nodes = static_cast<int>(n - processed);
-  diagnosis->absent_status =
-      Status::Unresolvable(PreFilterExcludedReason(state.pre_filter_plugins))
-          .WithPlugin(state.pre_filter_plugins.front());
+  diagnosis->node_to_status.SetAbsent(
+      n - processed, Status::Unresolvable(PreFilterExcludedReason(state.pre_filter_plugins))
+                         .WithPlugin(state.pre_filter_plugins.front()));
 }
 
 void Scheduler::FilterRange(const Framework& fw, const CycleState& state, const model::Pod& pod,
                             uint64_t by_rows, bool all_by_rows, size_t begin, size_t end) {
   const auto& filters = fw.filter_plugins();
-  std::fill(passed_.begin() + begin, passed_.begin() + end, kPassed);
+  uint8_t* passed = v_->passed.data();
+  std::fill(passed + begin, passed + end, kPassed);
   for (uint64_t bits = by_rows; bits != 0; bits &= bits - 1) {
     filters[__builtin_ctzll(bits)]->FilterRows(state, pod, snapshot_.table(), begin, end,
-                                               passed_.data());
+                                               passed);
   }
   if (all_by_rows) return;
   framework::NodeInfoList all = snapshot_.nodes();
   for (size_t r = begin; r < end; ++r) {
-    if (passed_[r] != kPassed) continue;
+    if (passed[r] != kPassed) continue;
     Status s = fw.RunFilterPlugins(state, pod, *all[r], by_rows);
     if (!s.ok()) {
-      passed_[r] = kRejected;
-      statuses_[r] = std::move(s);
+      passed[r] = kRejected;
+      v_->statuses[r] = std::move(s);
     }
   }
 }
@@ -417,17 +475,19 @@ bool Scheduler::RowTotals(const CycleState& state, const model::Pod& pod,
 bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
                                const model::Pod& pod, const NodeInfo** host) {
   const size_t n = snapshot_.num_nodes();
+  Verdicts& v = *v_;
   // The feasible nodes must be every row that passed (no sampling), and
-  // their verdicts row-local, so that passed_ is a function of the rows.
+  // their verdicts row-local, so that the kept verdicts are a function of
+  // the rows.
   if (!options_.incremental || !options_.use_node_table || !filter_row_local_ ||
       scores_.keep_per_plugin || NumFeasibleNodesToFind(fw, n) < n) {
-    kept_score_.key.clear();
+    v.score.key.clear();
     return false;
   }
   // The key: the filter verdicts' key, then each score plugin's mode. A
   // uniform score adds the same to every node and does not change which
   // wins; the others must be row-local and not normalize.
-  key_ = kept_filter_.key;
+  key_ = v.filter.key;
   run_.clear();
   const auto& plugins = fw.score_plugins();
   for (size_t p = 0; p < plugins.size(); ++p) {
@@ -438,7 +498,7 @@ bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
     } else if (plugin->UniformScore(state, pod, &uniform)) {
       // Out of range: the full path reports it.
       if (uniform < framework::kMinNodeScore || uniform > framework::kMaxNodeScore) {
-        kept_score_.key.clear();
+        v.score.key.clear();
         return false;
       }
       key_.push_back('U');
@@ -448,49 +508,49 @@ bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
       model::AppendKey(plugins[p].weight, &key_);
       run_.push_back({&plugins[p], by_rows});
     } else {
-      kept_score_.key.clear();
+      v.score.key.clear();
       return false;
     }
   }
   changed_rows_.clear();
-  const bool incremental = kept_score_.key == key_ && best_.size() == n &&
-                           snapshot_.RowsChangedSince(kept_score_.update, &changed_rows_);
+  const bool incremental = v.score.key == key_ && v.best.size() == n &&
+                           snapshot_.RowsChangedSince(v.score.update, &changed_rows_);
   // The rows to score: those that changed and passed (the others are
   // kNone now), or, from scratch, every feasible row.
   rescore_rows_.clear();
   if (incremental) {
     for (const uint32_t r : changed_rows_) {
-      if (passed_[r] == kPassed) {
+      if (v.passed[r] == kPassed) {
         rescore_rows_.push_back(r);
       } else {
-        best_.Set(r, BestRows::kNone);
+        v.best.Set(r, BestRows::kNone);
       }
     }
   } else {
-    best_.Reset(n);
+    v.best.Reset(n);
     rescore_rows_.assign(feasible_rows_.begin(), feasible_rows_.end());
   }
   rescore_totals_.resize(rescore_rows_.size());
   if (!RowTotals(state, pod, run_, rescore_rows_, rescore_totals_.data())) {
-    kept_score_.key.clear();
+    v.score.key.clear();
     return false;
   }
-  for (size_t i = 0; i < rescore_rows_.size(); ++i) best_.Set(rescore_rows_[i], rescore_totals_[i]);
-  kept_score_.key.swap(key_);
-  kept_score_.update = snapshot_.updates();
+  for (size_t i = 0; i < rescore_rows_.size(); ++i) v.best.Set(rescore_rows_[i], rescore_totals_[i]);
+  v.score.key.swap(key_);
+  v.score.update = snapshot_.updates();
   ++(incremental ? stats_.score_incremental : stats_.score_full);
 
   // As SelectHost: every row with the best total equally likely, one draw
   // from the seeded generator, counted in the feasible list's order (from
   // its first row, wrapping around).
-  const BestRows::Top top = best_.top();
+  const BestRows::Top top = v.best.top();
   if (top.count == 0) {
-    kept_score_.key.clear();
+    v.score.key.clear();
     return false;
   }
   const size_t pick =
       top.count == 1 ? 0 : std::uniform_int_distribution<size_t>(0, top.count - 1)(rng_);
-  *host = snapshot_.nodes()[best_.KthBest(feasible_rows_.front(), static_cast<uint32_t>(pick))];
+  *host = snapshot_.nodes()[v.best.KthBest(feasible_rows_.front(), static_cast<uint32_t>(pick))];
   return true;
 }
 
@@ -724,20 +784,18 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
     // Views of plugin names (they outlive the cycle); sorted below.
     absl::flat_hash_set<absl::string_view> plugins(diagnosis.pre_filter_plugins.begin(),
                                                    diagnosis.pre_filter_plugins.end());
-    absl::string_view last;
-    for (const framework::NodeStatus& ns : diagnosis.node_statuses) {
-      if (ns.status.IsRejected() && !ns.status.plugin().empty() && ns.status.plugin() != last) {
-        last = ns.status.plugin();
-        plugins.insert(last);
-      }
-    }
+    auto add = [&](const Status& s, size_t) {
+      if (s.IsRejected() && !s.plugin().empty()) plugins.insert(s.plugin());
+    };
+    diagnosis.node_to_status.ForEachCount(add);
+    if (diagnosis.node_to_status.absent_nodes() > 0) add(diagnosis.node_to_status.absent_status(), 0);
     for (absl::string_view p : plugins) result.unschedulable_plugins.emplace_back(p);
     std::sort(result.unschedulable_plugins.begin(), result.unschedulable_plugins.end());
     // No nodes at all is not a fit error: nothing to preempt on.
     if (result.code != Code::kError && snapshot_.num_nodes() > 0 &&
         !fw->post_filter_plugins().empty()) {
       framework::PostFilterResult pf;
-      Status s = fw->RunPostFilterPlugins(state, *pod, diagnosis.node_statuses, &pf);
+      Status s = fw->RunPostFilterPlugins(state, *pod, diagnosis.node_to_status, &pf);
       if (s.code() == Code::kError) {
         // The pod stays unschedulable with its fit error; the plugin error
         // is added so it is not lost.

@@ -14,6 +14,7 @@
 #ifndef KESTREL_SCHEDULER_SCHEDULER_H_
 #define KESTREL_SCHEDULER_SCHEDULER_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -105,6 +106,9 @@ class Scheduler {
     int64_t score_incremental = 0;   // scored only the rows that changed
     int64_t score_full = 0;
     int64_t feasible_reused = 0;     // the last cycle's feasible list still held
+    // Cycles that found no node and took their diagnosis from the statuses
+    // and counts kept for the template (no pass over every node).
+    int64_t diagnosis_kept = 0;
   };
 
   Scheduler(cache::Cache* cache,
@@ -184,8 +188,8 @@ class Scheduler {
                                         const std::vector<int64_t>& totals);
 
   // One chunk of the filter pass, rows [begin, end): the row filters in
-  // `by_rows`, then (unless `all_by_rows`) the others per node; sets
-  // passed_ and statuses_ of those rows.
+  // `by_rows`, then (unless `all_by_rows`) the others per node; sets the
+  // verdicts v_ of those rows.
   void FilterRange(const framework::Framework& fw, const framework::CycleState& state,
                    const model::Pod& pod, uint64_t by_rows, bool all_by_rows, size_t begin,
                    size_t end);
@@ -217,35 +221,54 @@ class Scheduler {
   std::mt19937_64 rng_;
   size_t next_start_node_index_ = 0;
   // Per-cycle buffers, reused across cycles so the hot path does not
-  // allocate: filter verdicts (a status is stored only for rejected nodes),
-  // the feasible list, the score table.
-  std::vector<uint8_t> passed_;
-  std::vector<framework::Status> statuses_;
+  // allocate: the feasible list, the score table.
   std::vector<const framework::NodeInfo*> feasible_;
   std::vector<uint32_t> feasible_rows_;
   std::vector<int64_t> row_scores_;
-  // The feasible list of the last cycle whose filters were row-local and
-  // took every node, kept (swapped out of feasible_) for the next cycle of
-  // the template while no row changes verdict; valid when reusable.
-  bool feasible_reusable_ = false;
-  size_t kept_feasible_start_ = 0;
-  std::vector<const framework::NodeInfo*> kept_feasible_;
-  std::vector<uint32_t> kept_feasible_rows_;
   std::vector<const framework::NodeInfo*> narrowed_;  // FindNarrowedNodesThatFit
   std::vector<framework::Status> narrowed_statuses_;
   ScoreTable scores_;
 
-  // Options::incremental: what passed_ and best_ hold. A key names the
-  // template (and profile, and which plugins ran how) they were computed
-  // for, and `update` the snapshot update they are current with; an empty
-  // key holds nothing.
+  // The filter verdicts of one cycle over every node-table row, and what
+  // follows from them. With Options::incremental, those of a pod template
+  // whose filters are row-local are kept for its next pod, which filters
+  // again only the rows that changed since (usually one: where the last
+  // pod went), and scores and diagnoses likewise.
   struct Kept {
-    std::string key;
-    uint64_t update = 0;
+    std::string key;  // the template, profile and plugin modes; empty: none
+    uint64_t update = 0;  // the snapshot update they are current with
   };
-  Kept kept_filter_;  // passed_ (statuses_ of kRejected rows too)
-  Kept kept_score_;   // best_: the totals of passed_ rows, kNone elsewhere
-  BestRows best_;
+  struct Verdicts {
+    Kept filter;                              // for passed, statuses
+    std::vector<uint8_t> passed;              // per row: see kPassed
+    std::vector<framework::Status> statuses;  // of kRejected rows
+    size_t num_passed = 0;
+    // Every rejected row is kRejected (its status known), and `rejected`
+    // counts their statuses: a diagnosis without a pass over the rows.
+    bool counted = false;
+    framework::StatusCounts rejected;
+    Kept score;     // for best
+    BestRows best;  // the totals of passed rows, kNone elsewhere
+    // The feasible list of the last cycle that took every node, walking
+    // from feasible_start, for the next one while no row changes verdict.
+    // While that cycle's list is in use it is feasible_ (feasible_owner_).
+    bool feasible_reusable = false;
+    size_t feasible_start = 0;
+    std::vector<const framework::NodeInfo*> feasible;
+    std::vector<uint32_t> feasible_rows;
+    uint64_t last_used = 0;
+  };
+  // The kept verdicts of this template, or, when none are, those of the
+  // least recently used template, cleared.
+  Verdicts* VerdictsFor(const std::string& key);
+  // verdicts_[0] serves cycles whose verdicts are not kept; the others keep
+  // those of the templates seen last (a workload interleaves a few: a pod
+  // that fits nowhere among a ReplicaSet's).
+  static constexpr size_t kKeptTemplates = 4;
+  std::array<Verdicts, kKeptTemplates + 1> verdicts_;
+  Verdicts* v_ = &verdicts_[0];  // this cycle's
+  Verdicts* feasible_owner_ = nullptr;
+  uint64_t cycles_ = 0;
   bool filter_row_local_ = false;  // this cycle's verdicts are row-local
   std::string key_;                // scratch
   std::vector<uint32_t> changed_rows_;

@@ -35,6 +35,15 @@ model::PodPtr Pod(const std::string& name, int64_t milli_cpu, int64_t memory) {
 
 constexpr int64_t kGi = int64_t{1} << 30;
 
+// The FitError histogram as one line.
+std::string Histogram(const ScheduleResult& r) {
+  std::string out;
+  for (const ReasonCount& c : r.fit_reasons) {
+    out += c.plugin + ":" + c.reason + ":" + std::to_string(c.nodes) + ";";
+  }
+  return out;
+}
+
 class SchedulerTest : public ::testing::Test {
  protected:
   std::unique_ptr<Scheduler> Make(uint64_t seed = 1, int threads = 1) {
@@ -175,11 +184,26 @@ TEST_F(SchedulerTest, RepeatedUnschedulablePodsSeeNodeChanges) {
     EXPECT_EQ(got.node, want.node) << i;
     EXPECT_EQ(got.message, want.message) << i;
     EXPECT_EQ(got.unschedulable_plugins, want.unschedulable_plugins) << i;
+    EXPECT_EQ(Histogram(got), Histogram(want)) << i;
     if (got.node.empty()) ++unschedulable;
+    // A pod of another template between, placed: its row changes under
+    // the big pods' kept verdicts.
+    const std::string small = "small-" + std::to_string(i);
+    want = reference.ScheduleOne(Pod(small, 500, kGi));
+    got = fast->ScheduleOne(Pod(small, 500, kGi));
+    ASSERT_EQ(got.node, want.node) << i;
+    ASSERT_FALSE(got.node.empty());
+    both([&](cache::Cache& c) {
+      auto bound = std::make_shared<model::Pod>(*Pod(small, 500, kGi));
+      bound->node_name = got.node;
+      return &c == &cache_ ? c.AddPod(c.GetPod("default/" + small)) : c.AddPod(bound);
+    });
   }
   EXPECT_EQ(unschedulable, 5);
-  // The kept verdicts were used: only the changed rows were filtered again.
+  // The kept verdicts were used: only the changed rows were filtered again,
+  // and the diagnoses after the first came from the kept statuses.
   EXPECT_GE(fast->stats().filter_incremental, 4);
+  EXPECT_EQ(fast->stats().diagnosis_kept, 4);
 }
 
 TEST_F(SchedulerTest, PreferredTermThatDoesNotParseFailsPreScore) {

@@ -417,7 +417,7 @@ Status Framework::RunBindPlugins(CycleState& state, const model::Pod& pod,
 }
 
 Status Framework::RunPostFilterPlugins(CycleState& state, const model::Pod& pod,
-                                       absl::Span<const NodeStatus> filtered,
+                                       const NodeToStatus& filtered,
                                        PostFilterResult* result) const {
   // As upstream: the first success or UnschedulableAndUnresolvable ends the
   // run with its result; past rejections, the last result that nominates

@@ -106,7 +106,7 @@ class Framework {
   Status RunBindPlugins(CycleState& state, const model::Pod& pod,
                         const std::string& node_name) const;
   Status RunPostFilterPlugins(CycleState& state, const model::Pod& pod,
-                              absl::Span<const NodeStatus> filtered,
+                              const NodeToStatus& filtered,
                               PostFilterResult* result) const;
 
   // RunPreFilterExtensionAddPod() / RunPreFilterExtensionRemovePod()

@@ -50,7 +50,7 @@ class FakePlugin final : public PreFilterPlugin,
     log_->push_back(name_ + ".RemovePod(" + p.name + ")");
     return Status();
   }
-  Status PostFilter(CycleState&, const model::Pod&, absl::Span<const NodeStatus>,
+  Status PostFilter(CycleState&, const model::Pod&, const NodeToStatus&,
                     PostFilterResult* result) override {
     log_->push_back(name_ + ".PostFilter");
     *result = post_filter_result;

@@ -34,6 +34,7 @@
 #include "scheduler/framework/events.h"
 #include "scheduler/framework/node_info.h"
 #include "scheduler/framework/node_table.h"
+#include "scheduler/framework/node_to_status.h"
 #include "scheduler/framework/status.h"
 
 namespace kestrel::model {
@@ -91,9 +92,6 @@ class EnqueueExtensions : public virtual Plugin {
  public:
   virtual std::vector<ClusterEvent> EventsToRegister() const = 0;
 };
-
-// NodeInfoList is the view of the cluster a cycle works on.
-using NodeInfoList = absl::Span<const NodeInfo* const>;
 
 class PreEnqueuePlugin : public virtual Plugin {
  public:
@@ -159,12 +157,6 @@ class FilterPlugin : public virtual Plugin {
   }
 };
 
-// Filter verdicts of one cycle, per node name, for PostFilter and messages.
-struct NodeStatus {
-  const NodeInfo* node;
-  Status status;
-};
-
 // What a PostFilter result does to the pod's nomination (upstream's
 // NominatingMode): kNoop keeps it, kOverride replaces it with
 // nominated_node_name, which may be empty to clear it.
@@ -181,8 +173,7 @@ struct PostFilterResult {
 class PostFilterPlugin : public virtual Plugin {
  public:
   virtual Status PostFilter(CycleState& state, const model::Pod& pod,
-                            absl::Span<const NodeStatus> filtered,
-                            PostFilterResult* result) = 0;
+                            const NodeToStatus& filtered, PostFilterResult* result) = 0;
 };
 
 class PreScorePlugin : public virtual Plugin {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "model/objects.h"
 #include "scheduler/framework/pod_list.h"
 
@@ -67,6 +68,9 @@ class NodeInfo {
   std::vector<model::HostPort> used_ports_;
   uint64_t generation_ = 0;
 };
+
+// NodeInfoList is the view of the cluster a cycle works on.
+using NodeInfoList = absl::Span<const NodeInfo* const>;
 
 }  // namespace kestrel::framework
 

@@ -72,6 +72,8 @@ class Status {
   // Whether both hold the very same reasons (one status copied): a cheap
   // test that lets a histogram count runs of copies at once.
   bool SharesReasonsWith(const Status& o) const { return reasons_ == o.reasons_; }
+  // What SharesReasonsWith compares, as a key: equal for copies.
+  const void* reasons_identity() const { return reasons_.get(); }
   // The reasons joined with ", " (upstream Status.Message).
   std::string Message() const;
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "scheduler/cache/snapshot.h"
 #include "scheduler/fit_error.h"
@@ -126,7 +127,7 @@ absl::StatusOr<std::unique_ptr<DefaultPreemption>> DefaultPreemption::Create(
 }
 
 Status DefaultPreemption::PostFilter(CycleState& state, const model::Pod& pod,
-                                     absl::Span<const NodeStatus> filtered,
+                                     const framework::NodeToStatus& filtered,
                                      framework::PostFilterResult* result) {
   Status s = Preempt(state, pod, filtered, result);
   if (s.ok() || s.Message().empty()) return s;
@@ -134,37 +135,48 @@ Status DefaultPreemption::PostFilter(CycleState& state, const model::Pod& pod,
 }
 
 Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
-                                  absl::Span<const NodeStatus> filtered,
+                                  const framework::NodeToStatus& filtered,
                                   framework::PostFilterResult* result) {
   if (state.snapshot == nullptr) return Status::Error("preemption needs the cycle's snapshot");
   const cache::Snapshot& snapshot = *state.snapshot;
   const framework::Framework& fw = *handle_.framework;
   const absl::Time now = absl::Now();
 
-  // 1) Is the pod allowed to preempt?
+  // 1) Is the pod allowed to preempt? The nominated node's status is its
+  // own, or the absent nodes' when the cycle left it out (upstream's
+  // NodeToStatus.Get).
   const NodeInfo* nominated = nullptr;
   Code nominated_status = Code::kSuccess;
   if (!pod.nominated_node_name.empty()) {
     nominated = snapshot.Get(pod.nominated_node_name);
-    for (const NodeStatus& ns : filtered) {
-      if (ns.node == nominated) nominated_status = ns.status.code();
+    if (nominated != nullptr) {
+      if (const Status* s = filtered.Find(nominated, snapshot.RowOf(nominated)); s != nullptr) {
+        nominated_status = s->code();
+      } else if (filtered.absent_nodes() > 0) {
+        nominated_status = filtered.absent_status().code();
+      }
     }
   }
   if (Status s = PodEligibleToPreemptOthers(pod, nominated, nominated_status); !s.ok()) {
     return s;
   }
 
-  // 2) Candidates: nodes where removing pods might help.
-  scheduler::Diagnosis fit;
+  // 2) Candidates: the nodes whose status is Unschedulable, where removing
+  // pods might help (upstream's NodesForStatusCode); UnschedulableAndUnresolvable
+  // ones are not. The counts answer "none" without visiting the nodes.
   std::vector<const NodeInfo*> potential;
-  fit.node_statuses.reserve(filtered.size());
-  // One status, copied to every node it applies to (the copies share it).
-  const Status not_helpful = Status::Unresolvable(kPreemptionNotHelpful);
-  for (const NodeStatus& ns : filtered) {
-    if (ns.status.code() == Code::kUnschedulableAndUnresolvable) {
-      fit.node_statuses.push_back({ns.node, not_helpful});
-    } else {
-      potential.push_back(ns.node);
+  if (filtered.Count(Code::kUnschedulable) > 0) {
+    filtered.ForEach([&](const NodeInfo* node, const Status& s) {
+      if (s.code() == Code::kUnschedulable) potential.push_back(node);
+    });
+  }
+  if (filtered.absent_nodes() > 0 && filtered.absent_status().code() == Code::kUnschedulable) {
+    // The nodes not evaluated, in the snapshot's order: every node when
+    // PreFilter rejected the pod.
+    absl::flat_hash_set<const NodeInfo*> evaluated;
+    filtered.ForEach([&](const NodeInfo* node, const Status&) { evaluated.insert(node); });
+    for (const NodeInfo* node : snapshot.nodes()) {
+      if (!evaluated.contains(node)) potential.push_back(node);
     }
   }
   std::vector<model::PdbPtr> pdbs;
@@ -179,12 +191,15 @@ Status DefaultPreemption::Preempt(CycleState& state, const model::Pod& pod,
   }
   if (!dry.error.ok() && dry.candidates.empty()) return dry.error;
   if (dry.candidates.empty()) {
-    for (NodeStatus& ns : dry.statuses) fit.node_statuses.push_back(std::move(ns));
-    // Nodes the cycle left out (a PreFilterResult) count as not helped,
-    // out of all nodes, as upstream's absent nodes do.
-    const size_t num_nodes = std::max(snapshot.num_nodes(), fit.node_statuses.size());
-    fit.absent_nodes = static_cast<int>(num_nodes - fit.node_statuses.size());
-    fit.absent_status = not_helpful;
+    // The nodes tried, each with its status; every other node counts as
+    // not helped, out of all nodes, as upstream's absent nodes do.
+    scheduler::Diagnosis fit;
+    for (NodeStatus& ns : dry.statuses) fit.node_to_status.Add(ns.node, std::move(ns.status));
+    const size_t tried = fit.node_to_status.num_evaluated();
+    const size_t num_nodes = std::max(snapshot.num_nodes(), tried);
+    fit.node_to_status.SetAbsent(
+        num_nodes - tried,
+        framework::SharedStatus<Code::kUnschedulableAndUnresolvable, kPreemptionNotHelpful>());
     // Clears a nomination the pod may have had.
     result->mode = framework::NominatingMode::kOverride;
     result->nominated_node_name.clear();

@@ -99,7 +99,7 @@ class DefaultPreemption : public framework::PostFilterPlugin,
   std::vector<framework::ClusterEvent> EventsToRegister() const override { return {}; }
 
   framework::Status PostFilter(framework::CycleState& state, const model::Pod& pod,
-                               absl::Span<const framework::NodeStatus> filtered,
+                               const framework::NodeToStatus& filtered,
                                framework::PostFilterResult* result) override;
 
   const PreemptionArgs& args() const { return args_; }
@@ -110,7 +110,7 @@ class DefaultPreemption : public framework::PostFilterPlugin,
 
   // Upstream Evaluator.Preempt, without the "preemption: " prefix.
   framework::Status Preempt(framework::CycleState& state, const model::Pod& pod,
-                            absl::Span<const framework::NodeStatus> filtered,
+                            const framework::NodeToStatus& filtered,
                             framework::PostFilterResult* result);
 
   PreemptionArgs args_;
