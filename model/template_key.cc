@@ -48,18 +48,32 @@ void AppendKey(const std::vector<Requirement>& requirements, std::string* key) {
   }
 }
 
+namespace {
+
+void AppendTermKey(const NodeSelectorTerm& t, std::string* key) {
+  AppendKey(t.expressions, key);
+  AppendKey(t.fields, key);
+  // A term that did not parse matches no node, whatever else it holds.
+  AppendKey(static_cast<int64_t>(t.parse_errors.size()), key);
+  for (const std::string& e : t.parse_errors) AppendKey(e, key);
+}
+
+}  // namespace
+
 void AppendKey(const std::optional<NodeSelector>& selector, std::string* key) {
   if (!selector.has_value()) {
     AppendKey(int64_t{-1}, key);
     return;
   }
   AppendKey(static_cast<int64_t>(selector->terms.size()), key);
-  for (const NodeSelectorTerm& t : selector->terms) {
-    AppendKey(t.expressions, key);
-    AppendKey(t.fields, key);
-    // A term that did not parse matches no node, whatever else it holds.
-    AppendKey(static_cast<int64_t>(t.parse_errors.size()), key);
-    for (const std::string& e : t.parse_errors) AppendKey(e, key);
+  for (const NodeSelectorTerm& t : selector->terms) AppendTermKey(t, key);
+}
+
+void AppendKey(const std::vector<PreferredSchedulingTerm>& terms, std::string* key) {
+  AppendKey(static_cast<int64_t>(terms.size()), key);
+  for (const PreferredSchedulingTerm& t : terms) {
+    AppendKey(int64_t{t.weight}, key);
+    AppendTermKey(t.term, key);
   }
 }
 

@@ -36,6 +36,7 @@ void AppendKey(const Resources& resources, std::string* key);
 void AppendKey(const std::vector<Toleration>& tolerations, std::string* key);
 void AppendKey(const std::vector<Requirement>& requirements, std::string* key);
 void AppendKey(const std::optional<NodeSelector>& selector, std::string* key);
+void AppendKey(const std::vector<PreferredSchedulingTerm>& terms, std::string* key);
 void AppendKey(const std::vector<HostPort>& ports, std::string* key);
 // What the resource score plugins read of a pod: its requests and the
 // non-zero cpu and memory defaults.

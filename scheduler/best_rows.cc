@@ -16,6 +16,10 @@ void BestRows::Reset(size_t n) {
   // consistent; top().count is reported as 0 for kNone below.
   tree_.assign(2 * leaves_, Top{kNone, 0});
   for (size_t i = 0; i < n; ++i) tree_[leaves_ + i] = Top{kNone, 1};
+  Rebuild();
+}
+
+void BestRows::Rebuild() {
   for (size_t i = leaves_ - 1; i >= 1; --i) tree_[i] = Merge(tree_[2 * i], tree_[2 * i + 1]);
 }
 

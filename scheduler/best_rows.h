@@ -40,6 +40,10 @@ class BestRows {
   size_t size() const { return n_; }
 
   void Set(size_t row, int64_t value);
+  // Many rows at once: Assign each (the answers are stale meanwhile), then
+  // Rebuild once; O(n) in all, where Set on every row is O(n log n).
+  void Assign(size_t row, int64_t value) { tree_[leaves_ + row] = Top{value, 1}; }
+  void Rebuild();
   int64_t Get(size_t row) const { return tree_[leaves_ + row].value; }
 
   // The highest value and how many rows hold it.

@@ -43,6 +43,14 @@ TEST(BestRowsTest, AgreesWithAScan) {
       const int64_t v = rng() % 5 == 0 ? BestRows::kNone : static_cast<int64_t>(rng() % 4);
       best.Set(row, v);
       values[row] = v;
+      if (step % 50 == 49) {
+        // Now and then many rows at once: Assign, then Rebuild.
+        for (size_t r = 0; r < n; r += 1 + rng() % 3) {
+          values[r] = rng() % 5 == 0 ? BestRows::kNone : static_cast<int64_t>(rng() % 4);
+          best.Assign(r, values[r]);
+        }
+        best.Rebuild();
+      }
       const int64_t max = *std::max_element(values.begin(), values.end());
       const auto count = static_cast<uint32_t>(std::count(values.begin(), values.end(), max));
       if (max == BestRows::kNone) {
@@ -117,8 +125,8 @@ TEST(SnapshotRowLogTest, ListsTheRowsEachUpdateRewrote) {
 class World {
  public:
   // `soft_taints`: some nodes have PreferNoSchedule taints. TaintToleration
-  // then scores them apart (it normalizes: every such cycle scores the full
-  // way); without, its score is uniform.
+  // then scores them apart, normalized by the highest count; without, its
+  // score is uniform.
   World(uint64_t seed, bool soft_taints) : rng_(seed), soft_taints_(soft_taints) {
     zone_ = names_.Intern("zone");
     host_ = names_.Intern("kubernetes.io/hostname");
@@ -155,6 +163,10 @@ class World {
     n->labels = model::Labels(std::move(labels));
     if (soft_taints_ && Pick({0, 0, 0, 0, 1}) == 1) {
       n->taints.push_back(MakeTaint("soft", model::TaintEffect::kPreferNoSchedule));
+      // Counts of 2 on a few: when those fill up, the highest count moves.
+      if (Pick({0, 0, 1}) == 1) {
+        n->taints.push_back(MakeTaint("soft2", model::TaintEffect::kPreferNoSchedule));
+      }
     }
     if (Pick({0, 0, 0, 0, 0, 1}) == 1) {
       n->taints.push_back(MakeTaint("hard", model::TaintEffect::kNoSchedule));
@@ -228,6 +240,14 @@ class World {
                                                     {names_.Intern("z3")}, 0}},
                                                   {},
                                                   {}}});
+      // Two weights: nodes matching both score highest, and when they
+      // fill up the highest raw score moves, and every node's normalized
+      // score with it.
+      if (Pick({0, 1}) == 1) {
+        p.preferred_node_affinity.push_back(
+            {3, model::NodeSelectorTerm{
+                    {{names_.Intern("disk"), model::SelectorOp::kExists, {}, 0}}, {}, {}}});
+      }
     }
     switch (Pick({0, 0, 0, 0, 0, 1, 2, 3})) {
       case 1:
@@ -420,6 +440,7 @@ TEST_P(IncrementalEquivalenceTest, SamePlacementsAsTheFullPath) {
     total.score_incremental += incremental.stats.score_incremental;
     total.score_full += incremental.stats.score_full;
     total.diagnosis_kept += incremental.stats.diagnosis_kept;
+    total.score_renormalized += incremental.stats.score_renormalized;
   }
 
   // Both ways ran: the incremental path was taken, and so was the full one
@@ -433,6 +454,9 @@ TEST_P(IncrementalEquivalenceTest, SamePlacementsAsTheFullPath) {
     // reused the feasible list.
     EXPECT_GT(total.feasible_reused, 50);
     EXPECT_GT(total.score_incremental, 100);
+    // Normalizing plugins (soft taints, two preferred terms) kept their raw
+    // scores, and the highest moved now and then.
+    EXPECT_GT(total.score_renormalized, 0);
   } else {
     EXPECT_EQ(total.score_incremental, 0);
     EXPECT_EQ(total.feasible_reused, 0);

@@ -446,10 +446,10 @@ bool Scheduler::FilterKey(const Framework& fw, const CycleState& state, const mo
   return true;
 }
 
-bool Scheduler::RowTotals(const CycleState& state, const model::Pod& pod,
+bool Scheduler::RowScores(const CycleState& state, const model::Pod& pod,
                           absl::Span<const RowLocalRun> run, absl::Span<const uint32_t> rows,
-                          int64_t* totals) {
-  std::fill(totals, totals + rows.size(), 0);
+                          Verdicts* v) {
+  for (const uint32_t r : rows) v->partial[r] = 0;
   row_scores_.resize(std::max(row_scores_.size(), rows.size()));
   int64_t* raw = row_scores_.data();
   framework::NodeInfoList all = snapshot_.nodes();
@@ -464,9 +464,19 @@ bool Scheduler::RowTotals(const CycleState& state, const model::Pod& pod,
         raw[i] = *s;
       }
     }
+    if (r.normalized >= 0) {
+      // Raw, for DefaultNormalizedScore: a negative one is the full path's
+      // to report.
+      int64_t* kept = v->normalized[r.normalized].raw.data();
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (raw[i] < 0) return false;
+        kept[rows[i]] = raw[i];
+      }
+      continue;
+    }
     for (size_t i = 0; i < rows.size(); ++i) {
       if (raw[i] < framework::kMinNodeScore || raw[i] > framework::kMaxNodeScore) return false;
-      totals[i] += raw[i] * wp.weight;
+      v->partial[rows[i]] += raw[i] * wp.weight;
     }
   }
   return true;
@@ -486,13 +496,16 @@ bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
   }
   // The key: the filter verdicts' key, then each score plugin's mode. A
   // uniform score adds the same to every node and does not change which
-  // wins; the others must be row-local and not normalize.
+  // wins; the others must be row-local, and normalize, if at all, by the
+  // highest raw score alone.
   key_ = v.filter.key;
   run_.clear();
+  int num_normalized = 0;
   const auto& plugins = fw.score_plugins();
   for (size_t p = 0; p < plugins.size(); ++p) {
     const framework::ScorePlugin* plugin = plugins[p].plugin;
     int64_t uniform = 0;
+    bool reverse = false;
     if ((state.skip_score_mask >> p) & 1) {
       key_.push_back('S');
     } else if (plugin->UniformScore(state, pod, &uniform)) {
@@ -502,11 +515,14 @@ bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
         return false;
       }
       key_.push_back('U');
-    } else if (!plugin->NormalizesScores() && plugin->ScoreRowLocalKey(state, pod, &key_)) {
+    } else if ((!plugin->NormalizesScores() || plugin->NormalizesByMax(&reverse)) &&
+               plugin->ScoreRowLocalKey(state, pod, &key_)) {
       const bool by_rows = plugin->ScoresRows(state, pod);
+      const bool normalizes = plugin->NormalizesScores();
       key_.push_back(by_rows ? 'R' : 'N');
+      key_.push_back(!normalizes ? '-' : reverse ? 'V' : 'M');
       model::AppendKey(plugins[p].weight, &key_);
-      run_.push_back({&plugins[p], by_rows});
+      run_.push_back({&plugins[p], by_rows, normalizes ? num_normalized++ : -1, reverse});
     } else {
       v.score.key.clear();
       return false;
@@ -516,10 +532,21 @@ bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
   const bool incremental = v.score.key == key_ && v.best.size() == n &&
                            snapshot_.RowsChangedSince(v.score.update, &changed_rows_);
   // The rows to score: those that changed and passed (the others are
-  // kNone now), or, from scratch, every feasible row.
+  // kNone now), or, from scratch, every feasible row. A changed row that
+  // held a total takes its raw scores out of the normalizing plugins'
+  // counts first (once: a row may be logged more than once).
   rescore_rows_.clear();
   if (incremental) {
+    std::sort(changed_rows_.begin(), changed_rows_.end());
+    changed_rows_.erase(std::unique(changed_rows_.begin(), changed_rows_.end()),
+                        changed_rows_.end());
     for (const uint32_t r : changed_rows_) {
+      if (v.best.Get(r) != BestRows::kNone) {
+        for (Verdicts::Normalized& m : v.normalized) {
+          auto it = m.values.find(m.raw[r]);
+          if (--it->second == 0) m.values.erase(it);
+        }
+      }
       if (v.passed[r] == kPassed) {
         rescore_rows_.push_back(r);
       } else {
@@ -527,18 +554,49 @@ bool Scheduler::SelectRowLocal(const Framework& fw, const CycleState& state,
       }
     }
   } else {
-    v.best.Reset(n);
+    v.partial.resize(n);
+    v.normalized.resize(num_normalized);
+    for (Verdicts::Normalized& m : v.normalized) {
+      m.raw.resize(n);
+      m.values.clear();
+      m.max = -1;  // none yet: every total is computed below
+    }
     rescore_rows_.assign(feasible_rows_.begin(), feasible_rows_.end());
   }
-  rescore_totals_.resize(rescore_rows_.size());
-  if (!RowTotals(state, pod, run_, rescore_rows_, rescore_totals_.data())) {
+  if (!RowScores(state, pod, run_, rescore_rows_, &v)) {
     v.score.key.clear();
     return false;
   }
-  for (size_t i = 0; i < rescore_rows_.size(); ++i) v.best.Set(rescore_rows_[i], rescore_totals_[i]);
+  // The highest raw score of each normalizing plugin over the feasible
+  // rows. When one moved, every feasible row's final score may have:
+  // all totals are computed again, from the kept partial and raw scores.
+  bool all_rows = !incremental;
+  for (Verdicts::Normalized& m : v.normalized) {
+    for (const uint32_t r : rescore_rows_) ++m.values[m.raw[r]];
+    const int64_t max = m.values.empty() ? 0 : m.values.rbegin()->first;
+    if (max != m.max) all_rows = true;
+    m.max = max;
+  }
+  auto total = [&](uint32_t r) {
+    int64_t t = v.partial[r];
+    for (const RowLocalRun& run : run_) {
+      if (run.normalized < 0) continue;
+      const Verdicts::Normalized& m = v.normalized[run.normalized];
+      t += framework::DefaultNormalizedScore(m.raw[r], m.max, run.reverse) * run.plugin->weight;
+    }
+    return t;
+  };
+  if (all_rows) {
+    if (!incremental) v.best.Reset(n);
+    for (const uint32_t r : feasible_rows_) v.best.Assign(r, total(r));
+    v.best.Rebuild();
+  } else {
+    for (const uint32_t r : rescore_rows_) v.best.Set(r, total(r));
+  }
   v.score.key.swap(key_);
   v.score.update = snapshot_.updates();
   ++(incremental ? stats_.score_incremental : stats_.score_full);
+  if (incremental && all_rows) ++stats_.score_renormalized;
 
   // As SelectHost: every row with the best total equally likely, one draw
   // from the seeded generator, counted in the feasible list's order (from

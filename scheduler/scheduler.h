@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/types/span.h"
 #include "scheduler/best_rows.h"
 #include "scheduler/cache/cache.h"
@@ -109,6 +110,9 @@ class Scheduler {
     // Cycles that found no node and took their diagnosis from the statuses
     // and counts kept for the template (no pass over every node).
     int64_t diagnosis_kept = 0;
+    // Incremental scorings whose normalizing plugins' highest raw score
+    // moved, so that every feasible row's total was computed again.
+    int64_t score_renormalized = 0;
   };
 
   Scheduler(cache::Cache* cache,
@@ -202,16 +206,23 @@ class Scheduler {
   // cycle must score every feasible node the full way.
   bool SelectRowLocal(const framework::Framework& fw, const framework::CycleState& state,
                       const model::Pod& pod, const framework::NodeInfo** host);
-  // Weighted totals of the row-local score plugins `run` over `rows`.
-  // False on a score out of range or a plugin error (the full path then
-  // reports it).
+  // A row-local score plugin of the incremental selection; `normalized`:
+  // its index in Verdicts::normalized when it normalizes (by the highest raw
+  // score, reversed with `reverse`), else -1.
   struct RowLocalRun {
     const framework::WeightedScorePlugin* plugin;
     bool by_rows;
+    int normalized;
+    bool reverse;
   };
-  bool RowTotals(const framework::CycleState& state, const model::Pod& pod,
+  struct Verdicts;
+  // The raw scores of `run` over `rows`, into v's partial sums (plugins
+  // that do not normalize, weighted) and kept raw scores (those that do).
+  // False on a score out of range or a plugin error (the full path then
+  // reports it).
+  bool RowScores(const framework::CycleState& state, const model::Pod& pod,
                  absl::Span<const RowLocalRun> run, absl::Span<const uint32_t> rows,
-                 int64_t* totals);
+                 Verdicts* v);
 
   cache::Cache* cache_;
   std::vector<std::unique_ptr<framework::Framework>> profiles_;
@@ -247,8 +258,19 @@ class Scheduler {
     // counts their statuses: a diagnosis without a pass over the rows.
     bool counted = false;
     framework::StatusCounts rejected;
-    Kept score;     // for best
+    Kept score;     // for best, partial, normalized
     BestRows best;  // the totals of passed rows, kNone elsewhere
+    // Per row: the weighted sum of the score plugins that do not normalize.
+    std::vector<int64_t> partial;
+    // Per score plugin that normalizes by the highest raw score: each row's
+    // raw score, how many rows holding a total have each value, and the
+    // highest, which the totals were normalized with.
+    struct Normalized {
+      std::vector<int64_t> raw;
+      absl::btree_map<int64_t, uint32_t> values;
+      int64_t max = 0;
+    };
+    std::vector<Normalized> normalized;
     // The feasible list of the last cycle that took every node, walking
     // from feasible_start, for the next one while no row changes verdict.
     // While that cycle's list is in use it is feasible_ (feasible_owner_).

@@ -10,15 +10,6 @@
 namespace kestrel::priorities {
 namespace {
 
-// Upstream helper.DefaultNormalizeScore with reverse=false: scales scores so
-// the highest is `max_priority` (integer division); all zeros stay zeros.
-void DefaultNormalizeScore(int64_t max_priority, absl::Span<framework::NodeScore> scores) {
-  int64_t max_count = 0;
-  for (const framework::NodeScore& s : scores) max_count = std::max(max_count, s.score);
-  if (max_count == 0) return;
-  for (framework::NodeScore& s : scores) s.score = max_priority * s.score / max_count;
-}
-
 }  // namespace
 
 int64_t PreferredScore(const std::vector<model::PreferredSchedulingTerm>& terms,
@@ -78,7 +69,7 @@ void NodeAffinity::ScoreRows(const framework::CycleState& /*state*/, const model
 framework::Status NodeAffinity::NormalizeScore(const framework::CycleState& /*state*/,
                                                const model::Pod& /*pod*/,
                                                absl::Span<framework::NodeScore> scores) const {
-  DefaultNormalizeScore(framework::kMaxNodeScore, scores);
+  framework::DefaultNormalizeScore(/*reverse=*/false, scores);
   return framework::Status();
 }
 

@@ -29,6 +29,7 @@
 #include "api/config/config.pb.h"
 #include "model/interner.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "predicates/node_affinity/node_affinity.h"
 #include "scheduler/framework/interface.h"
 
@@ -70,9 +71,21 @@ class NodeAffinity : public predicates::NodeAffinityFilter,
                  const framework::NodeTable& table, absl::Span<const uint32_t> rows,
                  int64_t* out) const override;
 
+  // The sum reads the pod's preferred terms and the node alone (addedAffinity
+  // is the plugin's own).
+  bool ScoreRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                        std::string* key) const override {
+    model::AppendKey(pod.preferred_node_affinity, key);
+    return true;
+  }
+
   bool NormalizesScores() const override { return true; }
   framework::Status NormalizeScore(const framework::CycleState& state, const model::Pod& pod,
                                    absl::Span<framework::NodeScore> scores) const override;
+  bool NormalizesByMax(bool* reverse) const override {
+    *reverse = false;
+    return true;
+  }
 
  private:
   int64_t RawScore(const model::Pod& pod, const model::Node& node) const;

@@ -7,26 +7,6 @@
 namespace kestrel::priorities {
 namespace {
 
-// Upstream helper.DefaultNormalizeScore: scales scores so the highest is
-// `max_priority` (integer division); with `reverse`, each becomes
-// max_priority minus that. When every score is 0 they stay 0, or all become
-// max_priority with `reverse`.
-void DefaultNormalizeScore(int64_t max_priority, bool reverse,
-                           absl::Span<framework::NodeScore> scores) {
-  int64_t max_count = 0;
-  for (const framework::NodeScore& s : scores) max_count = std::max(max_count, s.score);
-  if (max_count == 0) {
-    if (reverse) {
-      for (framework::NodeScore& s : scores) s.score = max_priority;
-    }
-    return;
-  }
-  for (framework::NodeScore& s : scores) {
-    const int64_t score = max_priority * s.score / max_count;
-    s.score = reverse ? max_priority - score : score;
-  }
-}
-
 }  // namespace
 
 int64_t CountIntolerablePreferNoSchedule(const std::vector<model::Taint>& taints,
@@ -82,7 +62,7 @@ void TaintToleration::ScoreRows(const framework::CycleState& /*state*/, const mo
 framework::Status TaintToleration::NormalizeScore(const framework::CycleState& /*state*/,
                                                   const model::Pod& /*pod*/,
                                                   absl::Span<framework::NodeScore> scores) const {
-  DefaultNormalizeScore(framework::kMaxNodeScore, /*reverse=*/true, scores);
+  framework::DefaultNormalizeScore(/*reverse=*/true, scores);
   return framework::Status();
 }
 

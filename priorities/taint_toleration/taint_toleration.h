@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "model/objects.h"
+#include "model/template_key.h"
 #include "predicates/taint_toleration/taint_toleration.h"
 #include "scheduler/framework/interface.h"
 
@@ -63,9 +64,20 @@ class TaintToleration : public predicates::TaintTolerationFilter,
   bool UniformScore(const framework::CycleState& state, const model::Pod& pod,
                     int64_t* score) const override;
 
+  // The count reads the pod's tolerations and the node's taints alone.
+  bool ScoreRowLocalKey(const framework::CycleState&, const model::Pod& pod,
+                        std::string* key) const override {
+    model::AppendKey(pod.tolerations, key);
+    return true;
+  }
+
   bool NormalizesScores() const override { return true; }
   framework::Status NormalizeScore(const framework::CycleState& state, const model::Pod& pod,
                                    absl::Span<framework::NodeScore> scores) const override;
+  bool NormalizesByMax(bool* reverse) const override {
+    *reverse = true;
+    return true;
+  }
 };
 
 }  // namespace kestrel::priorities

@@ -215,9 +215,10 @@ class ScorePlugin : public virtual Plugin {
   }
 
   // As FilterPlugin::FilterRowLocalKey, for the raw score: true when a
-  // node's score depends only on that node and on what this appends to
-  // `key`. A plugin that normalizes couples every node's score to the
-  // others' and must not be row-local.
+  // node's raw score depends only on that node and on what this appends to
+  // `key`. A plugin that normalizes couples every node's final score to the
+  // others' raw ones: it may be row-local only if it normalizes by the
+  // highest raw score alone (NormalizesByMax).
   virtual bool ScoreRowLocalKey(const CycleState& state, const model::Pod& pod,
                            std::string* key) const {
     return false;
@@ -230,7 +231,35 @@ class ScorePlugin : public virtual Plugin {
                                 absl::Span<NodeScore> scores) const {
     return Status();
   }
+  // True when NormalizeScore is upstream's helper.DefaultNormalizeScore
+  // (kMaxNodeScore, *reverse) and nothing else: each raw score scaled by
+  // the highest of the cycle, reversed with *reverse (see
+  // DefaultNormalizedScore). The scheduler then keeps raw scores between
+  // cycles and normalizes a node's alone.
+  virtual bool NormalizesByMax(bool* reverse) const { return false; }
 };
+
+// DefaultNormalizedScore()
+//
+// Upstream's helper.DefaultNormalizeScore(kMaxNodeScore, reverse) for one
+// raw score, given the highest raw score of the cycle, `max` (at least 0):
+// kMaxNodeScore * raw / max (integer division), or kMaxNodeScore minus
+// that with `reverse`. When `max` is 0 the score stays as it is, or
+// becomes kMaxNodeScore with `reverse`.
+inline int64_t DefaultNormalizedScore(int64_t raw, int64_t max, bool reverse) {
+  if (max == 0) return reverse ? kMaxNodeScore : raw;
+  const int64_t score = kMaxNodeScore * raw / max;
+  return reverse ? kMaxNodeScore - score : score;
+}
+
+// DefaultNormalizeScore()
+//
+// The same over a cycle's scores: `max` is the highest of them, or 0.
+inline void DefaultNormalizeScore(bool reverse, absl::Span<NodeScore> scores) {
+  int64_t max = 0;
+  for (const NodeScore& s : scores) max = s.score > max ? s.score : max;
+  for (NodeScore& s : scores) s.score = DefaultNormalizedScore(s.score, max, reverse);
+}
 
 class ReservePlugin : public virtual Plugin {
  public:
