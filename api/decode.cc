@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
@@ -364,7 +365,15 @@ class MessageDecoder {
                             T* out) const;
 
   std::string path_;
-  std::string key_;  // DecodeKey's lookup key
+  // DecodeKey's lookups, per message type and key, for the whole stream:
+  // the field, or the inline field whose message has it, or neither.
+  struct KeyField {
+    const FieldDescriptor* field = nullptr;
+    const FieldDescriptor* inline_field = nullptr;
+  };
+  using KeyFields = absl::flat_hash_map<std::string, KeyField>;
+  KeyField Lookup(const pb::Descriptor* descriptor, absl::string_view key);
+  absl::flat_hash_map<const pb::Descriptor*, KeyFields> key_fields_;
   int64_t budget_;
 };
 
@@ -390,23 +399,37 @@ absl::Status MessageDecoder<Node>::DecodeMessage(const Node& node,
 // Matches one key to a field, looking through inline fields too. Unknown keys
 // are ignored, as the API server's decoder does by default.
 template <typename Node>
+typename MessageDecoder<Node>::KeyField MessageDecoder<Node>::Lookup(
+    const pb::Descriptor* descriptor, absl::string_view key) {
+  KeyFields& fields = key_fields_[descriptor];
+  if (auto it = fields.find(key); it != fields.end()) return it->second;
+  KeyField found;
+  const std::string name(key);
+  found.field = descriptor->FindFieldByName(name);
+  for (int i = 0; found.field == nullptr && found.inline_field == nullptr &&
+                  i < descriptor->field_count();
+       ++i) {
+    const FieldDescriptor* inline_field = descriptor->field(i);
+    if (IsInline(inline_field) && inline_field->message_type()->FindFieldByName(name) != nullptr) {
+      found.inline_field = inline_field;
+    }
+  }
+  return fields.emplace(name, found).first->second;
+}
+
+// Matches one key to a field, looking through inline fields too. Unknown keys
+// are ignored, as the API server's decoder does by default.
+template <typename Node>
 absl::Status MessageDecoder<Node>::DecodeKey(absl::string_view key,
                                        const Node& value,
                                        pb::Message* msg, int depth) {
-  const pb::Descriptor* descriptor = msg->GetDescriptor();
-  key_.assign(key.data(), key.size());  // Reuses its buffer: no allocation per key.
-  if (const FieldDescriptor* field = descriptor->FindFieldByName(key_)) {
+  const KeyField found = Lookup(msg->GetDescriptor(), key);
+  if (found.field != nullptr) {
     PathScope scope(&path_, key);
-    return DecodeField(value, msg, field, depth);
+    return DecodeField(value, msg, found.field, depth);
   }
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor* inline_field = descriptor->field(i);
-    if (!IsInline(inline_field)) continue;
-    key_.assign(key.data(), key.size());
-    if (inline_field->message_type()->FindFieldByName(key_) == nullptr) {
-      continue;
-    }
-    pb::Message* inner = msg->GetReflection()->MutableMessage(msg, inline_field);
+  if (found.inline_field != nullptr) {
+    pb::Message* inner = msg->GetReflection()->MutableMessage(msg, found.inline_field);
     return DecodeKey(key, value, inner, depth);
   }
   return absl::OkStatus();
