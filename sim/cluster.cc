@@ -1,7 +1,12 @@
 #include "sim/cluster.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -474,6 +479,96 @@ std::string SkippedLine(const std::map<std::string, int>& skipped) {
                       " of kinds we do not simulate: ", absl::StrJoin(parts, ", "));
 }
 
+// DecodeAndCompile()
+//
+// api::DecodeEach of one file, with `compile` called on each object in file
+// order, as if from DecodeEach's sink. A large file is decoded on a thread
+// of its own while the caller's compiles, the objects handed over in
+// batches through a bounded queue and handed back to be freed where they
+// were made (glibc's allocator is slow to free across threads). The first
+// error in file order wins, as on one thread: a compile error stops the
+// decoder; a decode error is returned once the objects before it are
+// compiled.
+constexpr size_t kPipelineMinBytes = 1 << 20;
+constexpr size_t kPipelineBatch = 256;
+constexpr size_t kPipelineMaxBatches = 8;
+
+absl::Status DecodeAndCompile(const std::string& name, const std::string& content,
+                              bool pipeline,
+                              const std::function<absl::Status(api::Object&)>& compile,
+                              std::map<std::string, int>* skipped) {
+  auto skip = [&](const std::string& kind) { ++(*skipped)[kind]; };
+  if (!pipeline || content.size() < kPipelineMinBytes ||
+      std::thread::hardware_concurrency() < 2) {
+    return api::DecodeEach(name, content, [&](api::Object o) { return compile(o); }, skip);
+  }
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::vector<api::Object>> full, done;
+  bool decoded = false;  // the decoder is done (decode_status says how)
+  bool stopped = false;  // the compiler failed: the decoder stops
+  absl::Status decode_status;
+  std::map<std::string, int> decoder_skipped;
+  std::thread decoder([&] {
+    std::vector<api::Object> batch;
+    std::deque<std::vector<api::Object>> to_free;
+    auto hand_over = [&]() -> bool {
+      {
+        std::unique_lock<std::mutex> l(mu);
+        changed.wait(l, [&] { return stopped || full.size() < kPipelineMaxBatches; });
+        if (stopped) return false;
+        full.push_back(std::move(batch));
+        to_free.swap(done);
+        changed.notify_all();
+      }
+      to_free.clear();  // compiled: freed here, where they were made
+      batch.clear();
+      batch.reserve(kPipelineBatch);
+      return true;
+    };
+    absl::Status s = api::DecodeEach(
+        name, content,
+        [&](api::Object o) {
+          batch.push_back(std::move(o));
+          if (batch.size() < kPipelineBatch || hand_over()) return absl::OkStatus();
+          return absl::CancelledError("stopped");
+        },
+        [&](const std::string& kind) { ++decoder_skipped[kind]; });
+    if (!batch.empty()) hand_over();  // what came before an error too
+    std::lock_guard<std::mutex> l(mu);
+    decode_status = std::move(s);
+    decoded = true;
+    changed.notify_all();
+  });
+  absl::Status status;
+  while (status.ok()) {
+    std::vector<api::Object> batch;
+    {
+      std::unique_lock<std::mutex> l(mu);
+      changed.wait(l, [&] { return decoded || !full.empty(); });
+      if (full.empty()) break;  // decoded, and every batch compiled
+      batch = std::move(full.front());
+      full.pop_front();
+    }
+    for (api::Object& o : batch) {
+      status = compile(o);
+      if (!status.ok()) break;
+    }
+    std::lock_guard<std::mutex> l(mu);
+    done.push_back(std::move(batch));
+    changed.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    if (!status.ok()) stopped = true;
+    changed.notify_all();
+  }
+  decoder.join();
+  for (const auto& [kind, n] : decoder_skipped) (*skipped)[kind] += n;
+  if (!status.ok()) return status;
+  return decode_status;
+}
+
 }  // namespace
 
 std::string WorkloadExpansion::Ref() const {
@@ -546,15 +641,15 @@ absl::StatusOr<Cluster> LoadContents(
     // Each object is compiled as soon as it is decoded, and its protobuf
     // dropped: a large snapshot never holds its whole API form in memory
     // (workloads are kept until every file is read).
-    absl::Status s = api::DecodeEach(
-        name, content,
-        [&](api::Object obj) {
+    absl::Status s = DecodeAndCompile(
+        name, content, options.pipeline,
+        [&](api::Object& obj) {
           if (options.progress && ++state.objects % 256 == 0) {
             options.progress("loading", state.objects, 0);
           }
           return AddObject(name, obj, options.compile, &cluster, &state);
         },
-        [&](const std::string& kind) { ++state.skipped[kind]; });
+        &state.skipped);
     if (!s.ok()) return s;
   }
   if (!state.skipped.empty()) cluster.warnings.push_back(SkippedLine(state.skipped));

@@ -99,6 +99,9 @@ struct LoadOptions {
   // Called as loading goes: phase "loading" (objects read, total 0:
   // unknown) and "expanding" (workloads done of total).
   std::function<void(absl::string_view phase, size_t done, size_t total)> progress;
+  // Decode a large file on a thread of its own while the objects already
+  // decoded are compiled (the same cluster and errors; off: one thread).
+  bool pipeline = true;
 };
 
 // LoadFiles()
