@@ -131,7 +131,9 @@ class Scheduler {
   // SchedulePod()
   //
   // The algorithm alone, against the current snapshot: filter, score,
-  // select. Fills `diagnosis` when no node fits. Does not assume or bind.
+  // select. Fills `diagnosis` when no node fits; it may view the verdicts
+  // the scheduler keeps, so read it before the next cycle. Does not assume
+  // or bind.
   ScheduleResult SchedulePod(const framework::Framework& fw, framework::CycleState& state,
                              const model::Pod& pod, Diagnosis* diagnosis);
 
