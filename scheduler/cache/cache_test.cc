@@ -418,7 +418,9 @@ TEST(SnapshotTest, AffinityIndexRecountsAfterLongSilence) {
     p->name = "p" + std::to_string(i);
     p->node_name = "n1";
     ASSERT_TRUE(cache.AddPod(p).ok());
-    if (i % 2 == 1) ASSERT_TRUE(cache.RemovePod(*p).ok());
+    if (i % 2 == 1) {
+      ASSERT_TRUE(cache.RemovePod(*p).ok());
+    }
   }
   cache.UpdateSnapshot(&snapshot);
   int64_t total = 0;
