@@ -20,16 +20,13 @@ std::vector<ReasonCount> FitReasons(const Diagnosis& diagnosis) {
   // Keys point into the statuses, which outlive the histogram.
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, int> histogram;
   // Copies of one status (as a pod that fits nowhere gets from most nodes)
-  // count at once.
+  // count at once; absent nodes with theirs.
   auto count = [&](const framework::Status& s, size_t nodes) {
     for (const std::string& reason : s.reasons()) {
       histogram[{s.plugin(), reason}] += static_cast<int>(nodes);
     }
   };
   diagnosis.node_to_status.ForEachCount(count);
-  if (diagnosis.node_to_status.absent_nodes() > 0) {
-    count(diagnosis.node_to_status.absent_status(), diagnosis.node_to_status.absent_nodes());
-  }
   std::vector<ReasonCount> out;
   out.reserve(histogram.size());
   for (const auto& [key, nodes] : histogram) {

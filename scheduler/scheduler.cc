@@ -331,11 +331,7 @@ void Scheduler::FindNodesThatFit(const Framework& fw, CycleState& state,
     v.rejected.Clear();
     for (size_t r = 0; r < n;) {
       size_t e = r + 1;
-      while (e < n && statuses[e].SharesReasonsWith(statuses[r]) &&
-             statuses[e].plugin() == statuses[r].plugin() &&
-             statuses[e].code() == statuses[r].code()) {
-        ++e;
-      }
+      while (e < n && statuses[e].IsCopyOf(statuses[r])) ++e;
       v.rejected.Add(statuses[r], e - r);
       r = e;
     }
@@ -842,11 +838,9 @@ ScheduleResult Scheduler::ScheduleOne(const model::PodPtr& pod) {
     // Views of plugin names (they outlive the cycle); sorted below.
     absl::flat_hash_set<absl::string_view> plugins(diagnosis.pre_filter_plugins.begin(),
                                                    diagnosis.pre_filter_plugins.end());
-    auto add = [&](const Status& s, size_t) {
+    diagnosis.node_to_status.ForEachCount([&](const Status& s, size_t) {
       if (s.IsRejected() && !s.plugin().empty()) plugins.insert(s.plugin());
-    };
-    diagnosis.node_to_status.ForEachCount(add);
-    if (diagnosis.node_to_status.absent_nodes() > 0) add(diagnosis.node_to_status.absent_status(), 0);
+    });
     for (absl::string_view p : plugins) result.unschedulable_plugins.emplace_back(p);
     std::sort(result.unschedulable_plugins.begin(), result.unschedulable_plugins.end());
     // No nodes at all is not a fit error: nothing to preempt on.

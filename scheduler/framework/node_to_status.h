@@ -46,7 +46,7 @@ struct NodeStatus {
 };
 
 // StatusCounts counts statuses by identity: copies of one status (the same
-// code, plugin and shared reasons: Status::SharesReasonsWith) are one entry,
+// code, plugin and shared reasons: Status::IsCopyOf) are one entry,
 // so counting thousands of nodes rejected alike takes a few entries. Equal
 // statuses made apart are separate entries; a histogram merges them by
 // text.
@@ -86,8 +86,6 @@ class NodeToStatus {
   void Add(const NodeInfo* node, Status status) {
     listed_.push_back({node, std::move(status)});
   }
-  void Reserve(size_t n) { listed_.reserve(n); }
-  const std::vector<NodeStatus>& listed() const { return listed_; }
 
   // SetRows()
   //
@@ -127,22 +125,21 @@ class NodeToStatus {
   }
 
   // f(const Status& status, size_t nodes) for each distinct status of the
-  // evaluated nodes (runs of copies among listed ones, entries of the
-  // rows' counts); a status may come more than once. Costs what the
-  // distinct statuses do, not what the nodes do, for rows.
+  // nodes, absent ones included (runs of copies among listed ones, entries
+  // of the rows' counts, the absent status); a status may come more than
+  // once. Costs what the distinct statuses do, not what the nodes do, for
+  // rows.
   template <typename F>
   void ForEachCount(F&& f) const {
     for (size_t i = 0; i < listed_.size();) {
       const Status& s = listed_[i].status;
       size_t j = i + 1;
-      while (j < listed_.size() && listed_[j].status.SharesReasonsWith(s) &&
-             listed_[j].status.plugin() == s.plugin() && listed_[j].status.code() == s.code()) {
-        ++j;
-      }
+      while (j < listed_.size() && listed_[j].status.IsCopyOf(s)) ++j;
       f(s, j - i);
       i = j;
     }
     if (rows_counts_ != nullptr) rows_counts_->ForEach(f);
+    if (absent_nodes_ > 0) f(absent_status_, absent_nodes_);
   }
 
   // How many evaluated nodes have `code`.

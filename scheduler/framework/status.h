@@ -69,10 +69,13 @@ class Status {
   const std::vector<std::string>& reasons() const {
     return reasons_ != nullptr ? *reasons_ : NoReasons();
   }
-  // Whether both hold the very same reasons (one status copied): a cheap
-  // test that lets a histogram count runs of copies at once.
-  bool SharesReasonsWith(const Status& o) const { return reasons_ == o.reasons_; }
-  // What SharesReasonsWith compares, as a key: equal for copies.
+  // Whether `o` is a copy of this status: the same code and plugin, and the
+  // very same reasons. A cheap test that lets a histogram count runs of
+  // copies at once.
+  bool IsCopyOf(const Status& o) const {
+    return reasons_ == o.reasons_ && code_ == o.code_ && plugin_ == o.plugin_;
+  }
+  // The reasons' identity, as a key: equal for copies.
   const void* reasons_identity() const { return reasons_.get(); }
   // The reasons joined with ", " (upstream Status.Message).
   std::string Message() const;
