@@ -35,6 +35,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "scheduler/profile.h"
 #include "sim/cluster.h"
@@ -119,18 +120,6 @@ double CurrentRssMiB() {
   return read == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024.0) / 1024.0 : 0;
 }
 
-const char* Extension(sim::OutputFormat format) {
-  switch (format) {
-    case sim::OutputFormat::kYaml:
-      return ".yaml";
-    case sim::OutputFormat::kJson:
-      return ".json";
-    case sim::OutputFormat::kProtobuf:
-      return ".pb";
-  }
-  return "";
-}
-
 // With `memory`, the resident set is read once loaded and after the last
 // pod, the heap trimmed first; outside the timed loop either way.
 bool RunOnce(const Workload& w, uint64_t seed, int threads, bool incremental,
@@ -144,7 +133,9 @@ bool RunOnce(const Workload& w, uint64_t seed, int threads, bool incremental,
       std::cerr << "generate " << w.row << ": " << s << "\n";
       return false;
     }
-    files[0] = {std::string(w.name) + Extension(format), std::move(text).str()};
+    // The name only labels messages: the front end is chosen by content.
+    files[0] = {absl::StrCat(w.name, ".", sim::OutputFormatName(format)),
+                std::move(text).str()};
   }
   const absl::Time load_start = absl::Now();
   auto cluster = sim::LoadContents(files);

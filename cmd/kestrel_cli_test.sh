@@ -767,51 +767,45 @@ expect_input_error "KUBERNETES_SERVICE_HOST"
 # serve --kubeconfig against `kestrel apiserver`: the first base has the
 # server's nodes once the informers synced; SIGTERM stops it. (Calls, tokens
 # and the base following the cluster: //service:live_serve_test.)
-"${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
-  --kubeconfig-out="${TMP}/live.kubeconfig" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
-live_api_pid=$!
-for _ in $(seq 1 300); do
-  [[ -s "${TMP}/live.kubeconfig" ]] && break
-  sleep 0.1
-done
-"${KESTREL}" serve --listen=127.0.0.1:0 --kubeconfig="${TMP}/live.kubeconfig" \
-  >"${OUT}" 2>"${ERR}" &
-serve_pid=$!
-for _ in $(seq 1 300); do
-  grep -q '"Published what-if base"' "${ERR}" && break
-  sleep 0.1
-done
+# start_live_apiserver KUBECONFIG: `kestrel apiserver` with CLUSTER loaded
+# in the background (live_api_pid), once it has written KUBECONFIG.
+start_live_apiserver() {
+  "${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
+    --kubeconfig-out="$1" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
+  live_api_pid=$!
+  for _ in $(seq 1 300); do
+    [[ -s "$1" ]] && break
+    sleep 0.1
+  done
+}
+# serve_until_published FLAGS...: `kestrel serve FLAGS` until it has published
+# its first what-if base, then both it and the live API server stopped;
+# `status` is serve's exit status.
+serve_until_published() {
+  "${KESTREL}" serve --listen=127.0.0.1:0 "$@" >"${OUT}" 2>"${ERR}" &
+  serve_pid=$!
+  for _ in $(seq 1 300); do
+    grep -q '"Published what-if base"' "${ERR}" && break
+    sleep 0.1
+  done
+  kill -TERM "${serve_pid}"
+  wait "${serve_pid}"
+  status=$?
+  kill -TERM "${live_api_pid}"
+  wait "${live_api_pid}"
+}
+start_live_apiserver "${TMP}/live.kubeconfig"
 last_cmd="kestrel serve --kubeconfig=(kestrel apiserver --load=${CLUSTER})"
-kill -TERM "${serve_pid}"
-wait "${serve_pid}"
-status=$?
-kill -TERM "${live_api_pid}"
-wait "${live_api_pid}"
+serve_until_published --kubeconfig="${TMP}/live.kubeconfig"
 expect_status 0
 expect_lines "${ERR}" '^kestrel serve: listening on 127\.0\.0\.1:0 \(port [0-9]+\), cluster at http://127\.0\.0\.1:[0-9]+; NOT_SERVING until the informers have synced' \
   '"Published what-if base" nodes=5 pods=[0-9]+' '^kestrel serve: stopped$'
 
 # --master alone: the address of a server that needs no credentials.
-"${KESTREL}" apiserver --listen=127.0.0.1:0 --load="${CLUSTER}" \
-  --kubeconfig-out="${TMP}/live2.kubeconfig" >"${TMP}/live-api.out" 2>"${TMP}/live-api.err" &
-live_api_pid=$!
-for _ in $(seq 1 300); do
-  [[ -s "${TMP}/live2.kubeconfig" ]] && break
-  sleep 0.1
-done
+start_live_apiserver "${TMP}/live2.kubeconfig"
 live_master=$(sed -n 's/^ *server: *"\{0,1\}\(http[^"]*\)"\{0,1\}$/\1/p' "${TMP}/live2.kubeconfig")
-"${KESTREL}" serve --listen=127.0.0.1:0 --master="${live_master}" >"${OUT}" 2>"${ERR}" &
-serve_pid=$!
-for _ in $(seq 1 300); do
-  grep -q '"Published what-if base"' "${ERR}" && break
-  sleep 0.1
-done
 last_cmd="kestrel serve --master=${live_master}"
-kill -TERM "${serve_pid}"
-wait "${serve_pid}"
-status=$?
-kill -TERM "${live_api_pid}"
-wait "${live_api_pid}"
+serve_until_published --master="${live_master}"
 expect_status 0
 expect_lines "${ERR}" "cluster at ${live_master};" '"Published what-if base" nodes=5 pods=[0-9]+'
 

@@ -12,6 +12,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "model/compile.h"
+#include "util/hash/fnv.h"
 
 namespace kestrel::load {
 namespace {
@@ -38,14 +39,6 @@ uint32_t Fnv32a(absl::string_view data, uint32_t h = 2166136261u) {
   return h;
 }
 
-uint64_t Fnv64a(absl::string_view data, uint64_t h = 14695981039346656037ull) {
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // A template's encoding with map entries in key order.
 std::string DeterministicBytes(const google::protobuf::Message& m) {
   std::string out;
@@ -64,7 +57,7 @@ std::string GenerateName(std::string base, int64_t number, const ClaimName& clai
   if (base.size() > kMaxGeneratedNameBase) base.resize(kMaxGeneratedNameBase);
   std::string name;
   for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
-    uint64_t h = Fnv64a(absl::StrCat(base, "#", number, "#", attempt));
+    uint64_t h = util::Fnv1a64(absl::StrCat(base, "#", number, "#", attempt));
     name = base;
     for (size_t i = 0; i < kRandomLength; ++i) {
       name.push_back(kAlphanums[h % kAlphanums.size()]);
@@ -214,8 +207,8 @@ std::string PodTemplateHash(const v1::PodTemplateSpec& tmpl,
 }
 
 std::string StandInUid(absl::string_view kind, absl::string_view ns, absl::string_view name) {
-  const uint64_t a = Fnv64a(absl::StrCat(kind, "/", ns, "/", name));
-  const uint64_t b = Fnv64a(absl::StrCat(name, "/", ns, "/", kind), a);
+  const uint64_t a = util::Fnv1a64(absl::StrCat(kind, "/", ns, "/", name));
+  const uint64_t b = util::Fnv1a64(absl::StrCat(name, "/", ns, "/", kind), a);
   return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
                          b >> 48, b & 0xffffffffffffull);
 }
@@ -421,7 +414,7 @@ std::vector<v1::Pod> DaemonSetPods(const apps::DaemonSet& ds, const std::vector<
     r->set_operator_("In");
     r->add_values(node);
     pod.mutable_metadata()->set_name(GenerateName(absl::StrCat(ds.metadata().name(), "-"),
-                                                  static_cast<int64_t>(Fnv64a(node)), claim));
+                                                  static_cast<int64_t>(util::Fnv1a64(node)), claim));
     pods.push_back(std::move(pod));
   }
   return pods;

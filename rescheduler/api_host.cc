@@ -20,6 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "scheduler/plugins.h"
 #include "scheduler/profile.h"
+#include "util/hash/fnv.h"
 
 namespace kestrel::rescheduler {
 namespace {
@@ -79,24 +80,14 @@ std::string PodPath(const std::string& ns, const std::string& name) {
   return absl::StrCat("/api/v1/namespaces/", ns, "/pods/", name);
 }
 
-// FNV-1a, 64 bits: the same in every process and release (absl::Hash is
-// seeded per process), so a restarted rescheduler names an event as the
-// one before it did.
-uint64_t StableHash(absl::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // "<name>.<16 hex digits>", a DNS subdomain of at most 253 characters as
 // event names must be (`name`, a pod's, is one already).
 std::string OnceEventName(const std::string& name, const std::string& once_key,
                           const std::string& reason) {
+  // FNV-1a, not absl::Hash: a restarted rescheduler names an event as the
+  // one before it did.
   const std::string suffix =
-      absl::StrCat(".", absl::Hex(StableHash(absl::StrCat(once_key, "\n", reason)),
+      absl::StrCat(".", absl::Hex(util::Fnv1a64(absl::StrCat(once_key, "\n", reason)),
                                   absl::kZeroPad16));
   std::string prefix = name.substr(0, 253 - suffix.size());
   while (!prefix.empty() && (prefix.back() == '.' || prefix.back() == '-')) prefix.pop_back();

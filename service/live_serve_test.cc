@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -21,7 +20,6 @@
 #include "api/service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "host/live_whatif.h"
@@ -33,6 +31,7 @@
 #include "nlohmann/json.hpp"
 #include "scheduler/profile.h"
 #include "service/grpc_auth.h"
+#include "service/raw_grpc_testing.h"
 #include "service/server.h"
 #include "service/whatif_service.h"
 #include "sim/cluster.h"
@@ -103,30 +102,6 @@ class GatedClient : public kube::Client {
   absl::Notification gate_;
   std::atomic<int> gated_{0};
 };
-
-std::pair<grpc::Status, std::string> RawCall(grpc::Channel* channel, const std::string& method,
-                                             const std::string& bytes,
-                                             const std::string& authorization = "") {
-  grpc::GenericStub stub(channel->shared_from_this());
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) { done.set_value(s); });
-  grpc::Status s = done.get_future().get();
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (s.ok() && response.Dump(&slices).ok()) {
-    for (const grpc::Slice& sl : slices) {
-      out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-    }
-  }
-  return {s, out};
-}
 
 struct ServeOptions {
   // Authorize every call by the API server's reviews.
@@ -419,33 +394,8 @@ TEST_F(LiveServeTest, EveryWhatIfMethodNeedsATokenAndHealthDoesNot) {
   EXPECT_EQ(api_->access_reviews(), 0);
   // Reflection's list_services (ServerReflectionRequest{list_services: ""})
   // is a stream; that it is not refused is what counts here.
-  grpc::GenericStub stub(channel_);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  void* tag = nullptr;
-  bool ok = false;
-  call->StartCall(reinterpret_cast<void*>(1));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  grpc::Slice slice(std::string("\x3a\x00", 2));
-  grpc::ByteBuffer request(&slice, 1);
-  call->Write(request, reinterpret_cast<void*>(2));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  call->WritesDone(reinterpret_cast<void*>(3));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  grpc::ByteBuffer response;
-  call->Read(&response, reinterpret_cast<void*>(4));
-  ASSERT_TRUE(cq.Next(&tag, &ok));
-  EXPECT_TRUE(ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  ASSERT_TRUE(cq.Next(&tag, &ok));
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
+  auto [reflection, services] = ReflectionListServices(channel_.get());
+  EXPECT_TRUE(reflection.ok()) << reflection.error_message();
 }
 
 // --authorization-always-allow-paths: a matching method is served without

@@ -23,6 +23,7 @@
 namespace {
 
 namespace pb = ::kestrel::v1;
+namespace v1 = ::k8s::io::api::core::v1;
 
 constexpr char kCluster[] = R"(
 apiVersion: v1
@@ -71,6 +72,19 @@ kestrel::sim::WhatIfOptions OptionsOf(const pb::Options& o) {
   return out;
 }
 
+// The request's pods compiled, each named pods[i]; false at the first that
+// does not compile.
+bool CompilePods(const kestrel::sim::WhatIf& base,
+                 const google::protobuf::RepeatedPtrField<v1::Pod>& in,
+                 std::vector<kestrel::model::PodPtr>* out) {
+  for (int i = 0; i < in.size(); ++i) {
+    auto pod = base.CompilePod(in[i], absl::StrCat("pods[", i, "]"));
+    if (!pod.ok()) return false;
+    out->push_back(*std::move(pod));
+  }
+  return true;
+}
+
 bool Bounded(const pb::Options& o) {
   const pb::ForkDelta& d = o.delta();
   return d.add_pods_size() + d.add_nodes_size() + d.remove_pods_size() + d.remove_nodes_size() <=
@@ -91,11 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
       }
       std::vector<kestrel::model::PodPtr> pods;
-      for (int i = 0; i < r.pods_size(); ++i) {
-        auto pod = base.CompilePod(r.pods(i), absl::StrCat("pods[", i, "]"));
-        if (!pod.ok()) return 0;
-        pods.push_back(*std::move(pod));
-      }
+      if (!CompilePods(base, r.pods(), &pods)) return 0;
       (void)base.Place(pods, OptionsOf(r.options()));
       return 0;
     }
@@ -123,11 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
       }
       std::vector<kestrel::model::PodPtr> pods;
-      for (int i = 0; i < r.pods_size(); ++i) {
-        auto pod = base.CompilePod(r.pods(i), absl::StrCat("pods[", i, "]"));
-        if (!pod.ok()) return 0;
-        pods.push_back(*std::move(pod));
-      }
+      if (!CompilePods(base, r.pods(), &pods)) return 0;
       std::vector<kestrel::sim::NodeTemplate> templates;
       for (const pb::NodeTemplate& t : r.node_templates()) {
         templates.push_back({t.name(), t.node(), std::min<int64_t>(t.max_count(), kMaxPods)});

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <future>
 #include <random>
 #include <string>
 #include <thread>
@@ -15,11 +14,11 @@
 #include "api/decode.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "load/loader.h"
 #include "scheduler/profile.h"
+#include "service/raw_grpc_testing.h"
 #include "service/server.h"
 #include "sim/cluster.h"
 #include "sim/explain.h"
@@ -667,27 +666,6 @@ TEST_F(ServiceTest, OversizedRequestIsRefused) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
-// Calls `method` with raw bytes; returns the status and the response bytes.
-std::pair<grpc::Status, std::string> RawCall(grpc::Channel* channel, const std::string& method,
-                                             const std::string& bytes) {
-  grpc::GenericStub stub(channel->shared_from_this());
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) { done.set_value(s); });
-  grpc::Status s = done.get_future().get();
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (s.ok() && response.Dump(&slices).ok()) {
-    for (const grpc::Slice& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-  }
-  return {s, out};
-}
-
 // Random bytes sent as requests never crash the server: each gets an
 // answer (an error, or an answer to whatever the bytes decoded to), and the
 // server still answers a good request afterwards.
@@ -731,41 +709,8 @@ TEST_F(ServiceTest, HealthServiceServes) {
 // services, so `grpcurl` can find them. ServerReflectionRequest{list_services:
 // ""} is the bytes 3a 00; the answer carries the service names as strings.
 TEST_F(ServiceTest, ReflectionListsTheServices) {
-  grpc::GenericStub stub(channel_);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  void* tag = nullptr;
-  bool ok = false;
-  auto step = [&](intptr_t want) {
-    EXPECT_TRUE(cq.Next(&tag, &ok));
-    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), want);
-    return ok;
-  };
-  call->StartCall(reinterpret_cast<void*>(1));
-  ASSERT_TRUE(step(1));
-  grpc::Slice slice(std::string("\x3a\x00", 2));
-  grpc::ByteBuffer request(&slice, 1);
-  call->Write(request, reinterpret_cast<void*>(2));
-  ASSERT_TRUE(step(2));
-  call->WritesDone(reinterpret_cast<void*>(3));
-  ASSERT_TRUE(step(3));
-  grpc::ByteBuffer response;
-  call->Read(&response, reinterpret_cast<void*>(4));
-  ASSERT_TRUE(step(4));
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  step(5);
+  auto [status, bytes] = ReflectionListServices(channel_.get());
   EXPECT_TRUE(status.ok()) << status.error_message();
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   EXPECT_THAT(bytes, HasSubstr("kestrel.v1.WhatIf"));
   EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
 }

@@ -18,6 +18,7 @@
 #include "model/objects.h"
 #include "sim/cluster.h"
 #include "yaml-cpp/yaml.h"
+#include "util/hash/fnv.h"
 
 namespace kestrel::sim {
 namespace {
@@ -389,17 +390,6 @@ TEST(GenerateTest, SameSeedSameBytes) {
   }
 }
 
-// FNV-1a, 64 bits: enough to tell one output from another in a golden
-// table, and the same on every platform.
-uint64_t Fnv1a(absl::string_view bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // The generator's output is a fixed function of the options, in every
 // format: these hashes were taken before generate.cc was split by family
 // and must not change unless a workload is meant to change (then take the
@@ -457,7 +447,7 @@ TEST(GenerateTest, OutputMatchesGoldenHashes) {
     for (int f = 0; f < 3; ++f) {
       GenerateOptions options = Options(workload, 60, no_init ? 0 : 30, 40, 5);
       options.format = formats[f];
-      hashes[f] = Fnv1a(GenerateOrDie(options));
+      hashes[f] = util::Fnv1a64(GenerateOrDie(options));
     }
     absl::StrAppend(&actual_table, "      {\"", workload, "\", 0x",
                     absl::Hex(hashes[0], absl::kZeroPad16), "ull, 0x",

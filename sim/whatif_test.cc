@@ -128,36 +128,50 @@ TEST(WhatIfTest, QuestionsDoNotChangeTheBase) {
   EXPECT_EQ(second->stopped_by, first->stopped_by);
 }
 
-// Brute force: the template's copies appended to the cluster file as
-// pending pods, scheduled one by one by Simulate (preemption off, no
-// rescheduler). Capacity's count is the copies placed before the first that
-// was not, its per-node counts theirs, stopped_by that copy's message.
-CapacityResult BruteForce(const std::string& cluster_path, const std::string& tmpl, int copies) {
-  std::string extra;
-  for (int i = 1; i <= copies; ++i) {
-    std::string doc = tmpl;
+// The cluster file with `extra` (documents) and `probes` copies of
+// `probe_yaml` (named "probe", renamed probe-1, probe-2, ...) appended, its
+// own pending pods dropped (they are not part of the question), scheduled
+// one by one by Simulate (preemption off, no rescheduler).
+struct Probed {
+  Cluster cluster;
+  Report report;
+};
+Probed SimulateProbes(const std::string& cluster_path, std::string extra,
+                      const std::string& probe_yaml, int probes) {
+  for (int i = 1; i <= probes; ++i) {
+    std::string doc = probe_yaml;
     const size_t at = doc.find("name: probe,");
     doc.replace(at, 12, absl::StrCat("name: probe-", i, ","));
     absl::StrAppend(&extra, "---\n", doc);
   }
-  auto cluster = LoadContents({{cluster_path, Read(cluster_path)}, {"copies.yaml", extra}});
+  Probed out;
+  auto cluster = LoadContents({{cluster_path, Read(cluster_path)}, {"extra.yaml", extra}});
   EXPECT_TRUE(cluster.ok()) << cluster.status();
-  // The cluster file's own pending pods are not part of the question.
-  std::vector<model::PodPtr>& pending = cluster->pending_pods;
-  pending.erase(std::remove_if(pending.begin(), pending.end(),
-                               [](const model::PodPtr& p) {
-                                 return p->name.rfind("probe-", 0) != 0;
-                               }),
-                pending.end());
+  if (!cluster.ok()) return out;
+  out.cluster = *std::move(cluster);
+  std::vector<model::PodPtr>& pending = out.cluster.pending_pods;
+  pending.erase(
+      std::remove_if(pending.begin(), pending.end(),
+                     [](const model::PodPtr& p) { return p->name.rfind("probe-", 0) != 0; }),
+      pending.end());
   config::KubeSchedulerConfiguration config = scheduler::DefaultConfig();
   config.add_profiles()->mutable_plugins()->mutable_postfilter()->add_disabled()->set_name("*");
   SimOptions options;
   options.rescheduler = false;
-  auto report = Simulate(*cluster, config, options);
+  auto report = Simulate(out.cluster, config, options);
   EXPECT_TRUE(report.ok()) << report.status();
+  if (report.ok()) out.report = *std::move(report);
+  return out;
+}
+
+// Brute force: the template's copies scheduled one by one (SimulateProbes).
+// Capacity's count is the copies placed before the first that was not, its
+// per-node counts theirs, stopped_by that copy's message.
+CapacityResult BruteForce(const std::string& cluster_path, const std::string& tmpl, int copies) {
+  const Probed probed = SimulateProbes(cluster_path, "", tmpl, copies);
   CapacityResult out;
   std::map<std::string, int64_t> per_node;
-  for (const Placement& p : report->placements) {
+  for (const Placement& p : probed.report.placements) {
     if (p.pod.find("/probe-") == std::string::npos) continue;
     if (p.node.empty()) {
       out.stopped_by = p.message;
@@ -166,7 +180,7 @@ CapacityResult BruteForce(const std::string& cluster_path, const std::string& tm
     ++out.count;
     ++per_node[p.node];
   }
-  for (const model::NodePtr& n : cluster->nodes) {
+  for (const model::NodePtr& n : probed.cluster.nodes) {
     if (per_node.count(n->name) > 0) out.per_node.emplace_back(n->name, per_node[n->name]);
   }
   return out;
@@ -414,8 +428,8 @@ std::vector<model::PodPtr> Copies(const WhatIf& w, const std::string& yaml, int 
 }
 
 // Brute force: `nodes` copies of the template written into the cluster
-// file as nodes, the pods appended as pending pods, scheduled by Simulate
-// (preemption off, no rescheduler). Returns the pods placed.
+// file as nodes, the pods scheduled by SimulateProbes. Returns the pods
+// placed.
 std::set<std::string> PlacedWithNodes(const std::string& cluster_path, const NodeTemplate& t,
                                       int nodes, const std::string& pod_yaml, int pods) {
   std::string extra;
@@ -428,27 +442,9 @@ std::set<std::string> PlacedWithNodes(const std::string& cluster_path, const Nod
         "}\nstatus:\n  allocatable: {cpu: \"", t.node.status().allocatable().at("cpu").string(),
         "\", memory: ", t.node.status().allocatable().at("memory").string(), ", pods: \"110\"}\n");
   }
-  for (int i = 1; i <= pods; ++i) {
-    std::string doc = pod_yaml;
-    const size_t at = doc.find("name: probe,");
-    doc.replace(at, 12, absl::StrCat("name: probe-", i, ","));
-    absl::StrAppend(&extra, "---\n", doc);
-  }
-  auto cluster = LoadContents({{cluster_path, Read(cluster_path)}, {"extra.yaml", extra}});
-  EXPECT_TRUE(cluster.ok()) << cluster.status();
-  std::vector<model::PodPtr>& pending = cluster->pending_pods;
-  pending.erase(
-      std::remove_if(pending.begin(), pending.end(),
-                     [](const model::PodPtr& p) { return p->name.rfind("probe-", 0) != 0; }),
-      pending.end());
-  config::KubeSchedulerConfiguration config = scheduler::DefaultConfig();
-  config.add_profiles()->mutable_plugins()->mutable_postfilter()->add_disabled()->set_name("*");
-  SimOptions options;
-  options.rescheduler = false;
-  auto report = Simulate(*cluster, config, options);
-  EXPECT_TRUE(report.ok()) << report.status();
+  const Probed probed = SimulateProbes(cluster_path, std::move(extra), pod_yaml, pods);
   std::set<std::string> out;
-  for (const Placement& p : report->placements) {
+  for (const Placement& p : probed.report.placements) {
     if (!p.node.empty()) out.insert(p.pod);
   }
   return out;

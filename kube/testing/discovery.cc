@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "kube/testing/json_util.h"
+#include "util/hash/fnv.h"
 
 namespace kestrel::kube::testing {
 namespace {
@@ -197,12 +198,7 @@ json OpenApiDocument(const std::string& group, const std::string& version,
 
 // FNV-1a: a stable hash for the index's URLs, which clients cache by.
 std::string Hash(const std::string& text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016X", h);
+  return absl::StrFormat("%016X", util::Fnv1a64(text));
 }
 
 json OpenApiIndex(const std::vector<ApiResource>& resources) {

@@ -13,6 +13,16 @@
 #include "sim/generate/yaml.h"
 
 namespace kestrel::sim::generate_internal {
+namespace {
+
+// A v1 object's document up to its labels, which follow sorted: the name
+// and the rest come after.
+void AppendLabeledHead(std::string* out, absl::string_view kind, const Labels& labels) {
+  absl::StrAppend(out, "---\napiVersion: v1\nkind: ", kind, "\nmetadata:\n  labels:\n");
+  AppendKeyValues(out, "    ", labels);
+}
+
+}  // namespace
 
 ClusterWriter::ClusterWriter(std::ostream& out) : out_(out) {
   buffer_.reserve(kFlushBytes + 64 * 1024);
@@ -23,13 +33,7 @@ void ClusterWriter::AddNamespace(const std::string& name,
   Labels all = labels;
   all.emplace_back("kubernetes.io/metadata.name", name);
   all = Sorted(std::move(all));
-  absl::StrAppend(&buffer_,
-                  "---\n"
-                  "apiVersion: v1\n"
-                  "kind: Namespace\n"
-                  "metadata:\n"
-                  "  labels:\n");
-  AppendKeyValues(&buffer_, "    ", all);
+  AppendLabeledHead(&buffer_, "Namespace", all);
   absl::StrAppend(&buffer_, "  name: ", name,
                   "\n"
                   "spec:\n"
@@ -51,13 +55,7 @@ void ClusterWriter::AddNode(const RenderedNode& node, absl::string_view zone,
   if (!zone.empty()) labels.emplace_back(kZoneLabel, zone);
   labels = Sorted(std::move(labels));
 
-  absl::StrAppend(&buffer_,
-                  "---\n"
-                  "apiVersion: v1\n"
-                  "kind: Node\n"
-                  "metadata:\n"
-                  "  labels:\n");
-  AppendKeyValues(&buffer_, "    ", labels);
+  AppendLabeledHead(&buffer_, "Node", labels);
   absl::StrAppend(&buffer_, "  name: ", node_name, "\n", node.after_metadata);
   placer_.AddNode(node.node, node_name, std::move(labels));
   node_names_.push_back(std::move(node_name));
