@@ -35,9 +35,11 @@ std::unique_ptr<WhatIf> Load(const std::string& path) {
   return w.ok() ? *std::move(w) : nullptr;
 }
 
-v1::Pod PodFromYaml(const std::string& yaml) {
-  v1::Pod out;
-  absl::Status s = api::DecodeEach("pod.yaml", yaml, [&](api::Object obj) {
+// The one object of `yaml`, a T (v1::Pod, v1::Node).
+template <typename T>
+T FromYaml(const std::string& yaml) {
+  T out;
+  absl::Status s = api::DecodeEach("object.yaml", yaml, [&](api::Object obj) {
     out.CopyFrom(*obj.message);
     return absl::OkStatus();
   });
@@ -112,7 +114,7 @@ TEST(WhatIfTest, PlaceEqualsSimulate) {
 TEST(WhatIfTest, QuestionsDoNotChangeTheBase) {
   std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
   ASSERT_NE(w, nullptr);
-  auto pod = w->CompilePod(PodFromYaml(kWebTemplate), "template");
+  auto pod = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "template");
   ASSERT_TRUE(pod.ok()) << pod.status();
   auto first = w->Capacity(*pod, 0, {});
   ASSERT_TRUE(first.ok()) << first.status();
@@ -201,7 +203,7 @@ TEST(WhatIfTest, CapacityEqualsSchedulingCopiesOneByOne) {
     SCOPED_TRACE(c.cluster + c.tmpl);
     std::unique_ptr<WhatIf> w = Load(c.cluster);
     ASSERT_NE(w, nullptr);
-    auto pod = w->CompilePod(PodFromYaml(c.tmpl), "template");
+    auto pod = w->CompilePod(FromYaml<v1::Pod>(c.tmpl), "template");
     ASSERT_TRUE(pod.ok()) << pod.status();
     auto got = w->Capacity(*pod, 0, {});
     ASSERT_TRUE(got.ok()) << got.status();
@@ -217,7 +219,7 @@ TEST(WhatIfTest, CapacityEqualsSchedulingCopiesOneByOne) {
 TEST(WhatIfTest, CapacityStopsAtTheLimit) {
   std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
   ASSERT_NE(w, nullptr);
-  auto pod = w->CompilePod(PodFromYaml(kWebTemplate), "template");
+  auto pod = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "template");
   ASSERT_TRUE(pod.ok()) << pod.status();
   auto got = w->Capacity(*pod, 3, {});
   ASSERT_TRUE(got.ok()) << got.status();
@@ -229,7 +231,7 @@ TEST(WhatIfTest, CapacityStopsAtTheLimit) {
 TEST(WhatIfTest, InterruptStopsTheQuestion) {
   std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
   ASSERT_NE(w, nullptr);
-  auto pod = w->CompilePod(PodFromYaml(kWebTemplate), "template");
+  auto pod = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "template");
   ASSERT_TRUE(pod.ok()) << pod.status();
   int asked = 0;
   WhatIfOptions options;
@@ -267,13 +269,13 @@ TEST(WhatIfTest, BadPodsNameTheField) {
        "pods[1]: Pod default/X_y: metadata.name: Invalid value: \"X_y\""},
   };
   for (const Case& c : cases) {
-    auto pod = w->CompilePod(PodFromYaml(c.yaml), "pods[1]");
+    auto pod = w->CompilePod(FromYaml<v1::Pod>(c.yaml), "pods[1]");
     ASSERT_FALSE(pod.ok()) << c.yaml;
     EXPECT_EQ(pod.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(pod.status().message().find(c.want), std::string::npos) << pod.status();
   }
   // A name taken by a bound pod or by another pod of the request.
-  auto pod = w->CompilePod(PodFromYaml(kWebTemplate), "pods[0]");
+  auto pod = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "pods[0]");
   ASSERT_TRUE(pod.ok()) << pod.status();
   auto twice = w->Place({*pod, *pod}, {});
   EXPECT_EQ(twice.status().code(), absl::StatusCode::kInvalidArgument);
@@ -287,8 +289,8 @@ TEST(WhatIfTest, ConcurrentQuestionsAnswerAsSerial) {
   ASSERT_NE(w, nullptr);
   auto cluster = LoadFiles({"testdata/plugins/cluster.yaml"});
   ASSERT_TRUE(cluster.ok());
-  auto web = w->CompilePod(PodFromYaml(kWebTemplate), "template");
-  auto one = w->CompilePod(PodFromYaml(kOnePerHostTemplate), "template");
+  auto web = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "template");
+  auto one = w->CompilePod(FromYaml<v1::Pod>(kOnePerHostTemplate), "template");
   ASSERT_TRUE(web.ok() && one.ok());
   auto serial_capacity = w->Capacity(*one, 0, {});
   ASSERT_TRUE(serial_capacity.ok());
@@ -310,7 +312,7 @@ TEST(WhatIfTest, ConcurrentQuestionsAnswerAsSerial) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 3; ++round) {
         // Compiling while others schedule exercises the shared interner.
-        auto pod = w->CompilePod(PodFromYaml(kWebTemplate), "template");
+        auto pod = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "template");
         if (!pod.ok()) ++mismatches;
         if (t % 2 == 0) {
           auto got = w->Capacity(*one, 0, {});
@@ -338,22 +340,12 @@ TEST(WhatIfTest, ConcurrentQuestionsAnswerAsSerial) {
 
 // --- ScaleUp ---------------------------------------------------------------
 
-v1::Node NodeFromYaml(const std::string& yaml) {
-  v1::Node out;
-  absl::Status s = api::DecodeEach("node.yaml", yaml, [&](api::Object obj) {
-    out.CopyFrom(*obj.message);
-    return absl::OkStatus();
-  });
-  EXPECT_TRUE(s.ok()) << s;
-  return out;
-}
-
 // A node of `cpu` cores and `memory`, in zone-3.
 NodeTemplate Template(const std::string& name, const std::string& cpu, const std::string& memory,
                       int64_t max_count) {
   NodeTemplate t;
   t.name = name;
-  t.node = NodeFromYaml(absl::StrCat(
+  t.node = FromYaml<v1::Node>(absl::StrCat(
       "apiVersion: v1\nkind: Node\nmetadata:\n  name: ignored\n  labels: {topology.kubernetes.io/"
       "zone: zone-3, pool: ",
       name, "}\nstatus:\n  allocatable: {cpu: \"", cpu, "\", memory: ", memory,
@@ -418,7 +410,7 @@ spec:
 std::vector<model::PodPtr> Copies(const WhatIf& w, const std::string& yaml, int n) {
   std::vector<model::PodPtr> out;
   for (int i = 1; i <= n; ++i) {
-    v1::Pod pod = PodFromYaml(yaml);
+    v1::Pod pod = FromYaml<v1::Pod>(yaml);
     pod.mutable_metadata()->set_name(absl::StrCat("probe-", i));
     auto compiled = w.CompilePod(pod, absl::StrCat("pods[", i - 1, "]"));
     EXPECT_TRUE(compiled.ok()) << compiled.status();
@@ -545,7 +537,7 @@ TEST(WhatIfScaleUpTest, APodThatFitsNoNewNodeLeavesNoNode) {
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   auto w = WhatIf::Create(*std::move(cluster), scheduler::DefaultConfig());
   ASSERT_TRUE(w.ok()) << w.status();
-  v1::Pod huge = PodFromYaml(kSmallWeb);
+  v1::Pod huge = FromYaml<v1::Pod>(kSmallWeb);
   huge.mutable_metadata()->set_name("huge");
   (*huge.mutable_spec()->mutable_containers(0)->mutable_resources()->mutable_requests())["cpu"]
       .set_string("32");
@@ -771,7 +763,7 @@ TEST(WhatIfDrainTest, BudgetsAreSpentOnTheForkOnly) {
 TEST(WhatIfForkTest, QuestionsBuildOnAKeptFork) {
   std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
   ASSERT_NE(w, nullptr);
-  v1::Pod copy = PodFromYaml(kWebTemplate);
+  v1::Pod copy = FromYaml<v1::Pod>(kWebTemplate);
   copy.mutable_metadata()->set_name("copy");
   auto probe = w->CompilePod(copy, "template");
   ASSERT_TRUE(probe.ok());
@@ -812,7 +804,7 @@ TEST(WhatIfForkTest, QuestionsBuildOnAKeptFork) {
 TEST(WhatIfForkTest, DeltasApplyBeforeTheQuestion) {
   std::unique_ptr<WhatIf> w = Load("testdata/small/cluster.yaml");
   ASSERT_NE(w, nullptr);
-  auto probe = w->CompilePod(PodFromYaml(kWebTemplate), "template");
+  auto probe = w->CompilePod(FromYaml<v1::Pod>(kWebTemplate), "template");
   ASSERT_TRUE(probe.ok());
   auto base = w->Capacity(*probe, 0, {});
   ASSERT_TRUE(base.ok());
@@ -835,7 +827,7 @@ TEST(WhatIfForkTest, DeltasApplyBeforeTheQuestion) {
   EXPECT_LT(fewer->count, base->count);
 
   WhatIfOptions bound;
-  v1::Pod running = PodFromYaml(kSmallWeb);
+  v1::Pod running = FromYaml<v1::Pod>(kSmallWeb);
   running.mutable_spec()->set_nodename("node-a");
   bound.delta.add_pods.push_back(running);
   auto less = w->Capacity(*probe, 0, bound);
@@ -852,9 +844,9 @@ TEST(WhatIfForkTest, DeltasApplyBeforeTheQuestion) {
   cases[1].delta.remove_nodes = {"node-a", "node-z"};
   cases[1].want = "delta.remove_nodes[1]: Not found: \"node-z\"";
   cases[2].delta.add_nodes = {
-      NodeFromYaml("apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n")};
+      FromYaml<v1::Node>("apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n")};
   cases[2].want = "delta.add_nodes[0].metadata.name: Duplicate value: \"node-a\"";
-  cases[3].delta.add_pods = {PodFromYaml(kSmallWeb)};
+  cases[3].delta.add_pods = {FromYaml<v1::Pod>(kSmallWeb)};
   cases[3].want = "delta.add_pods[0].spec.nodeName: Required value";
   running.mutable_metadata()->set_name("db-0");
   cases[4].delta.add_pods = {running};
